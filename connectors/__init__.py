@@ -1,0 +1,1 @@
+"""Providers behind small Protocols: calendars and mail. Never imports okrmail services."""

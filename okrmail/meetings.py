@@ -1,0 +1,149 @@
+"""Following meetings: a moved or cancelled occurrence moves or suppresses its prompts.
+
+Local changes (from the CLI or the web) are committed first with `push_pending` set, then
+written to the calendar provider; a failed push is retried by the tick. Changes seen on the
+provider's side (a sync) are applied through the same functions, without a push back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.calendar import OccurrenceChange
+from connectors.errors import ConnectorError
+from okrmail.app import AppContext
+from okrmail.models import Meeting, Series
+from okrmail.prompting import cancel_prompts, retime_prompts
+
+log = logging.getLogger(__name__)
+
+
+class MeetingError(Exception):
+    pass
+
+
+def _meeting(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise MeetingError(f"no meeting #{meeting_id}")
+    return meeting
+
+
+def apply_move(ctx: AppContext, session: Session, meeting: Meeting, new_start: datetime) -> None:
+    length = meeting.end - meeting.start
+    meeting.start, meeting.end = new_start, new_start + length
+    meeting.status = "scheduled" if new_start == meeting.original_start else "moved"
+    retime_prompts(ctx, session, meeting)
+
+
+def apply_cancel(session: Session, meeting: Meeting) -> None:
+    meeting.status = "cancelled"
+    cancel_prompts(session, meeting)
+
+
+def move_meeting(ctx: AppContext, meeting_id: int, new_start: datetime) -> Meeting:
+    """Move one occurrence; its pending prompts are re-timed; the calendar follows."""
+    with ctx.transaction() as session:
+        meeting = _meeting(session, meeting_id)
+        if meeting.status == "cancelled":
+            raise MeetingError(f"meeting #{meeting_id} is cancelled; it cannot be moved")
+        if new_start <= ctx.now():
+            raise MeetingError("a meeting can only be moved to a time in the future")
+        apply_move(ctx, session, meeting, new_start)
+        meeting.push_pending = True
+    push_meetings(ctx, [meeting_id])
+    return meeting
+
+
+def cancel_meeting(ctx: AppContext, meeting_id: int) -> Meeting:
+    """Cancel one occurrence; prompts not yet sent are cancelled; the calendar follows."""
+    with ctx.transaction() as session:
+        meeting = _meeting(session, meeting_id)
+        if meeting.status == "cancelled":
+            return meeting
+        apply_cancel(session, meeting)
+        meeting.push_pending = True
+    push_meetings(ctx, [meeting_id])
+    return meeting
+
+
+def push_meetings(ctx: AppContext, meeting_ids: Sequence[int]) -> int:
+    """Write pending local changes to the provider; returns how many were written.
+
+    A transient failure leaves `push_pending` set for the next tick; a permanent one is
+    logged and cleared so it does not spin.
+    """
+    pushed = 0
+    for meeting_id in meeting_ids:
+        with ctx.sessions() as session:
+            meeting = session.get(Meeting, meeting_id)
+            if meeting is None or not meeting.push_pending:
+                continue
+            series = meeting.series
+            snapshot = (
+                series.calendar_id,
+                series.uid,
+                meeting.original_start,
+                meeting.start,
+                meeting.status,
+                series.duration_minutes,
+            )
+        calendar_id, uid, original_start, start, status, minutes = snapshot
+        try:
+            if status == "cancelled":
+                ctx.calendar.cancel_occurrence(calendar_id, uid, original_start)
+            else:
+                ctx.calendar.move_occurrence(calendar_id, uid, original_start, start, minutes)
+        except ConnectorError as error:
+            if not error.permanent:
+                log.warning("meeting %s: calendar push will be retried: %s", meeting_id, error)
+                continue
+            log.error("meeting %s: calendar refused the change: %s", meeting_id, error)
+        else:
+            pushed += 1
+        with ctx.transaction() as session:
+            session.get_one(Meeting, meeting_id).push_pending = False
+    return pushed
+
+
+def apply_changes(
+    ctx: AppContext, session: Session, series: Series, changes: Sequence[OccurrenceChange]
+) -> int:
+    """Reflect provider-side changes of one series in its meetings and prompts."""
+    applied = 0
+    for change in changes:
+        if change.original_start is None:
+            if change.status == "cancelled" and series.status != "cancelled":
+                series.status = "cancelled"
+                for meeting in series.meetings:
+                    if meeting.start > ctx.now() and meeting.status != "cancelled":
+                        apply_cancel(session, meeting)
+                applied += 1
+            continue
+        meeting = session.scalar(
+            select(Meeting).where(
+                Meeting.series_id == series.id, Meeting.original_start == change.original_start
+            )
+        )
+        if meeting is None:
+            continue
+        if change.status == "cancelled" and meeting.status != "cancelled":
+            apply_cancel(session, meeting)
+            applied += 1
+        elif change.status == "confirmed" and change.start and change.start != meeting.start:
+            apply_move(ctx, session, meeting, change.start)
+            applied += 1
+    return applied
+
+
+def upcoming(session: Session, now: datetime, days: int = 14) -> Sequence[Meeting]:
+    return session.scalars(
+        select(Meeting)
+        .where(Meeting.start >= now, Meeting.start < now + timedelta(days=days))
+        .order_by(Meeting.start)
+    ).all()

@@ -1,0 +1,20 @@
+"""The data model: the vocabulary of DESIGN.md as SQLAlchemy 2 typed ORM classes."""
+
+from okrmail.models.base import Base, UTCDateTime
+from okrmail.models.calendar import LocalCalendarEvent, Meeting, Series
+from okrmail.models.mail import OutboxMessage, Prompt
+from okrmail.models.people import KeyResult, Objective, Pairing, Person
+
+__all__ = [
+    "Base",
+    "KeyResult",
+    "LocalCalendarEvent",
+    "Meeting",
+    "Objective",
+    "OutboxMessage",
+    "Pairing",
+    "Person",
+    "Prompt",
+    "Series",
+    "UTCDateTime",
+]

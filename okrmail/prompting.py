@@ -1,0 +1,252 @@
+"""Prompts: when each question email goes out, what it says, and sending it once.
+
+A prompt is due a lead time before its meeting, moved into the recipient's waking hours
+in their own time zone. Its Reply-To carries an unguessable per-prompt token and its
+Message-ID is derived from the row, so a retried job records the same message.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from email.headerregistry import Address
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from okrmail import outbox
+from okrmail.app import AppContext
+from okrmail.emails import Envelope, build_email
+from okrmail.models import KeyResult, Meeting, Objective, Pairing, Person, Prompt
+from okrmail.questions import question_sets
+from okrmail.settings import PromptSettings, parse_clock
+
+REPLY_MARKER = "##- Please type your reply above this line -##"
+
+
+def new_token() -> str:
+    """160 random bits as lower-case base32: unguessable and safe in an address local part
+    (some servers lower-case local parts, so no mixed case)."""
+    return base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()
+
+
+def prompt_message_id(prompt: Prompt, domain: str) -> str:
+    return f"<prompt-{prompt.id}-{prompt.token[:12]}@{domain}>"
+
+
+def send_time(
+    meeting_start: datetime, person: Person, rules: PromptSettings, now: datetime
+) -> datetime:
+    """When to send: `lead_hours` before the meeting, in the recipient's waking hours on one
+    of their working days, in their own time zone.
+
+    If the lead time falls outside those hours, the prompt goes at the end of the waking
+    hours before it, unless that is more than `earliest_hours` ahead of the meeting, in which
+    case it goes at the start of the next waking hours. Never before `now`.
+    """
+    zone = ZoneInfo(person.timezone)
+    wake, sleep = parse_clock(rules.waking_start), parse_clock(rules.waking_end)
+    days = set(person.work_days or range(1, 8))
+    target = max(meeting_start - timedelta(hours=rules.lead_hours), now)
+    local = target.astimezone(zone)
+    if local.isoweekday() in days and wake <= local.time() <= sleep:
+        return target
+    earlier = _waking_end_before(local, sleep, days, zone)
+    if earlier >= max(now, meeting_start - timedelta(hours=rules.earliest_hours)):
+        return earlier
+    later = _waking_start_after(local, wake, days, zone)
+    return later if later < meeting_start else target
+
+
+def _waking_end_before(local: datetime, sleep: time, days: set[int], zone: ZoneInfo) -> datetime:
+    day = local.date() if local.time() > sleep else local.date() - timedelta(days=1)
+    while day.isoweekday() not in days:
+        day -= timedelta(days=1)
+    return datetime.combine(day, sleep, tzinfo=zone).astimezone(UTC)
+
+
+def _waking_start_after(local: datetime, wake: time, days: set[int], zone: ZoneInfo) -> datetime:
+    day = local.date() if local.time() < wake else local.date() + timedelta(days=1)
+    while day.isoweekday() not in days:
+        day += timedelta(days=1)
+    return datetime.combine(day, wake, tzinfo=zone).astimezone(UTC)
+
+
+def schedule_prompts(ctx: AppContext, session: Session, meeting: Meeting, pairing: Pairing) -> int:
+    """Create the prompts hanging off a new meeting (report, and manager where the set asks)."""
+    question_set = question_sets(ctx.settings.templates_path)[pairing.question_set]
+    recipients = [("report", pairing.report)]
+    if question_set.manager_questions:
+        recipients.append(("manager", pairing.manager))
+    created = 0
+    for role, person in recipients:
+        session.add(
+            Prompt(
+                meeting=meeting,
+                person_id=person.id,
+                role=role,
+                question_set=pairing.question_set,
+                token=new_token(),
+                send_at=send_time(meeting.start, person, ctx.settings.prompts, ctx.now()),
+                status="pending",
+            )
+        )
+        created += 1
+    return created
+
+
+def retime_prompts(ctx: AppContext, session: Session, meeting: Meeting) -> None:
+    """After a move: pending prompts follow the meeting to its new time."""
+    for prompt in _pending(session, meeting):
+        prompt.send_at = send_time(meeting.start, prompt.person, ctx.settings.prompts, ctx.now())
+        prompt.claim_expires_at = None
+
+
+def cancel_prompts(session: Session, meeting: Meeting) -> None:
+    """After a cancellation: prompts not yet sent will never be."""
+    for prompt in _pending(session, meeting):
+        prompt.status = "cancelled"
+
+
+def _pending(session: Session, meeting: Meeting) -> Sequence[Prompt]:
+    return session.scalars(
+        select(Prompt).where(Prompt.meeting_id == meeting.id, Prompt.status == "pending")
+    ).all()
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+
+def format_value(value: Decimal | None) -> str:
+    if value is None:
+        return "?"
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """The person's current key results (latest active cycle), numbered KR1, KR2, ..."""
+    rows = session.execute(
+        select(KeyResult, Objective)
+        .join(Objective, KeyResult.objective_id == Objective.id)
+        .where(Objective.person_id == person_id, Objective.active, KeyResult.active)
+        .order_by(Objective.cycle.desc(), Objective.position, KeyResult.position)
+    ).all()
+    if not rows:
+        return []
+    cycle = rows[0][1].cycle
+    lines = []
+    for result, objective in (row for row in rows if row[1].cycle == cycle):
+        unit = f" {result.unit}" if result.unit else ""
+        target = f"{format_value(result.target_value)}{unit}"
+        if result.current_value is None:
+            progress = f"no update yet (start {format_value(result.start_value)}, target {target})"
+        else:
+            progress = (
+                f"{format_value(result.current_value)} of {target} ({result.progress_percent}%)"
+            )
+        lines.append(
+            {
+                "number": len(lines) + 1,
+                "cycle": cycle,
+                "objective": objective.title,
+                "title": result.title,
+                "progress_text": progress,
+            }
+        )
+    return lines
+
+
+def _when(start: datetime, end: datetime, timezone: str) -> tuple[str, str]:
+    zone = ZoneInfo(timezone)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    day = f"{local_start:%A} {local_start.day} {local_start:%B %Y}"
+    when = f"{day}, {local_start:%H:%M}–{local_end:%H:%M} ({timezone})"
+    return when, f"{local_start:%a} {local_start.day} {local_start:%b}"
+
+
+def prompt_context(ctx: AppContext, session: Session, prompt: Prompt) -> dict[str, Any]:
+    """Everything the prompt templates show; plain JSON types only."""
+    meeting = prompt.meeting
+    pairing = meeting.series.pairing
+    person = prompt.person
+    counterpart = pairing.manager if prompt.role == "report" else pairing.report
+    question_set = question_sets(ctx.settings.templates_path)[prompt.question_set]
+    when, day = _when(meeting.start, meeting.end, person.timezone)
+    return {
+        "person": {
+            "name": person.name,
+            "first_name": person.name.split()[0],
+            "email": person.email,
+        },
+        "counterpart": {"name": counterpart.name, "email": counterpart.email},
+        "role": prompt.role,
+        "meeting": {"local_when": when, "local_day": day, "start_utc": meeting.start.isoformat()},
+        "question_set": {
+            "name": question_set.name,
+            "title": question_set.title,
+            "description": question_set.description,
+        },
+        "questions": [
+            {"number": number, "key": question.key, "text": question.text, "hint": question.hint}
+            for number, question in enumerate(question_set.for_role(prompt.role), start=1)
+        ],
+        "key_results": key_result_lines(session, pairing.report_id),
+        "marker": REPLY_MARKER,
+        "organisation": ctx.settings.app.organisation,
+    }
+
+
+def build_prompt_email(ctx: AppContext, session: Session, prompt: Prompt):  # type: ignore[no-untyped-def]
+    mail = ctx.settings.mail
+    envelope = Envelope(
+        sender=Address(mail.from_name, addr_spec=mail.from_address),
+        to=Address(prompt.person.name, addr_spec=prompt.person.email),
+        message_id=prompt_message_id(prompt, mail.message_id_domain),
+        reply_to=mail.reply_address.format(token=prompt.token),
+    )
+    context = prompt_context(ctx, session, prompt)
+    return build_email(ctx.settings.templates_path, "prompt", context, envelope, date=ctx.now())
+
+
+# -- sending -----------------------------------------------------------------------------
+
+
+def send_prompts(ctx: AppContext, prompt_ids: Sequence[int]) -> int:
+    """Record each pending prompt's email in the Outbox, then deliver them on one connection.
+
+    Safe to run twice: the pending -> sent transition is a conditional UPDATE in the same
+    transaction as the Outbox insert, so only one run records (and so sends) each prompt.
+    """
+    lease = timedelta(seconds=ctx.settings.tick.claim_lease_seconds)
+    outbox_ids: list[int] = []
+    for prompt_id in prompt_ids:
+        with ctx.transaction() as session:
+            prompt = session.get(Prompt, prompt_id)
+            if prompt is None or prompt.status != "pending":
+                continue
+            if prompt.meeting.status == "cancelled":
+                prompt.status = "cancelled"
+                continue
+            message = build_prompt_email(ctx, session, prompt)
+            claimed = session.execute(
+                update(Prompt)
+                .where(Prompt.id == prompt_id, Prompt.status == "pending")
+                .values(status="sent", message_id=str(message["Message-ID"]), claim_expires_at=None)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            row = outbox.record(
+                session, message, kind="prompt", now=ctx.now(), lease=lease, prompt_id=prompt_id
+            )
+            outbox_ids.append(row.id)
+    return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
+
+
+def person_by_email(session: Session, email: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.email == email.lower()))

@@ -1,0 +1,90 @@
+"""Question sets: data files under templates/questions/NAME.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+KINDS = (
+    "kr_progress",
+    "confidence",
+    "blockers",
+    "actions",
+    "help",
+    "wins",
+    "kr_changes",
+    "text",
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    text: str
+    kind: str
+    keywords: tuple[str, ...]
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    name: str
+    title: str
+    description: str
+    default_for: tuple[str, ...]
+    questions: tuple[Question, ...]
+    manager_questions: tuple[Question, ...]
+
+    def for_role(self, role: str) -> tuple[Question, ...]:
+        return self.manager_questions if role == "manager" else self.questions
+
+
+class QuestionSetError(ValueError):
+    pass
+
+
+def _question(raw: dict[str, object], where: str) -> Question:
+    try:
+        question = Question(
+            key=str(raw["key"]),
+            text=str(raw["text"]),
+            kind=str(raw["kind"]),
+            keywords=tuple(str(word) for word in raw.get("keywords", [])),  # type: ignore[attr-defined]
+            hint=str(raw.get("hint", "")),
+        )
+    except KeyError as missing:
+        raise QuestionSetError(f"{where}: a question lacks {missing}") from None
+    if question.kind not in KINDS:
+        raise QuestionSetError(f"{where}: kind {question.kind!r} is not one of {', '.join(KINDS)}")
+    return question
+
+
+def load_question_set(path: Path) -> QuestionSet:
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    where = str(path)
+    return QuestionSet(
+        name=raw.get("name", path.stem),
+        title=raw["title"],
+        description=raw.get("description", ""),
+        default_for=tuple(raw.get("default_for", [])),
+        questions=tuple(_question(item, where) for item in raw.get("questions", [])),
+        manager_questions=tuple(
+            _question(item, where) for item in raw.get("manager_questions", [])
+        ),
+    )
+
+
+@lru_cache(maxsize=8)
+def question_sets(templates_path: Path) -> dict[str, QuestionSet]:
+    """Every question set under templates_path/questions, by name."""
+    folder = templates_path / "questions"
+    return {path.stem: load_question_set(path) for path in sorted(folder.glob("*.toml"))}
+
+
+def default_question_set(templates_path: Path, cadence: str) -> str:
+    for name, question_set in question_sets(templates_path).items():
+        if cadence in question_set.default_for:
+            return name
+    raise QuestionSetError(f"no question set is the default for the {cadence} cadence")

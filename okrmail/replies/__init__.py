@@ -1,0 +1,1 @@
+"""Handling of people's email replies to check-in questions."""

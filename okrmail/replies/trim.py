@@ -1,0 +1,473 @@
+"""Trim an email reply down to the text its sender actually wrote.
+
+A reply body carries baggage around the answer: the quoted previous message, an
+"On <date>, <someone> wrote:" attribution (in many languages, often wrapped over
+several lines), an Outlook "From:/Sent:/To:/Subject:" block, a forwarded-message
+banner, a "-- " signature or a "Sent from my iPhone" footer. `trim_reply` removes it.
+
+How it works (the overall design follows Discourse's email_reply_trimmer):
+
+1. attributions wrapped over several lines are joined back into one line;
+2. every line gets one *kind*, written as one letter (see the constants below);
+3. the letters are joined into a *pattern* string, so each structural rule is a
+   small regex over that string ("text, blanks, then a marker followed only by
+   quotes"), applied in order by `_apply_rules`;
+4. the lines that survive are the reply; the others are the elided remainder.
+
+Pure functions over plain text (str in, str out), standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+# -- line kinds ----------------------------------------------------------------------------
+
+EMPTY = "e"  # blank line
+DELIMITER = "d"  # "-- ", "______", "=====": everything below is signature or history
+SIGNATURE = "s"  # mobile footer such as "Sent from my iPhone"
+MARKER = "b"  # start of an embedded email: "On … wrote:", "-----Original Message-----"
+QUOTE = "q"  # "> quoted" (or Supercite "Name> quoted") line
+HEADER = "h"  # "From: …", "Von: …", "Sent: …" line of an Outlook-style header block
+TEXT = "t"  # anything else: presumably what the sender wrote
+
+
+class _Line(NamedTuple):
+    index: int  # position in the prepared (attribution-joined) list of lines
+    kind: str
+
+
+# -- attribution lines ("On <date>, <someone> wrote:") -------------------------------------
+
+# Decoration allowed before an attribution: indentation, quote marks, the bold stars of
+# rich-text clients, and the dashes some clients wrap it in ("---- On … wrote ----").
+_LEAD = r"^[\s>*\-]*"
+_EMAIL = r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+"
+
+# Words that open a dated attribution ("On Mon, …", "Am 03.02.2016 …", "Le 4 janv. …").
+_OPENERS = "|".join(
+    (
+        r"On|At|In message",  # English
+        r"Am",  # German
+        r"Le",  # French
+        r"El",  # Spanish
+        r"Em",  # Portuguese
+        r"Il",  # Italian
+        r"Op",  # Dutch
+        r"Den|På",  # Swedish, Danish, Norwegian
+        r"Dnia|W dniu",  # Polish
+        r"Dne|Dňa",  # Czech, Slovak
+        r"В|Во",  # Russian, Ukrainian
+    )
+)
+# "<someone> wrote" in each language; the attribution ends with one of them.
+_WROTE = "|".join(
+    (
+        r"wrote|writes",  # English
+        r"schrieb|schrieben\s+Sie|geschrieben",  # German
+        r"a\s+écrit|nous\s+a\s+dit",  # French
+        r"escribió",  # Spanish
+        r"escreveu",  # Portuguese
+        r"ha\s+scritto",  # Italian
+        r"schreef|het\s+volgende\s+geschreven",  # Dutch
+        r"skrev",  # Swedish, Danish, Norwegian
+        r"napisał(?:\(a\)|a)?|napísal(?:\(a\)|a)?|napsal(?:\(a\)|a)?",  # Polish, Slovak, Czech
+        r"написал(?:\(а\)|а)?|написав|пише",  # Russian, Ukrainian
+        r"kirjoitti",  # Finnish
+        r"írta",  # Hungarian
+        r"yazdı",  # Turkish
+        r"έγραψε",  # Greek
+    )
+)
+# CJK scripts have no word boundaries, so these are matched without one.
+_WROTE_CJK = r"写道|寫道|書きました|のメッセージ|님이\s?작성"
+# Languages whose clients put the verb in the middle: "Am <date> schrieb X <x@y>:".
+_WROTE_MID = r"schrieb|schreef|skrev|napisał|escribió|escreveu"
+# A date first, possibly after a weekday: "23 mar 2017 …", "понедельник, 6 октября …".
+_DATE_FIRST = r"(?:[^\W\d_]{1,15}\.?,\s*)?\d"
+
+_OPENER_START = re.compile(rf"{_LEAD}(?:(?:{_OPENERS})\s|在)")
+_DATE_START = re.compile(rf"{_LEAD}{_DATE_FIRST}")
+# A name, then an address: "Some One <some@one.org>" (a bare "<x@y>" is not enough).
+_NAMED_EMAIL = re.compile(rf"\S\s+[\"'<(\[]?\s*(?:mailto:)?{_EMAIL}")
+_DIGIT = re.compile(r"\d")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_ENDS_WITH_WROTE = re.compile(rf"(?:(?<!\w)(?:{_WROTE})|{_WROTE_CJK})[\s.:：>\-]*$")
+_WROTE_THEN_COLON = re.compile(rf"(?<!\w)(?:{_WROTE_MID})\s.*[:：]\s*$")
+
+# -- other embedded-email markers -----------------------------------------------------------
+
+# "2013/7/20 sam via Discourse <info@discourse.org>", "вт, 5 янв. 2016 г. в 23:39, X <x@y>:"
+_DATE_THEN_EMAIL = re.compile(
+    rf"{_LEAD}{_DATE_FIRST}.{{0,150}}?[<(\[]\s*(?:mailto:)?{_EMAIL}\s*[>)\]]*\s*[:：]?\s*$"
+)
+# Gmail's "2016-03-03 17:21 GMT+01:00 Some One" (an address, if any, is wrapped away).
+_ISO_DATE_GMT = re.compile(
+    rf"{_LEAD}\d{{4}}-\d\d-\d\d\s+\d{{1,2}}:\d\d(?::\d\d)?\s+GMT[+-]\d\d:?\d\d\s+[^<>@\s][^<>@]*$"
+)
+# "codinghorror via Discourse Meta wrote:"
+_VIA_WROTE = re.compile(rf"{_LEAD}\S.{{0,100}}?\svia\s.{{1,100}}?(?<!\w)(?:{_WROTE})\s*[:：]?\s*$")
+_BANNER_TITLES = "|".join(
+    (
+        r"Forwarded message|Original message|Reply message",  # English
+        r"Ursprüngliche Nachricht|Weitergeleitete Nachricht",  # German
+        r"Message transféré|Message d'origine|Message original",  # French
+        r"Mensaje original|Mensaje reenviado",  # Spanish
+        r"Mensagem original|Mensagem encaminhada",  # Portuguese
+        r"Messaggio originale|Messaggio inoltrato",  # Italian
+        r"Oorspronkelijk bericht|Doorgestuurd bericht",  # Dutch
+        r"Originalmeddelande|Vidarebefordrat meddelande",  # Swedish
+        r"Opprinnelig melding|Videresendt melding",  # Norwegian
+        r"Oprindelig meddelelse|Videresendt meddelelse",  # Danish
+        r"Alkuperäinen viesti|Välitetty viesti",  # Finnish
+        r"Исходное сообщение|Пересылаемое сообщение|Пересланное сообщение",  # Russian
+        r"Wiadomość oryginalna|Oryginalna wiadomość|Przekazana wiadomość",  # Polish
+        r"Původní zpráva|Přeposlaná zpráva|Pôvodná správa",  # Czech, Slovak
+        r"原始邮件|原始郵件|转发邮件",  # Chinese
+        r"転送されたメッセージ|元のメッセージ",  # Japanese
+        r"원본 메시지|전달된 메시지",  # Korean
+    )
+)
+# "-----Original Message-----", "*-------- Original Message --------*", "---------- Forwarded…"
+_BANNER = re.compile(rf"^[\s>*_]*-{{2,}}\s*(?:{_BANNER_TITLES})\s*-{{2,}}[\s*_]*$", re.I)
+_FORWARD_INTRO = re.compile(
+    r"^[\s>*]*(?:Begin forwarded message|Début du message (?:transféré|réexpédié)"
+    r"|Anfang der weitergeleiteten Nachricht|Inicio del mensaje reenviado"
+    r"|Início da mensagem reencaminhada|Inizio messaggio inoltrato"
+    r"|Begin doorgestuurd bericht|Начало пересылаемого сообщения)\s*[:：]",
+    re.I,
+)
+# Discourse-style "Posted by sam on 03/26/2016"
+_POSTED_BY = re.compile(r"^[\s>]*Posted by .+ on \d{1,2}/\d{1,2}/\d{2,4}\s*$")
+
+# -- quotes, delimiters, code ---------------------------------------------------------------
+
+# "> text", and Supercite's "Name> text" / "C>" (a short word glued to the ">").
+_QUOTE = re.compile(r"^\s*(?:>|[A-Za-z]{1,20}>(?=\s|>|$))")
+# A line made only of separator characters. "--" is the usenet signature delimiter; the
+# lone "ᐧ" is what Gmail leaves behind its tracking image. Three-character markdown rules
+# ("---", "***", "___") are deliberately not delimiters: people use them inside answers.
+_DELIMITER = re.compile(r"^\s*(?:--|ᐧ|[-_=+~#*,—–]{3,})\s*$")
+_MARKDOWN_RULE = re.compile(r"^\s*(?:-{3}|\*{3}|_{3})\s*$")
+_FENCE = re.compile(r"^ {0,3}```")
+
+# -- mobile signatures ----------------------------------------------------------------------
+
+_MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_URL = re.compile(r"<?https?://[^\s>]*>?")
+_MAX_SIGNATURE_CHARS = 100  # a footer is one short line; longer lines are real text
+_SIGNATURES = tuple(
+    re.compile(p, re.I)
+    for p in (
+        r"^[(<\[\s]*sent from my\b",  # "Sent from my iPhone", "(Sent from my TI-85)"
+        r"^[(<\[\s]*sent (?:from|via|with|by|using)\s+(?:\S+\s*){1,5}$",  # "Sent with Airmail"
+        r"^\s*from my (?:iphone|ipad|ipod|android|mobile|phone|cell|samsung|galaxy|blackberry)",
+        r"^\s*\S+ from (?:my )?(?:mobile|phone|iphone|ipad)\W*$",  # "Nik from mobile"
+        r"^\s*get outlook for \w+",
+        r"^\s*envoyé (?:depuis|de|avec) ",  # French
+        r"^\s*von meine[mnr]? .{1,60} gesendet\W*$",  # German
+        r"^\s*gesendet (?:von|mit) ",
+        r"^\s*diese nachricht wurde von .{1,80} gesendet\W*$",
+        r"^\s*inviato da(?:l mio)? ",  # Italian
+        r"^\s*enviad[oa] (?:desde|do|de|con|com) ",  # Spanish, Portuguese
+        r"^\s*(?:verzonden|verstuurd) (?:met|vanaf|van) ",  # Dutch
+        r"^\s*(?:sendt fra|skickat från|från) min ",  # Danish, Norwegian, Swedish
+        r"^\s*lähetetty \S+(?:sta|stä)\b",  # Finnish
+        r"^\s*отправлено (?:с|из) ",  # Russian
+        r"^\s*wysłan[eo] z ",  # Polish
+        r"^\s*(?:從我的|发自我的|來自我的)",  # Chinese
+        r"^\s*\S{1,20}から送信\s*$",  # Japanese
+        r"^\s*\S{1,20}에서 보냄\s*$",  # Korean
+    )
+)
+
+# -- Outlook-style header blocks ------------------------------------------------------------
+
+_SENDER_NAMES = (
+    "From|Von|De|Expéditeur|Da|Van|Fra|Från|От|Od|Lähettäjä|发件人|寄件者|差出人|보낸 사람"
+)
+_OTHER_HEADER_NAMES = "|".join(
+    (
+        r"Sent|Date|To|Cc|Bcc|Reply-To|Subject",  # English
+        r"Gesendet|Datum|An|Kopie|Antwort an|Betreff",  # German
+        r"Envoyé|À|A|Objet|Destinataire|Répondre à",  # French
+        r"Enviado|Enviada em|Fecha|Para|Asunto|Assunto|Responder a",  # Spanish, Portuguese
+        r"Inviato|Data|Oggetto|Risposta|Rispondi a",  # Italian
+        r"Verzonden|Aan|Onderwerp|Beantwoorden - Aan",  # Dutch
+        r"Sendt|Til|Kopi|Emne|Svar til",  # Danish, Norwegian
+        r"Skickat|Till|Kopia|Ämne|Svara till",  # Swedish
+        r"Отправлено|Дата|Кому|Копия|Тема",  # Russian
+        r"Wysłano|Wysłane|Do|DW|Temat",  # Polish
+        r"Odesláno|Komu|Předmět",  # Czech
+        r"Lähetetty|Vastaanottaja|Aihe",  # Finnish
+        r"发送时间|收件人|抄送|主题|寄件日期|收件者|副本|主旨",  # Chinese
+        r"送信日時|宛先|件名",  # Japanese
+        r"보낸 날짜|받는 사람|참조|제목",  # Korean
+    )
+)
+# "From: x", "*From:* x", "Envoyé : x" - never quoted ("> From:" stays a quote).
+_HEADER = re.compile(
+    rf"^[ \t*]*(?:{_SENDER_NAMES}|{_OTHER_HEADER_NAMES})[ \t*]*[:：][ \t*]*\S", re.I
+)
+_SENDER_HEADER = re.compile(rf"^[ \t*]*(?:{_SENDER_NAMES})[ \t*]*[:：]", re.I)
+# At least three header lines, allowing a wrapped value ("Subject: a long\nsubject").
+_HEADER_BLOCK = re.compile(r"h(?:[te]{0,2}h){2,}")
+
+# -- structural rules over the pattern of kinds ---------------------------------------------
+
+_MAX_WRAPPED_LINES = 5  # an attribution wrapped by a client spans at most this many lines
+_MAX_FOOTER_TEXT_LINES = 6  # text below quoted history up to this size is a footer
+_TEXT_THEN_DELIMITER = re.compile(r"t[^d]*d")
+_REPLY_BELOW_HISTORY = re.compile(r"b[^t]*(t[te]*)")
+_MARKER_WITHOUT_QUOTE = re.compile(r"te*(b)[^q]*$")
+_MARKER_BEFORE_QUOTE = re.compile(r"te*(b)[eqbh]*([te]*)$")
+_TRAILING_QUOTES = re.compile(r"t([eq]+)$")
+
+
+def trim_reply(text: str) -> str:
+    """Return the new text the sender wrote: quoted history, reply headers and signature removed.
+
+    Contract:
+    - line endings are normalised to "\\n"; leading/trailing blank lines are dropped, the
+      remaining lines are returned unchanged (indentation and inner blank lines kept);
+    - answers interleaved between quoted lines are kept *with* the quotes above them, only
+      the quoted history after the last answer is dropped (as Discourse's corpus expects);
+    - if the body starts with the sender's own text, the result is never empty;
+    - if everything is quoted, the quotes are returned minus their attribution/header.
+    """
+    return split_reply(text)[0]
+
+
+def split_reply(text: str) -> tuple[str, str]:
+    """(reply, elided) — the kept text and the removed remainder.
+
+    `reply` is exactly `trim_reply(text)`. `elided` holds every other line, in order,
+    with wrapped attributions joined onto one line; it is "" when nothing was removed.
+    """
+    lines = _join_wrapped_attributions(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    classified = _classify(lines)
+    kept = _apply_rules(classified)
+    if not _has_content(kept, lines) and _starts_with_own_text(classified):
+        kept = _leading_own_text(classified)
+    kept_indices = {line.index for line in kept}
+    reply = [line for i, line in enumerate(lines) if i in kept_indices]
+    elided = [line for i, line in enumerate(lines) if i not in kept_indices]
+    return _tidy(reply), _tidy(elided)
+
+
+# -- preparation ----------------------------------------------------------------------------
+
+
+def _join_wrapped_attributions(lines: list[str]) -> list[str]:
+    """Join attributions that mail clients wrapped over several lines into one line.
+
+    "On Mon, Feb 1, 2016 at 6:32 PM, Jeff <jeff@example.com>\\nwrote:" is only
+    recognisable as a whole, so the following lines are glued on when that completes it.
+    """
+    joined: list[str] = []
+    start = 0
+    while start < len(lines):
+        size = _wrapped_marker_size(lines, start)
+        joined.append(_glue(lines[start : start + size]))
+        start += size
+    return joined
+
+
+def _wrapped_marker_size(lines: list[str], start: int) -> int:
+    """How many lines from `start` form one wrapped marker (1 when they do not)."""
+    if not lines[start].strip() or _is_marker(lines[start]):
+        return 1
+    last = min(start + _MAX_WRAPPED_LINES, len(lines))
+    for end in range(start + 2, last + 1):
+        if _is_marker(lines[end - 1]):
+            break  # the marker on that line stands on its own
+        if _is_marker(_glue(lines[start:end])) and not _marker_starts_later(lines, start, end):
+            return end - start
+    return 1
+
+
+def _marker_starts_later(lines: list[str], start: int, end: int) -> bool:
+    """Whether lines[start+1:end] already form the marker (then lines[start] is text)."""
+    return any(
+        lines[later].strip() and _is_marker(_glue(lines[later:end]))
+        for later in range(start + 1, end)
+    )
+
+
+def _glue(lines: list[str]) -> str:
+    """One line from a wrapped one: the first line keeps its lead, the rest are trimmed."""
+    head, *rest = lines
+    return " ".join([head.rstrip(), *(part.strip() for part in rest if part.strip())])
+
+
+# -- classification -------------------------------------------------------------------------
+
+
+def _classify(lines: list[str]) -> list[_Line]:
+    """Give each line its kind; lines of fenced code blocks are always text."""
+    code = _code_block_lines(lines)
+    return [_Line(i, TEXT if i in code else _kind_of(line)) for i, line in enumerate(lines)]
+
+
+def _code_block_lines(lines: list[str]) -> set[int]:
+    """Indices of the lines of closed ``` fences (a "#" or "--" in code is not a delimiter)."""
+    fences = [i for i, line in enumerate(lines) if _FENCE.match(line)]
+    code: set[int] = set()
+    for opening, closing in zip(fences[::2], fences[1::2], strict=False):
+        code.update(range(opening, closing + 1))
+    return code
+
+
+def _kind_of(line: str) -> str:
+    """The kind of one line. Order matters: a quoted "> On … wrote:" is a marker."""
+    if not line.strip():
+        return EMPTY
+    if _DELIMITER.match(line) and not _MARKDOWN_RULE.match(line):
+        return DELIMITER
+    if _is_signature(line):
+        return SIGNATURE
+    if _is_marker(line):
+        return MARKER
+    if _QUOTE.match(line):
+        return QUOTE
+    if _HEADER.match(line):
+        return HEADER
+    return TEXT
+
+
+def _is_signature(line: str) -> bool:
+    """A one-line mobile footer ("Sent from my iPhone", "Von meinem iPad gesendet")."""
+    bare = _URL.sub("", _MARKDOWN_LINK.sub(r"\1", line)).strip()
+    return len(bare) <= _MAX_SIGNATURE_CHARS and any(p.search(bare) for p in _SIGNATURES)
+
+
+def _is_marker(line: str) -> bool:
+    """Whether the line introduces an embedded (quoted or forwarded) email."""
+    return (
+        _is_attribution(line)
+        or bool(_DATE_THEN_EMAIL.match(line) and _YEAR.search(line))
+        or any(p.match(line) for p in (_ISO_DATE_GMT, _VIA_WROTE, _BANNER, _FORWARD_INTRO))
+        or bool(_POSTED_BY.match(line))
+    )
+
+
+def _is_attribution(line: str) -> bool:
+    """An "On <date>, <someone> wrote:" line in any supported language.
+
+    It needs an anchor (an opener word and a digit, a leading date with a year, or a
+    named address) *and* a "wrote" verb, so prose such as "Bob wrote:" stays text.
+    """
+    anchored = (
+        (_OPENER_START.match(line) and _DIGIT.search(line))
+        or (_DATE_START.match(line) and _YEAR.search(line))
+        or _NAMED_EMAIL.search(line)
+    )
+    if not anchored:
+        return False
+    if _ENDS_WITH_WROTE.search(line):
+        return True
+    verb_in_middle = _WROTE_THEN_COLON.search(line)
+    return bool(verb_in_middle and (_NAMED_EMAIL.search(line) or _OPENER_START.match(line)))
+
+
+# -- rules ----------------------------------------------------------------------------------
+
+
+def _pattern(lines: list[_Line]) -> str:
+    return "".join(line.kind for line in lines)
+
+
+def _apply_rules(lines: list[_Line]) -> list[_Line]:
+    """Run the structural rules in order; each takes and returns the surviving lines."""
+    for rule in (
+        _cut_at_delimiter,
+        _drop_signatures,
+        _keep_reply_below_history,
+        _cut_at_marker_without_quote,
+        _cut_at_marker_before_quote,
+        _drop_markers,
+        _handle_header_blocks,
+        _cut_trailing_quotes,
+    ):
+        lines = rule(lines)
+    return lines
+
+
+def _cut_at_delimiter(lines: list[_Line]) -> list[_Line]:
+    """Below a delimiter that follows the sender's text is a signature or history: cut.
+
+    A delimiter above any text (a banner at the very top) carries nothing: drop it.
+    """
+    match = _TEXT_THEN_DELIMITER.search(_pattern(lines))
+    if match:
+        lines = lines[: match.end() - 1]
+    return [line for line in lines if line.kind != DELIMITER]
+
+
+def _drop_signatures(lines: list[_Line]) -> list[_Line]:
+    """Mobile footers can sit anywhere (even above the quote): drop each of them."""
+    return [line for line in lines if line.kind != SIGNATURE]
+
+
+def _keep_reply_below_history(lines: list[_Line]) -> list[_Line]:
+    """Bottom-posting: a marker at the top, the history, then only the reply: keep the reply."""
+    match = _REPLY_BELOW_HISTORY.fullmatch(_pattern(lines))
+    return lines[match.start(1) :] if match else lines
+
+
+def _cut_at_marker_without_quote(lines: list[_Line]) -> list[_Line]:
+    """Text, then a marker with no quote after it: the rest is an unquoted embedded email."""
+    match = _MARKER_WITHOUT_QUOTE.search(_pattern(lines))
+    return lines[: match.start(1)] if match else lines
+
+
+def _cut_at_marker_before_quote(lines: list[_Line]) -> list[_Line]:
+    """Text, then a marker and quoted history, then at most a short footer: cut at the marker.
+
+    A long stretch of text after the quote is an answer written below it, not a footer,
+    and is left for the later rules.
+    """
+    match = _MARKER_BEFORE_QUOTE.search(_pattern(lines))
+    if match and match.group(2).count(TEXT) <= _MAX_FOOTER_TEXT_LINES:
+        return lines[: match.start(1)]
+    return lines
+
+
+def _drop_markers(lines: list[_Line]) -> list[_Line]:
+    """Markers left over (above interleaved answers, or in an all-quoted body) carry nothing."""
+    return [line for line in lines if line.kind != MARKER]
+
+
+def _handle_header_blocks(lines: list[_Line]) -> list[_Line]:
+    """An Outlook header block below text starts the embedded email: cut there.
+
+    At the top (a forwarded message with nothing written above it) only the block goes.
+    A block needs three header lines, one of them a sender ("From:", "Von:", …), so a
+    lone "Date: Friday" or "A: yes" in an answer stays text.
+    """
+    pattern = _pattern(lines)
+    for match in _HEADER_BLOCK.finditer(pattern):
+        block = lines[match.start() : match.end()]
+        if not any(line.kind == HEADER and _is_sender_header(line) for line in block):
+            continue
+        if TEXT in pattern[: match.start()]:
+            return lines[: match.start()]
+        return lines[: match.start()] + lines[match.end() :]
+    return lines
+
+
+def _cut_trailing_quotes(lines: list[_Line]) -> list[_Line]:
+    """Quoted history after the sender's last line of text is dropped."""
+    match = _TRAILING_QUOTES.search(_pattern(lines))
+    return lines[: match.start(1)] if match else lines
+
+
+# -- results --------------------------------------------------------------------------------
+
+# Filled lazily by split_reply: the prepared lines, so rules can look at line texts.
+_is_sender_header_lines: list[str] = []
+
+
+def _is_sender_header(line: _Line) -> bool:
+    return bool(_SENDER_HEADER.match(_is_sender_header_lines[line.index]))

@@ -1,0 +1,1 @@
+"""Job functions (take ids, re-read state, safe to run twice) and the dispatchers."""
