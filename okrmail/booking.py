@@ -112,12 +112,19 @@ def _candidate_times(
     return candidates
 
 
+# Busy times are read this far past the search window: far enough for the first several
+# weekly occurrences, short enough for providers that cap a free/busy query's range.
+BUSY_REACH_DAYS = 56
+
+
+def _busy_window(ctx: AppContext, after: datetime) -> tuple[datetime, datetime]:
+    return after, after + timedelta(days=ctx.settings.booking.search_days + BUSY_REACH_DAYS)
+
+
 def _busy_for(ctx: AppContext, pairing: Pairing, after: datetime) -> list[BusyInterval]:
     """Both people's busy times over the span the checked occurrences can reach."""
-    reach = timedelta(days=ctx.settings.booking.search_days + 400)
-    busy = ctx.calendar.free_busy(
-        [pairing.manager.email, pairing.report.email], after, after + reach
-    )
+    start, end = _busy_window(ctx, after)
+    busy = ctx.calendar.free_busy([pairing.manager.email, pairing.report.email], start, end)
     return [interval for intervals in busy.values() for interval in intervals]
 
 
@@ -155,8 +162,15 @@ def _reserve_series(ctx: AppContext, session: Session, pairing: Pairing) -> Seri
             f"no free slot for {pairing.manager.email} and {pairing.report.email} in the "
             f"next {ctx.settings.booking.search_days} days within both working hours"
         )
-    series = Series(
-        pairing_id=pairing.id,
+    series = _new_series(ctx, pairing, slot)
+    session.add(series)
+    return series
+
+
+def _new_series(ctx: AppContext, pairing: Pairing, slot: Slot) -> Series:
+    """A series row in status `booking`, with its client-chosen uid."""
+    return Series(
+        pairing=pairing,
         provider=ctx.settings.calendar.provider,
         calendar_id=pairing.manager.email,
         uid=new_series_uid(),
@@ -167,8 +181,6 @@ def _reserve_series(ctx: AppContext, session: Session, pairing: Pairing) -> Seri
         duration_minutes=ctx.settings.booking.duration_minutes,
         status="booking",
     )
-    session.add(series)
-    return series
 
 
 def _open_series(session: Session, pairing_id: int) -> Series | None:
@@ -218,20 +230,79 @@ def expand_series(ctx: AppContext, session: Session, series: Series) -> int:
 
 
 def book_all(ctx: AppContext) -> tuple[list[Series], list[str]]:
-    """Book every active pairing without a series; (booked, problems) — one failure does
-    not stop the others, and each is reported."""
-    with ctx.sessions() as session:
-        booked_ids = select(Series.pairing_id).where(Series.status == "active")
-        pairing_ids = session.scalars(
-            select(Pairing.id)
+    """Book every active pairing without a series, in bulk; returns (booked, problems).
+
+    One free/busy query covers everyone involved (the provider splits it as its API
+    requires), each slot found is marked busy before the next pairing is placed, and the
+    series are created together (batched where the provider supports it). One failure does
+    not stop the others, and each is reported.
+    """
+    now = ctx.now()
+    problems: list[str] = []
+    with ctx.transaction() as session:
+        booked_ids = select(Series.pairing_id).where(Series.status.in_(("active", "booking")))
+        pairings = session.scalars(
+            select(Pairing)
             .where(Pairing.active, Pairing.id.not_in(booked_ids))
             .order_by(Pairing.id)
         ).all()
-    booked, problems = [], []
-    for pairing_id in pairing_ids:
-        try:
-            booked.append(book_pairing(ctx, pairing_id))
-        except BookingError as error:
-            log.warning("pairing %s: %s", pairing_id, error)
-            problems.append(f"pairing #{pairing_id}: {error}")
-    return booked, problems
+        if pairings:
+            emails = sorted(
+                {p.manager.email for p in pairings} | {p.report.email for p in pairings}
+            )
+            start, end = _busy_window(ctx, now)
+            busy = {
+                email: list(spans)
+                for email, spans in ctx.calendar.free_busy(emails, start, end).items()
+            }
+            length = timedelta(minutes=ctx.settings.booking.duration_minutes)
+            for pairing in pairings:
+                people = (pairing.manager.email, pairing.report.email)
+                both = [span for email in people for span in busy.get(email, [])]
+                slot = find_slot(ctx, pairing, now, both)
+                if slot is None:
+                    problems.append(
+                        f"pairing #{pairing.id}: no free slot for {people[0]} and {people[1]}"
+                    )
+                    continue
+                session.add(_new_series(ctx, pairing, slot))
+                for email in people:  # the next pairing must not land on this one
+                    busy.setdefault(email, []).extend(
+                        BusyInterval(start, start + length) for start in slot.starts
+                    )
+        pending = session.scalars(select(Series).where(Series.status == "booking")).all()
+        specs = {series.id: _spec(series, series.pairing) for series in pending}
+    booked, failures = _create_remote(ctx, specs)
+    return booked, problems + failures
+
+
+def _create_remote(ctx: AppContext, specs: dict[int, SeriesSpec]) -> tuple[list[Series], list[str]]:
+    """Create the reserved series on the provider and mark them active."""
+    if not specs:
+        return [], []
+    ordered = list(specs.items())
+    create_many = getattr(ctx.calendar, "create_series_many", None)
+    if create_many is not None:
+        results = create_many([spec for _, spec in ordered])
+    else:
+        results = []
+        for _, spec in ordered:
+            try:
+                results.append(ctx.calendar.create_series(spec))
+            except ConnectorError as error:
+                results.append(error)
+    booked: list[Series] = []
+    failures: list[str] = []
+    for (series_id, spec), result in zip(ordered, results, strict=True):
+        if isinstance(result, ConnectorError):
+            log.warning("series %s: %s", spec.uid, result.message)
+            failures.append(f"series {spec.uid} ({spec.calendar_id}): {result.message}")
+            continue
+        with ctx.transaction() as session:
+            series = session.get_one(Series, series_id)
+            if series.status == "booking":
+                series.remote_id = result.remote_id
+                series.status = "active"
+                expand_series(ctx, session, series)
+            booked.append(series)
+    return booked, failures

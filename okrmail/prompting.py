@@ -42,15 +42,19 @@ def prompt_message_id(prompt: Prompt, domain: str) -> str:
 def send_time(
     meeting_start: datetime, person: Person, rules: PromptSettings, now: datetime
 ) -> datetime:
-    """When to send: `lead_hours` before the meeting, in the recipient's waking hours on one
-    of their working days, in their own time zone.
+    """When to send: `lead_hours` before the meeting, on one of the recipient's working days,
+    inside their working hours (clipped to the configured waking hours), in their own zone.
 
-    If the lead time falls outside those hours, the prompt goes at the end of the waking
+    If the lead time falls outside those hours, the prompt goes at the end of the working
     hours before it, unless that is more than `earliest_hours` ahead of the meeting, in which
     case it goes at the start of the next waking hours. Never before `now`.
     """
     zone = ZoneInfo(person.timezone)
     wake, sleep = parse_clock(rules.waking_start), parse_clock(rules.waking_end)
+    if person.work_start < person.work_end and max(wake, person.work_start) < min(
+        sleep, person.work_end
+    ):
+        wake, sleep = max(wake, person.work_start), min(sleep, person.work_end)
     days = set(person.work_days or range(1, 8))
     target = max(meeting_start - timedelta(hours=rules.lead_hours), now)
     local = target.astimezone(zone)

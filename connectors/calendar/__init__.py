@@ -91,6 +91,11 @@ class CalendarProvider(Protocol):
         """Create the recurring event; idempotent on spec.uid."""
         ...
 
+    # Optional: providers with a batch API also offer
+    #   create_series_many(specs) -> list[RemoteSeries | ConnectorError]  (in spec order)
+    # and booking uses it for bulk bookings; free_busy may be given any number of calendars
+    # (the provider splits the query as its API requires).
+
     def list_changes(self, calendar_id: str, sync_token: str | None) -> ChangeSet:
         """Changes since `sync_token` (None: everything), and the token for next time."""
         ...

@@ -36,6 +36,7 @@ TEXT = "t"  # anything else: presumably what the sender wrote
 class _Line(NamedTuple):
     index: int  # position in the prepared (attribution-joined) list of lines
     kind: str
+    text: str
 
 
 # -- attribution lines ("On <date>, <someone> wrote:") -------------------------------------
@@ -91,7 +92,8 @@ _OPENER_START = re.compile(rf"{_LEAD}(?:(?:{_OPENERS})\s|在)")
 _DATE_START = re.compile(rf"{_LEAD}{_DATE_FIRST}")
 # A name, then an address: "Some One <some@one.org>" (a bare "<x@y>" is not enough).
 _NAMED_EMAIL = re.compile(rf"\S\s+[\"'<(\[]?\s*(?:mailto:)?{_EMAIL}")
-_DIGIT = re.compile(r"\d")
+# A year or a clock time: what makes "On …" an attribution rather than "On KR2 I wrote:".
+_DATE_OR_TIME = re.compile(r"(?<!\d)(?:\d{4}|\d{1,2}[:.]\d{2})(?!\d)")
 _YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _ENDS_WITH_WROTE = re.compile(rf"(?:(?<!\w)(?:{_WROTE})|{_WROTE_CJK})[\s.:：>\-]*$")
 _WROTE_THEN_COLON = re.compile(rf"(?<!\w)(?:{_WROTE_MID})\s.*[:：]\s*$")
@@ -149,6 +151,7 @@ _QUOTE = re.compile(r"^\s*(?:>|[A-Za-z]{1,20}>(?=\s|>|$))")
 # lone "ᐧ" is what Gmail leaves behind its tracking image. Three-character markdown rules
 # ("---", "***", "___") are deliberately not delimiters: people use them inside answers.
 _DELIMITER = re.compile(r"^\s*(?:--|ᐧ|[-_=+~#*,—–]{3,})\s*$")
+_QUOTE_MARKS = re.compile(r"^[\s>]+")
 _MARKDOWN_RULE = re.compile(r"^\s*(?:-{3}|\*{3}|_{3})\s*$")
 _FENCE = re.compile(r"^ {0,3}```")
 
@@ -156,12 +159,18 @@ _FENCE = re.compile(r"^ {0,3}```")
 
 _MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _URL = re.compile(r"<?https?://[^\s>]*>?")
+_MAIL_APPS = (
+    "mail|mailbox|airmail|outlook|gmail|yahoo|mobile|phone|iphone|ipad|android|galaxy|"
+    "samsung|blackberry|device|tablet|windows|app"
+)
 _MAX_SIGNATURE_CHARS = 100  # a footer is one short line; longer lines are real text
 _SIGNATURES = tuple(
     re.compile(p, re.I)
     for p in (
         r"^[(<\[\s]*sent from my\b",  # "Sent from my iPhone", "(Sent from my TI-85)"
-        r"^[(<\[\s]*sent (?:from|via|with|by|using)\s+(?:\S+\s*){1,5}$",  # "Sent with Airmail"
+        # "Sent with Airmail", "(sent from a phone)": a few words naming an app or device
+        rf"^[(<\[\s]*sent (?:from|via|with|by|using)\s+(?=.*(?<![\w-])(?:{_MAIL_APPS})\b)"
+        r"(?:\S+\s*){1,5}$",
         r"^\s*from my (?:iphone|ipad|ipod|android|mobile|phone|cell|samsung|galaxy|blackberry)",
         r"^\s*\S+ from (?:my )?(?:mobile|phone|iphone|ipad)\W*$",  # "Nik from mobile"
         r"^\s*get outlook for \w+",
@@ -248,12 +257,11 @@ def split_reply(text: str) -> tuple[str, str]:
     lines = _join_wrapped_attributions(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     classified = _classify(lines)
     kept = _apply_rules(classified)
-    if not _has_content(kept, lines) and _starts_with_own_text(classified):
-        kept = _leading_own_text(classified)
+    if not _has_content(kept):
+        kept = _leading_own_text(classified) if _starts_with_own_text(classified) else []
     kept_indices = {line.index for line in kept}
-    reply = [line for i, line in enumerate(lines) if i in kept_indices]
-    elided = [line for i, line in enumerate(lines) if i not in kept_indices]
-    return _tidy(reply), _tidy(elided)
+    elided = [line.text for line in classified if line.index not in kept_indices]
+    return _tidy([line.text for line in kept]), _tidy(elided)
 
 
 # -- preparation ----------------------------------------------------------------------------
@@ -269,7 +277,7 @@ def _join_wrapped_attributions(lines: list[str]) -> list[str]:
     start = 0
     while start < len(lines):
         size = _wrapped_marker_size(lines, start)
-        joined.append(_glue(lines[start : start + size]))
+        joined.append(_glue(lines[start : start + size]) if size > 1 else lines[start])
         start += size
     return joined
 
@@ -288,11 +296,25 @@ def _wrapped_marker_size(lines: list[str], start: int) -> int:
 
 
 def _marker_starts_later(lines: list[str], start: int, end: int) -> bool:
-    """Whether lines[start+1:end] already form the marker (then lines[start] is text)."""
-    return any(
-        lines[later].strip() and _is_marker(_glue(lines[later:end]))
-        for later in range(start + 1, end)
-    )
+    """Whether lines[start+1:end] already form the marker (then lines[start] is text).
+
+    When lines[start] opens like an attribution ("On <date>", a leading date), only a
+    later line that does so too takes over: in a body such as "On <date> Some One",
+    "<", "mailto:Some One <one@x.org>", "> wrote:" the last two lines would also read as
+    an attribution, but the four lines together are the one the client wrapped.
+    """
+    opens = _opens_attribution(lines[start])
+    for later in range(start + 1, end):
+        candidate = _glue(lines[later:end])
+        if not lines[later].strip() or not _is_marker(candidate):
+            continue
+        if not opens or _opens_attribution(candidate):
+            return True
+    return False
+
+
+def _opens_attribution(line: str) -> bool:
+    return bool(_OPENER_START.match(line) or _DATE_START.match(line))
 
 
 def _glue(lines: list[str]) -> str:
@@ -307,7 +329,7 @@ def _glue(lines: list[str]) -> str:
 def _classify(lines: list[str]) -> list[_Line]:
     """Give each line its kind; lines of fenced code blocks are always text."""
     code = _code_block_lines(lines)
-    return [_Line(i, TEXT if i in code else _kind_of(line)) for i, line in enumerate(lines)]
+    return [_Line(i, TEXT if i in code else _kind_of(line), line) for i, line in enumerate(lines)]
 
 
 def _code_block_lines(lines: list[str]) -> set[int]:
@@ -355,11 +377,11 @@ def _is_marker(line: str) -> bool:
 def _is_attribution(line: str) -> bool:
     """An "On <date>, <someone> wrote:" line in any supported language.
 
-    It needs an anchor (an opener word and a digit, a leading date with a year, or a
+    It needs an anchor (an opener word and a date or time, a leading date with a year, or a
     named address) *and* a "wrote" verb, so prose such as "Bob wrote:" stays text.
     """
     anchored = (
-        (_OPENER_START.match(line) and _DIGIT.search(line))
+        (_OPENER_START.match(line) and _DATE_OR_TIME.search(line))
         or (_DATE_START.match(line) and _YEAR.search(line))
         or _NAMED_EMAIL.search(line)
     )
@@ -449,7 +471,7 @@ def _handle_header_blocks(lines: list[_Line]) -> list[_Line]:
     pattern = _pattern(lines)
     for match in _HEADER_BLOCK.finditer(pattern):
         block = lines[match.start() : match.end()]
-        if not any(line.kind == HEADER and _is_sender_header(line) for line in block):
+        if not any(line.kind == HEADER and _SENDER_HEADER.match(line.text) for line in block):
             continue
         if TEXT in pattern[: match.start()]:
             return lines[: match.start()]
@@ -465,9 +487,29 @@ def _cut_trailing_quotes(lines: list[_Line]) -> list[_Line]:
 
 # -- results --------------------------------------------------------------------------------
 
-# Filled lazily by split_reply: the prepared lines, so rules can look at line texts.
-_is_sender_header_lines: list[str] = []
+
+def _has_content(lines: list[_Line]) -> bool:
+    """Whether any line says something (a bare ">" of an emptied quote does not)."""
+    return any(_QUOTE_MARKS.sub("", line.text).strip() for line in lines)
 
 
-def _is_sender_header(line: _Line) -> bool:
-    return bool(_SENDER_HEADER.match(_is_sender_header_lines[line.index]))
+def _starts_with_own_text(lines: list[_Line]) -> bool:
+    """Whether the first non-blank line is the sender's (text or a footer, not history)."""
+    first = next((line for line in lines if line.kind != EMPTY), None)
+    return first is not None and first.kind in (TEXT, SIGNATURE)
+
+
+def _leading_own_text(lines: list[_Line]) -> list[_Line]:
+    """Fallback when the rules removed everything: the lines above the first history line."""
+    history = (DELIMITER, MARKER, QUOTE, HEADER)
+    end = next((i for i, line in enumerate(lines) if line.kind in history), len(lines))
+    return lines[:end]
+
+
+def _tidy(lines: list[str]) -> str:
+    """Join lines, dropping blank lines at both ends and stray markdown rules at the end."""
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    while lines and (not lines[-1].strip() or _MARKDOWN_RULE.match(lines[-1])):
+        lines = lines[:-1]
+    return "\n".join(lines).rstrip()

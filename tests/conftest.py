@@ -1,0 +1,114 @@
+"""Shared fixtures: the app on SQLite and on PostgreSQL, a manual clock, a real SMTP server.
+
+Every test that takes `ctx` runs twice, once per database. PostgreSQL and Redis are real
+services; without them a test is skipped locally but fails under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from okrmail.app import AppContext
+from okrmail.clock import ManualClock
+from okrmail.db import make_engine, upgrade
+from okrmail.models import Base
+from okrmail.settings import Settings, load_settings
+
+PROJECT = Path(__file__).resolve().parent.parent
+EXAMPLES = PROJECT / "examples"
+POSTGRES_URL = os.environ.get(
+    "OKRMAIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("OKRMAIL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# A Monday morning in late autumn: far from DST changes unless a test moves the clock.
+START = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)
+
+
+def service_missing(what: str, error: Exception) -> None:
+    """Skip locally, fail under CI: a missing service must never pass silently in CI."""
+    message = f"{what} is not reachable: {error}"
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def make_settings(data_dir: Path, database_url: str, **sections: dict[str, Any]) -> Settings:
+    """The shipped defaults with data_dir and the database pointed at the test's own."""
+    base = load_settings(environ={})
+    merged = base.model_dump()
+    merged["app"]["data_dir"] = data_dir
+    merged["database"]["url"] = database_url
+    for section, values in sections.items():
+        merged[section] = {**merged[section], **values}
+    return Settings.model_validate(merged)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A private PostgreSQL database for this test run, migrated once."""
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"okrmail_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        yield f"unavailable:{error}"
+        return
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'okrmail.db'}"
+        upgrade(url)
+        yield url
+        return
+    url = request.getfixturevalue("postgres_database")
+    if url.startswith("unavailable:"):
+        service_missing("PostgreSQL", Exception(url.removeprefix("unavailable:")))
+    engine = make_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def ctx(database_url: str, tmp_path: Path, clock: ManualClock) -> Iterator[AppContext]:
+    context = AppContext(make_settings(tmp_path / "data", database_url), clock=clock)
+    yield context
+    assert context.engine is not None
+    context.engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    try:
+        Redis.from_url(REDIS_URL).ping()
+    except RedisConnectionError as error:
+        service_missing("Redis", error)
+    return REDIS_URL
