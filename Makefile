@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/python -m okrmail.demo
 
 test: $(STAMP)
+	./scripts/install-test-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

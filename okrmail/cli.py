@@ -276,5 +276,5 @@ def settings_check(obj: dict[str, object]) -> None:
     ctx = _context(obj)
     for section, values in ctx.settings.model_dump().items():
         for key, value in values.items():
-            shown = "********" if value and key in {"password", "secret", "token"} else value
+            shown = "********" if value and key in {"password", "secret", "token", "secret_key", "client_secret"} else value
             click.echo(f"{section}.{key} = {shown!r}")

@@ -57,6 +57,7 @@ class AppSettings(_Section):
     templates_dir: str = ""
     organisation: str = "Example Org"
     base_url: str = ""
+    admin_email: str = ""  # told when a calendar account breaks; empty: mail.from_address
 
 
 class DatabaseSettings(_Section):
@@ -158,6 +159,36 @@ class SmtpSettings(_Section):
     timeout_seconds: float = Field(30, gt=0)
 
 
+class SecuritySettings(_Section):
+    # Fernet keys (urlsafe base64, 32 bytes) encrypting stored credentials, comma-separated,
+    # newest first: the first encrypts, all decrypt, so a key can be rotated.
+    secret_key: str = Field("", repr=False)
+
+
+class GoogleSettings(_Section):
+    """Google Calendar: every endpoint is a setting, so tests and proxies can stand in."""
+
+    api_endpoint: str = "https://www.googleapis.com/"
+    token_uri: str = "https://oauth2.googleapis.com/token"
+    auth_uri: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    batch_url: str = ""  # empty: <api_endpoint>batch/calendar/v3
+    client_id: str = ""
+    client_secret: str = Field("", repr=False)
+    redirect_uri: str = ""  # empty: <app.base_url>/oauth/google/callback
+    send_updates: Literal["all", "externalOnly", "none"] = "all"
+    timeout_seconds: float = Field(30, gt=0)
+    max_retries: int = Field(6, ge=0, le=20)
+    backoff_base_seconds: float = Field(1, ge=0)
+    backoff_max_seconds: float = Field(64, ge=0)
+    batch_size: int = Field(50, ge=1, le=50)
+    freebusy_max_days: int = Field(90, ge=1, le=366)
+    push: bool = True
+    channel_ttl_hours: float = Field(168, gt=0)
+    renew_before_hours: float = Field(24, gt=0)
+    poll_minutes: float = Field(5, gt=0)
+    push_poll_hours: float = Field(6, gt=0)
+
+
 class Settings(_Section):
     app: AppSettings = AppSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -169,6 +200,8 @@ class Settings(_Section):
     prompts: PromptSettings = PromptSettings()
     mail: MailSettings = MailSettings()
     smtp: SmtpSettings = SmtpSettings()
+    security: SecuritySettings = SecuritySettings()
+    google: GoogleSettings = GoogleSettings()
 
     def data_path(self, path: Path) -> Path:
         """A path from the settings, anchored under app.data_dir when relative."""

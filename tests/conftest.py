@@ -112,3 +112,69 @@ def redis_url() -> str:
     except RedisConnectionError as error:
         service_missing("Redis", error)
     return REDIS_URL
+
+
+def write_csv(path: Path, header: str, *rows: str) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+PEOPLE_HEADER = "email,name,manager_email,timezone,working_hours,working_days,cadence,question_set"
+
+
+@pytest.fixture
+def org(ctx: AppContext) -> AppContext:
+    """The sample organisation from examples/, imported."""
+    from okrmail.imports.okrs import import_okrs
+    from okrmail.imports.people import import_people
+
+    with ctx.transaction() as session:
+        import_people(session, EXAMPLES / "people.csv", ctx.settings.templates_path)
+    with ctx.transaction() as session:
+        import_okrs(session, EXAMPLES / "okrs.csv")
+    return ctx
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Received:
+    """What a loopback SMTP server was handed: (envelope sender, recipients, raw bytes)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.sessions = 0  # EHLO/HELO greetings: one per SMTP connection
+        self.reject_next: list[str] = []  # queued replies to DATA, e.g. "451 try later"
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:  # noqa: N802,E501
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.reject_next:
+            return self.reject_next.pop(0)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, int, Received]]:
+    """A real SMTP server (aiosmtpd) on a loopback port."""
+    from aiosmtpd.controller import Controller
+
+    received = Received()
+    port = free_port()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield "127.0.0.1", port, received
+    finally:
+        controller.stop()

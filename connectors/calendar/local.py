@@ -141,6 +141,7 @@ class LocalCalendar:
             master = self._master(session, uid)
             if master is None:
                 raise ConnectorError(f"no series with uid {uid!r}", permanent=True)
+            change_seq = _next_seq(session)  # before adding a row, which autoflush would insert
             override = session.scalar(
                 select(LocalCalendarEvent).where(
                     LocalCalendarEvent.uid == uid,
@@ -164,7 +165,7 @@ class LocalCalendar:
             override.start = new_start or original_start
             override.duration_minutes = duration_minutes or master.duration_minutes
             override.sequence = (override.sequence or 0) + 1
-            override.change_seq = _next_seq(session)
+            override.change_seq = change_seq
             people = [master.calendar_id, *master.attendees]
         self._export_for(*people)
 

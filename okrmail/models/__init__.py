@@ -1,5 +1,6 @@
 """The data model: the vocabulary of DESIGN.md as SQLAlchemy 2 typed ORM classes."""
 
+from okrmail.models.accounts import CalendarAccount, CalendarSyncState
 from okrmail.models.base import Base, UTCDateTime
 from okrmail.models.calendar import LocalCalendarEvent, Meeting, Series
 from okrmail.models.mail import OutboxMessage, Prompt
@@ -7,6 +8,8 @@ from okrmail.models.people import KeyResult, Objective, Pairing, Person
 
 __all__ = [
     "Base",
+    "CalendarAccount",
+    "CalendarSyncState",
     "KeyResult",
     "LocalCalendarEvent",
     "Meeting",

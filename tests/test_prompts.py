@@ -1,0 +1,253 @@
+import mailbox
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from okrmail.app import AppContext
+from okrmail.booking import book_all
+from okrmail.clock import ManualClock
+from okrmail.models import OutboxMessage, Prompt
+from okrmail.prompting import REPLY_MARKER, send_prompts, send_time
+from okrmail.settings import PromptSettings
+from okrmail.tick import tick
+from tests.conftest import make_settings
+from workers.dispatch import InlineDispatcher
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def person(zone: str = "Europe/Berlin", days: list[int] | None = None):  # type: ignore[no-untyped-def]
+    from datetime import time
+
+    return SimpleNamespace(
+        timezone=zone, work_days=days or [1, 2, 3, 4, 5], work_start=time(9), work_end=time(17)
+    )
+
+
+def at(text: str, zone: ZoneInfo = BERLIN) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=zone).astimezone(UTC)
+
+
+RULES = PromptSettings()
+EARLY = at("2026-11-01T00:00")
+
+
+def test_prompt_goes_a_lead_time_before_inside_working_hours() -> None:
+    assert send_time(at("2026-11-19T15:00"), person(), RULES, EARLY) == at("2026-11-18T15:00")
+
+
+def test_lead_time_at_night_moves_to_the_end_of_the_working_day_before() -> None:
+    assert send_time(at("2026-11-19T07:00"), person(), RULES, EARLY) == at("2026-11-17T17:00")
+
+
+def test_no_prompt_on_the_weekend_for_a_monday_meeting() -> None:
+    assert send_time(at("2026-11-23T10:00"), person(), RULES, EARLY) == at("2026-11-20T17:00")
+
+
+def test_the_recipients_own_zone_decides() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    sent = send_time(at("2026-11-19T10:00"), person("Asia/Tokyo"), RULES, EARLY)
+    assert sent.astimezone(tokyo) == datetime(2026, 11, 18, 17, 0, tzinfo=tokyo)
+
+
+def test_never_in_the_past_and_never_after_the_meeting() -> None:
+    now = at("2026-11-19T08:30")
+    sent = send_time(at("2026-11-19T10:00"), person(), RULES, now)
+    assert now <= sent < at("2026-11-19T10:00")
+
+
+def sent_messages(ctx: AppContext) -> list[EmailMessage]:
+    box = mailbox.Maildir(ctx.settings.data_path(ctx.settings.mail.maildir), create=True)
+    return [message_from_bytes(box.get_bytes(key), policy=policy.default) for key in box.keys()]  # type: ignore[misc]
+
+
+def run_days(
+    ctx: AppContext, clock: ManualClock, days: int, step: timedelta = timedelta(hours=1)
+) -> None:
+    dispatcher = InlineDispatcher(ctx)
+    end = clock.now() + timedelta(days=days)
+    while clock.now() < end:
+        clock.advance(step)
+        tick(ctx, dispatcher)
+
+
+def test_due_prompts_land_in_the_maildir_once_each(org: AppContext, clock: ManualClock) -> None:
+    book_all(org)
+    run_days(org, clock, 8)
+    messages = sent_messages(org)
+    with org.sessions() as session:
+        sent = session.scalars(select(Prompt).where(Prompt.status == "sent")).all()
+        due_meetings = {
+            p.meeting_id
+            for p in session.scalars(select(Prompt).where(Prompt.send_at <= clock.now()))
+        }
+        assert {p.meeting_id for p in sent} == due_meetings
+        tokens = {p.token: (p.message_id, p.person.email) for p in sent}
+        assert len(messages) == len(sent) > 0
+    for message in messages:
+        assert message.is_multipart() and message.get_content_type() == "multipart/alternative"
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        token = str(message["Reply-To"]).split("+", 1)[1].split("@")[0]
+        message_id, email = tokens[token]
+        assert message["Message-ID"] == message_id
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["X-Auto-Response-Suppress"] == "All"
+        assert email in str(message["To"])
+        assert REPLY_MARKER in text and REPLY_MARKER in html
+        assert "1. " in text and "<ol" in html and 'style="' in html  # numbered, CSS inlined
+    lena = next(m for m in messages if "lena.vogel" in str(m["To"]))
+    body = lena.get_body(("plain",)).get_content()
+    assert "KR1. Cut time-to-first-value to 2 days" in body
+    assert "no update yet (start 31, target 50 points)" in body
+
+
+def test_a_send_job_run_twice_sends_once(org: AppContext, clock: ManualClock) -> None:
+    book_all(org)
+    with org.sessions() as session:
+        first = session.scalars(select(Prompt).order_by(Prompt.send_at)).first()
+        ids = [first.id]
+    clock.set(first.send_at)
+    assert send_prompts(org, ids) == 1
+    assert send_prompts(org, ids) == 0
+    assert len(sent_messages(org)) == 1
+    with org.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_a_lost_job_is_handed_out_again_after_its_lease(
+    org: AppContext, clock: ManualClock
+) -> None:
+    class LosingDispatcher:
+        def dispatch(self, job: str, ids: list[int]) -> None:
+            pass  # the queue lost it
+
+    book_all(org)
+    with org.sessions() as session:
+        first = session.scalars(select(Prompt).order_by(Prompt.send_at)).first()
+    clock.set(first.send_at)
+    assert tick(org, LosingDispatcher()).dispatched.get("send_prompts")
+    assert "send_prompts" not in tick(org, LosingDispatcher()).dispatched  # still leased
+    clock.advance(timedelta(seconds=org.settings.tick.claim_lease_seconds + 1))
+    assert tick(org, InlineDispatcher(org)).dispatched.get("send_prompts")
+    assert len(sent_messages(org)) >= 1
+
+
+def test_prompts_of_a_cancelled_meeting_are_never_sent(org: AppContext, clock: ManualClock) -> None:
+    from okrmail.meetings import cancel_meeting
+
+    book_all(org)
+    with org.sessions() as session:
+        prompt = session.scalars(select(Prompt).order_by(Prompt.send_at)).first()
+    cancel_meeting(org, prompt.meeting_id)
+    clock.set(prompt.send_at + timedelta(minutes=1))
+    tick(org, InlineDispatcher(org))
+    assert all(prompt.token not in str(m["Reply-To"]) for m in sent_messages(org))
+
+
+def smtp_context(ctx: AppContext, host: str, port: int) -> AppContext:
+    settings = make_settings(
+        ctx.settings.app.data_dir,
+        ctx.settings.database.url,
+        mail={"outbound": "smtp"},
+        smtp={"host": host, "port": port, "security": "none"},
+    )
+    return AppContext(settings, clock=ctx.clock, engine=ctx.engine)
+
+
+def test_prompts_over_real_smtp_share_one_connection(
+    org: AppContext, clock: ManualClock, smtp_server
+) -> None:  # type: ignore[no-untyped-def]
+    host, port, received = smtp_server
+    ctx = smtp_context(org, host, port)
+    book_all(ctx)
+    with ctx.sessions() as session:
+        prompts = session.scalars(select(Prompt).order_by(Prompt.send_at)).all()[:5]
+        ids = [p.id for p in prompts]
+    clock.set(max(p.send_at for p in prompts))
+    assert send_prompts(ctx, ids) == 5
+    assert received.sessions == 1
+    assert len(received.messages) == 5
+    with ctx.sessions() as session:
+        expected = {
+            p.message_id: p.person.email
+            for p in session.scalars(select(Prompt).where(Prompt.id.in_(ids)))
+        }
+    for sender, recipients, raw in received.messages:
+        message = message_from_bytes(raw, policy=policy.default)
+        assert sender == "checkins@example.com"
+        assert recipients == [expected[str(message["Message-ID"])]]
+        assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
+
+
+def test_smtp_failures_are_retried_with_backoff_then_reported(
+    org: AppContext, clock: ManualClock, smtp_server
+) -> None:  # type: ignore[no-untyped-def]
+    host, port, received = smtp_server
+    ctx = smtp_context(org, host, port)
+    book_all(ctx)
+    with ctx.sessions() as session:
+        first, second = session.scalars(select(Prompt).order_by(Prompt.send_at)).all()[:2]
+    clock.set(max(first.send_at, second.send_at))
+    received.reject_next = ["451 4.3.0 try again later", "550 5.1.1 mailbox unknown"]
+    assert send_prompts(ctx, [first.id, second.id]) == 0
+    with ctx.sessions() as session:
+        rows = {row.prompt_id: row for row in session.scalars(select(OutboxMessage))}
+    transient, permanent = rows[first.id], rows[second.id]
+    assert (transient.status, transient.attempts) == ("queued", 1)
+    assert transient.next_attempt_at > clock.now() and "451" in transient.last_error
+    assert permanent.status == "failed" and "550" in permanent.last_error
+    clock.set(transient.next_attempt_at)
+    report = tick(ctx, InlineDispatcher(ctx))
+    assert report.dispatched.get("deliver_outbox") == 1
+    assert len(received.messages) == 1
+    with ctx.sessions() as session:
+        assert session.get_one(OutboxMessage, transient.id).status == "sent"
+
+
+@pytest.mark.redis
+def test_rq_on_redis_sends_the_same_emails_as_inline(
+    org: AppContext, clock: ManualClock, redis_url: str
+) -> None:
+    import uuid
+
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from workers import jobs
+    from workers.dispatch import RqDispatcher
+
+    book_all(org)
+    queue_name = f"okrmail-test-{uuid.uuid4().hex[:8]}"
+    dispatcher = RqDispatcher(redis_url, queue_name)
+    jobs.configure(org)
+    connection = Redis.from_url(redis_url)
+    try:
+        end = clock.now() + timedelta(days=8)
+        while clock.now() < end:
+            clock.advance(timedelta(hours=1))
+            tick(org, dispatcher)
+            # Run every job twice: a worker drains the queue, then the same jobs run again.
+            queue = Queue(queue_name, connection=connection)
+            pending = [queue.fetch_job(job_id) for job_id in queue.job_ids]
+            SimpleWorker([queue], connection=connection).work(burst=True)
+            for job in pending:
+                if job is not None:
+                    job.func(*job.args)
+    finally:
+        jobs.configure(None)
+        Queue(queue_name, connection=connection).delete(delete_jobs=True)
+    with org.sessions() as session:
+        sent = session.scalars(select(Prompt).where(Prompt.status == "sent")).all()
+        due = {
+            p.meeting_id
+            for p in session.scalars(select(Prompt).where(Prompt.send_at <= clock.now()))
+        }
+    messages = sent_messages(org)
+    assert {p.meeting_id for p in sent} == due
+    assert len(messages) == len(sent) == len({str(m["Message-ID"]) for m in messages})
