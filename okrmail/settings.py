@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ENV_PREFIX = "OKRMAIL_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +159,40 @@ class SmtpSettings(_Section):
     timeout_seconds: float = Field(30, gt=0)
 
 
+class ImapSettings(_Section):
+    host: str = "localhost"
+    port: int = Field(993, ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"] = "tls"
+    username: str = ""
+    password: SecretStr = SecretStr("")  # masked wherever settings are shown
+    folder: str = "INBOX"
+    processed_folder: str = "okrmail-processed"  # empty: leave mail in place, flag it seen
+    timeout_seconds: float = Field(30, gt=0)
+
+
+class InboundSettings(_Section):
+    """Replies coming in: where they are read from and the defences applied to them."""
+
+    provider: str = "maildir"
+    maildir: Path = Path("inbox")
+    fetch_interval_seconds: float = Field(60, gt=0)
+    fetch_batch: int = Field(200, ge=1, le=10000)
+    max_prompt_age_days: float = Field(30, gt=0)
+    trusted_authserv_id: str = ""
+    away_default_days: int = Field(7, ge=1, le=365)
+    confirm: bool = True
+    imap: ImapSettings = ImapSettings()
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        from connectors.mail.inbound import mail_receivers
+
+        if value not in mail_receivers.names():
+            raise ValueError(f"unknown provider; allowed: {', '.join(mail_receivers.names())}")
+        return value
+
+
 class SecuritySettings(_Section):
     # Fernet keys (urlsafe base64, 32 bytes) encrypting stored credentials, comma-separated,
     # newest first: the first encrypts, all decrypt, so a key can be rotated.
@@ -202,6 +236,7 @@ class Settings(_Section):
     smtp: SmtpSettings = SmtpSettings()
     security: SecuritySettings = SecuritySettings()
     google: GoogleSettings = GoogleSettings()
+    inbound: InboundSettings = InboundSettings()
 
     def data_path(self, path: Path) -> Path:
         """A path from the settings, anchored under app.data_dir when relative."""

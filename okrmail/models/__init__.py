@@ -3,6 +3,7 @@
 from okrmail.models.accounts import CalendarAccount, CalendarSyncState
 from okrmail.models.base import Base, UTCDateTime
 from okrmail.models.calendar import LocalCalendarEvent, Meeting, Series
+from okrmail.models.inbound import CheckIn, CheckInAnswer, CheckInReading, InboxMessage, MailFetch
 from okrmail.models.mail import OutboxMessage, Prompt
 from okrmail.models.people import KeyResult, Objective, Pairing, Person
 
@@ -10,8 +11,13 @@ __all__ = [
     "Base",
     "CalendarAccount",
     "CalendarSyncState",
+    "CheckIn",
+    "CheckInAnswer",
+    "CheckInReading",
+    "InboxMessage",
     "KeyResult",
     "LocalCalendarEvent",
+    "MailFetch",
     "Meeting",
     "Objective",
     "OutboxMessage",
