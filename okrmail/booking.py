@@ -25,6 +25,7 @@ from connectors.calendar.recurrence import occurrences, utc_to_local
 from connectors.errors import ConnectorError
 from okrmail.app import AppContext
 from okrmail.cadence import cadence_rrule
+from okrmail.digests import schedule_digest
 from okrmail.models import Meeting, Pairing, Person, Series
 from okrmail.prompting import schedule_prompts
 
@@ -224,6 +225,7 @@ def expand_series(ctx: AppContext, session: Session, series: Series) -> int:
         )
         session.add(meeting)
         schedule_prompts(ctx, session, meeting, series.pairing)
+        schedule_digest(ctx, session, meeting, series.pairing)
         created += 1
     series.expanded_until = until
     return created

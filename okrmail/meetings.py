@@ -15,10 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.calendar import OccurrenceChange
+from connectors.calendar.recurrence import occurrences, utc_to_local
 from connectors.errors import ConnectorError
 from okrmail.app import AppContext
+from okrmail.chasing import cancel_chases, retime_chases
+from okrmail.digests import cancel_digest, retime_digest
 from okrmail.models import Meeting, Series
-from okrmail.prompting import cancel_prompts, retime_prompts
+from okrmail.prompting import cancel_prompts, retime_prompts, schedule_prompts
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +42,15 @@ def apply_move(ctx: AppContext, session: Session, meeting: Meeting, new_start: d
     meeting.start, meeting.end = new_start, new_start + length
     meeting.status = "scheduled" if new_start == meeting.original_start else "moved"
     retime_prompts(ctx, session, meeting)
+    retime_chases(ctx, session, meeting)
+    retime_digest(ctx, session, meeting)
 
 
 def apply_cancel(session: Session, meeting: Meeting) -> None:
     meeting.status = "cancelled"
     cancel_prompts(session, meeting)
+    cancel_chases(session, meeting, "the meeting was cancelled")
+    cancel_digest(session, meeting)
 
 
 def move_meeting(ctx: AppContext, meeting_id: int, new_start: datetime) -> Meeting:
@@ -118,7 +125,8 @@ def apply_changes(
     applied = 0
     for change in changes:
         if change.original_start is None:
-            if change.status == "cancelled" and series.status != "cancelled":
+            # The report declining the whole series ends it as surely as a deletion does.
+            if change.status in ("cancelled", "declined") and series.status != "cancelled":
                 series.status = "cancelled"
                 for meeting in series.meetings:
                     if meeting.start > ctx.now() and meeting.status != "cancelled":
@@ -131,14 +139,43 @@ def apply_changes(
             )
         )
         if meeting is None:
-            continue
-        if change.status == "cancelled" and meeting.status != "cancelled":
+            meeting = _unexpanded_meeting(ctx, session, series, change.original_start)
+            if meeting is None:
+                continue
+        if change.status in ("cancelled", "declined") and meeting.status != "cancelled":
             apply_cancel(session, meeting)
             applied += 1
         elif change.status == "confirmed" and change.start and change.start != meeting.start:
             apply_move(ctx, session, meeting, change.start)
             applied += 1
     return applied
+
+
+def _unexpanded_meeting(
+    ctx: AppContext, session: Session, series: Series, original_start: datetime
+) -> Meeting | None:
+    """The row for an occurrence past `expanded_until` that changed on the provider's side,
+    created now (with its prompts) so the change applies to it and the later expansion,
+    which skips existing rows, cannot bring it back unchanged. None if not an occurrence."""
+    if series.expanded_until is None or original_start < series.expanded_until:
+        return None
+    first_local = utc_to_local(series.first_start, series.timezone)
+    slot = original_start + timedelta(seconds=1)
+    if original_start not in occurrences(
+        series.rrule, first_local, series.timezone, original_start, slot
+    ):
+        return None
+    length = timedelta(minutes=series.duration_minutes)
+    meeting = Meeting(
+        series=series,
+        original_start=original_start,
+        start=original_start,
+        end=original_start + length,
+        status="scheduled",
+    )
+    session.add(meeting)
+    schedule_prompts(ctx, session, meeting, series.pairing)
+    return meeting
 
 
 def upcoming(session: Session, now: datetime, days: int = 14) -> Sequence[Meeting]:

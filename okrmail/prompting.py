@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from email.headerregistry import Address
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.emails import Envelope, build_email
+from okrmail.hours import hours_for
 from okrmail.models import KeyResult, Meeting, Objective, Pairing, Person, Prompt
 from okrmail.questions import question_sets
 from okrmail.settings import PromptSettings, parse_clock
@@ -47,38 +48,17 @@ def send_time(
 
     If the lead time falls outside those hours, the prompt goes at the end of the working
     hours before it, unless that is more than `earliest_hours` ahead of the meeting, in which
-    case it goes at the start of the next waking hours. Never before `now`.
+    case it goes at the start of the next working hours. Never before `now`.
     """
-    zone = ZoneInfo(person.timezone)
-    wake, sleep = parse_clock(rules.waking_start), parse_clock(rules.waking_end)
-    if person.work_start < person.work_end and max(wake, person.work_start) < min(
-        sleep, person.work_end
-    ):
-        wake, sleep = max(wake, person.work_start), min(sleep, person.work_end)
-    days = set(person.work_days or range(1, 8))
+    hours = hours_for(person, parse_clock(rules.waking_start), parse_clock(rules.waking_end))
     target = max(meeting_start - timedelta(hours=rules.lead_hours), now)
-    local = target.astimezone(zone)
-    if local.isoweekday() in days and wake <= local.time() <= sleep:
+    if hours.allows(target):
         return target
-    earlier = _waking_end_before(local, sleep, days, zone)
+    earlier = hours.last_allowed(target)
     if earlier >= max(now, meeting_start - timedelta(hours=rules.earliest_hours)):
         return earlier
-    later = _waking_start_after(local, wake, days, zone)
+    later = hours.next_allowed(target)
     return later if later < meeting_start else target
-
-
-def _waking_end_before(local: datetime, sleep: time, days: set[int], zone: ZoneInfo) -> datetime:
-    day = local.date() if local.time() > sleep else local.date() - timedelta(days=1)
-    while day.isoweekday() not in days:
-        day -= timedelta(days=1)
-    return datetime.combine(day, sleep, tzinfo=zone).astimezone(UTC)
-
-
-def _waking_start_after(local: datetime, wake: time, days: set[int], zone: ZoneInfo) -> datetime:
-    day = local.date() if local.time() < wake else local.date() + timedelta(days=1)
-    while day.isoweekday() not in days:
-        day += timedelta(days=1)
-    return datetime.combine(day, wake, tzinfo=zone).astimezone(UTC)
 
 
 def schedule_prompts(ctx: AppContext, session: Session, meeting: Meeting, pairing: Pairing) -> int:
@@ -227,6 +207,8 @@ def send_prompts(ctx: AppContext, prompt_ids: Sequence[int]) -> int:
     Safe to run twice: the pending -> sent transition is a conditional UPDATE in the same
     transaction as the Outbox insert, so only one run records (and so sends) each prompt.
     """
+    from okrmail.chasing import schedule_chases  # chasing renders with this module's context
+
     lease = timedelta(seconds=ctx.settings.tick.claim_lease_seconds)
     outbox_ids: list[int] = []
     for prompt_id in prompt_ids:
@@ -249,6 +231,7 @@ def send_prompts(ctx: AppContext, prompt_ids: Sequence[int]) -> int:
                 session, message, kind="prompt", now=ctx.now(), lease=lease, prompt_id=prompt_id
             )
             outbox_ids.append(row.id)
+            schedule_chases(ctx, session, prompt, ctx.now())
     return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
 
 

@@ -132,6 +132,35 @@ class PromptSettings(_Section):
         return value
 
 
+class ChaseSettings(_Section):
+    first_after_hours: float = Field(24, gt=0)
+    last_before_hours: float = Field(4, gt=0)
+    max_per_prompt: int = Field(2, ge=0, le=5)
+    min_gap_hours: float = Field(4, ge=0)
+    quiet_start: str = "18:30"
+    quiet_end: str = "08:30"
+    notify_manager: bool = False
+
+    @field_validator("quiet_start", "quiet_end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+
+class DigestSettings(_Section):
+    mode: Literal["before_meeting", "morning"] = "before_meeting"
+    lead_hours: float = Field(2, gt=0)
+    morning_time: str = "08:00"
+    trend_length: int = Field(5, ge=2, le=12)
+
+    @field_validator("morning_time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+
 class MailSettings(_Section):
     outbound: str = "maildir"
     maildir: Path = Path("maildir")
@@ -232,6 +261,8 @@ class Settings(_Section):
     booking: BookingSettings = BookingSettings()
     cadences: CadenceSettings = CadenceSettings()
     prompts: PromptSettings = PromptSettings()
+    chase: ChaseSettings = ChaseSettings()
+    digest: DigestSettings = DigestSettings()
     mail: MailSettings = MailSettings()
     smtp: SmtpSettings = SmtpSettings()
     security: SecuritySettings = SecuritySettings()

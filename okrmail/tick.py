@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
-from okrmail.models import Meeting, OutboxMessage, Prompt, Series
+from okrmail.inbound.fetching import claim_fetch
+from okrmail.models import Chase, Digest, Meeting, OutboxMessage, Prompt, Series
 
 CHUNK = 50  # ids per job: one mail connection serves a chunk
 
@@ -93,6 +94,26 @@ def series_to_extend(now: datetime, horizon: timedelta, limit: int) -> Select[An
     )
 
 
+def due_chases(now: datetime, limit: int) -> Select[Any]:
+    return (
+        select(Chase.id)
+        .where(Chase.status == "pending", Chase.send_at <= now)
+        .where(or_(Chase.claim_expires_at.is_(None), Chase.claim_expires_at < now))
+        .order_by(Chase.send_at)
+        .limit(limit)
+    )
+
+
+def due_digests(now: datetime, limit: int) -> Select[Any]:
+    return (
+        select(Digest.id)
+        .where(Digest.status == "pending", Digest.send_at <= now)
+        .where(or_(Digest.claim_expires_at.is_(None), Digest.claim_expires_at < now))
+        .order_by(Digest.manager_id, Digest.send_at)
+        .limit(limit)
+    )
+
+
 def meetings_to_push(limit: int) -> Select[Any]:
     return select(Meeting.id).where(Meeting.push_pending.is_(True)).limit(limit)
 
@@ -107,14 +128,20 @@ def tick(ctx: AppContext, dispatcher: Dispatcher) -> TickReport:
     with ctx.transaction() as session:
         prompt_ids = _claim(session, due_prompts(now, limit), Prompt, now, lease)
         outbox_ids = _claim(session, due_outbox(now, limit), OutboxMessage, now, lease)
+        chase_ids = _claim(session, due_chases(now, limit), Chase, now, lease)
+        digest_ids = _claim(session, due_digests(now, limit), Digest, now, lease)
         series_ids = list(session.scalars(series_to_extend(now, horizon, limit)))
         meeting_ids = list(session.scalars(meetings_to_push(limit)))
+        fetch_ids = claim_fetch(ctx, session, now, lease)  # at most once per interval
     report = TickReport()
     for job, ids in (
         ("extend_series", series_ids),
         ("push_meetings", meeting_ids),
         ("send_prompts", prompt_ids),
+        ("send_chases", chase_ids),
+        ("send_digests", digest_ids),
         ("deliver_outbox", outbox_ids),
+        ("fetch_mail", fetch_ids),
     ):
         for chunk in chunks(ids, CHUNK):
             dispatcher.dispatch(job, chunk)

@@ -20,6 +20,7 @@ def test_demo_runs_a_full_cycle_into_a_maildir(tmp_path: Path) -> None:
     assert "mutt -f" in summary and ".ics files in" in summary
     box = mailbox.Maildir(tmp_path / "demo" / "maildir", create=False)
     messages = [message_from_bytes(box.get_bytes(key), policy=policy.default) for key in box.keys()]
+    messages = [m for m in messages if str(m["Message-ID"]).startswith("<prompt-")]
     with ctx.sessions() as session:
         due = session.scalars(
             select(Prompt).where(Prompt.send_at <= ctx.now(), Prompt.status != "cancelled")

@@ -61,9 +61,11 @@ def test_never_in_the_past_and_never_after_the_meeting() -> None:
     assert now <= sent < at("2026-11-19T10:00")
 
 
-def sent_messages(ctx: AppContext) -> list[EmailMessage]:
+def sent_messages(ctx: AppContext, kind: str = "prompt") -> list[EmailMessage]:
+    """The messages of one kind (prompt, chase, digest) in the Maildir."""
     box = mailbox.Maildir(ctx.settings.data_path(ctx.settings.mail.maildir), create=True)
-    return [message_from_bytes(box.get_bytes(key), policy=policy.default) for key in box.keys()]  # type: ignore[misc]
+    messages = [message_from_bytes(box.get_bytes(key), policy=policy.default) for key in box.keys()]
+    return [m for m in messages if str(m["Message-ID"]).startswith(f"<{kind}-")]  # type: ignore[misc]
 
 
 def run_days(

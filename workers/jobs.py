@@ -11,6 +11,9 @@ from collections.abc import Callable
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.booking import expand_series
+from okrmail.chasing import send_chases
+from okrmail.digests import send_digests
+from okrmail.inbound.fetching import fetch_mail
 from okrmail.meetings import push_meetings
 from okrmail.models import Series
 from okrmail.prompting import send_prompts
@@ -52,11 +55,22 @@ def _push_meetings(ctx: AppContext, ids: list[int]) -> None:
     push_meetings(ctx, ids)
 
 
+def _send_chases(ctx: AppContext, ids: list[int]) -> None:
+    send_chases(ctx, ids)
+
+
+def _send_digests(ctx: AppContext, ids: list[int]) -> None:
+    send_digests(ctx, ids)
+
+
 JOBS: dict[str, Callable[[AppContext, list[int]], None]] = {
+    "send_chases": _send_chases,
+    "send_digests": _send_digests,
     "extend_series": extend_series,
     "send_prompts": _send_prompts,
     "deliver_outbox": _deliver_outbox,
     "push_meetings": _push_meetings,
+    "fetch_mail": fetch_mail,
 }
 
 

@@ -3,6 +3,7 @@
 from okrmail.models.accounts import CalendarAccount, CalendarSyncState
 from okrmail.models.base import Base, UTCDateTime
 from okrmail.models.calendar import LocalCalendarEvent, Meeting, Series
+from okrmail.models.followup import Chase, Digest
 from okrmail.models.inbound import CheckIn, CheckInAnswer, CheckInReading, InboxMessage, MailFetch
 from okrmail.models.mail import OutboxMessage, Prompt
 from okrmail.models.people import KeyResult, Objective, Pairing, Person
@@ -11,9 +12,11 @@ __all__ = [
     "Base",
     "CalendarAccount",
     "CalendarSyncState",
+    "Chase",
     "CheckIn",
     "CheckInAnswer",
     "CheckInReading",
+    "Digest",
     "InboxMessage",
     "KeyResult",
     "LocalCalendarEvent",

@@ -1,0 +1,244 @@
+"""Chasing: polite reminders for unanswered prompts, and the note to the manager.
+
+Reminders are scheduled when a prompt goes out: the first some hours after it, the last
+shortly before the meeting, each moved into the recipient's working hours outside quiet
+hours, never on their days off. Sending re-checks everything in the same transaction that
+claims the chase — a reply that has arrived, an out-of-office, a moved or cancelled
+meeting — so a reply racing a chase stops it. A chase is a reply in the prompt's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from okrmail import outbox
+from okrmail.app import AppContext
+from okrmail.emails import Envelope, build_email
+from okrmail.hours import Hours, hours_for
+from okrmail.models import Chase, CheckIn, Meeting, Person, Prompt
+from okrmail.prompting import prompt_context
+from okrmail.settings import ChaseSettings, parse_clock
+
+log = logging.getLogger(__name__)
+# No reminder this close to the meeting: it would arrive as the person walks in.
+LAST_CALL = timedelta(minutes=30)
+
+
+def chase_hours(person: Person, rules: ChaseSettings) -> Hours:
+    """Working hours outside quiet hours, in the person's zone."""
+    return hours_for(person, parse_clock(rules.quiet_end), parse_clock(rules.quiet_start))
+
+
+def chase_times(
+    prompted_at: datetime, meeting_start: datetime, person: Person, rules: ChaseSettings
+) -> list[datetime]:
+    """When to remind: first `first_after_hours` after the prompt, last `last_before_hours`
+    before the meeting, any others evenly between; each moved to an allowed time, at least
+    `min_gap_hours` apart, at most `max_per_prompt` of them."""
+    if rules.max_per_prompt == 0:
+        return []
+    first = prompted_at + timedelta(hours=rules.first_after_hours)
+    last = meeting_start - timedelta(hours=rules.last_before_hours)
+    count = rules.max_per_prompt
+    targets = (
+        [last] if count == 1 else [first + (last - first) * i / (count - 1) for i in range(count)]
+    )
+    hours = chase_hours(person, rules)
+    gap = timedelta(hours=rules.min_gap_hours)
+    earliest, deadline = prompted_at + gap, meeting_start - LAST_CALL
+    times: list[datetime] = []
+    for target in targets:
+        candidate = hours.next_allowed(max(target, earliest))
+        if candidate > deadline:
+            candidate = hours.last_allowed(min(target, deadline))
+        if not earliest <= candidate <= deadline or not hours.allows(candidate):
+            continue
+        if times and candidate - times[-1] < gap:
+            continue
+        times.append(candidate)
+    return times
+
+
+def schedule_chases(
+    ctx: AppContext, session: Session, prompt: Prompt, prompted_at: datetime
+) -> None:
+    """Add the pending reminders (and the manager note, if configured) for a sent prompt.
+
+    Called again after the meeting moved: pending ones are replaced, sent ones counted.
+    """
+    if prompt.role != "report":
+        return
+    rules = ctx.settings.chase
+    existing = session.scalars(select(Chase).where(Chase.prompt_id == prompt.id)).all()
+    sent = [chase for chase in existing if chase.kind == "reminder" and chase.status == "sent"]
+    for chase in existing:
+        if chase.status == "pending":
+            session.delete(chase)
+    session.flush()
+    now = ctx.now()
+    meeting = prompt.meeting
+    times = [t for t in chase_times(prompted_at, meeting.start, prompt.person, rules) if t > now]
+    left = max(0, rules.max_per_prompt - len(sent))
+    times = times[-left:] if left else []
+    used = {
+        chase.number for chase in existing if chase.status != "pending" and chase.kind == "reminder"
+    }
+    numbers = (n for n in range(1, 100) if n not in used)
+    for send_at, number in zip(times, numbers, strict=False):
+        session.add(Chase(prompt_id=prompt.id, kind="reminder", number=number, send_at=send_at))
+    if rules.notify_manager and times:
+        note_at = _manager_note_time(times[-1], meeting, prompt, rules)
+        if note_at is not None and not any(
+            c.kind == "manager_note" and c.status == "sent" for c in existing
+        ):
+            session.add(Chase(prompt_id=prompt.id, kind="manager_note", number=1, send_at=note_at))
+
+
+def _manager_note_time(
+    last_chase: datetime, meeting: Meeting, prompt: Prompt, rules: ChaseSettings
+) -> datetime | None:
+    manager = meeting.series.pairing.manager
+    hours = chase_hours(manager, rules)
+    candidate = hours.next_allowed(last_chase + timedelta(hours=rules.min_gap_hours / 2))
+    if candidate >= meeting.start - LAST_CALL:
+        candidate = hours.last_allowed(meeting.start - LAST_CALL)
+    return candidate if candidate > last_chase else None
+
+
+def retime_chases(ctx: AppContext, session: Session, meeting: Meeting) -> None:
+    """After a move: the reminders of the meeting's sent prompts follow the new time."""
+    prompts = session.scalars(
+        select(Prompt).where(Prompt.meeting_id == meeting.id, Prompt.status == "sent")
+    ).all()
+    for prompt in prompts:
+        schedule_chases(ctx, session, prompt, prompt.sent_at or ctx.now())
+
+
+def cancel_chases(session: Session, meeting: Meeting, reason: str) -> None:
+    """After a cancellation: no reminder for a meeting that will not happen."""
+    prompt_ids = select(Prompt.id).where(Prompt.meeting_id == meeting.id)
+    session.execute(
+        update(Chase)
+        .where(Chase.prompt_id.in_(prompt_ids), Chase.status == "pending")
+        .values(status="cancelled", reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def answered(session: Session, prompt_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(CheckIn.prompt_id == prompt_id))))
+
+
+def _why_not(ctx: AppContext, session: Session, chase: Chase) -> str | None:
+    """The reason this chase must not go out now, or None when it should."""
+    prompt, now = chase.prompt, ctx.now()
+    meeting = prompt.meeting
+    if answered(session, prompt.id) or prompt.status == "answered":
+        return "the check-in was answered"
+    if prompt.status not in {"sent", "answered"}:
+        return f"the prompt is {prompt.status}"
+    if meeting.status == "cancelled":
+        return "the meeting was cancelled"
+    if meeting.start - LAST_CALL <= now:
+        return "the meeting is about to start"
+    person = prompt.person if chase.kind == "reminder" else meeting.series.pairing.manager
+    if chase.kind == "reminder" and person.away_until and person.away_until > now:
+        return f"{person.email} is away until {person.away_until:%Y-%m-%d}"
+    return None
+
+
+def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
+    """Send due chases; each is re-checked in the transaction that claims it."""
+    lease = timedelta(seconds=ctx.settings.tick.claim_lease_seconds)
+    outbox_ids: list[int] = []
+    for chase_id in chase_ids:
+        with ctx.transaction() as session:
+            chase = _locked(session, chase_id)
+            if chase is None or chase.status != "pending":
+                continue
+            reason = _why_not(ctx, session, chase)
+            if reason is not None:
+                chase.status, chase.reason, chase.claim_expires_at = "skipped", reason, None
+                continue
+            recipient = (
+                chase.prompt.person
+                if chase.kind == "reminder"
+                else chase.prompt.meeting.series.pairing.manager
+            )
+            hours = chase_hours(recipient, ctx.settings.chase)
+            if not hours.allows(ctx.now()):  # the tick ran late: wait for allowed hours
+                chase.send_at, chase.claim_expires_at = hours.next_allowed(ctx.now()), None
+                continue
+            message = build_chase_email(ctx, session, chase)
+            chase.status, chase.sent_at = "sent", ctx.now()
+            chase.message_id, chase.claim_expires_at = str(message["Message-ID"]), None
+            row = outbox.record(
+                session,
+                message,
+                kind="chase",
+                now=ctx.now(),
+                lease=lease,
+                prompt_id=chase.prompt_id,
+            )
+            outbox_ids.append(row.id)
+    return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
+
+
+def _locked(session: Session, chase_id: int) -> Chase | None:
+    """The chase with its prompt row locked (PostgreSQL), so a reply being stored for the
+    same prompt waits for this transaction, or this one sees it."""
+    chase = session.get(Chase, chase_id, with_for_update=True)
+    if chase is not None:
+        session.get(Prompt, chase.prompt_id, with_for_update=True)
+    return chase
+
+
+def build_chase_email(ctx: AppContext, session: Session, chase: Chase):  # type: ignore[no-untyped-def]
+    """A reminder in the prompt's thread (same Reply-To token), or the manager's note."""
+    prompt = chase.prompt
+    mail = ctx.settings.mail
+    prompt_id_header = prompt.message_id or ""
+    context: dict[str, Any] = prompt_context(ctx, session, prompt)
+    context["chase"] = {"number": chase.number, "last": _is_last(session, chase)}
+    if chase.kind == "manager_note":
+        recipient = prompt.meeting.series.pairing.manager
+        template, reply_to = "chase_manager_note", None
+        context["report"] = {"name": prompt.person.name, "email": prompt.person.email}
+        context["chases_sent"] = _sent_count(session, prompt.id)
+    else:
+        recipient = prompt.person
+        template, reply_to = "chase", mail.reply_address.format(token=prompt.token)
+    envelope = Envelope(
+        sender=Address(mail.from_name, addr_spec=mail.from_address),
+        to=Address(recipient.name, addr_spec=recipient.email),
+        message_id=f"<chase-{chase.id}-{prompt.token[:12]}@{mail.message_id_domain}>",
+        reply_to=reply_to,
+        in_reply_to=prompt_id_header or None,
+    )
+    return build_email(ctx.settings.templates_path, template, context, envelope, date=ctx.now())
+
+
+def _is_last(session: Session, chase: Chase) -> bool:
+    later = select(Chase.id).where(
+        Chase.prompt_id == chase.prompt_id,
+        Chase.kind == "reminder",
+        Chase.status == "pending",
+        Chase.id != chase.id,
+    )
+    return not session.scalars(later).first()
+
+
+def _sent_count(session: Session, prompt_id: int) -> int:
+    rows = session.scalars(
+        select(Chase).where(
+            Chase.prompt_id == prompt_id, Chase.kind == "reminder", Chase.status == "sent"
+        )
+    ).all()
+    return len(rows)

@@ -1,0 +1,270 @@
+"""What a manager's digest says about one meeting: plain JSON-ready facts, no rendering.
+
+For the report of each meeting: their latest check-in answer by answer (marked late when
+it arrived after the meeting it belonged to), key-result progress with the change since
+the previous check-in, the confidence trend, blockers with how many check-ins each has
+been open, requests for help, wins, and — when they have not answered — when they were
+prompted and chased.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from okrmail.app import AppContext
+from okrmail.models import Chase, CheckIn, CheckInAnswer, CheckInReading, Meeting, Person, Prompt
+from okrmail.prompting import format_value, key_result_lines
+from okrmail.questions import question_sets
+
+SPARK = "▁▂▃▄▅▆▇█"
+_WORD = re.compile(r"[a-z0-9]+")
+# Two blockers are "the same one" when they share this share of their words.
+SAME_BLOCKER = 0.5
+STOPWORDS = frozenset(
+    {"the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was"}
+    | {"be", "with", "by", "at", "it", "this", "that"}
+)
+
+
+def sparkline(scores: Sequence[int]) -> str:
+    """Confidence scores 1-10 as block characters: survives any mail client as text."""
+    return "".join(SPARK[round((min(max(score, 1), 10) - 1) / 9 * 7)] for score in scores)
+
+
+def _local(instant: datetime | None, zone: str) -> str:
+    if instant is None:
+        return ""
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in _WORD.findall(text.lower()) if word not in STOPWORDS}
+
+
+def similar(left: str, right: str) -> bool:
+    a, b = _words(left), _words(right)
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= SAME_BLOCKER
+
+
+def _checkins_before(
+    session: Session, person_id: int, meeting: Meeting, limit: int
+) -> list[CheckIn]:
+    """The person's check-ins for this meeting and earlier ones, newest first."""
+    rows = session.scalars(
+        select(CheckIn)
+        .join(Meeting, CheckIn.meeting_id == Meeting.id)
+        .where(CheckIn.person_id == person_id, Meeting.start <= meeting.start)
+        .order_by(Meeting.start.desc())
+        .limit(limit)
+    ).all()
+    return list(rows)
+
+
+def _current(rows: Sequence[Any]) -> list[Any]:
+    return [row for row in rows if row.current]
+
+
+def _answers(ctx: AppContext, checkin: CheckIn) -> list[dict[str, Any]]:
+    question_set = question_sets(ctx.settings.templates_path)[checkin.prompt.question_set]
+    order = {
+        q.key: (n, q.text) for n, q in enumerate(question_set.for_role(checkin.prompt.role), 1)
+    }
+    answers: list[CheckInAnswer] = _current(checkin.answers)
+    answers.sort(key=lambda answer: order.get(answer.question_key, (99, ""))[0])
+    return [
+        {
+            "number": order.get(answer.question_key, (0, ""))[0],
+            "question": order.get(answer.question_key, (0, answer.question_key))[1] or "Notes",
+            "text": answer.text.strip(),
+        }
+        for answer in answers
+    ]
+
+
+def _readings(checkin: CheckIn | None, kind: str) -> list[CheckInReading]:
+    if checkin is None:
+        return []
+    return [reading for reading in _current(checkin.readings) if reading.kind == kind]
+
+
+def _by_kr(readings: Sequence[CheckInReading]) -> dict[int | None, CheckInReading]:
+    return {reading.kr_number: reading for reading in readings}
+
+
+def _score(readings: dict[int | None, CheckInReading], number: int) -> int | None:
+    """The confidence for KR `number`, or the overall one when none was given for it."""
+    reading = readings.get(number) or readings.get(None)
+    return reading.score if reading is not None else None
+
+
+def _progress_line(
+    latest: CheckInReading | None, previous: CheckInReading | None, unit: str
+) -> str:
+    if latest is None or latest.value is None:
+        return "no update in this check-in"
+    now = format_value(latest.value)
+    if previous is None or previous.value is None:
+        return f"now {now}{unit} (first reading)"
+    change = latest.value - previous.value
+    if change == 0:
+        return f"no change since last check-in ({now}{unit})"
+    sign = "+" if change > 0 else "−"
+    before = format_value(previous.value)
+    return f"{sign}{format_value(abs(change))}{unit} since last check-in ({before} → {now})"
+
+
+def key_results_view(
+    ctx: AppContext, session: Session, person: Person, history: list[CheckIn]
+) -> list[dict[str, Any]]:
+    """Each key result with the change since the previous check-in and the confidence trend."""
+    lines = key_result_lines(session, person.id)
+    trend_length = ctx.settings.digest.trend_length
+    progress = [_by_kr(_readings(checkin, "progress")) for checkin in history]
+    confidence = [_by_kr(_readings(checkin, "confidence")) for checkin in history]
+    units = _units(session, person)
+    view = []
+    for line in lines:
+        number = line["number"]
+        latest = progress[0].get(number) if progress else None
+        previous = next((p[number] for p in progress[1:] if number in p), None)
+        recent = reversed(confidence[:trend_length])
+        scores = [score for readings in recent if (score := _score(readings, number)) is not None]
+        view.append(
+            {
+                **line,
+                "change_text": _progress_line(latest, previous, units.get(number, "")),
+                "confidence": scores[-1] if scores else None,
+                "trend": sparkline(scores) if len(scores) > 1 else "",
+                "trend_text": " → ".join(str(score) for score in scores)
+                if scores
+                else "no confidence given",
+            }
+        )
+    return view
+
+
+def _units(session: Session, person: Person) -> dict[int, str]:
+    from okrmail.inbound.checkins import numbered_key_results
+
+    return {
+        number: f" {result.unit}" if result.unit else ""
+        for number, result in enumerate(numbered_key_results(session, person.id), 1)
+    }
+
+
+def blockers_view(history: list[CheckIn]) -> list[dict[str, Any]]:
+    """Blockers of the latest check-in, with how many check-ins in a row each has appeared."""
+    if not history:
+        return []
+    view = []
+    for blocker in _readings(history[0], "blocker"):
+        open_for = 1
+        for earlier in history[1:]:
+            if not any(
+                similar(blocker.text, other.text) for other in _readings(earlier, "blocker")
+            ):
+                break
+            open_for += 1
+        view.append({"text": blocker.text.strip(), "open_for": open_for})
+    return view
+
+
+def _notes(checkin: CheckIn | None, kind: str) -> list[str]:
+    return [reading.text.strip() for reading in _readings(checkin, kind) if reading.text.strip()]
+
+
+def _missing(
+    session: Session, prompt: Prompt | None, manager: Person, now: datetime
+) -> dict[str, Any] | None:
+    if prompt is None or prompt.status == "answered":
+        return None
+    chases = session.scalars(
+        select(Chase)
+        .where(Chase.prompt_id == prompt.id, Chase.kind == "reminder")
+        .order_by(Chase.number)
+    ).all()
+    sent = [chase for chase in chases if chase.status == "sent"]
+    pending = [chase for chase in chases if chase.status == "pending" and chase.send_at > now]
+    person = prompt.person
+    away = person.away_until if person.away_until and person.away_until > now else None
+    return {
+        "prompted_at": _local(prompt.sent_at, manager.timezone) or "not yet prompted",
+        "status": prompt.status,
+        "chased_at": [_local(chase.sent_at, manager.timezone) for chase in sent],
+        "skipped": [chase.reason for chase in chases if chase.status == "skipped" and chase.reason],
+        "escalated": prompt.status == "sent" and not pending,
+        "away_until": f"{away:%a} {away.day} {away:%b}" if away else "",
+    }
+
+
+def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[str, Any]:
+    """Everything the digest says about one meeting and its report."""
+    pairing = meeting.series.pairing
+    manager, report = pairing.manager, pairing.report
+    history = _checkins_before(session, report.id, meeting, ctx.settings.digest.trend_length + 1)
+    prompt = session.scalar(
+        select(Prompt).where(Prompt.meeting_id == meeting.id, Prompt.role == "report")
+    )
+    latest = history[0] if history else None
+    for_this_meeting = latest is not None and latest.meeting_id == meeting.id
+    checkin_view = None
+    if latest is not None:
+        checkin_meeting = session.get_one(Meeting, latest.meeting_id)
+        checkin_view = {
+            "for_this_meeting": for_this_meeting,
+            "meeting_when": _local(checkin_meeting.start, manager.timezone),
+            "late": latest.late,
+            "answered_at": _local(latest.created_at, manager.timezone),
+            "answers": _answers(ctx, latest),
+        }
+    return {
+        "id": meeting.id,
+        "when": _local(meeting.start, manager.timezone),
+        "status": meeting.status,
+        "report": {
+            "name": report.name,
+            "first_name": report.name.split()[0],
+            "email": report.email,
+        },
+        "checkin": checkin_view,
+        "key_results": key_results_view(ctx, session, report, history),
+        "blockers": blockers_view(history),
+        "help": _notes(latest, "help"),
+        "wins": _notes(latest, "win"),
+        "missing": _missing(session, prompt, manager, ctx.now()),
+        "prep_questions": prep_questions(ctx, pairing.question_set),
+    }
+
+
+def prep_questions(ctx: AppContext, question_set_name: str) -> list[str]:
+    """The manager's own questions from the pairing's set, else the coaching-prep set's."""
+    sets = question_sets(ctx.settings.templates_path)
+    chosen = sets.get(question_set_name)
+    if chosen is None or not chosen.manager_questions:
+        chosen = sets.get("coaching-prep")
+    return [question.text for question in chosen.manager_questions] if chosen else []
+
+
+def digest_context(
+    ctx: AppContext, session: Session, manager: Person, meetings: Sequence[Meeting]
+) -> dict[str, Any]:
+    views = [meeting_view(ctx, session, meeting) for meeting in meetings]
+    return {
+        "manager": {
+            "name": manager.name,
+            "first_name": manager.name.split()[0],
+            "email": manager.email,
+        },
+        "meetings": views,
+        "waiting_on": [view["report"]["name"] for view in views if view["missing"]],
+        "organisation": ctx.settings.app.organisation,
+        "timezone": manager.timezone,
+    }
