@@ -276,5 +276,23 @@ def settings_check(obj: dict[str, object]) -> None:
     ctx = _context(obj)
     for section, values in ctx.settings.model_dump().items():
         for key, value in values.items():
-            shown = "********" if value and key in {"password", "secret", "token", "secret_key", "client_secret"} else value
+            shown = (
+                "********"
+                if value and key in {"password", "secret", "token", "secret_key", "client_secret"}
+                else value
+            )
             click.echo(f"{section}.{key} = {shown!r}")
+
+
+from okrmail.cli_accounts import register as _register_accounts  # noqa: E402
+
+_register_accounts(main)
+
+
+from okrmail.cli_reports import register as _register_reports  # noqa: E402
+
+_register_reports(main)
+
+from okrmail.cli_mail import register_mail_commands  # noqa: E402
+
+register_mail_commands(main)

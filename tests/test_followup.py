@@ -1,0 +1,429 @@
+"""Chases and digests, driven by the injectable clock, asserting on the emails that left
+through a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from okrmail.app import AppContext
+from okrmail.booking import book_all
+from okrmail.clock import ManualClock
+from okrmail.imports.okrs import import_okrs
+from okrmail.imports.people import import_people
+from okrmail.inbound.ingest import ingest
+from okrmail.meetings import move_meeting
+from okrmail.models import Chase, CheckIn, Meeting, Person, Prompt
+from okrmail.tick import tick
+from tests.conftest import PEOPLE_HEADER, make_settings, write_csv
+from workers.dispatch import InlineDispatcher
+from workers.jobs import JOBS
+
+BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
+MONDAY = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)
+RULES = {
+    "prompts": {"lead_hours": 48, "earliest_hours": 72},
+    "chase": {
+        "first_after_hours": 24,
+        "last_before_hours": 4,
+        "min_gap_hours": 4,
+        "max_per_prompt": 2,
+    },
+    "digest": {"lead_hours": 2},
+    "cadences": {
+        **{
+            c: {"window": "09:00-17:00", "days": [1, 2, 3, 4, 5]}
+            for c in ("biweekly", "monthly", "quarterly")
+        },
+        "weekly": {"window": "14:00-15:00", "days": [4]},
+    },
+}
+MIA = "mia@example.com,Mia Manager,,Europe/Berlin,09:00-17:00,Mon-Fri,,"
+ROB = "rob@example.com,Rob Report,mia@example.com,Europe/Berlin,09:00-17:00,Mon-Fri,weekly,"
+OKRS = (
+    "person,cycle,objective,key_result,start,target,unit",
+    "rob@example.com,2026-Q4,Grow usage,Weekly active teams,10,50,teams",
+    "rob@example.com,2026-Q4,Grow usage,Activation rate,20,60,%",
+)
+
+
+class Run:
+    """A scenario: settings pointed at the SMTP server, the clock, and what arrived."""
+
+    def __init__(self, ctx: AppContext, clock: ManualClock, received: Any) -> None:
+        self.ctx, self.clock, self.received = ctx, clock, received
+
+    def until(
+        self, instant: datetime, step: timedelta = timedelta(minutes=30), dispatcher: Any = None
+    ) -> None:
+        dispatcher = dispatcher or InlineDispatcher(self.ctx)
+        while self.clock.now() < instant:
+            self.clock.advance(min(step, instant - self.clock.now()))
+            tick(self.ctx, dispatcher)
+
+    def emails(self, kind: str, to: str | None = None) -> list[EmailMessage]:
+        found = []
+        for _, recipients, raw in self.received.messages:
+            message = message_from_bytes(raw, policy=policy.default)
+            if str(message["Message-ID"]).startswith(f"<{kind}-") and (
+                to is None or to in recipients
+            ):
+                found.append(message)
+        return found
+
+    def reply(self, prompt: EmailMessage, sender: str, body: str) -> Any:
+        """A person's reply to `prompt`, written now, fed through the real ingest path."""
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = str(prompt["Reply-To"])
+        message["Subject"] = f"Re: {prompt['Subject']}"
+        message["Message-ID"] = make_msgid(domain="mail.example.com")
+        message["In-Reply-To"] = str(prompt["Message-ID"])
+        message["Date"] = format_datetime(self.clock.now())
+        quoted = "\n".join(
+            f"> {line}" for line in prompt.get_body(("plain",)).get_content().splitlines()
+        )
+        message.set_content(f"{body}\n\nOn Tue, okrmail <checkins@example.com> wrote:\n{quoted}\n")
+        return ingest(self.ctx, message.as_bytes(), source="smtp")
+
+
+def local(message: EmailMessage, zone: ZoneInfo) -> datetime:
+    return parsedate_to_datetime(str(message["Date"])).astimezone(zone)
+
+
+@pytest.fixture
+def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Iterator[Run]:
+    host, port, received = smtp_server
+    settings = make_settings(
+        ctx.settings.app.data_dir,
+        ctx.settings.database.url,
+        mail={"outbound": "smtp"},
+        smtp={"host": host, "port": port, "security": "none"},
+        **RULES,
+    )
+    scenario = AppContext(settings, clock=clock, engine=ctx.engine)
+    clock.set(MONDAY)
+    yield scenario_with(scenario, clock, received, tmp_path, MIA, ROB)
+
+
+def scenario_with(
+    ctx: AppContext, clock: ManualClock, received: Any, tmp_path: Path, *rows: str
+) -> Run:
+    with ctx.transaction() as session:
+        import_people(
+            session,
+            write_csv(tmp_path / "people.csv", PEOPLE_HEADER, *rows),
+            ctx.settings.templates_path,
+        )
+    with ctx.transaction() as session:
+        import_okrs(session, write_csv(tmp_path / "okrs.csv", *OKRS))
+    booked, problems = book_all(ctx)
+    assert booked and not problems
+    return Run(ctx, clock, received)
+
+
+def thursday(hour: int, minute: int = 0, day: int = 19) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
+
+
+ANSWERS = """1. KR1 18/50, KR2 31%
+2. Blocked on the data export from finance
+3. Pairing with Ana on the export on Friday
+4. KR1 7, KR2 5
+5. No changes"""
+
+
+def test_answered_on_time_no_chase_and_the_digest_has_the_answers(run: Run) -> None:
+    run.until(thursday(9, 0, day=17))  # Tue 09:00: nothing yet
+    assert run.emails("prompt") == []
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert local(prompt, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 17, 14, 0)
+    outcome = run.reply(prompt, "Rob Report <rob@example.com>", ANSWERS)
+    assert outcome.status == "checkin", outcome.reason
+    run.until(thursday(15))
+    assert run.emails("chase") == []
+    [digest] = run.emails("digest", "mia@example.com")
+    assert local(digest, BERLIN).time() == time(12, 0)
+    text = digest.get_body(("plain",)).get_content()
+    assert "Blocked on the data export from finance" in text
+    assert "KR1. Weekly active teams" in text and "18" in text
+    assert "NO CHECK-IN YET" not in text and "ESCALATION" not in text
+    assert "YOUR PREP QUESTIONS" in text
+
+
+def test_no_answer_two_chases_at_the_right_local_times_then_escalation(run: Run) -> None:
+    run.until(thursday(15))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    chases = run.emails("chase", "rob@example.com")
+    assert [local(c, BERLIN).replace(tzinfo=None) for c in chases] == [
+        datetime(2026, 11, 18, 14, 0),
+        datetime(2026, 11, 19, 10, 0),
+    ]
+    for chase in chases:
+        assert chase["In-Reply-To"] == prompt["Message-ID"]
+        assert chase["Reply-To"] == prompt["Reply-To"]
+        assert str(chase["Subject"]).startswith("Re: ")
+    assert "last friendly nudge" in chases[1].get_body(("plain",)).get_content()
+    [digest] = run.emails("digest", "mia@example.com")
+    text = digest.get_body(("plain",)).get_content()
+    assert "NO CHECK-IN YET" in text and "ESCALATION" in text
+    assert "Reminded: Wed 18 Nov 14:00, Thu 19 Nov 10:00" in text
+    assert "no check-in yet" in str(digest["Subject"])
+
+
+def test_a_reply_between_a_chases_claim_and_its_send_stops_it(run: Run) -> None:
+    held: list[tuple[str, list[int]]] = []
+
+    class Holding(InlineDispatcher):
+        def dispatch(self, job: str, ids: list[int]) -> None:
+            if job == "send_chases":
+                held.append((job, ids))  # claimed by the tick, not yet run
+            else:
+                super().dispatch(job, ids)
+
+    run.until(
+        datetime(2026, 11, 18, 14, 0, tzinfo=BERLIN).astimezone(UTC), dispatcher=Holding(run.ctx)
+    )
+    assert held, "the first chase was claimed"
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert run.reply(prompt, "rob@example.com", ANSWERS).status == "checkin"
+    for job, ids in held:
+        JOBS[job](run.ctx, ids)
+    assert run.emails("chase") == []
+    with run.ctx.sessions() as session:
+        chase = session.scalars(select(Chase).order_by(Chase.number)).first()
+        assert (chase.status, chase.reason) == ("skipped", "the check-in was answered")
+
+
+def test_a_meeting_moved_after_the_prompt_moves_its_chases_and_digest(run: Run) -> None:
+    run.until(thursday(15, day=17))
+    with run.ctx.sessions() as session:
+        meeting = session.scalars(select(Meeting).order_by(Meeting.start)).first()
+    friday = datetime(2026, 11, 20, 15, 0, tzinfo=BERLIN).astimezone(UTC)
+    move_meeting(run.ctx, meeting.id, friday)
+    run.until(datetime(2026, 11, 20, 16, 0, tzinfo=BERLIN).astimezone(UTC))
+    chases = run.emails("chase", "rob@example.com")
+    assert [local(c, BERLIN).replace(tzinfo=None) for c in chases] == [
+        datetime(2026, 11, 18, 14, 0),
+        datetime(2026, 11, 20, 11, 0),
+    ]
+    [digest] = run.emails("digest", "mia@example.com")
+    assert local(digest, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 20, 13, 0)
+    assert "Fri 20 Nov 15:00" in digest.get_body(("plain",)).get_content()
+
+
+def test_quiet_hours_and_weekends_are_honoured(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    host, port, received = smtp_server
+    rules = {
+        **RULES,
+        "cadences": {**RULES["cadences"], "weekly": {"window": "14:00-15:00", "days": [1]}},
+        "chase": {**RULES["chase"], "quiet_start": "16:00", "quiet_end": "10:00"},
+    }
+    settings = make_settings(
+        ctx.settings.app.data_dir,
+        ctx.settings.database.url,
+        mail={"outbound": "smtp"},
+        smtp={"host": host, "port": port, "security": "none"},
+        **rules,
+    )
+    scenario = AppContext(settings, clock=clock, engine=ctx.engine)
+    clock.set(datetime(2026, 11, 17, 6, 0, tzinfo=UTC))  # a Tuesday: the meeting is next Monday
+    run = scenario_with(scenario, clock, received, tmp_path, MIA, ROB)
+    run.until(datetime(2026, 11, 23, 16, 0, tzinfo=BERLIN).astimezone(UTC))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert local(prompt, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 20, 17, 0)
+    chases = run.emails("chase", "rob@example.com")
+    # A day after Friday's prompt is Saturday: the reminder waits for Monday at 10:00, when
+    # quiet hours end; the "shortly before" one would come too soon after it and is dropped.
+    assert [local(c, BERLIN).replace(tzinfo=None) for c in chases] == [
+        datetime(2026, 11, 23, 10, 0)
+    ]
+    for chase in chases:
+        moment = local(chase, BERLIN)
+        assert moment.isoweekday() <= 5, "no chase on the weekend"
+        assert time(10) <= moment.time() <= time(16), "no chase in quiet hours"
+
+
+def test_a_person_away_is_not_chased(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    auto = EmailMessage()
+    auto["From"] = "rob@example.com"
+    auto["To"] = str(prompt["Reply-To"])
+    auto["Subject"] = f"Automatic reply: {prompt['Subject']}"
+    auto["Auto-Submitted"] = "auto-replied"
+    auto["Message-ID"] = make_msgid(domain="mail.example.com")
+    auto.set_content("I am out of the office until 30 November 2026 with limited access to email.")
+    assert ingest(run.ctx, auto.as_bytes(), source="smtp").status == "auto-reply"
+    run.until(thursday(15))
+    assert run.emails("chase") == []
+    with run.ctx.sessions() as session:
+        rob = session.scalars(select(Person).where(Person.email == "rob@example.com")).one()
+        assert rob.away_until is not None and rob.away_until > thursday(15)
+        reasons = set(session.scalars(select(Chase.reason)))
+        assert any("away until" in (reason or "") for reason in reasons)
+    [digest] = run.emails("digest", "mia@example.com")
+    assert "Away (out of office) until" in digest.get_body(("plain",)).get_content()
+
+
+def test_a_late_reply_is_recorded_and_flagged_in_the_next_digest(run: Run) -> None:
+    run.until(thursday(16))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert run.reply(prompt, "rob@example.com", ANSWERS).status == "checkin"
+    with run.ctx.sessions() as session:
+        assert session.scalars(select(CheckIn)).one().late is True
+    run.until(thursday(15, day=26))
+    digests = run.emails("digest", "mia@example.com")
+    assert len(digests) == 2
+    text = digests[1].get_body(("plain",)).get_content()
+    assert "LATEST CHECK-IN, from the meeting of Thu 19 Nov 14:00" in text
+    assert "LATE: after that meeting" in text
+
+
+def test_manager_and_report_across_a_dst_change(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    host, port, received = smtp_server
+    rules = {
+        **RULES,
+        "cadences": {**RULES["cadences"], "weekly": {"window": "10:00-11:00", "days": [2]}},
+    }
+    settings = make_settings(
+        ctx.settings.app.data_dir,
+        ctx.settings.database.url,
+        mail={"outbound": "smtp"},
+        smtp={"host": host, "port": port, "security": "none"},
+        **rules,
+    )
+    scenario = AppContext(settings, clock=clock, engine=ctx.engine)
+    clock.set(datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
+    nina = "nina@example.com,Nina NY,,America/New_York,09:00-17:00,Mon-Fri,,"
+    bernd = (
+        "rob@example.com,Bernd Berlin,nina@example.com,Europe/Berlin,09:00-18:00,Mon-Fri,weekly,"
+    )
+    run = scenario_with(scenario, clock, received, tmp_path, nina, bernd)
+    run.until(datetime(2026, 3, 18, 0, 0, tzinfo=UTC), step=timedelta(hours=1))
+    digests = run.emails("digest", "nina@example.com")
+    # Tue 3 Mar, before the US change on 8 March; 10 and 17 Mar after it, before Europe's.
+    assert [local(d, NEW_YORK).date().day for d in digests] == [3, 10, 17]
+    for digest in digests:
+        assert local(digest, NEW_YORK).time() == time(8, 0), "2 h before 10:00 New York time"
+    for chase in run.emails("chase", "rob@example.com"):
+        moment = local(chase, BERLIN)
+        assert time(9) <= moment.time() <= time(18) and moment.isoweekday() <= 5
+
+
+class Balance(HTMLParser):
+    VOID = {"br", "meta", "img", "hr", "link", "input", "col", "area", "base", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else '-'}>")
+        else:
+            self.stack.pop()
+
+
+def test_digest_html_is_well_formed_and_the_text_part_carries_the_same_facts(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    run.reply(prompt, "rob@example.com", ANSWERS)
+    run.until(thursday(15))
+    [digest] = run.emails("digest", "mia@example.com")
+    html = digest.get_body(("html",)).get_content()
+    text = digest.get_body(("plain",)).get_content()
+    checker = Balance()
+    checker.feed(html)
+    checker.close()
+    assert checker.errors == [] and checker.stack == []
+    facts = [
+        "Rob Report",
+        "Weekly active teams",
+        "Activation rate",
+        "Blocked on the data export from finance",
+        "Pairing with Ana on the export on Friday",
+    ]
+    for fact in facts:
+        assert fact in text and fact in html, fact
+    assert 'style="' in html and "<style" not in html.split("</head>")[1]
+
+
+@pytest.mark.parametrize("how", ["inline", "rq"])
+def test_every_job_run_twice_sends_each_email_once(
+    run: Run, how: str, request: pytest.FixtureRequest
+) -> None:
+    if how == "inline":
+
+        class Twice(InlineDispatcher):
+            def dispatch(self, job: str, ids: list[int]) -> None:
+                super().dispatch(job, ids)
+                super().dispatch(job, ids)
+
+        dispatcher: Any = Twice(run.ctx)
+        drain = lambda: None  # noqa: E731
+    else:
+        dispatcher, drain = rq_twice(run.ctx, request.getfixturevalue("redis_url"), request)
+    step = timedelta(hours=1)
+    while run.clock.now() < thursday(16, day=26):
+        run.clock.advance(step)
+        tick(run.ctx, dispatcher)
+        drain()
+    ids = [
+        str(message["Message-ID"])
+        for _, _, raw in run.received.messages
+        for message in [message_from_bytes(raw, policy=policy.default)]
+    ]
+    assert len(ids) == len(set(ids))
+    kinds = sorted({i.split("-")[0] for i in ids})
+    assert kinds == ["<chase", "<digest", "<prompt"]
+    with run.ctx.sessions() as session:
+        sent_prompts = session.scalars(select(Prompt).where(Prompt.status == "sent")).all()
+        assert len(run.emails("prompt")) == len(sent_prompts) == 2
+
+
+def rq_twice(ctx: AppContext, redis_url: str, request: pytest.FixtureRequest) -> tuple[Any, Any]:
+    import uuid
+
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from workers import jobs
+    from workers.dispatch import RqDispatcher
+
+    name = f"okrmail-test-{uuid.uuid4().hex[:8]}"
+    connection = Redis.from_url(redis_url)
+    jobs.configure(ctx)
+    request.addfinalizer(
+        lambda: (jobs.configure(None), Queue(name, connection=connection).delete(delete_jobs=True))
+    )
+
+    def drain() -> None:
+        queue = Queue(name, connection=connection)
+        pending = [queue.fetch_job(job_id) for job_id in queue.job_ids]
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        for job in pending:  # the same jobs again, as if the queue had delivered them twice
+            if job is not None:
+                job.func(*job.args)
+
+    return RqDispatcher(redis_url, name), drain
