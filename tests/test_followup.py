@@ -327,7 +327,7 @@ def test_manager_and_report_across_a_dst_change(
 
 
 class Balance(HTMLParser):
-    VOID = {"br", "meta", "img", "hr", "link", "input", "col", "area", "base", "wbr"}
+    VOID = frozenset({"br", "meta", "img", "hr", "link", "input", "col", "area", "base", "wbr"})
 
     def __init__(self) -> None:
         super().__init__()
