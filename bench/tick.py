@@ -47,30 +47,65 @@ def seed(engine: sa.Engine, people: int) -> None:
     person_rows = []
     for index in range(people):
         manager = None if index < managers else (index % managers) + 1
-        person_rows.append({
-            "id": index + 1, "email": f"p{index}@bench.example", "name": f"Person {index}",
-            "timezone": "Europe/Berlin", "work_start": datetime(2000, 1, 1, 9).time(),
-            "work_end": datetime(2000, 1, 1, 17).time(), "work_days": [1, 2, 3, 4, 5],
-            "manager_id": manager, "active": True, "aliases": [],
-        })
+        person_rows.append(
+            {
+                "id": index + 1,
+                "email": f"p{index}@bench.example",
+                "name": f"Person {index}",
+                "timezone": "Europe/Berlin",
+                "work_start": datetime(2000, 1, 1, 9).time(),
+                "work_end": datetime(2000, 1, 1, 17).time(),
+                "work_days": [1, 2, 3, 4, 5],
+                "manager_id": manager,
+                "active": True,
+                "aliases": [],
+            }
+        )
     reports = [row for row in person_rows if row["manager_id"]]
     pairings, series, meetings, prompts = [], [], [], []
     due_left = DUE
     for number, report in enumerate(reports, start=1):
-        pairings.append({"id": number, "manager_id": report["manager_id"], "report_id": report["id"],
-                         "cadence": "weekly", "question_set": "weekly-checkin", "active": True})
+        pairings.append(
+            {
+                "id": number,
+                "manager_id": report["manager_id"],
+                "report_id": report["id"],
+                "cadence": "weekly",
+                "question_set": "weekly-checkin",
+                "active": True,
+            }
+        )
         first = now - timedelta(days=7 * PAST) + timedelta(minutes=number % 480)
-        series.append({"id": number, "pairing_id": number, "provider": "local",
-                       "calendar_id": f"m{number}", "uid": f"uid{number}", "rrule": "FREQ=WEEKLY",
-                       "timezone": "Europe/Berlin", "local_start": first.time(), "first_start": first,
-                       "duration_minutes": 30, "status": "active",
-                       "expanded_until": now + timedelta(days=400)})
+        series.append(
+            {
+                "id": number,
+                "pairing_id": number,
+                "provider": "local",
+                "calendar_id": f"m{number}",
+                "uid": f"uid{number}",
+                "rrule": "FREQ=WEEKLY",
+                "timezone": "Europe/Berlin",
+                "local_start": first.time(),
+                "first_start": first,
+                "duration_minutes": 30,
+                "status": "active",
+                "expanded_until": now + timedelta(days=400),
+            }
+        )
         for week in range(PAST + FUTURE):
             meeting_id = len(meetings) + 1
             start = first + timedelta(days=7 * week)
-            meetings.append({"id": meeting_id, "series_id": number, "original_start": start,
-                             "start": start, "end": start + timedelta(minutes=30),
-                             "status": "scheduled", "push_pending": False})
+            meetings.append(
+                {
+                    "id": meeting_id,
+                    "series_id": number,
+                    "original_start": start,
+                    "start": start,
+                    "end": start + timedelta(minutes=30),
+                    "status": "scheduled",
+                    "push_pending": False,
+                }
+            )
             past = start < now
             due = not past and due_left > 0 and week == PAST
             due_left -= due
@@ -79,13 +114,26 @@ def seed(engine: sa.Engine, people: int) -> None:
                 send_at = now - timedelta(minutes=5)
             elif not past:
                 send_at = max(send_at, now + timedelta(hours=1))
-            prompts.append({"id": meeting_id, "meeting_id": meeting_id, "person_id": report["id"],
-                            "role": "report", "question_set": "weekly-checkin",
-                            "token": f"t{meeting_id}", "send_at": send_at,
-                            "status": "sent" if past else "pending"})
+            prompts.append(
+                {
+                    "id": meeting_id,
+                    "meeting_id": meeting_id,
+                    "person_id": report["id"],
+                    "role": "report",
+                    "question_set": "weekly-checkin",
+                    "token": f"t{meeting_id}",
+                    "send_at": send_at,
+                    "status": "sent" if past else "pending",
+                }
+            )
     with engine.begin() as connection:
-        for model, rows in ((Person, person_rows), (Pairing, pairings), (Series, series),
-                            (Meeting, meetings), (Prompt, prompts)):
+        for model, rows in (
+            (Person, person_rows),
+            (Pairing, pairings),
+            (Series, series),
+            (Meeting, meetings),
+            (Prompt, prompts),
+        ):
             table = model.__table__
             for start in range(0, len(rows), 20_000):
                 connection.execute(sa.insert(table), rows[start : start + 20_000])
@@ -129,7 +177,9 @@ def _truncate(engine: sa.Engine) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()

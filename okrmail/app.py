@@ -37,6 +37,9 @@ class AppContext:
         from connectors.calendar import calendar_providers
         from connectors.mail import mail_senders
 
+        if self.settings.calendar.provider == "google":
+            import connectors.calendar.google  # noqa: F401  (registers "google" on import)
+
         for key, registry, name in (
             ("calendar.provider", calendar_providers, self.settings.calendar.provider),
             ("mail.outbound", mail_senders, self.settings.mail.outbound),
@@ -60,6 +63,10 @@ class AppContext:
         if settings.calendar.provider == "local":
             config = LocalCalendarConfig(ics_dir=settings.data_path(settings.calendar.ics_dir))
         deps = ProviderDeps(config=config, session_factory=self.sessions, clock=self.clock)
+        if settings.calendar.provider == "google":
+            from okrmail.accounts import google_deps  # settings + the encrypted account store
+
+            deps = google_deps(self)
         return build_calendar_provider(settings.calendar.provider, deps)
 
     def mail_sender(self) -> MailSender:

@@ -76,7 +76,9 @@ def find_slot(
     length = timedelta(minutes=settings.booking.duration_minutes)
     step = timedelta(minutes=settings.booking.slot_step_minutes)
     horizon = after + timedelta(days=400)
-    first_day = utc_to_local(after, zone).date() + timedelta(days=1)
+    # The first meeting leaves room for its prompt to go out a full lead time before it.
+    not_before = after + timedelta(hours=settings.prompts.lead_hours)
+    first_day = utc_to_local(not_before, zone).date() + timedelta(days=1)
     for offset in range(settings.booking.search_days):
         day = first_day + timedelta(days=offset)
         if day.isoweekday() not in window.days:

@@ -109,7 +109,7 @@ def _progress_line(
     latest: CheckInReading | None, previous: CheckInReading | None, unit: str
 ) -> str:
     if latest is None or latest.value is None:
-        return "no update in this check-in"
+        return "" if previous is None else "no update in this check-in"
     now = format_value(latest.value)
     if previous is None or previous.value is None:
         return f"now {now}{unit} (first reading)"
@@ -199,8 +199,10 @@ def _missing(
         "prompted_at": _local(prompt.sent_at, manager.timezone) or "not yet prompted",
         "status": prompt.status,
         "chased_at": [_local(chase.sent_at, manager.timezone) for chase in sent],
+        "next_reminder": _local(pending[0].send_at, manager.timezone) if pending else "",
         "skipped": [chase.reason for chase in chases if chase.status == "skipped" and chase.reason],
         "escalated": prompt.status == "sent" and not pending,
+        "unchased": prompt.status == "sent" and not pending and not sent,
         "away_until": f"{away:%a} {away.day} {away:%b}" if away else "",
     }
 

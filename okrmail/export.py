@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okrmail.models import CheckIn, Meeting
+from okrmail.prompting import format_value
 
 COLUMNS = (
     "checkin_id",
@@ -74,8 +75,8 @@ def _facts(checkin: CheckIn) -> Iterator[dict[str, Any]]:
             yield {
                 "fact": reading.kind,
                 "kr_number": reading.kr_number,
-                "value": None if reading.value is None else str(reading.value.normalize()),
-                "percent": None if reading.percent is None else str(reading.percent.normalize()),
+                "value": None if reading.value is None else format_value(reading.value),
+                "percent": None if reading.percent is None else format_value(reading.percent),
                 "score": reading.score,
                 "status": reading.status,
                 "text": reading.text,

@@ -113,7 +113,7 @@ def _sent(ctx: AppContext, row: OutboxMessage) -> None:
             .where(OutboxMessage.id == row.id)
             .values(status="sent", sent_at=now, attempts=row.attempts + 1, claim_expires_at=None)
         )
-        if row.prompt_id is not None:
+        if row.kind == "prompt" and row.prompt_id is not None:
             session.execute(update(Prompt).where(Prompt.id == row.prompt_id).values(sent_at=now))
 
 

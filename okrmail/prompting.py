@@ -130,9 +130,14 @@ def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:
         target = f"{format_value(result.target_value)}{unit}"
         if result.current_value is None:
             progress = f"no update yet (start {format_value(result.start_value)}, target {target})"
-        else:
+        elif result.target_value > result.start_value:
             progress = (
                 f"{format_value(result.current_value)} of {target} ({result.progress_percent}%)"
+            )
+        else:  # a key result that goes down: "4 days" of "2 days" would read oddly
+            progress = (
+                f"{format_value(result.current_value)}{unit}, target {target} "
+                f"({result.progress_percent}% of the way)"
             )
         lines.append(
             {

@@ -18,8 +18,18 @@ def test_demo_runs_a_full_cycle_into_a_maildir(tmp_path: Path) -> None:
     assert "booked 10 recurring 1-on-1s" in summary
     assert "America/New_York =" in summary and "Europe/Berlin" in summary
     assert "mutt -f" in summary and ".ics files in" in summary
+    # Replies went through the real path and became check-ins ...
+    assert summary.count("-> checkin: recorded in check-in") >= 5
+    assert "read as     KR1 = 5, KR2 = 38, KR3 = 12, KR1 confidence 7" in summary
+    # ... and the manager's digest shows one who answered, one late, one chased.
+    digest = summary.split("The last digest ana.keller@example.com received")[1]
+    assert "CHECK-IN (answered" in digest
+    assert "LATE: after that meeting" in digest
+    assert "Reminded: " in digest
     box = mailbox.Maildir(tmp_path / "demo" / "maildir", create=False)
-    messages = [message_from_bytes(box.get_bytes(key), policy=policy.default) for key in box.keys()]
+    messages = [
+        message_from_bytes(box.get_bytes(key), policy=policy.default) for key in box.iterkeys()
+    ]
     messages = [m for m in messages if str(m["Message-ID"]).startswith("<prompt-")]
     with ctx.sessions() as session:
         due = session.scalars(

@@ -309,7 +309,7 @@ def test_manager_and_report_across_a_dst_change(
         **rules,
     )
     scenario = AppContext(settings, clock=clock, engine=ctx.engine)
-    clock.set(datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 2, 27, 6, 0, tzinfo=UTC))
     nina = "nina@example.com,Nina NY,,America/New_York,09:00-17:00,Mon-Fri,,"
     bernd = (
         "rob@example.com,Bernd Berlin,nina@example.com,Europe/Berlin,09:00-18:00,Mon-Fri,weekly,"

@@ -58,7 +58,7 @@ def test_cancelling_an_occurrence_cancels_its_prompts_and_shows_as_exdate(org: A
             .where(Meeting.id != meeting.id, Meeting.series_id == meeting.series_id)
         ).all()
         assert other and {p.status for p in other} == {"pending"}
-    master = [event for event in ics_events(org, "tom.hughes@example.com") if "RRULE" in event][0]
+    master = next(e for e in ics_events(org, "tom.hughes@example.com") if "RRULE" in e)
     exdates = [value.dt for value in master["EXDATE"].dts]
     assert exdates == [meeting.original_start]
 

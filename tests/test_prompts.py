@@ -64,7 +64,9 @@ def test_never_in_the_past_and_never_after_the_meeting() -> None:
 def sent_messages(ctx: AppContext, kind: str = "prompt") -> list[EmailMessage]:
     """The messages of one kind (prompt, chase, digest) in the Maildir."""
     box = mailbox.Maildir(ctx.settings.data_path(ctx.settings.mail.maildir), create=True)
-    messages = [message_from_bytes(box.get_bytes(key), policy=policy.default) for key in box.keys()]
+    messages = [
+        message_from_bytes(box.get_bytes(key), policy=policy.default) for key in box.iterkeys()
+    ]
     return [m for m in messages if str(m["Message-ID"]).startswith(f"<{kind}-")]  # type: ignore[misc]
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from okrmail.prompting import REPLY_MARKER, format_value
 from okrmail.questions import Question
@@ -85,17 +86,19 @@ class _Line:
     depth: int  # how many ">" quote levels
     content: str  # the line without its quote marks
     content_start: int  # offset of `content` in the body
+    words: tuple[tuple[str, int], ...]  # (normalised word, offset in content)
 
 
 def _split_lines(body: str) -> list[_Line]:
     lines, offset = [], 0
-    for index, raw in enumerate(body.splitlines(keepends=True)):
-        text = raw.rstrip("\r\n")
+    for index, raw in enumerate(body.split("\n")):
+        text = raw.removesuffix("\r")
         prefix = _QUOTE_PREFIX.match(text)
         cut = prefix.end() if prefix else 0
         depth = prefix[0].count(">") if prefix else 0
-        lines.append(_Line(index, text, depth, text[cut:], offset + cut))
-        offset += len(raw)
+        content = text[cut:]
+        lines.append(_Line(index, text, depth, content, offset + cut, _line_tokens(content)))
+        offset += len(raw) + 1
     return lines
 
 
@@ -117,6 +120,10 @@ class _Passage:
     @classmethod
     def of(cls, pieces: Sequence[_Piece]) -> _Passage:
         pieces = _strip_blank_ends([_Piece(p.start, p.text.rstrip()) for p in pieces])
+        if pieces:  # an answer after a label or number starts at its first word
+            first = pieces[0]
+            indent = len(first.text) - len(first.text.lstrip())
+            pieces[0] = _Piece(first.start + indent, first.text[indent:])
         text, origin = "", []
         for number, piece in enumerate(pieces):
             if number:
@@ -151,6 +158,14 @@ def _tokens(text: str) -> list[str]:
     return [token.replace("'", "").replace("’", "").lower() for token in _TOKEN.findall(text)]
 
 
+def _line_tokens(text: str) -> tuple[tuple[str, int], ...]:
+    """(token, offset) of each word of a line."""
+    return tuple(
+        (match[0].replace("'", "").replace("’", "").lower(), match.start())
+        for match in _TOKEN.finditer(text)
+    )
+
+
 # -- the quoted prompt ----------------------------------------------------------------------
 
 # "1. ", "Q1: ", "#1 " before a quoted (or copied) question.
@@ -164,7 +179,9 @@ _SIGNATURE_DASHES = re.compile(r"^\s*--\s*$")
 _MARKER_TOKENS = _tokens(REPLY_MARKER)
 _MIN_START_MATCHES = 4  # a quoted question is recognised from its first few words
 _MATCH_SHARE = 0.75  # at least this share of a line's words must follow the question
-_COMPLETE_SHARE = 0.85  # a quoted question must be (nearly) whole
+_COMPLETE_SHARE = 0.85  # a quoted question must be (nearly) whole ...
+_MIN_SENTENCE_WORDS = 6  # ... or give at least one whole sentence of this many words
+_SENTENCE_END = re.compile(r"[.?!](?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -173,9 +190,11 @@ class _Anchor:
 
     first: int  # index of its first line
     last: int  # index of its last line
-    answer_from: int | None  # where an answer starts on its last line, if it shares it
     question: Question | None
     kr_number: int | None = None
+    # (line index, offset) where an answer typed on one of its own lines starts:
+    # "… on a scale of 1 to 10? KR1 8, KR2 5" (Outlook users type right after the "?").
+    same_line: tuple[tuple[int, int], ...] = ()
 
 
 def _align(tokens: Sequence[str], expected: Sequence[str], pos: int) -> tuple[int, int, int]:
@@ -199,24 +218,23 @@ def _align(tokens: Sequence[str], expected: Sequence[str], pos: int) -> tuple[in
     return used, reached, matched
 
 
-def _line_tokens(text: str) -> list[tuple[str, int]]:
-    """(token, offset) of each word of a line."""
-    return [
-        (match[0].replace("'", "").replace("’", "").lower(), match.start())
-        for match in _TOKEN.finditer(text)
-    ]
-
-
 def _follow(
-    lines: Sequence[_Line], index: int, start_at: int, expected: Sequence[str], first_words: int
+    lines: Sequence[_Line],
+    index: int,
+    start_at: int,
+    expected: Sequence[str],
+    first_words: int,
+    enough: Sequence[int] = (),
 ) -> tuple[int, int | None] | None:
     """Match a (possibly re-wrapped) run of our text starting on lines[index].
 
     Returns (last line index, offset on that line where the person's own text starts, if
     any), or None when the text is not there. `first_words`: how many words must match
-    on the first line before we believe it.
+    on the first line before we believe it. The run must be (nearly) whole, or reach one
+    of the word counts in `enough` (the end of a sentence: people who copy a question
+    into their reply often copy only its first sentence).
     """
-    words = _line_tokens(lines[index].content[start_at:])
+    words = [(word, at) for word, at in lines[index].words if at >= start_at]
     if not words or words[0][0] not in expected[:2]:
         return None
     used, pos, matched = _align([w for w, _ in words], expected, 0)
@@ -224,47 +242,58 @@ def _follow(
         return None
     last = index
     while used == len(words) and pos < len(expected) and last + 1 < len(lines):
-        words = _line_tokens(lines[last + 1].content)
-        if not words:
+        following = list(lines[last + 1].words)
+        next_used, reached, matched = _align([w for w, _ in following], expected, pos)
+        if not following or matched == 0 or matched < _MATCH_SHARE * next_used:
             break
-        used, reached, matched = _align([w for w, _ in words], expected, pos)
-        if matched == 0 or matched < _MATCH_SHARE * used:
-            break
-        last, pos = last + 1, reached
-    if pos < _COMPLETE_SHARE * len(expected):
+        last, pos, words, used = last + 1, reached, following, next_used
+    if pos < _COMPLETE_SHARE * len(expected) and not any(
+        _MIN_SENTENCE_WORDS <= stop <= pos for stop in enough
+    ):
         return None
-    rest = words[used][1] + (start_at if last == index else 0) if used < len(words) else None
-    return last, rest
+    return last, words[used][1] if used < len(words) else None
 
 
 def _question_anchor(lines: Sequence[_Line], index: int, question: Question) -> _Anchor | None:
     number = _QUESTION_NUMBER.match(lines[index].content)
     start_at = number.end() if number else 0
-    found = _follow(lines, index, start_at, _tokens(question.text), _MIN_START_MATCHES)
+    words, sentence_ends, hint_words = _shape(question)
+    found = _follow(lines, index, start_at, words, _MIN_START_MATCHES, sentence_ends)
     if found is None:
         return None
     last, rest = found
-    if rest is None and question.hint:
-        last, rest = _skip_hint(lines, last, _tokens(question.hint))
-    return _Anchor(index, last, rest, question)
+    same_line = [(last, rest)] if rest is not None else []
+    hint = _hint(lines, last, hint_words) if hint_words else None
+    if hint:
+        last, rest = hint
+        same_line += [(last, rest)] if rest is not None else []
+    return _Anchor(index, last, question, None, tuple(same_line))
 
 
-def _skip_hint(lines: Sequence[_Line], last: int, hint: Sequence[str]) -> tuple[int, int | None]:
-    """The question's hint ("(e.g. KR1 60%, KR2 38/45)") is part of the quote, when there."""
+@lru_cache(maxsize=256)
+def _shape(question: Question) -> tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]:
+    """A question's words, the word counts at which its sentences end, its hint's words."""
+    text = question.text
+    ends = tuple(len(_tokens(text[: end.end()])) for end in _SENTENCE_END.finditer(text))
+    return tuple(_tokens(text)), ends, tuple(_tokens(question.hint))
+
+
+def _hint(lines: Sequence[_Line], last: int, hint: Sequence[str]) -> tuple[int, int | None] | None:
+    """The question's hint ("(e.g. KR1 60%, KR2 38/45)") after lines[last], when there."""
     following = last + 1
     if following < len(lines) and not lines[following].content.strip():
         following += 1  # some clients put a blank line between the question and its hint
-    if following >= len(lines):
-        return last, None
-    found = _follow(lines, following, 0, hint, 3)
-    return found if found else (last, None)
+    return _follow(lines, following, 0, hint, 3) if following < len(lines) else None
 
 
 def _kr_anchor(lines: Sequence[_Line], index: int, kr: KeyResultRef) -> _Anchor | None:
     label = _KR_LINE.match(lines[index].content)
     if not label or int(label[1]) != kr.number:
         return None
-    found = _follow(lines, index, label.end(), _tokens(kr.title), _MIN_START_MATCHES)
+    title_line, start_at = index, label.end()
+    if not lines[index].content[start_at:].strip() and index + 1 < len(lines):
+        title_line, start_at = index + 1, 0  # an HTML table rendered one cell per line
+    found = _follow(lines, title_line, start_at, _tokens(kr.title), _MIN_START_MATCHES)
     if found is None:
         return None
     last, rest = found
@@ -273,7 +302,8 @@ def _kr_anchor(lines: Sequence[_Line], index: int, kr: KeyResultRef) -> _Anchor 
         rest = None  # an HTML table row: "KR1  <title>  34 of 45 teams (27%)"
     elif rest is None and last + 1 < len(lines) and _is_ours(lines[last + 1].content, progress):
         last += 1
-    return _Anchor(index, last, rest, None, kr.number)
+    same_line = ((last, rest),) if rest is not None else ()
+    return _Anchor(index, last, None, kr.number, same_line)
 
 
 def _progress_text(kr: KeyResultRef) -> str:
@@ -290,7 +320,8 @@ def _is_ours(text: str, expected: Sequence[str]) -> bool:
     if not words:
         return False
     used, pos, matched = _align(words, expected, 0)
-    return pos >= _COMPLETE_SHARE * len(expected) and len(words) - used <= 1
+    whole = pos >= _COMPLETE_SHARE * len(expected) and len(words) - used <= 1
+    return whole and matched >= _MATCH_SHARE * used
 
 
 def _find_anchors(
@@ -352,11 +383,16 @@ def _kept_by_trim(lines: list[_Line]) -> list[_Line]:
     """
     reply, _ = split_reply("\n".join(line.raw for line in lines))
     wanted = reply.split("\n") if reply else []
-    kept, position = [], 0
+    kept, blanks, position = [], [], 0
     for line in lines:
         if position < len(wanted) and line.raw.rstrip() == wanted[position].rstrip():
+            kept.extend(blanks)  # trim drops leading blank lines; they still separate text
             kept.append(line)
-            position += 1
+            blanks, position = [], position + 1
+        elif not line.raw.strip():
+            blanks.append(line)
+        else:
+            blanks = []
     return kept
 
 
@@ -376,10 +412,10 @@ def _top_text(lines: list[_Line], quoted_with_marks: bool) -> list[_Line]:
     greeting and instructions look like text, so only what comes before the first line
     trim removed (the "From:/Sent:" block, the "On … wrote:" line) is the person's.
     """
+    if quoted_with_marks:
+        return _drop_template([line for line in _kept_by_trim(lines) if line.depth == 0])
     lines = _before_marker(lines)
     kept = _kept_by_trim(lines)
-    if quoted_with_marks:
-        return _drop_template([line for line in kept if line.depth == 0])
     kept_indices = {line.index for line in kept}
     history = next(
         (line.index for line in lines if line.index not in kept_indices and line.raw.strip()),
@@ -400,14 +436,18 @@ _NUMBERED = re.compile(
     r"|(?P<n>\d{1,2})\s*(?P<punct>[.):]|\s[-–]))(?=\s|$)\s*",
     re.I,
 )
-# "Progress: …", "**Blockers** - …", or a label alone on its line ("Next steps").
+# "Progress: …", "* **Blockers** - …", or a label alone on its line ("Next steps").
 _LABEL = re.compile(
-    r"^\s*[*_]*(?P<label>[^\W\d_][^\W_]*(?:[ /&-]+[^\W\d_][^\W_]*){0,3})[*_]*"
+    r"^\s*(?:[-•]\s+|\*\s+)?[*_]*"  # a bullet, markdown bold
+    r"(?P<label>[^\W\d_][^\W_]*(?:(?: +| ?[/&] ?|-)[^\W\d_][^\W_]*){0,3})[*_]*"
     r"\s*(?:[:：]|\s[-–—]\s|\s*$)"
 )
+# Closing words, in the languages of our users' mail clients ("Grüße", "Saludos", ...).
 _SIGN_OFF = re.compile(
-    r"^\s*(?:thanks|thank you|many thanks|thx|cheers|best|regards|kind regards|"
-    r"best regards|br|all the best|talk soon|see you)\b[\s\w,.!]{0,20}$",
+    r"^\s*(?:thanks|thank you|many thanks|thx|cheers|best|regards|kind regards|best regards|"
+    r"br|all the best|talk soon|see you|grüße|gruß|viele grüße|lg|merci|cordialement|"
+    r"saludos|un saludo|groet(?:en)?|met vriendelijke groet|mvh|hilsen|hälsningar|mvh|"
+    r"obrigad[oa]|ciao|grazie|pozdrawiam|kiitos|с уважением|спасибо)\b[\s\w,.!]{0,20}$",
     re.I,
 )
 _MAX_SIGN_OFF_LINES = 3
@@ -415,11 +455,19 @@ _MAX_SIGN_OFF_LINES = 3
 
 @dataclass
 class _Draft:
-    """An answer being assembled: the question, the pieces, how we found them."""
+    """An answer being assembled: the question, the pieces, how we found them.
+
+    kr_parts: progress written under a quoted key-result line, by key-result number; part
+    of the progress answer's text, but read as being about that key result.
+    """
 
     question: Question
     pieces: list[_Piece]
     how: str
+    kr_parts: list[tuple[int, list[_Piece]]] = field(default_factory=list)
+
+    def passage(self) -> _Passage:
+        return _Passage.of([*self.pieces, *(p for _, part in self.kr_parts for p in part)])
 
 
 def _numbered_starts(pieces: list[_Piece], count: int) -> list[tuple[int, int, int]]:
@@ -447,14 +495,24 @@ def _numbered_starts(pieces: list[_Piece], count: int) -> list[tuple[int, int, i
 
 
 def _label_question(text: str, questions: Sequence[Question]) -> tuple[Question, int] | None:
+    """The question a labelled line answers, and where its answer starts.
+
+    A label alone on its line must start with a keyword and be short ("Blockers", "Next
+    steps"), or an answer such as "No change" would start a new one. A label naming a key
+    result ("Progress on KR1: …") stays in the answer, which needs it.
+    """
     match = _LABEL.match(text)
     if not match:
         return None
-    words = set(_tokens(match["label"]))
+    words = _tokens(match["label"])
+    alone = not text[match.end() :].strip() and not text.rstrip().endswith((":", "："))
     for question in questions:
-        names = {*question.keywords, *question.key.split("_")}
-        if words & {name.lower() for name in names}:
-            return question, match.end()
+        names = {name.lower() for name in (*question.keywords, *question.key.split("_"))}
+        if alone and (len(words) > 2 or words[0] not in names):
+            continue
+        if names.intersection(words):
+            keep_label = any(char.isdigit() for char in match["label"])
+            return question, 0 if keep_label else match.end()
     return None
 
 
@@ -473,12 +531,11 @@ def _structured(
         for index, piece in enumerate(pieces):
             labelled = _label_question(piece.text, questions)
             if labelled:
-                starts.append((index, labelled[0], labelled[1]))
+                starts.append((index, *labelled))
     if not starts:
-        if len(questions) == 1 and any(piece.text.strip() for piece in pieces):
-            return [_Draft(questions[0], *_without_sign_off(pieces), "single-question")][
-                :1
-            ], _without_sign_off(pieces)[1]
+        if len(questions) == 1 and pieces:
+            own, sign_off = _without_sign_off(pieces)
+            return [_Draft(questions[0], own, "single-question")], sign_off
         return [], pieces
     notes = pieces[: starts[0][0]]
     drafts: list[_Draft] = []
@@ -492,13 +549,25 @@ def _structured(
 
 
 def _without_sign_off(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]:
-    """Split "Thanks,\\nDana" off the end of the last answer (it goes to notes)."""
+    """Split "Thanks,\\nDana" (or a name alone after a blank line) off the end of the last
+    answer; it goes to notes."""
     pieces = _strip_blank_ends(pieces)
-    for back in range(1, min(_MAX_SIGN_OFF_LINES, len(pieces)) + 1):
+    for back in range(1, min(_MAX_SIGN_OFF_LINES, len(pieces) - 1) + 1):
         index = len(pieces) - back
-        if _SIGN_OFF.match(pieces[index].text) and index > 0:
-            return pieces[:index], pieces[index:]
+        alone = not pieces[index - 1].text.strip()
+        if _SIGN_OFF.match(pieces[index].text) or (
+            back == 1 and alone and _is_name(pieces[index].text)
+        ):
+            return _strip_blank_ends(pieces[:index]), pieces[index:]
     return pieces, []
+
+
+def _is_name(text: str) -> bool:
+    """ "Dana", "/Erik", "Dana Reyes", "Алексей": a short line of capitalised words."""
+    words = text.strip(" \t/-–—~").split()
+    return 1 <= len(words) <= 3 and all(
+        word[:1].isupper() and word.replace("-", "").replace(".", "").isalpha() for word in words
+    )
 
 
 # -- putting it together --------------------------------------------------------------------
@@ -514,11 +583,12 @@ def parse_reply(
     """
     lines = _split_lines(body_text)
     anchors = _find_anchors(lines, questions, key_results)
-    drafts, kr_passages, notes = _inline(lines, anchors, questions)
-    if drafts is None:
-        top = _top_text(_before_first(lines, anchors), quoted_with_marks=True)
-        drafts, notes = _structured(_pieces(top), questions)
-    return _read_facts(body_text, questions, key_results, drafts, kr_passages, notes)
+    found = _inline(lines, anchors, questions)
+    if found is None:
+        marks = lines[anchors[0].first].depth > 0 if anchors else True
+        found = _structured(_pieces(_top_text(_before_first(lines, anchors), marks)), questions)
+    drafts, notes = found
+    return _read_facts(body_text, questions, key_results, drafts, notes)
 
 
 def _before_first(lines: list[_Line], anchors: list[_Anchor]) -> list[_Line]:
@@ -527,39 +597,51 @@ def _before_first(lines: list[_Line], anchors: list[_Anchor]) -> list[_Line]:
 
 def _inline(
     lines: list[_Line], anchors: list[_Anchor], questions: Sequence[Question]
-) -> tuple[list[_Draft] | None, list[tuple[int, list[_Piece]]], list[_Piece]]:
-    """Answers written under the quoted questions; (None, [], []) when there are none."""
-    segments: list[tuple[_Anchor, list[_Piece]]] = []
-    for number, anchor in enumerate(anchors):
-        stop = anchors[number + 1].first if number + 1 < len(anchors) else len(lines)
-        own = _pieces(_own_lines(lines[anchor.last + 1 : stop]))
-        if anchor.answer_from is not None:
-            last = lines[anchor.last]
-            own.insert(0, _Piece(last.content_start + anchor.answer_from, last.content[anchor.answer_from :]))
-        segments.append((anchor, own))
-    if not any(_strip_blank_ends(own) for _, own in segments):
-        return None, [], []
-    by_key: dict[str, _Draft] = {}
-    kr_passages: list[tuple[int, list[_Piece]]] = []
+) -> tuple[list[_Draft], list[_Piece]] | None:
+    """Answers written under the quoted questions (None when there are none), plus what
+    the person wrote above the quote, read as top-posted text."""
+    if not anchors:
+        return None
+    stops = [anchor.first for anchor in anchors[1:]] + [len(lines)]
+    segments = [
+        (anchor, _segment(lines, anchor, stop)) for anchor, stop in zip(anchors, stops, strict=True)
+    ]
+    segments = [(anchor, own) for anchor, own in segments if own]
+    if not segments:
+        return None
+    sign_offs: list[_Piece] = []
+    for number, (anchor, own) in enumerate(segments):
+        own, sign_off = _without_sign_off(own)
+        segments[number] = (anchor, own)
+        sign_offs.extend(sign_off)
     progress = next((q for q in questions if q.kind == "kr_progress"), None)
+    by_key: dict[str, _Draft] = {}
+    notes: list[_Piece] = []
     for anchor, own in segments:
-        if not _strip_blank_ends(own):
-            continue
         question = anchor.question or progress
-        if anchor.kr_number is not None:
-            kr_passages.append((anchor.kr_number, own))
         if question is None:
+            notes.extend(own)  # under a key result, but no progress question was asked
             continue
         draft = by_key.setdefault(question.key, _Draft(question, [], "inline"))
-        draft.pieces.extend(own)
-    quoted_with_marks = lines[anchors[0].first].depth > 0
-    top = _top_text(_before_first(lines, anchors), quoted_with_marks)
-    top_drafts, notes = _structured(_pieces(top), questions)
+        if anchor.kr_number is None:
+            draft.pieces.extend(own)
+        else:
+            draft.kr_parts.append((anchor.kr_number, own))
+    top = _top_text(_before_first(lines, anchors), lines[anchors[0].first].depth > 0)
+    top_drafts, top_notes = _structured(_pieces(top), questions)
     for draft in top_drafts:
-        by_key.setdefault(draft.question.key, draft)
-    if progress is None:
-        notes += [piece for _, own in kr_passages for piece in own]
-    return list(by_key.values()), kr_passages, notes
+        by_key.setdefault(draft.question.key, _Draft(draft.question, [], draft.how))
+        by_key[draft.question.key].pieces.extend(draft.pieces)
+    return list(by_key.values()), top_notes + notes + sign_offs
+
+
+def _segment(lines: list[_Line], anchor: _Anchor, stop: int) -> list[_Piece]:
+    """What the person wrote after one anchor, up to the next one."""
+    typed_alongside = [
+        _Piece(lines[index].content_start + offset, lines[index].content[offset:])
+        for index, offset in anchor.same_line
+    ]
+    return _strip_blank_ends(typed_alongside + _pieces(_own_lines(lines[anchor.last + 1 : stop])))
 
 
 @dataclass
@@ -577,31 +659,23 @@ def _read_facts(
     questions: Sequence[Question],
     key_results: Sequence[KeyResultRef],
     drafts: list[_Draft],
-    kr_passages: list[tuple[int, list[_Piece]]],
     note_pieces: list[_Piece],
 ) -> ParsedReply:
     order = {question.key: number for number, question in enumerate(questions)}
     drafts = sorted(drafts, key=lambda draft: order.get(draft.question.key, len(order)))
     answers: dict[str, Answer] = {}
     facts = _Facts()
-    passages = []
     for draft in drafts:
-        passage = _Passage.of(draft.pieces)
-        if not passage.text.strip():
-            continue
-        span = passage.span(0, len(passage.text), body)
-        answers[draft.question.key] = Answer(draft.question.key, passage.text, span, draft.how)
-        passages.append((draft.question.kind, passage))
+        passage = draft.passage()
+        if passage.text.strip():
+            span = passage.span(0, len(passage.text), body)
+            answers[draft.question.key] = Answer(draft.question.key, passage.text, span, draft.how)
+            _read_answer(body, draft, key_results, facts)
+    # A confidence answer speaks before confidence mentioned in passing elsewhere.
+    for draft in sorted(drafts, key=lambda draft: draft.question.kind != "confidence"):
+        answer = draft.question.kind == "confidence"
+        _add_confidence(body, draft.passage(), key_results, facts, answer=answer)
     notes = _Passage.of(note_pieces)
-    confidence_first = sorted(passages, key=lambda entry: entry[0] != "confidence")
-    for kind, passage in passages:
-        _read_answer(body, kind, passage, key_results, facts)
-    for number, pieces in kr_passages:
-        passage = _Passage.of(pieces)
-        scan = read_progress(passage.text, key_results, listed=True, kr_number=number)
-        _add_progress(body, passage, scan.readings, facts)
-    for kind, passage in confidence_first:
-        _add_confidence(body, passage, key_results, facts, answer=kind == "confidence")
     _read_free_text(body, notes, key_results, facts)
     return ParsedReply(
         answers=answers,
@@ -616,22 +690,36 @@ def _read_facts(
     )
 
 
+_WHOLE_ANSWER_NOTES = {"blockers": "blocker", "help": "help", "wins": "win"}
+
+
 def _read_answer(
-    body: str, kind: str, passage: _Passage, key_results: Sequence[KeyResultRef], facts: _Facts
+    body: str, draft: _Draft, key_results: Sequence[KeyResultRef], facts: _Facts
 ) -> None:
+    """Progress and notes in one answer (confidence is read afterwards, for all answers)."""
+    kind, passage = draft.question.kind, draft.passage()
     if kind == "kr_progress":
-        scan = read_progress(passage.text, key_results, listed=True)
-        _add_progress(body, passage, scan.readings, facts)
-        facts.unclear.extend(scan.unclear)
-    whole = {"blockers": ("blocker", facts.blockers), "help": ("help", facts.help_requests)}
-    whole["wins"] = ("win", facts.wins)
-    if kind in whole:
-        note_kind, target = whole[kind]
-        target.extend(_shift_note(body, passage, note) for note in whole_note(note_kind, passage.text))
-    if kind != "blockers":
-        _add_sentences(body, passage, "blocker", facts.blockers)
-    if kind != "help":
-        _add_sentences(body, passage, "help", facts.help_requests)
+        for number, part in draft.kr_parts:
+            under_kr = _Passage.of(part)
+            scan = read_progress(under_kr.text, key_results, listed=True, kr_number=number)
+            _add_progress(body, under_kr, scan.readings, facts)
+            facts.unclear.extend(scan.unclear)
+        own = _Passage.of(draft.pieces)
+        if own.text.strip():
+            scan = read_progress(own.text, key_results, listed=True)
+            _add_progress(body, own, scan.readings, facts)
+            facts.unclear.extend(scan.unclear)
+    note_kind = _WHOLE_ANSWER_NOTES.get(kind)
+    if note_kind:
+        notes = whole_note(note_kind, passage.text)
+        _notes_list(facts, note_kind).extend(_shift_note(body, passage, note) for note in notes)
+    for sentence_kind in ("blocker", "help"):
+        if sentence_kind != note_kind:
+            _add_sentences(body, passage, sentence_kind, _notes_list(facts, sentence_kind))
+
+
+def _notes_list(facts: _Facts, kind: str) -> list[Note]:
+    return {"blocker": facts.blockers, "help": facts.help_requests, "win": facts.wins}[kind]
 
 
 def _read_free_text(
@@ -642,8 +730,8 @@ def _read_free_text(
     scan = read_progress(notes.text, key_results, listed=False)
     _add_progress(body, notes, scan.readings, facts)
     _add_confidence(body, notes, key_results, facts, answer=False)
-    _add_sentences(body, notes, "blocker", facts.blockers)
-    _add_sentences(body, notes, "help", facts.help_requests)
+    for kind in ("blocker", "help"):
+        _add_sentences(body, notes, kind, _notes_list(facts, kind))
 
 
 def _add_progress(
@@ -684,7 +772,9 @@ def _shift_note(body: str, passage: _Passage, note: Note) -> Note:
 
 
 def _ordered_confidence(found: dict[int | None, ConfidenceReading]) -> list[ConfidenceReading]:
-    return sorted(found.values(), key=lambda reading: (reading.kr_number is None, reading.kr_number or 0))
+    return sorted(
+        found.values(), key=lambda reading: (reading.kr_number is None, reading.kr_number or 0)
+    )
 
 
 def _missing(

@@ -4,15 +4,18 @@ Pure functions over a piece of text. Every reading keeps the Span it was read fr
 offsets into the text it was given (the caller shifts them to wherever that text came
 from), so a confirmation email or a digest can show "we read 38 from '…38/45…'".
 
-How a passage is cut up (shared by progress and confidence):
+How a passage is cut into *items*, each about at most one key result (shared by progress
+and confidence):
 
-- a line that names key results by label ("KR1 38/45, KR2 60%", "60% on KR1") gives one
-  *item* per label, so commas inside an item never split it;
-- any other line is split into clauses (", ", ";", " and "), and a clause may name a key
-  result by the words of its title ("onboarding: 60%");
-- in a *listed* passage (the answer to a progress or confidence question) a line may also
-  start with a bare number ("2) 60%"), and items naming no key result are matched to the
-  key results in order when their counts agree ("60%, 38/45, done").
+- the passage is split into units: lines, and sentences within a line;
+- a label ("KR1", "KR 2", "kr#3", "key result 2", or "2)" starting a line of a listed
+  answer) owns the clause after it ("KR1 38/45, KR2 60%") or, when nothing readable
+  follows it, the clause before it ("60% on KR1, 38/45 for KR2");
+- the rest of a unit is split into clauses (", ", ";", " and "), and a clause may name a
+  key result by the distinctive words of its title ("onboarding: 3 days");
+- in a *listed* passage (the answer to a progress or confidence question), items naming
+  no key result at all are matched to the key results in order when their counts agree
+  ("60%, 38/45, done" or one line per key result).
 """
 
 from __future__ import annotations
@@ -51,7 +54,8 @@ class ProgressReading:
     """Progress on one key result.
 
     status: "value" (38/45 -> value 38), "percent" (60% -> percent 60, value derived from
-    start and target), "done" (value = target) or "no-change" (value = current).
+    start and target), "done" (value = target) or "no-change" (value = current). For a key
+    result measured in percent ("raise coverage to 80%"), "64%" is a value, not a share.
     """
 
     kr_number: int
@@ -77,6 +81,18 @@ class Note:
     kind: str  # blocker | help | win
     text: str
     span: Span
+
+
+@dataclass(frozen=True)
+class ProgressScan:
+    readings: list[ProgressReading]
+    unclear: list[str]
+
+
+@dataclass(frozen=True)
+class ConfidenceScan:
+    readings: list[ConfidenceReading]
+    unclear: list[str]
 
 
 # -- numbers --------------------------------------------------------------------------------
@@ -123,12 +139,16 @@ def tidy(value: Decimal) -> Decimal:
     return value.normalize()
 
 
-# -- key-result references ------------------------------------------------------------------
+# -- cutting a passage into items -----------------------------------------------------------
 
 # "KR1", "KR 2", "kr#3", "Key result 2"
 _KR_LABEL = re.compile(r"\b(?:KR|key[\s-]*result)\s*#?\s*(\d{1,2})\b", re.I)
 # In a listed answer, "2) 60%" or "- 2. 38/45" at the start of a line names KR2.
-_LIST_NUMBER = re.compile(r"^\s*(?:[-*•]\s*)?(\d{1,2})\s*[.):]\s+")
+_LIST_NUMBER = re.compile(r"\s*(?:[-*•]\s*)?(\d{1,2})\s*[.):]\s+")
+# A sentence ends at . ! or ? followed by a capital (not "3.5", not "e.g. KR1").
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+# Clause boundaries inside a unit: ", " and ";" and " and " (not "12,500" or "1,5").
+_CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|&)\s+")
 _WORD = re.compile(r"[^\W\d_]+")
 # Words that say what kind of change a key result wants, not which one it is.
 _GENERIC_TITLE_WORDS = frozenset(
@@ -136,7 +156,8 @@ _GENERIC_TITLE_WORDS = frozenset(
     least more less than each from with into across within under over their this that
     every without about before after""".split()  # noqa: SIM905 (a list of words, kept short)
 )
-_STEM = 5  # "teams"/"team", "onboarding"/"onboarded": compare the first letters only
+_STEM_LENGTH = 5  # "onboarding"/"onboarded": compare the first letters only
+_SUFFIXES = ("ing", "ed", "s")
 
 
 @dataclass(frozen=True)
@@ -147,11 +168,21 @@ class _Item:
     start: int
     end: int
     labelled: bool  # named by a label (KR2, "2)") rather than by title words or order
+    named: bool = False  # named by the words of its title
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:_STEM_LENGTH]
 
 
 def _stems(text: str) -> set[str]:
     return {
-        word.lower()[:_STEM]
+        _stem(word)
         for word in _WORD.findall(text)
         if len(word) >= 4 and word.lower() not in _GENERIC_TITLE_WORDS
     }
@@ -179,67 +210,91 @@ def _kr_by_name(text: str, distinctive: dict[int, set[str]]) -> int | None:
     return winners[0] if best > 0 and len(winners) == 1 else None
 
 
-def _labels(line: str, offset: int, numbers: set[int], listed: bool) -> list[tuple[int, int, int]]:
-    """(kr, start, end) of every label on a line naming one of `numbers`."""
+def _units(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every non-blank line, split further at sentence ends."""
+    units, offset = [], 0
+    for line in text.split("\n"):
+        begin = offset
+        for end_of_sentence in _SENTENCE_END.finditer(line):
+            units.append((begin, offset + end_of_sentence.start()))
+            begin = offset + end_of_sentence.end()
+        units.append((begin, offset + len(line)))
+        offset += len(line) + 1
+    return [(start, end) for start, end in units if text[start:end].strip()]
+
+
+def _labels(
+    text: str, start: int, end: int, numbers: set[int], listed: bool
+) -> list[tuple[int, int, int]]:
+    """(kr, start, end) of every label in text[start:end] naming one of `numbers`."""
     found = [
-        (int(match[1]), offset + match.start(), offset + match.end())
-        for match in _KR_LABEL.finditer(line)
+        (int(match[1]), match.start(), match.end())
+        for match in _KR_LABEL.finditer(text, start, end)
         if int(match[1]) in numbers
     ]
-    listed_number = _LIST_NUMBER.match(line) if listed else None
+    at_line_start = start == 0 or text[start - 1] == "\n"
+    listed_number = _LIST_NUMBER.match(text, start, end) if listed and at_line_start else None
     if listed_number and not found and int(listed_number[1]) in numbers:
-        found.append((int(listed_number[1]), offset, offset + listed_number.end()))
+        found.append((int(listed_number[1]), listed_number.start(), listed_number.end()))
     return found
 
 
-# Clause boundaries inside a line: ", " and ";" and " and " (not "12,500" or "1,5").
-_CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|&)\s+|\.\s+(?=[A-Z])")
+def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int]]:
+    """Where clauses of text[start:end] begin and end."""
+    begins, ends = [start], []
+    for boundary in _CLAUSE_BREAK.finditer(text, start, end):
+        ends.append(boundary.start())
+        begins.append(boundary.end())
+    ends.append(end)
+    return begins, ends
 
 
-def _lines(text: str) -> list[tuple[int, str]]:
-    """(offset, line) for every non-blank line."""
-    result, offset = [], 0
-    for line in text.split("\n"):
-        if line.strip():
-            result.append((offset, line))
-        offset += len(line) + 1
-    return result
-
-
-def _label_items(line: str, offset: int, labels: list[tuple[int, int, int]]) -> list[_Item]:
-    """Cut a labelled line into one item per label.
-
-    "KR1 38/45, KR2 60%" puts values after their labels; "60% on KR1, 38/45 for KR2" puts
-    them before. Which one the line does is told by whether anything readable comes before
-    its first label.
-    """
-    ends = [start for _, start, _ in labels[1:]] + [offset + len(line)]
-    before_first = line[: labels[0][1] - offset]
-    if _has_reading(before_first):
-        starts = [offset] + [end for _, _, end in labels[:-1]]
-        return [
-            _Item(kr, begin, end, True) for (kr, _, end), begin in zip(labels, starts, strict=True)
-        ]
-    return [_Item(kr, end, stop, True) for (kr, _, end), stop in zip(labels, ends, strict=True)]
-
-
-def _clause_items(line: str, offset: int, distinctive: dict[int, set[str]]) -> list[_Item]:
-    items, begin = [], 0
-    for boundary in [*_CLAUSE_BREAK.finditer(line), None]:
-        stop = boundary.start() if boundary else len(line)
-        clause = line[begin:stop]
-        if clause.strip():
-            items.append(
-                _Item(_kr_by_name(clause, distinctive), offset + begin, offset + stop, False)
-            )
-        begin = boundary.end() if boundary else len(line)
+def _label_items(
+    text: str, start: int, end: int, labels: list[tuple[int, int, int]]
+) -> list[_Item]:
+    """One item per label: the clause after it if that says something, else the one
+    before it ("60% on KR1"), else the (empty) clause after it, for "KR1:\\n38/45"."""
+    begins, ends = _clause_bounds(text, start, end)
+    items = []
+    for number, (kr, label_start, label_end) in enumerate(labels):
+        next_label = labels[number + 1][1] if number + 1 < len(labels) else end
+        previous_label = labels[number - 1][2] if number else start
+        after_end = min([next_label, *(e for e in ends if e >= label_end)])
+        before_start = max([previous_label, *(b for b in begins if b <= label_start)])
+        if _has_reading(text[label_end:after_end]):
+            items.append(_Item(kr, label_end, after_end, True))
+        elif _has_reading(text[before_start:label_start]):
+            items.append(_Item(kr, before_start, label_end, True))
+        else:
+            items.append(_Item(kr, label_end, after_end, True))
     return items
+
+
+def _clause_items(text: str, start: int, end: int, distinctive: dict[int, set[str]]) -> list[_Item]:
+    items = []
+    for begin, stop in zip(*_clause_bounds(text, start, end), strict=True):
+        if text[begin:stop].strip():
+            kr = _kr_by_name(text[begin:stop], distinctive)
+            items.append(_Item(kr, begin, stop, False, named=kr is not None))
+    return items
+
+
+def _gaps(start: int, end: int, items: list[_Item]) -> list[tuple[int, int]]:
+    """The stretches of [start, end) that no item covers."""
+    gaps, position = [], start
+    for item in sorted(items, key=lambda item: item.start):
+        if item.start > position:
+            gaps.append((position, item.start))
+        position = max(position, item.end)
+    if position < end:
+        gaps.append((position, end))
+    return gaps
 
 
 def items_of(
     text: str, key_results: Sequence[KeyResultRef], *, listed: bool, kr_number: int | None = None
 ) -> list[_Item]:
-    """Cut a passage into items, each naming at most one key result (see module docs).
+    """Cut a passage into items, each about at most one key result (see module docs).
 
     `kr_number`: the passage is known to be about that key result (an answer written
     under its line in the quoted prompt), so items naming none are about it.
@@ -247,174 +302,19 @@ def items_of(
     numbers = {kr.number for kr in key_results}
     distinctive = _distinctive_stems(key_results)
     items: list[_Item] = []
-    for offset, line in _lines(text):
-        labels = _labels(line, offset, numbers, listed)
-        if labels:
-            items.extend(_label_items(line, offset, labels))
-        else:
-            items.extend(_clause_items(line, offset, distinctive))
+    for start, end in _units(text):
+        labels = _labels(text, start, end, numbers, listed)
+        labelled = _label_items(text, start, end, labels) if labels else []
+        items.extend(labelled)
+        taken = labelled + [_Item(kr, begin, stop, True) for kr, begin, stop in labels]
+        for gap_start, gap_end in _gaps(start, end, taken):
+            items.extend(_clause_items(text, gap_start, gap_end, distinctive))
+    items.sort(key=lambda item: item.start)
     if kr_number is not None:
         items = [
             item if item.kr else _Item(kr_number, item.start, item.end, True) for item in items
         ]
     return items
-
-
-# -- progress -------------------------------------------------------------------------------
-
-_RATIO = re.compile(rf"({_NUMBER})\s*(?:/|\bout\s+of\b|\bof\b)\s*({_NUMBER})", re.I)
-_PERCENT = re.compile(rf"({_NUMBER})\s*(?:%|\bpercent\b|\bpct\b|\bper\s?cent\b)", re.I)
-_FROM_TO = re.compile(rf"(?:\bfrom\s+)?{_NUMBER}\s*(?:->|→|=>|\bto\b)\s*({_NUMBER})", re.I)
-_DONE = re.compile(r"\b(?:done|completed?|finished|achieved|hit it|nailed it)\b", re.I)
-_NO_CHANGE = re.compile(
-    r"\b(?:no change|unchanged|same as (?:last|before|previous)(?: \w+)?|no progress|"
-    r"not changed|no movement|flat|as before)\b",
-    re.I,
-)
-# Confidence talk inside a progress item ("38/45, confidence 8") is not progress.
-_CONFIDENCE_WORD = re.compile(r"\bconfiden\w*|\bconfidence\b", re.I)
-
-
-def _has_reading(text: str) -> bool:
-    return bool(
-        _NUMBER_RE.search(text)
-        or _DONE.search(text)
-        or _NO_CHANGE.search(text)
-        or _score_match(text)
-    )
-
-
-@dataclass(frozen=True)
-class ProgressScan:
-    readings: list[ProgressReading]
-    unclear: list[str]
-
-
-def _value_from_percent(kr: KeyResultRef, percent: Decimal) -> Decimal:
-    return tidy(kr.start + (kr.target - kr.start) * percent / 100)
-
-
-def _progress_in(
-    text: str, offset: int, kr: KeyResultRef, bare_numbers: bool
-) -> ProgressReading | None:
-    """The first progress statement in one item's text, most explicit form first."""
-    cut = _CONFIDENCE_WORD.search(text)
-    text = text[: cut.start()] if cut else text
-    ratio = _RATIO.search(text)
-    if ratio:
-        value = parse_number(ratio[1])
-        return _reading(kr, value, None, "value", ratio, offset, text)
-    percent = _PERCENT.search(text)
-    if percent:
-        share = parse_number(percent[1])
-        if share is not None:
-            value = _value_from_percent(kr, share)
-            return _reading(kr, value, share, "percent", percent, offset, text)
-    moved = _FROM_TO.search(text)
-    if moved:
-        return _reading(kr, parse_number(moved[1]), None, "value", moved, offset, text)
-    if bare_numbers:
-        number = _first_bare_number(text, kr)
-        if number:
-            return _reading(kr, parse_number(number[0]), None, "value", number, offset, text)
-    done = _DONE.search(text)
-    if done:
-        return _reading(kr, kr.target, Decimal(100), "done", done, offset, text)
-    same = _NO_CHANGE.search(text)
-    if same:
-        return _reading(kr, kr.current, None, "no-change", same, offset, text)
-    return None
-
-
-def _first_bare_number(text: str, kr: KeyResultRef) -> re.Match[str] | None:
-    """The first number that is not one of the title's own ("from 30 to 45 teams: 38")."""
-    title_numbers = {parse_number(match[0]) for match in _NUMBER_RE.finditer(kr.title)}
-    for match in _NUMBER_RE.finditer(text):
-        if parse_number(match[0]) not in title_numbers:
-            return match
-    return None
-
-
-def _reading(
-    kr: KeyResultRef,
-    value: Decimal | None,
-    percent: Decimal | None,
-    status: str,
-    match: re.Match[str],
-    offset: int,
-    text: str,
-) -> ProgressReading:
-    span = Span(offset + match.start(), offset + match.end(), text[match.start() : match.end()])
-    return ProgressReading(kr.number, value, percent, status, span)
-
-
-def read_progress(
-    text: str,
-    key_results: Sequence[KeyResultRef],
-    *,
-    listed: bool,
-    kr_number: int | None = None,
-) -> ProgressScan:
-    """Progress readings in a passage, at most one per key result (the first wins).
-
-    listed: the passage answers a progress question, so bare numbers count ("KR1: 38"),
-    lines may be numbered by key result, and unnamed items are matched by order. In free
-    text only explicit forms count (38/45, 60%, done, no change) and "could not read"
-    complaints are not raised (a KR named in passing is not a progress statement).
-    """
-    by_number = {kr.number: kr for kr in key_results}
-    items = _merge_continuations(
-        items_of(text, key_results, listed=listed, kr_number=kr_number), text
-    )
-    if listed:
-        items = _assign_by_order(items, text, len(key_results), _progress_probe(by_number))
-    readings: dict[int, ProgressReading] = {}
-    unclear: list[str] = []
-    for item in items:
-        if item.kr is None or item.kr in readings:
-            continue
-        kr = by_number[item.kr]
-        reading = _progress_in(text[item.start : item.end], item.start, kr, listed or item.labelled)
-        if reading:
-            readings[item.kr] = reading
-        elif listed and item.labelled:
-            unclear.append(_unclear("a value", item.kr, text[item.start : item.end]))
-    if listed and not readings:
-        readings = _progress_for_all(text, key_results)
-        if not readings and text.strip() and not unclear:
-            unclear.append(f'could not read any key-result progress in "{_short(text)}"')
-    return ProgressScan(sorted(readings.values(), key=lambda r: r.kr_number), unclear)
-
-
-def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[int, ProgressReading]:
-    """A lone "no change" / "all done" with no key result named speaks for all of them."""
-    if _NUMBER_RE.search(text):
-        return {}
-    for pattern, status in ((_NO_CHANGE, "no-change"), (_DONE, "done")):
-        match = pattern.search(text)
-        if match:
-            span = Span(match.start(), match.end(), match[0])
-            return {
-                kr.number: ProgressReading(
-                    kr.number,
-                    kr.current if status == "no-change" else kr.target,
-                    Decimal(100) if status == "done" else None,
-                    status,
-                    span,
-                )
-                for kr in key_results
-            }
-    return {}
-
-
-def _progress_probe(by_number: dict[int, KeyResultRef]) -> Callable[[str], bool]:
-    """Whether an item's text holds a progress statement (any key result will do)."""
-    any_kr = next(iter(by_number.values()), None)
-
-    def probe(text: str) -> bool:
-        return any_kr is not None and _progress_in(text, 0, any_kr, True) is not None
-
-    return probe
 
 
 def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
@@ -435,19 +335,185 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
 
 
 def _assign_by_order(
-    items: list[_Item], text: str, count: int, probe: Callable[[str], bool]
+    items: list[_Item], text: str, count: int, readable: Callable[[str], bool]
 ) -> list[_Item]:
     """Items naming no key result at all, as many as there are key results: KR1, KR2, ..."""
-    if any(item.kr is not None for item in items):
+    if count < 1 or any(item.kr is not None for item in items):
         return items
-    readable = [item for item in items if probe(text[item.start : item.end])]
-    if len(readable) != count or count < 1:
+    said = [item for item in items if readable(text[item.start : item.end])]
+    if len(said) != count:
         return items
     numbers = iter(range(1, count + 1))
     return [
-        _Item(next(numbers), item.start, item.end, False) if item in readable else item
+        _Item(next(numbers), item.start, item.end, False) if item in said else item
         for item in items
     ]
+
+
+# -- progress -------------------------------------------------------------------------------
+
+_RATIO = re.compile(rf"({_NUMBER})\s*(?:/|\bout\s+of\b|\bof\b)\s*({_NUMBER})", re.I)
+_PERCENT = re.compile(rf"({_NUMBER})\s*(?:%|\bper\s?cent\b|\bpct\b)", re.I)
+_FROM_TO = re.compile(rf"(?:\bfrom\s+)?({_NUMBER})\s*(?:->|→|=>|\bto\b)\s*({_NUMBER})", re.I)
+_DONE = re.compile(r"\b(?:done|completed?|finished|achieved|hit it|nailed it)\b", re.I)
+_NO_CHANGE = re.compile(
+    r"\b(?:no change|unchanged|same as (?:last|before|previous)(?: \w+)?|no progress|"
+    r"not changed|hasn't changed|no movement|flat|as before)\b",
+    re.I,
+)
+_PERCENT_UNITS = {"%", "percent", "pct", "per cent"}
+# Talk about confidence is not progress ("38/45, confidence 8"): blanked before reading.
+_CONFIDENCE_WORD = re.compile(r"\bconfiden\w*", re.I)
+
+
+def _has_reading(text: str) -> bool:
+    return bool(
+        _NUMBER_RE.search(text) or _DONE.search(text) or _NO_CHANGE.search(text) or _scores(text)
+    )
+
+
+def _without_confidence_talk(text: str) -> str:
+    """The text with every "confidence …" stretch, to the end of its sentence, blanked
+    out (same length, so offsets still hold)."""
+    for start, end in _units(text):
+        keyword = _CONFIDENCE_WORD.search(text, start, end)
+        if keyword:
+            text = text[: keyword.start()] + " " * (end - keyword.start()) + text[end:]
+    return text
+
+
+def _progress_in(
+    text: str, start: int, end: int, kr: KeyResultRef, bare: bool, named: bool = False
+) -> ProgressReading | None:
+    """The progress statement in text[start:end]: the first explicit one (38/45, 60%,
+    30 -> 38), else a bare number (when `bare`), else done, else no change.
+
+    named: the text names the key result by its title, so the title's own numbers
+    ("from 30 to 45 teams") are the title, not progress.
+    """
+    ignored = _title_numbers(kr) if named else frozenset()
+    explicit = [
+        match
+        for pattern in (_RATIO, _PERCENT, _FROM_TO)
+        for match in pattern.finditer(text, start, end)
+        if not _numbers_in(match) <= ignored
+    ]
+    if explicit:
+        return _explicit_reading(kr, min(explicit, key=lambda match: match.start()))
+    number = next(
+        (
+            match
+            for match in _NUMBER_RE.finditer(text, start, end)
+            if parse_number(match[0]) not in ignored
+        ),
+        None,
+    )
+    if number and bare:
+        return _reading(kr, parse_number(number[0]), None, "value", number)
+    done = _DONE.search(text, start, end)
+    if done:
+        return _reading(kr, kr.target, Decimal(100), "done", done)
+    same = _NO_CHANGE.search(text, start, end)
+    if same:
+        return _reading(kr, kr.current, None, "no-change", same)
+    return None
+
+
+def _title_numbers(kr: KeyResultRef) -> frozenset[Decimal | None]:
+    return frozenset(parse_number(match[0]) for match in _NUMBER_RE.finditer(kr.title))
+
+
+def _numbers_in(match: re.Match[str]) -> set[Decimal | None]:
+    return {parse_number(group) for group in match.groups() if group}
+
+
+def _explicit_reading(kr: KeyResultRef, match: re.Match[str]) -> ProgressReading | None:
+    if match.re is _RATIO:
+        return _reading(kr, parse_number(match[1]), None, "value", match)
+    if match.re is _FROM_TO:
+        return _reading(kr, parse_number(match[2]), None, "value", match)
+    share = parse_number(match[1])
+    if share is None:
+        return None
+    if kr.unit.strip().lower() in _PERCENT_UNITS:
+        return _reading(kr, share, None, "value", match)  # "64%" of coverage is a value
+    value = tidy(kr.start + (kr.target - kr.start) * share / 100)
+    return _reading(kr, value, share, "percent", match)
+
+
+def _reading(
+    kr: KeyResultRef,
+    value: Decimal | None,
+    percent: Decimal | None,
+    status: str,
+    match: re.Match[str],
+) -> ProgressReading:
+    span = Span(match.start(), match.end(), match[0])
+    return ProgressReading(kr.number, value, percent, status, span)
+
+
+def read_progress(
+    text: str,
+    key_results: Sequence[KeyResultRef],
+    *,
+    listed: bool,
+    kr_number: int | None = None,
+) -> ProgressScan:
+    """Progress readings in a passage, at most one per key result (the first wins).
+
+    listed: the passage answers a progress question, so bare numbers count, lines may be
+    numbered by key result, unnamed items are matched by order, and what cannot be read
+    is reported as unclear. In free text only explicit forms count (38/45, 60%, done, no
+    change) unless a KR label is right there ("KR1: 38"), and nothing is reported as
+    unclear (a key result named in passing is not a progress statement).
+    """
+    by_number = {kr.number: kr for kr in key_results}
+    if not by_number:
+        return ProgressScan([], [])
+    scanned = _without_confidence_talk(text)
+    items = _merge_continuations(
+        items_of(scanned, key_results, listed=listed, kr_number=kr_number), scanned
+    )
+    if listed:
+        any_kr = key_results[0]
+        items = _assign_by_order(
+            items,
+            scanned,
+            len(key_results),
+            lambda part: _progress_in(part, 0, len(part), any_kr, True) is not None,
+        )
+    readings: dict[int, ProgressReading] = {}
+    unclear: list[str] = []
+    for item in items:
+        if item.kr is None or item.kr in readings:
+            continue
+        bare = listed or item.labelled
+        kr = by_number[item.kr]
+        reading = _progress_in(scanned, item.start, item.end, kr, bare, item.named)
+        if reading:
+            readings[item.kr] = reading
+        elif listed and item.labelled:
+            unclear.append(_unclear("a value", item.kr, text[item.start : item.end]))
+    if listed and not readings:
+        readings = _progress_for_all(scanned, key_results)
+        if not readings and text.strip() and not unclear:
+            unclear.append(f'could not read any key-result progress in "{_short(text)}"')
+    return ProgressScan(sorted(readings.values(), key=lambda r: r.kr_number), unclear)
+
+
+def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[int, ProgressReading]:
+    """A lone "no change" / "all done" with no key result named speaks for all of them."""
+    if _NUMBER_RE.search(text):
+        return {}
+    same = _NO_CHANGE.search(text)
+    if same:
+        return {kr.number: _reading(kr, kr.current, None, "no-change", same) for kr in key_results}
+    done = _DONE.search(text)
+    if done:
+        return {
+            kr.number: _reading(kr, kr.target, Decimal(100), "done", done) for kr in key_results
+        }
+    return {}
 
 
 def _unclear(what: str, kr_number: int, text: str) -> str:
@@ -466,7 +532,7 @@ _SCORE_OUT_OF_TEN = re.compile(
 )
 _SCORE_PERCENT = re.compile(r"(?<![\d.])(100|\d{1,2})\s*(?:%|\bpercent\b)", re.I)
 _SCORE_BARE = re.compile(r"(?<![\w.,/])(10|[1-9])(?:[.,](\d))?(?![\w%/]|[.,]\d)")
-# Words and emoji people use instead of numbers; mapped onto the 1-10 scale.
+# Words and emoji people use instead of numbers, mapped onto the 1-10 scale.
 _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\boff[\s-]track\b|\bvery low\b", re.I), 2),
     (re.compile(r"\bat[\s-]risk\b", re.I), 5),
@@ -474,63 +540,37 @@ _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\bhigh\b|\bgreen\b", re.I), 8),
     (re.compile(r"\bmedium\b|\bmoderate\b|\bmid\b|\byellow\b|\bamber\b|\borange\b", re.I), 5),
     (re.compile(r"\blow\b|\bred\b", re.I), 2),
-    (re.compile("[\U0001f7e2\u2705\U0001f44d\u2714]"), 8),
-    (re.compile("[\U0001f7e1\U0001f7e0\u26a0\U0001f610]"), 5),
-    (re.compile("[\U0001f534\u274c\U0001f44e]"), 2),
+    (re.compile("[\U0001f7e2\u2705\U0001f44d\u2714]"), 8),  # green circle, check marks, thumbs up
+    (
+        re.compile("[\U0001f7e1\U0001f7e0\u26a0\U0001f610]"),
+        5,
+    ),  # yellow/orange circle, warning, neutral face
+    (re.compile("[\U0001f534\u274c\U0001f44e]"), 2),  # red circle, cross, thumbs down
 )
 
 
-def _scores(text: str) -> list[tuple[int, re.Match[str]]]:
-    """Every score in the text as (score 1-10, where), in reading order."""
+def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, re.Match[str]]]:
+    """Every score in text[start:end] as (score 1-10, where), in reading order."""
+    end = len(text) if end is None else end
     found: list[tuple[int, re.Match[str]]] = []
-    tens = list(_SCORE_OUT_OF_TEN.finditer(text))
+    tens = list(_SCORE_OUT_OF_TEN.finditer(text, start, end))
     found.extend((int(match[1]), match) for match in tens)
     found.extend(
         (max(1, min(10, round(int(match[1]) / 10))), match)
-        for match in _SCORE_PERCENT.finditer(text)
+        for match in _SCORE_PERCENT.finditer(text, start, end)
     )
     for pattern, score in _SCORE_WORDS:
-        found.extend((score, match) for match in pattern.finditer(text))
-    for match in _SCORE_BARE.finditer(text):
+        found.extend((score, match) for match in pattern.finditer(text, start, end))
+    for match in _SCORE_BARE.finditer(text, start, end):
         if not any(ten.start() <= match.start() < ten.end() for ten in tens):
             rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
             found.append((min(10, rounded), match))
     return sorted(found, key=lambda entry: entry[1].start())
 
 
-def _score_match(text: str) -> tuple[int, re.Match[str]] | None:
-    """The first score in the text, as (score 1-10, where)."""
-    found = _scores(text)
-    return found[0] if found else None
-
-
-def _has_score(text: str) -> bool:
-    return bool(_scores(text))
-
-
-def _score_near_keyword(text: str, item: _Item) -> tuple[int, Span] | None:
-    """The score of one item: the first one after "confidence" if the item says so, else
-    the last one before it ("8/10 confident"), else (no keyword) the first one."""
-    keyword = _CONFIDENCE_WORD.search(text, item.start, item.end)
-    if keyword:
-        after = _scores(text[keyword.end() : item.end])
-        before = _scores(text[item.start : keyword.start()])
-        if after:
-            return _score_span(after[0], keyword.end())
-        return _score_span(before[-1], item.start) if before else None
-    found = _scores(text[item.start : item.end])
-    return _score_span(found[0], item.start) if found else None
-
-
-def _score_span(found: tuple[int, re.Match[str]], offset: int) -> tuple[int, Span]:
+def _confidence(kr: int | None, found: tuple[int, re.Match[str]]) -> ConfidenceReading:
     score, match = found
-    return score, Span(offset + match.start(), offset + match.end(), match[0])
-
-
-@dataclass(frozen=True)
-class ConfidenceScan:
-    readings: list[ConfidenceReading]
-    unclear: list[str]
+    return ConfidenceReading(kr, score, Span(match.start(), match.end(), match[0]))
 
 
 def read_confidence(
@@ -538,29 +578,82 @@ def read_confidence(
 ) -> ConfidenceScan:
     """Confidence scores in a passage: per key result where one is named, else overall.
 
-    answer: the passage answers a confidence question, so a bare number or word is a score.
-    Elsewhere only an item that says "confidence"/"confident" is read, from that word on
-    ("38/45, confidence 8" must not read 38 or 45). When an answer has items that say
-    "confidence" and items that do not ("Confidence 7, energy medium"), only the first kind
-    is read.
+    answer: the passage answers a confidence question. Then labelled items are read one
+    by one ("KR1 8, KR2 5"), unlabelled scores are matched to key results in order when
+    their counts agree ("8 / 7"), and a single one is overall. Elsewhere (and in an
+    answer that says "confidence": "Confidence 7, energy medium") only what follows the
+    word "confidence"/"confident" in its sentence is read, or the score just before it
+    ("8/10 confident").
     """
     items = _merge_continuations(items_of(text, key_results, listed=answer), text)
-    talk = [item for item in items if _CONFIDENCE_WORD.search(text, item.start, item.end)]
-    if not answer or talk:
-        items = talk
-    if answer:
-        items = _assign_by_order(items, text, len(key_results), _has_score)
+    if answer and any(item.kr is not None for item in items):
+        return _confidence_by_label(text, items)
+    if _CONFIDENCE_WORD.search(text) or not answer:
+        return ConfidenceScan(_confidence_talk(text, key_results), [])
+    found = _scores(text)
+    if len(found) == len(key_results) > 1:
+        readings = [
+            _confidence(kr.number, score) for kr, score in zip(key_results, found, strict=True)
+        ]
+        return ConfidenceScan(readings, [])
+    if found:
+        return ConfidenceScan([_confidence(None, found[0])], [])
+    unclear = [f'could not read a confidence in "{_short(text)}"'] if text.strip() else []
+    return ConfidenceScan([], unclear)
+
+
+def _confidence_by_label(text: str, items: list[_Item]) -> ConfidenceScan:
     readings: dict[int | None, ConfidenceReading] = {}
     unclear: list[str] = []
     for item in items:
-        found = _score_near_keyword(text, item)
-        if found is None:
-            if answer and item.kr is not None:
+        found = _scores(text, item.start, item.end)
+        if not found:
+            if item.kr is not None:
                 unclear.append(_unclear("a confidence", item.kr, text[item.start : item.end]))
             continue
         if item.kr not in readings:
-            readings[item.kr] = ConfidenceReading(item.kr, *found)
+            readings[item.kr] = _confidence(item.kr, found[0])
     return ConfidenceScan(list(readings.values()), unclear)
+
+
+def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[ConfidenceReading]:
+    """Scores said with the word confidence: after it in its sentence, else just before it.
+
+    "Confidence: KR1 6, KR2 9" gives one per key result; "KR1 38/45, confidence 8" gives
+    KR1 (the label the sentence is about); "Overall confidence 6/10" gives overall.
+    """
+    readings: dict[int | None, ConfidenceReading] = {}
+    for start, end in _units(text):
+        keyword = _CONFIDENCE_WORD.search(text, start, end)
+        if not keyword:
+            continue
+        zone = items_of(text[:end], key_results, listed=False)
+        zone = [item for item in zone if item.start >= keyword.end() and item.kr is not None]
+        for item in zone:
+            found = _scores(text, item.start, item.end)
+            if found and item.kr not in readings:
+                readings[item.kr] = _confidence(item.kr, found[0])
+        if zone:
+            continue
+        about = _kr_of_unit(text, start, end, keyword.start(), key_results)
+        after = _scores(text, keyword.end(), end)
+        before = _scores(text, start, keyword.start())
+        chosen = after[0] if after else before[-1] if before else None
+        if chosen and about not in readings:
+            readings[about] = _confidence(about, chosen)
+    return list(readings.values())
+
+
+def _kr_of_unit(
+    text: str, start: int, end: int, position: int, key_results: Sequence[KeyResultRef]
+) -> int | None:
+    """The key result a confidence word at `position` is about: that of its item, else
+    the only one the sentence names, else none (overall)."""
+    for item in items_of(text[:end], key_results, listed=False):
+        if item.start >= start and item.start <= position <= item.end and item.kr:
+            return item.kr
+    labels = _labels(text, start, end, {kr.number for kr in key_results}, False)
+    return labels[0][0] if len(labels) == 1 else None
 
 
 # -- blockers, help, wins -------------------------------------------------------------------
@@ -580,7 +673,9 @@ _NOTHING = re.compile(
 def says_nothing(text: str) -> bool:
     """Whether an answer only says there is nothing to say ("none", "n/a", "no blockers")."""
     stripped = text.strip()
-    return not stripped or bool(_NOTHING.match(stripped) and len(stripped.split()) <= 6)
+    if not re.search(r"\w", stripped):
+        return True  # "", "-", "—", "…"
+    return bool(_NOTHING.match(stripped) and len(stripped.split()) <= 6)
 
 
 def whole_note(kind: str, text: str) -> list[Note]:

@@ -98,11 +98,13 @@ def test_person_missing_from_new_file_is_deactivated_not_deleted(
                 "ann@example.com,Ann,bob@example.com,UTC,,,,",
                 "bob@example.com,Bob,ann@example.com,UTC,,,,",
             ],
-            "line 3, manager_email: cycle in the org chart: ann@example.com -> bob@example.com -> ann@example.com",
+            "line 3, manager_email: cycle in the org chart: "
+            "ann@example.com -> bob@example.com -> ann@example.com",
         ),
         (
             ["ann@example.com,Ann,boss@example.com,UTC,,,fortnightly,"],
-            "line 3, cadence: unknown cadence 'fortnightly'; allowed: weekly, biweekly, monthly, quarterly",
+            "line 3, cadence: unknown cadence 'fortnightly'; "
+            "allowed: weekly, biweekly, monthly, quarterly",
         ),
         (
             ["ann@example.com,Ann,boss@example.com,UTC,,,weekly,vibes-check"],

@@ -1,0 +1,134 @@
+"""Assess one message without writing anything: what it is, where it goes, what it says.
+
+`assess` is the whole decision of the ingest pipeline (ingest.py then records it), and
+`okrmail mail explain` shows it as is. Order matters: a loop or a DMARC failure stops
+everything; bounces and robots never reach the answer parser; a reply must route to a
+prompt, come from its recipient, and answer a prompt that is recent enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from okrmail.inbound import defences, headers
+from okrmail.inbound.checkins import key_result_refs, numbered_key_results
+from okrmail.inbound.classify import Classification, classify
+from okrmail.inbound.routing import Route, route
+from okrmail.models import KeyResult, Person, Prompt
+from okrmail.questions import question_sets
+from okrmail.replies.answers import ParsedReply, parse_reply
+from okrmail.replies.body import ReplyBody, extract_body, parse_message
+from okrmail.settings import Settings
+
+
+@dataclass
+class Assessment:
+    """The verdict on one message: the status to store and the reason, plus what led there."""
+
+    message: EmailMessage
+    body: ReplyBody
+    sender: str
+    classification: Classification
+    status: str = "received"
+    reason: str | None = None
+    route: Route | None = None
+    person: Person | None = None
+    parsed: ParsedReply | None = None
+    key_results: list[KeyResult] = field(default_factory=list)
+
+    @property
+    def prompt(self) -> Prompt | None:
+        return self.route.prompt if self.route else None
+
+    def verdict(self, status: str, reason: str | None = None) -> Assessment:
+        self.status, self.reason = status, reason
+        return self
+
+
+def read(raw: bytes) -> tuple[EmailMessage, ReplyBody]:
+    """Parse and extract the body; both steps never raise."""
+    message = parse_message(raw)
+    return message, extract_body(message)
+
+
+def classify_raw(raw: bytes) -> tuple[Classification, EmailMessage, ReplyBody]:
+    message, body = read(raw)
+    return classify(raw, message, body.text), message, body
+
+
+def assess(session: Session, raw: bytes, settings: Settings, now: datetime) -> Assessment:
+    """Decide what `raw` is and where it belongs, reading the database only."""
+    classification, message, body = classify_raw(raw)
+    found = Assessment(message, body, headers.sender(message), classification)
+    stop = defences.is_loop(found.sender, settings) or defences.dmarc_failed(
+        message, settings.inbound.trusted_authserv_id
+    )
+    if stop:
+        return found.verdict("quarantined", stop)
+    if classification.kind == "bounce":
+        return found.verdict("bounce", classification.why)
+    found.route = route(session, message, settings.mail.reply_address)
+    if classification.kind == "auto-reply":
+        found.person = _robot_owner(session, found)
+        return found.verdict("auto-reply", classification.why)
+    return _reply(session, found, settings, now)
+
+
+def _reply(session: Session, found: Assessment, settings: Settings, now: datetime) -> Assessment:
+    prompt = found.prompt
+    if prompt is None:
+        assert found.route is not None
+        return found.verdict("quarantined", found.route.problem)
+    found.person = prompt.person
+    stop = defences.wrong_sender(found.sender, prompt.person) or defences.prompt_not_answerable(
+        prompt, now, settings.inbound.max_prompt_age_days
+    )
+    if stop:
+        return found.verdict("quarantined", stop)
+    found.key_results = numbered_key_results(session, prompt.meeting.series.pairing.report_id)
+    questions = question_sets(settings.templates_path)[prompt.question_set].for_role(prompt.role)
+    found.parsed = parse_reply(found.body.text, questions, key_result_refs(found.key_results))
+    if says_nothing(found.parsed):
+        return found.verdict("ignored", "empty reply: nothing written besides the quoted email")
+    return found.verdict("checkin")
+
+
+def says_nothing(parsed: ParsedReply) -> bool:
+    return not (
+        parsed.answers
+        or parsed.notes.strip()
+        or parsed.progress
+        or parsed.confidence
+        or parsed.blockers
+        or parsed.help_requests
+        or parsed.wins
+    )
+
+
+def _robot_owner(session: Session, found: Assessment) -> Person | None:
+    """Whose auto-reply this is: the routed prompt's person if they sent it, else whoever
+    owns the sender address (an out-of-office often drops the reply token)."""
+    prompt = found.prompt
+    if prompt is not None and defences.wrong_sender(found.sender, prompt.person) is None:
+        return prompt.person
+    return person_by_address(session, found.sender)
+
+
+def person_by_address(session: Session, address: str) -> Person | None:
+    """The active person with this address as email or alias (+tags ignored)."""
+    if not address:
+        return None
+    wanted = defences.normalise(address)
+    person = session.scalar(select(Person).where(Person.email.in_({address, wanted})))
+    if person is not None:
+        return person
+    # Aliases live in a JSON list; this path (robots, bounces) is rare enough to scan.
+    for candidate in session.scalars(select(Person).where(Person.active)):
+        if wanted in {defences.normalise(alias) for alias in candidate.aliases or []}:
+            return candidate
+    return None

@@ -1,0 +1,85 @@
+"""Defences: checks a routed message must pass before it may touch a check-in.
+
+Each check returns None when the message passes, or the reason (in words a person can act
+on) to quarantine it. None of them looks at the body.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from email.message import Message
+
+from okrmail.inbound import headers
+from okrmail.inbound.routing import token_pattern
+from okrmail.models import Person, Prompt
+from okrmail.settings import Settings
+
+_DMARC = re.compile(r"(?:^|[;\s])dmarc\s*=\s*([a-z]+)", re.I)
+_HEADER_FROM = re.compile(r"header\.from\s*=\s*([^\s;()]+)", re.I)
+
+
+def normalise(address: str) -> str:
+    """Lower-case, without a +tag: alice+okr@example.com -> alice@example.com."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else address.strip().lower()
+
+
+def is_loop(sender: str, settings: Settings) -> str | None:
+    """Mail from our own address (or our reply addresses) would answer itself forever."""
+    if not sender:
+        return None
+    ours = normalise(settings.mail.from_address)
+    if normalise(sender) == ours or token_pattern(settings.mail.reply_address).search(sender):
+        return f"sent from our own address {sender} (a mail loop); not processed"
+    return None
+
+
+def wrong_sender(sender: str, person: Person) -> str | None:
+    """The sender must be the prompt's recipient (any case, +tag, or a known alias)."""
+    allowed = {normalise(person.email), *(normalise(alias) for alias in person.aliases or [])}
+    if sender and normalise(sender) in allowed:
+        return None
+    shown = sender or "an unreadable From address"
+    return (
+        f"sent by {shown}, but this check-in was sent to {person.email}; only its recipient "
+        "may answer it (add the address to the person's aliases if it is theirs)"
+    )
+
+
+def prompt_not_answerable(prompt: Prompt, now: datetime, max_age_days: float) -> str | None:
+    """Replies to prompts never sent, or sent too long ago, are not recorded."""
+    if prompt.status in {"pending", "cancelled"}:
+        return f"answers check-in #{prompt.id}, which was never sent ({prompt.status})"
+    sent_at = prompt.sent_at or prompt.send_at  # sent_at is set once the server took it
+    if now - sent_at > timedelta(days=max_age_days):
+        return (
+            f"answers a check-in sent on {sent_at:%Y-%m-%d}, more than "
+            f"{max_age_days:g} days ago (inbound.max_prompt_age_days); too old to record"
+        )
+    return None
+
+
+def dmarc_failed(message: Message, trusted_authserv_id: str) -> str | None:
+    """DMARC fail as judged by our own receiving server; other servers' verdicts are ignored.
+
+    Only Authentication-Results headers naming `trusted_authserv_id` count: anyone can write
+    such a header, but our server is the one that saw the connection (and should remove
+    copies naming itself from incoming mail, RFC 8601 section 5).
+    """
+    if not trusted_authserv_id:
+        return None
+    wanted = trusted_authserv_id.lower()
+    for value in headers.values(message, "Authentication-Results"):
+        authserv_id = value.split(";", 1)[0].split()
+        if not authserv_id or authserv_id[0].lower() != wanted:
+            continue
+        result = _DMARC.search(value)
+        if result and result[1].lower() == "fail":
+            claimed = _HEADER_FROM.search(value)
+            domain = f" for {claimed[1]}" if claimed else ""
+            return (
+                f"DMARC check failed{domain} at {trusted_authserv_id}: the From address is "
+                "probably forged"
+            )
+    return None

@@ -1,0 +1,345 @@
+"""Ingest: raw bytes in, a stored Inbox row with a status (and a check-in) out.
+
+1. `store` commits every message raw, deduplicated by Message-ID (by content hash when it
+   has none) and by ledger key, before anything parses it.
+2. `process` assesses each stored message and records the verdict, each inside its own
+   savepoint: a message that breaks the pipeline is quarantined with the error as its
+   reason, and the others in the batch are unaffected. Nothing is ever dropped.
+3. After the commit, confirmations and notices are recorded and delivered.
+
+A batch shares one transaction per step, which is what makes a fetch of hundreds of
+replies cheap; `ingest` is the one-message case (`okrmail ingest`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connectors.mail.inbound import MailKey
+from okrmail import outbox
+from okrmail.app import AppContext
+from okrmail.inbound import headers
+from okrmail.inbound.assess import Assessment, assess
+from okrmail.inbound.checkins import checkin_for, merge_reply
+from okrmail.inbound.confirmation import send_confirmations
+from okrmail.inbound.notices import record_auto_reply, record_bounce
+from okrmail.models import InboxMessage
+
+log = logging.getLogger(__name__)
+SOURCES = ("imap", "maildir", "stdin", "smtp")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    raw: bytes
+    source: str
+    key: MailKey | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    inbox_id: int
+    duplicate: bool
+
+
+@dataclass
+class Outcome:
+    """What became of one stored message."""
+
+    inbox_id: int
+    status: str
+    reason: str | None = None
+    duplicate: bool = False
+    prompt_id: int | None = None
+    checkin_id: int | None = None
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+# -- 1. store ----------------------------------------------------------------------------
+
+
+def store(ctx: AppContext, items: Sequence[Incoming]) -> list[Stored]:
+    """Commit each message raw (or find its earlier copy); one result per item, in order."""
+    now = ctx.now()
+    try:
+        with ctx.transaction() as session:
+            return _store(session, items, now, careful=False)
+    except IntegrityError:
+        # Another worker stored one of these between our check and our insert: go again,
+        # one savepoint per message, so the rest still land.
+        with ctx.transaction() as session:
+            return _store(session, items, now, careful=True)
+
+
+def _store(
+    session: Session, items: Sequence[Incoming], now: datetime, *, careful: bool
+) -> list[Stored]:
+    results: list[Stored] = []
+    peeked = [peek_headers(item.raw) for item in items]
+    keys = [_dedupe_key(item, head) for item, head in zip(items, peeked, strict=True)]
+    seen = _existing(session, keys)  # dedupe key -> inbox id, within this batch too
+    for item, head, key in zip(items, peeked, keys, strict=True):
+        if key in seen:
+            results.append(Stored(seen[key], duplicate=True))
+            continue
+        row = _row(item, head, now)
+        if careful:
+            earlier = _insert_carefully(session, row, key)
+            if earlier is not None:
+                results.append(Stored(earlier, duplicate=True))
+                continue
+        else:
+            session.add(row)
+            session.flush()
+        seen[key] = row.id
+        results.append(Stored(row.id, duplicate=False))
+    return results
+
+
+def _insert_carefully(session: Session, row: InboxMessage, key: str) -> int | None:
+    """Insert in a savepoint; the id of the earlier copy when there is one."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+        return None
+    except IntegrityError:
+        earlier = _existing(session, [key]).get(key)
+        if earlier is not None:
+            return earlier
+    # Same ledger key, different message (a server reusing UIDs): keep it, without the key.
+    row.account = row.folder = row.uidvalidity = row.uid = None
+    with session.begin_nested():
+        session.add(row)
+    return None
+
+
+def peek_headers(raw: bytes) -> Message:
+    """The header block only (fast: no body parsing, no header objects)."""
+    return BytesHeaderParser(policy=compat32).parsebytes(raw)
+
+
+def _dedupe_key(item: Incoming, head: Message) -> str:
+    message_id = headers.own_message_id(head)
+    if message_id:
+        return f"id:{message_id}"
+    return f"sha:{hashlib.sha256(item.raw).hexdigest()}"
+
+
+def _existing(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    """Dedupe keys already stored -> their inbox ids."""
+    ids = [key[3:] for key in keys if key.startswith("id:")]
+    hashes = [key[4:] for key in keys if key.startswith("sha:")]
+    found: dict[str, int] = {}
+    if ids:
+        rows = session.execute(
+            select(InboxMessage.message_id, InboxMessage.id).where(InboxMessage.message_id.in_(ids))
+        )
+        found.update({f"id:{message_id}": inbox_id for message_id, inbox_id in rows})
+    if hashes:
+        rows = session.execute(
+            select(InboxMessage.sha256, InboxMessage.id).where(
+                InboxMessage.sha256.in_(hashes), InboxMessage.message_id.is_(None)
+            )
+        )
+        found.update({f"sha:{digest}": inbox_id for digest, inbox_id in rows})
+    return found
+
+
+def _row(item: Incoming, head: Message, now: datetime) -> InboxMessage:
+    key = item.key
+    return InboxMessage(
+        message_id=headers.own_message_id(head),
+        sha256=hashlib.sha256(item.raw).hexdigest(),
+        raw=item.raw,
+        size=len(item.raw),
+        source=item.source,
+        account=key.account if key else None,
+        folder=key.folder if key else None,
+        uidvalidity=key.uidvalidity if key else None,
+        uid=key.uid if key else None,
+        received_at=now,
+        status="received",
+        sender=headers.sender(head)[:320] or None,
+        subject=headers.subject(head)[:1000] or None,
+        sent_at=headers.date(head),
+    )
+
+
+def known_keys(ctx: AppContext, keys: Sequence[MailKey]) -> set[MailKey]:
+    """The ledger keys among `keys` already stored (so receivers skip their bodies)."""
+    known: set[MailKey] = set()
+    groups: dict[tuple[str, str, int], list[str]] = {}
+    for key in keys:
+        groups.setdefault((key.account, key.folder, key.uidvalidity), []).append(key.uid)
+    with ctx.sessions() as session:
+        for (account, folder, uidvalidity), uids in groups.items():
+            for start in range(0, len(uids), 500):
+                found = session.scalars(
+                    select(InboxMessage.uid).where(
+                        InboxMessage.account == account,
+                        InboxMessage.folder == folder,
+                        InboxMessage.uidvalidity == uidvalidity,
+                        InboxMessage.uid.in_(uids[start : start + 500]),
+                    )
+                )
+                known.update(MailKey(account, folder, uidvalidity, uid) for uid in found if uid)
+    return known
+
+
+# -- 2. process --------------------------------------------------------------------------
+
+
+def process(ctx: AppContext, inbox_ids: Sequence[int]) -> list[Outcome]:
+    """Assess and record each stored message still `received`; one transaction."""
+    outcomes: list[Outcome] = []
+    with ctx.transaction() as session:
+        for inbox_id in inbox_ids:
+            outcome = _process_one(ctx, session, inbox_id)
+            if outcome is not None:
+                outcomes.append(outcome)
+    return outcomes
+
+
+def _process_one(ctx: AppContext, session: Session, inbox_id: int) -> Outcome | None:
+    query = select(InboxMessage).where(InboxMessage.id == inbox_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # another worker has it
+    inbox = session.scalar(query)
+    if inbox is None or inbox.status != "received":
+        return None
+    now = ctx.now()
+    try:
+        with session.begin_nested():
+            outcome = _record(ctx, session, inbox, assess(session, inbox.raw, ctx.settings, now))
+    except Exception as error:  # whatever broke, the message is kept for a person
+        log.exception("inbox message #%s could not be processed", inbox_id)
+        session.expire_all()
+        inbox = session.get(InboxMessage, inbox_id)
+        assert inbox is not None
+        outcome = Outcome(
+            inbox_id,
+            "quarantined",
+            f"could not be processed ({type(error).__name__}: {str(error)[:200]}); "
+            "kept for a person to look at",
+        )
+    inbox.status = outcome.status
+    inbox.reason = headers.clean(outcome.reason) if outcome.reason else None
+    inbox.prompt_id = outcome.prompt_id
+    inbox.processed_at = now
+    return outcome
+
+
+def _record(ctx: AppContext, session: Session, inbox: InboxMessage, found: Assessment) -> Outcome:
+    """Write what the assessment decided; returns the outcome for the Inbox row."""
+    inbox.body_text = headers.clean(found.body.text)
+    inbox.person_id = found.person.id if found.person else None
+    outcome = Outcome(inbox.id, found.status, found.reason)
+    outcome.prompt_id = found.prompt.id if found.prompt else None
+    if found.status == "bounce":
+        record_bounce(ctx, session, inbox, found, outcome)
+    elif found.status == "auto-reply":
+        record_auto_reply(ctx, inbox, found, outcome)
+    elif found.status == "checkin":
+        _record_checkin(ctx, session, inbox, found, outcome)
+    return outcome
+
+
+def _record_checkin(
+    ctx: AppContext, session: Session, inbox: InboxMessage, found: Assessment, outcome: Outcome
+) -> None:
+    prompt, parsed = found.prompt, found.parsed
+    assert prompt is not None and parsed is not None
+    now = ctx.now()
+    answered_at = _written_at(inbox, prompt.sent_at, now)
+    checkin = checkin_for(session, prompt, now, answered_at)
+    merge_reply(
+        session,
+        checkin,
+        inbox,
+        parsed,
+        found.key_results,
+        answered_at=answered_at,
+        now=now,
+        confirm=ctx.settings.inbound.confirm,
+    )
+    outcome.checkin_id = checkin.id
+    outcome.reason = (
+        f"recorded in check-in #{checkin.id} ({found.route.how if found.route else ''})"
+    )
+
+
+def _written_at(inbox: InboxMessage, prompt_sent_at: datetime | None, now: datetime) -> datetime:
+    """When the person wrote it: the Date header, but never in the future or before the
+    prompt went out (clocks and headers lie)."""
+    written = min(inbox.sent_at or now, now)
+    if prompt_sent_at is not None:
+        written = max(written, prompt_sent_at)
+    return written
+
+
+# -- 3. the whole pipeline ---------------------------------------------------------------
+
+
+def ingest_batch(
+    ctx: AppContext, items: Sequence[Incoming], *, follow_up: bool = True
+) -> list[Outcome]:
+    """Store, process, then (with follow_up) confirm and deliver; one Outcome per item."""
+    stored = store(ctx, items)
+    fresh = [entry.inbox_id for entry in stored if not entry.duplicate]
+    by_id = {outcome.inbox_id: outcome for outcome in process(ctx, fresh)}
+    outcomes = [
+        by_id.get(entry.inbox_id) or _earlier(ctx, entry.inbox_id, entry.duplicate)
+        for entry in stored
+    ]
+    if follow_up:
+        follow_up_outcomes(ctx, outcomes)
+    return outcomes
+
+
+def ingest(ctx: AppContext, raw: bytes, *, source: str = "stdin") -> Outcome:
+    return ingest_batch(ctx, [Incoming(raw, source)])[0]
+
+
+def follow_up_outcomes(ctx: AppContext, outcomes: Sequence[Outcome]) -> int:
+    """Confirm the check-ins these messages touched and deliver what they queued."""
+    checkins = sorted({o.checkin_id for o in outcomes if o.checkin_id is not None})
+    outbox_ids = [row for o in outcomes for row in o.outbox_ids]
+    if checkins and ctx.settings.inbound.confirm:
+        outbox_ids += send_confirmations(ctx, checkins)
+    return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
+
+
+def _earlier(ctx: AppContext, inbox_id: int, duplicate: bool) -> Outcome:
+    """The outcome already on record (a duplicate, or processed by another worker)."""
+    with ctx.sessions() as session:
+        row = session.get(InboxMessage, inbox_id)
+        assert row is not None
+        return Outcome(
+            inbox_id, row.status, row.reason, duplicate=duplicate, prompt_id=row.prompt_id
+        )
+
+
+def reprocess_stuck(ctx: AppContext, older_than: timedelta, limit: int = 200) -> list[Outcome]:
+    """Process messages stored but never processed (a crash between the two steps)."""
+    cutoff = ctx.now() - older_than
+    with ctx.sessions() as session:
+        ids = list(
+            session.scalars(
+                select(InboxMessage.id)
+                .where(InboxMessage.status == "received", InboxMessage.received_at < cutoff)
+                .order_by(InboxMessage.id)
+                .limit(limit)
+            )
+        )
+    return process(ctx, ids) if ids else []

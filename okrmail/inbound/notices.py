@@ -1,0 +1,195 @@
+"""What robots and bounces change: a person marked away, a prompt marked undeliverable,
+and the admin told which address failed (once per address and prompt, via the Outbox)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from okrmail import outbox
+from okrmail.app import AppContext
+from okrmail.emails import Envelope, build_email
+from okrmail.inbound import bounces, defences, headers, robots
+from okrmail.inbound.assess import Assessment, person_by_address
+from okrmail.inbound.routing import by_references
+from okrmail.models import InboxMessage, OutboxMessage, Prompt
+
+if TYPE_CHECKING:
+    from okrmail.inbound.ingest import Outcome
+
+# What the receiving server said: a DSN's Diagnostic-Code, qmail's "Remote host said:", or
+# else the first SMTP 5xx reply line quoted in the report (Exim, Exchange, ...).
+_DIAGNOSTICS = (
+    re.compile(rb"Diagnostic-Code:[ \t]*(?:smtp;)?[ \t]*([^\r\n]{1,300})", re.I),
+    re.compile(rb"Remote host said:[ \t]*([^\r\n]{1,300})", re.I),
+    re.compile(rb"^[ \t]*(5\d\d[ -][^\r\n]{5,300})", re.M),
+)
+
+
+# -- auto-replies ------------------------------------------------------------------------
+
+
+def record_auto_reply(
+    ctx: AppContext, inbox: InboxMessage, found: Assessment, outcome: Outcome
+) -> None:
+    """An out-of-office marks its person away (until the date it names, if any)."""
+    why = found.classification.why
+    person = found.person
+    if not found.classification.out_of_office:
+        outcome.reason = f"auto-reply ({why}); not read as an answer"
+        return
+    if person is None:
+        outcome.reason = (
+            f"out-of-office auto-reply ({why}) from {found.sender or 'an unknown sender'}, "
+            "who is none of our people; nobody marked away"
+        )
+        return
+    now = ctx.now()
+    # The subject only before its first colon: after it comes our own subject, which names
+    # the meeting's date ("Automatic reply: Weekly check-in ... (Tue 17 Nov)").
+    own_subject = headers.subject(found.message).split(":", 1)[0]
+    text = f"{own_subject}\n{robots.own_text(found.body.text)}"
+    until = robots.away_until(text, now, person.timezone, ctx.settings.inbound.away_default_days)
+    if person.away_until is None or person.away_until < until:
+        person.away_until = until
+    local = person.away_until.astimezone(_zone(person.timezone))
+    outcome.reason = (
+        f"out-of-office auto-reply ({why}); {person.email} is not chased until "
+        f"{local:%Y-%m-%d %H:%M} ({person.timezone})"
+    )
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+# -- bounces -----------------------------------------------------------------------------
+
+
+def record_bounce(
+    ctx: AppContext, session: Session, inbox: InboxMessage, found: Assessment, outcome: Outcome
+) -> None:
+    """Mark the bounced prompts undeliverable and tell the admin about each failed address."""
+    classification = found.classification
+    if not classification.failed:
+        outcome.reason = (
+            f"delivery to {', '.join(classification.delayed)} is delayed; the sending server "
+            "keeps trying, so nothing is marked"
+        )
+        return
+    diagnostic = _diagnostic(inbox.raw)
+    told: list[str] = []
+    marked: list[str] = []
+    for address in classification.failed:
+        prompt = _bounced_prompt(ctx, session, found, address)
+        if prompt is not None:
+            outcome.prompt_id = outcome.prompt_id or prompt.id
+            if prompt.status in {"sent", "pending"}:
+                prompt.status = "undeliverable"
+                marked.append(f"check-in #{prompt.id}")
+        notice = _notify_admin(ctx, session, inbox, address, prompt, diagnostic)
+        if notice is not None:
+            outcome.outbox_ids.append(notice)
+            told.append(address)
+    admin = ctx.settings.app.admin_email
+    outcome.reason = "; ".join(
+        part
+        for part in (
+            f"delivery to {', '.join(classification.failed)} failed for good"
+            + (f" ({diagnostic})" if diagnostic else ""),
+            f"{', '.join(marked)} marked undeliverable" if marked else "no check-in found for it",
+            f"{admin} told" if told else ("" if admin else "no app.admin_email set to tell"),
+        )
+        if part
+    )
+
+
+def _bounced_prompt(
+    ctx: AppContext, session: Session, found: Assessment, address: str
+) -> Prompt | None:
+    """The prompt whose email bounced: named by the report's copy of our Message-ID, else
+    the latest sent prompt of the person with that address."""
+    try:
+        references = bounces.original_message_ids(found.message)
+    except Exception:  # an odd report structure: fall back to the address
+        references = []
+    prompt, _ = by_references(session, [*references, *headers.referenced_ids(found.message)])
+    if prompt is not None and defences.wrong_sender(address, prompt.person) is None:
+        return prompt
+    person = person_by_address(session, address)
+    if person is None:
+        return prompt
+    since = ctx.now() - timedelta(days=ctx.settings.inbound.max_prompt_age_days)
+    return session.scalar(
+        select(Prompt)
+        .where(Prompt.person_id == person.id, Prompt.sent_at.is_not(None), Prompt.sent_at >= since)
+        .order_by(Prompt.sent_at.desc())
+        .limit(1)
+    )
+
+
+def _diagnostic(raw: bytes) -> str:
+    for pattern in _DIAGNOSTICS:
+        found = pattern.search(raw[:200_000])
+        if found:
+            return headers.clean(found[1].decode("utf-8", "replace")).strip()
+    return ""
+
+
+def _notify_admin(
+    ctx: AppContext,
+    session: Session,
+    inbox: InboxMessage,
+    address: str,
+    prompt: Prompt | None,
+    diagnostic: str,
+) -> int | None:
+    """Record the admin's notice in the Outbox, unless it is there already or nobody is set."""
+    settings = ctx.settings
+    admin = settings.app.admin_email
+    if not admin:
+        return None
+    message_id = bounces.notice_message_id(
+        address, prompt.id if prompt else None, settings.mail.message_id_domain
+    )
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)):
+        return None
+    envelope = Envelope(
+        sender=Address(settings.mail.from_name, addr_spec=settings.mail.from_address),
+        to=Address(addr_spec=admin),
+        message_id=message_id,
+    )
+    context = _notice_context(ctx, inbox, address, prompt, diagnostic)
+    message = build_email(
+        settings.templates_path, "bounce_notice", context, envelope, date=ctx.now()
+    )
+    lease = timedelta(seconds=settings.tick.claim_lease_seconds)
+    return outbox.record(session, message, kind="bounce_notice", now=ctx.now(), lease=lease).id
+
+
+def _notice_context(
+    ctx: AppContext, inbox: InboxMessage, address: str, prompt: Prompt | None, diagnostic: str
+) -> dict[str, Any]:
+    person: dict[str, str] | None = None
+    meeting_when = ""
+    if prompt is not None:
+        person = {"name": prompt.person.name, "email": prompt.person.email}
+        start: datetime = prompt.meeting.start
+        meeting_when = f"{start.astimezone(_zone(prompt.person.timezone)):%a %d %b %Y %H:%M}"
+    return {
+        "address": address,
+        "person": person,
+        "meeting_when": meeting_when,
+        "diagnostic": diagnostic,
+        "organisation": ctx.settings.app.organisation,
+        "inbox_id": inbox.id,
+    }

@@ -1,0 +1,307 @@
+"""From a raw inbound message to the plain text of its body.
+
+Replies come from every mail client there is, so this module assumes nothing: headers
+may be malformed, the declared charset may be unknown or wrong, an 8-bit body may come
+without any Content-Type, and some clients send HTML only. Both entry points never raise;
+what went wrong with a charset is reported in `ReplyBody.charset_problem` instead.
+
+The text/plain part is preferred (it is what the person's client meant as text). For an
+HTML-only message the quoted history is removed from the HTML first, where the client
+still marks it (Gmail's gmail_quote, Outlook's divRplyFwdMsg, Apple's blockquote
+type=cite, ...), because after conversion to text the quote carries no ">" marks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import copy
+import email
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage, Message
+
+import lxml.etree
+import lxml.html
+from inscriptis import Inscriptis
+from inscriptis.css_profiles import STRICT_CSS_PROFILE
+from inscriptis.model.config import ParserConfig
+
+
+@dataclass(frozen=True)
+class ReplyBody:
+    text: str  # the best plain-text rendering of the body (full, quotes included)
+    from_html: bool  # True when it came from an HTML-only message
+    charset_problem: str | None  # set when a charset was unknown/wrong and we fell back
+
+
+# -- parsing --------------------------------------------------------------------------------
+
+
+def parse_message(raw: bytes) -> EmailMessage:
+    """The message, parsed with the modern policy; compat32 when that chokes.
+
+    policy.default parses headers lazily and can raise on malformed ones when they are
+    first read, so every header is read here once. Defects are fine: they are recorded on
+    the message, not raised.
+    """
+    try:
+        message = email.message_from_bytes(raw, policy=policy.default)
+        _read_everything(message)
+        return message  # type: ignore[return-value]
+    except Exception:  # any parser or header error: try the lenient legacy policy
+        pass
+    try:
+        return email.message_from_bytes(raw, _class=EmailMessage, policy=policy.compat32)  # type: ignore[return-value]
+    except Exception:  # not even that: an empty message carrying the raw bytes as text
+        message = EmailMessage()
+        message.set_payload(bytes(raw).decode("latin-1"))
+        return message
+
+
+def _read_everything(message: Message) -> None:
+    for part in message.walk():
+        for _, value in part.items():
+            str(value)
+        part.get_content_type()
+        part.get_content_charset()
+        part.get_filename()
+        part.get_content_disposition()
+
+
+# -- choosing the body part -----------------------------------------------------------------
+
+
+def extract_body(message: Message) -> ReplyBody:
+    """The reply's text: the text/plain part(s), else the HTML part converted to text."""
+    try:
+        return _extract(message)
+    except Exception:  # a structure we cannot walk: fall back to the raw payload as text
+        raw = message.get_payload(decode=False) if not message.is_multipart() else ""
+        return ReplyBody(str(raw or ""), False, "could not read the message structure")
+
+
+def _extract(message: Message) -> ReplyBody:
+    plain, html = [], []
+    for part in _body_parts(message):
+        (plain if part.get_content_type() == "text/plain" else html).append(part)
+    decoded = [_decode_part(part) for part in plain]
+    text = "\n".join(text for text, _ in decoded)
+    if text.strip() or not html:
+        problem = next((problem for _, problem in decoded if problem), None)
+        return ReplyBody(_normalise(text), False, problem)
+    markup, problem = _decode_part(html[0])
+    return ReplyBody(html_to_text(markup), True, problem)
+
+
+def _body_parts(part: Message) -> Iterator[Message]:
+    """Inline text/plain and text/html leaves, in order; attachments and attached
+    emails (message/rfc822, e.g. the original prompt attached by Outlook) are skipped."""
+    if part.get_content_maintype() == "message":
+        return
+    if part.is_multipart():
+        for sub in part.get_payload():  # type: ignore[union-attr]
+            yield from _body_parts(sub)
+        return
+    if _is_attachment(part):
+        return
+    if part.get_content_type() in ("text/plain", "text/html"):
+        yield part
+
+
+def _is_attachment(part: Message) -> bool:
+    return part.get_content_disposition() == "attachment" or bool(part.get_filename())
+
+
+# -- charsets -------------------------------------------------------------------------------
+
+# The WHATWG Encoding Standard reads these labels as windows-1252, as browsers do: mail
+# declared "iso-8859-1" very often holds Windows "smart quotes" (0x91-0x94).
+_READ_AS_CP1252 = {"us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1"}
+
+
+def _decode_part(part: Message) -> tuple[str, str | None]:
+    payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
+    text, problem = decode_bytes(data, part.get_content_charset())
+    if part.get_content_type() == "text/plain" and part.get_param("format") == "flowed":
+        delsp = str(part.get_param("delsp") or "").lower() == "yes"
+        text = unflow(text.replace("\r\n", "\n"), delsp=delsp)
+    return text, problem
+
+
+def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
+    """Text of a body: the declared charset, then UTF-8, then windows-1252, then latin-1.
+
+    Returns (text, problem); problem says what was wrong when the declared charset was
+    missing on 8-bit data, unknown, or did not fit the bytes.
+    """
+    if data.isascii():
+        return data.decode("ascii"), None
+    problem = None
+    codec = _codec(declared)
+    if declared and codec is None:
+        problem = f"unknown charset {declared!r}"
+    elif codec and codec != "utf-8" and _is_utf8(data):
+        # Real text in a legacy charset is almost never valid UTF-8; a mislabel is common.
+        return data.decode("utf-8"), f"declared {declared} but the body is UTF-8"
+    elif codec:
+        try:
+            return data.decode(codec).lstrip("\ufeff"), None
+        except UnicodeDecodeError:
+            problem = f"the body is not valid {declared}"
+    else:
+        problem = "no charset declared for 8-bit text"
+    for fallback in ("utf-8", "cp1252"):
+        try:
+            return data.decode(fallback).lstrip("\ufeff"), f"{problem}; read as {fallback}"
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), f"{problem}; read as latin-1"
+
+
+def _codec(declared: str | None) -> str | None:
+    """Python's codec for a declared charset, None when there is none or it is unknown."""
+    if not declared:
+        return None
+    label = declared.strip().strip("\"'").lower()
+    if label in _READ_AS_CP1252:
+        return "cp1252"
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return "utf-8" if name in ("utf-8", "utf-8-sig") else name
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# -- text -----------------------------------------------------------------------------------
+
+_QUOTE_MARKS = re.compile(r"^>+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def unflow(text: str, *, delsp: bool) -> str:
+    """Undo RFC 3676 format=flowed: a line ending in a space continues on the next one
+    (at the same quote depth), so wrapped paragraphs and quoted questions come back whole."""
+    out: list[str] = []
+    current: str | None = None
+    depth = 0
+    for line in text.split("\n"):
+        marks = _QUOTE_MARKS.match(line)
+        line_depth = len(marks[0]) if marks else 0
+        content = line[line_depth:]
+        content = content[1:] if content.startswith(" ") else content  # space-stuffing
+        if current is not None and line_depth == depth:
+            current += content
+        else:
+            if current is not None:
+                out.append(_requote(current, depth))
+            current, depth = content, line_depth
+        if content.endswith(" ") and content != "-- ":
+            current = current[:-1] if delsp else current
+            continue
+        out.append(_requote(current, depth))
+        current = None
+    if current is not None:
+        out.append(_requote(current, depth))
+    return "\n".join(out)
+
+
+def _requote(content: str, depth: int) -> str:
+    return f"{'>' * depth} {content}" if depth else content
+
+
+def _normalise(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# -- HTML -----------------------------------------------------------------------------------
+
+
+def _class_is(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# Containers that hold the quoted history, by client.
+_QUOTE_CONTAINERS = lxml.etree.XPath(
+    " | ".join(
+        (
+            f"//div[{_class_is('gmail_quote')}]",  # Gmail: attribution + blockquote
+            f"//blockquote[{_class_is('gmail_quote')}]",
+            "//blockquote[@type='cite']",  # Apple Mail, Thunderbird
+            f"//div[{_class_is('moz-cite-prefix')}]",  # Thunderbird's attribution
+            f"//div[{_class_is('yahoo_quoted')}]",  # Yahoo
+        )
+    )
+)
+# Markers after which everything is the quoted message (Outlook does not wrap it).
+_QUOTE_STARTS = lxml.etree.XPath(
+    " | ".join(
+        (
+            "//div[@id='divRplyFwdMsg']",  # Outlook on the web / new Outlook
+            "//div[@id='appendonsend']",
+            # Outlook desktop: the "From:/Sent:" header sits in a div with a top border.
+            "//div[contains(translate(@style, 'ABCDEF ', 'abcdef'), 'border-top:solid#e1e1e1')]",
+            "//div[contains(translate(@style, 'ABCDEF ', 'abcdef'), 'border-top:solid#b5c4df')]",
+        )
+    )
+)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_CONFIG = ParserConfig(css=STRICT_CSS_PROFILE, display_links=False, display_images=False)
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text of an HTML body, with the quoted history removed when the person wrote
+    something outside it (if not, they answered inline inside the quote: keep it)."""
+    markup = _XML_DECLARATION.sub("", markup)  # lxml refuses str input that declares one
+    if not markup.strip():
+        return ""
+    try:
+        tree = lxml.html.document_fromstring(markup)
+    except (lxml.etree.ParserError, ValueError):
+        return _normalise(re.sub(r"<[^>]+>", " ", markup))
+    without = _without_quotes(tree)
+    if without is not None and without.text_content().strip():
+        tree = without
+    text = Inscriptis(tree, _CONFIG).get_text()
+    lines = [line.rstrip() for line in _normalise(text).split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def _without_quotes(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """A copy of the tree without quote containers; None when it has none."""
+    copied = copy.deepcopy(tree)
+    containers = _QUOTE_CONTAINERS(copied)
+    starts = _QUOTE_STARTS(copied)
+    if not containers and not starts:
+        return None
+    for start in starts:
+        if start.getparent() is not None:
+            _cut_from(start)
+    for container in containers:
+        if container.getparent() is not None:
+            container.drop_tree()  # keeps the text that follows the container
+    return copied
+
+
+def _cut_from(element: lxml.html.HtmlElement) -> None:
+    """Remove an element and everything after it in document order."""
+    node = element
+    while node.getparent() is not None and node.tag != "body":
+        parent = node.getparent()
+        for sibling in list(node.itersiblings()):
+            parent.remove(sibling)
+        node.tail = None
+        node = parent
+    parent = element.getparent()
+    if parent is not None:
+        parent.remove(element)
