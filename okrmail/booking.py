@@ -244,7 +244,9 @@ def book_all(ctx: AppContext) -> tuple[list[Series], list[str]]:
     now = ctx.now()
     problems: list[str] = []
     with ctx.transaction() as session:
-        booked_ids = select(Series.pairing_id).where(Series.status.in_(("active", "booking")))
+        # A pairing whose series was cancelled (deleted or declined on the calendar) is not
+        # booked again behind the people's backs: an admin rebooks it with `book --pairing`.
+        booked_ids = select(Series.pairing_id)
         pairings = session.scalars(
             select(Pairing)
             .where(Pairing.active, Pairing.id.not_in(booked_ids))

@@ -123,12 +123,26 @@ def okrs_import(obj: dict[str, object], file: Path) -> None:
 
 
 @main.command()
+@click.option(
+    "--pairing",
+    "pairing_id",
+    type=int,
+    default=None,
+    help="Book this pairing only, also when its earlier series was cancelled.",
+)
 @click.pass_obj
-def book(obj: dict[str, object]) -> None:
-    """Book a recurring 1-on-1 for every pairing that has none."""
-    from okrmail.booking import book_all
+def book(obj: dict[str, object], pairing_id: int | None) -> None:
+    """Book a recurring 1-on-1 for every pairing that never had one."""
+    from okrmail.booking import BookingError, book_all, book_pairing
 
     ctx = _context(obj)
+    if pairing_id is not None:
+        try:
+            series = book_pairing(ctx, pairing_id)
+        except BookingError as error:
+            raise Failure(str(error)) from None
+        click.echo(f"pairing #{pairing_id}: series {series.uid} ({series.rrule})")
+        return
     booked, problems = book_all(ctx)
     click.echo(f"booked {len(booked)} series")
     for problem in problems:

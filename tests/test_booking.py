@@ -197,3 +197,14 @@ def test_prompts_hang_off_every_meeting(ctx: AppContext, tmp_path: Path, cadence
         assert meetings and {p.meeting_id for p in prompts} == {m.id for m in meetings}
         for prompt in prompts:
             assert prompt.send_at < prompt.meeting.start
+
+
+def test_a_cancelled_series_is_not_rebooked_behind_peoples_backs(org: AppContext) -> None:
+    book_all(org)
+    with org.transaction() as session:
+        series = session.scalars(select(Series).order_by(Series.id)).first()
+        series.status = "cancelled"  # e.g. deleted or declined on the calendar
+        pairing_id, old_uid = series.pairing_id, series.uid
+    assert book_all(org) == ([], [])
+    rebooked = book_pairing(org, pairing_id)  # what `okrmail book --pairing ID` does
+    assert rebooked.status == "active" and rebooked.uid != old_uid

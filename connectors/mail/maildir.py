@@ -29,6 +29,7 @@ class MaildirSender:
 
     def send(self, message: EmailMessage) -> None:
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # Maildir makes one level only
             box = mailbox.Maildir(self.path, create=True)
             box.add(message.as_bytes())
         except OSError as error:
