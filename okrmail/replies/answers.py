@@ -124,14 +124,12 @@ class _Passage:
             first = pieces[0]
             indent = len(first.text) - len(first.text.lstrip())
             pieces[0] = _Piece(first.start + indent, first.text[indent:])
-        text, origin = "", []
+        origin: list[int] = []
         for number, piece in enumerate(pieces):
-            if number:
-                text += "\n"
+            if number:  # the joining newline stands for the end of the previous piece
                 origin.append(origin[-1] + 1 if origin else piece.start)
-            text += piece.text
             origin.extend(range(piece.start, piece.start + len(piece.text)))
-        return cls(text, tuple(origin))
+        return cls("\n".join(piece.text for piece in pieces), tuple(origin))
 
     def span(self, start: int, end: int, body: str) -> Span:
         """The body span of text[start:end]."""
@@ -572,6 +570,9 @@ def _is_name(text: str) -> bool:
 
 # -- putting it together --------------------------------------------------------------------
 
+# A reply is a few hundred words; a pasted log must not tie up a worker for minutes.
+_MAX_CHARS = 100_000
+
 
 def parse_reply(
     body_text: str, questions: Sequence[Question], key_results: Sequence[KeyResultRef]
@@ -581,14 +582,20 @@ def parse_reply(
     `body_text` is the full body (quotes included, as `extract_body` gives it). Never
     raises on odd input; what cannot be tied to a question is returned in `notes`.
     """
-    lines = _split_lines(body_text)
+    analysed = body_text[:_MAX_CHARS]
+    lines = _split_lines(analysed)
     anchors = _find_anchors(lines, questions, key_results)
     found = _inline(lines, anchors, questions)
     if found is None:
         marks = lines[anchors[0].first].depth > 0 if anchors else True
         found = _structured(_pieces(_top_text(_before_first(lines, anchors), marks)), questions)
     drafts, notes = found
-    return _read_facts(body_text, questions, key_results, drafts, notes)
+    parsed = _read_facts(analysed, questions, key_results, drafts, notes)
+    if len(body_text) > _MAX_CHARS:
+        parsed.unclear.append(
+            f"the reply is very long: only its first {_MAX_CHARS} characters were read"
+        )
+    return parsed
 
 
 def _before_first(lines: list[_Line], anchors: list[_Anchor]) -> list[_Line]:

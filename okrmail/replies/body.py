@@ -53,7 +53,8 @@ def parse_message(raw: bytes) -> EmailMessage:
     except Exception:  # any parser or header error: try the lenient legacy policy
         pass
     try:
-        return email.message_from_bytes(raw, _class=EmailMessage, policy=policy.compat32)  # type: ignore[return-value]
+        legacy = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.compat32)
+        return legacy  # type: ignore[return-value]
     except Exception:  # not even that: an empty message carrying the raw bytes as text
         message = EmailMessage()
         message.set_payload(bytes(raw).decode("latin-1"))
@@ -78,8 +79,15 @@ def extract_body(message: Message) -> ReplyBody:
     try:
         return _extract(message)
     except Exception:  # a structure we cannot walk: fall back to the raw payload as text
-        raw = message.get_payload(decode=False) if not message.is_multipart() else ""
-        return ReplyBody(str(raw or ""), False, "could not read the message structure")
+        return ReplyBody(_raw_payload(message), False, "could not read the message structure")
+
+
+def _raw_payload(message: Message) -> str:
+    try:
+        payload = message.get_payload(decode=False)
+    except Exception:  # nothing more can be done; the raw message is stored anyway
+        return ""
+    return payload if isinstance(payload, str) else ""
 
 
 def _extract(message: Message) -> ReplyBody:
@@ -255,13 +263,19 @@ _QUOTE_STARTS = lxml.etree.XPath(
         )
     )
 )
+# "See my answers below in blue", "answers inline": the answers are inside the quote.
+_POINTS_INLINE = re.compile(
+    r"\b(?:inline|in-line|below|in (?:red|blue|green|bold|colou?r)|interspersed)\b", re.I
+)
+_MAX_POINTER_WORDS = 15
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONFIG = ParserConfig(css=STRICT_CSS_PROFILE, display_links=False, display_images=False)
 
 
 def html_to_text(markup: str) -> str:
     """Plain text of an HTML body, with the quoted history removed when the person wrote
-    something outside it (if not, they answered inline inside the quote: keep it)."""
+    something outside it. If not, or if all they wrote outside is "see my answers below",
+    they answered inline inside the quote: keep it."""
     markup = _XML_DECLARATION.sub("", markup)  # lxml refuses str input that declares one
     if not markup.strip():
         return ""
@@ -270,11 +284,17 @@ def html_to_text(markup: str) -> str:
     except (lxml.etree.ParserError, ValueError):
         return _normalise(re.sub(r"<[^>]+>", " ", markup))
     without = _without_quotes(tree)
-    if without is not None and without.text_content().strip():
+    if without is not None and _wrote_outside(without.text_content()):
         tree = without
     text = Inscriptis(tree, _CONFIG).get_text()
     lines = [line.rstrip() for line in _normalise(text).split("\n")]
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def _wrote_outside(text: str) -> bool:
+    words = text.split()
+    pointer = len(words) <= _MAX_POINTER_WORDS and _POINTS_INLINE.search(text)
+    return bool(words) and not pointer
 
 
 def _without_quotes(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:

@@ -21,6 +21,7 @@ and confidence):
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -291,7 +292,7 @@ def _gaps(start: int, end: int, items: list[_Item]) -> list[tuple[int, int]]:
     return gaps
 
 
-def items_of(
+def _items_of(
     text: str, key_results: Sequence[KeyResultRef], *, listed: bool, kr_number: int | None = None
 ) -> list[_Item]:
     """Cut a passage into items, each about at most one key result (see module docs).
@@ -340,13 +341,13 @@ def _assign_by_order(
     """Items naming no key result at all, as many as there are key results: KR1, KR2, ..."""
     if count < 1 or any(item.kr is not None for item in items):
         return items
-    said = [item for item in items if readable(text[item.start : item.end])]
-    if len(said) != count:
+    said = [readable(text[item.start : item.end]) for item in items]
+    if sum(said) != count:
         return items
     numbers = iter(range(1, count + 1))
     return [
-        _Item(next(numbers), item.start, item.end, False) if item in said else item
-        for item in items
+        _Item(next(numbers), item.start, item.end, False) if readable else item
+        for item, readable in zip(items, said, strict=True)
     ]
 
 
@@ -375,11 +376,12 @@ def _has_reading(text: str) -> bool:
 def _without_confidence_talk(text: str) -> str:
     """The text with every "confidence …" stretch, to the end of its sentence, blanked
     out (same length, so offsets still hold)."""
+    chars = list(text)
     for start, end in _units(text):
         keyword = _CONFIDENCE_WORD.search(text, start, end)
         if keyword:
-            text = text[: keyword.start()] + " " * (end - keyword.start()) + text[end:]
-    return text
+            chars[keyword.start() : end] = " " * (end - keyword.start())
+    return "".join(chars)
 
 
 def _progress_in(
@@ -472,7 +474,7 @@ def read_progress(
         return ProgressScan([], [])
     scanned = _without_confidence_talk(text)
     items = _merge_continuations(
-        items_of(scanned, key_results, listed=listed, kr_number=kr_number), scanned
+        _items_of(scanned, key_results, listed=listed, kr_number=kr_number), scanned
     )
     if listed:
         any_kr = key_results[0]
@@ -540,12 +542,12 @@ _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\bhigh\b|\bgreen\b", re.I), 8),
     (re.compile(r"\bmedium\b|\bmoderate\b|\bmid\b|\byellow\b|\bamber\b|\borange\b", re.I), 5),
     (re.compile(r"\blow\b|\bred\b", re.I), 2),
-    (re.compile("[\U0001f7e2\u2705\U0001f44d\u2714]"), 8),  # green circle, check marks, thumbs up
-    (
-        re.compile("[\U0001f7e1\U0001f7e0\u26a0\U0001f610]"),
-        5,
-    ),  # yellow/orange circle, warning, neutral face
-    (re.compile("[\U0001f534\u274c\U0001f44e]"), 2),  # red circle, cross, thumbs down
+    # green circle, check marks, thumbs up
+    (re.compile("[\U0001f7e2\u2705\U0001f44d\u2714]"), 8),
+    # yellow and orange circles, warning sign, neutral face
+    (re.compile("[\U0001f7e1\U0001f7e0\u26a0\U0001f610]"), 5),
+    # red circle, cross, thumbs down
+    (re.compile("[\U0001f534\u274c\U0001f44e]"), 2),
 )
 
 
@@ -585,7 +587,7 @@ def read_confidence(
     word "confidence"/"confident" in its sentence is read, or the score just before it
     ("8/10 confident").
     """
-    items = _merge_continuations(items_of(text, key_results, listed=answer), text)
+    items = _merge_continuations(_items_of(text, key_results, listed=answer), text)
     if answer and any(item.kr is not None for item in items):
         return _confidence_by_label(text, items)
     if _CONFIDENCE_WORD.search(text) or not answer:
@@ -622,38 +624,31 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
     "Confidence: KR1 6, KR2 9" gives one per key result; "KR1 38/45, confidence 8" gives
     KR1 (the label the sentence is about); "Overall confidence 6/10" gives overall.
     """
+    items = _items_of(text, key_results, listed=False)
+    starts = [item.start for item in items]  # sorted: items come in reading order
+    numbers = {kr.number for kr in key_results}
     readings: dict[int | None, ConfidenceReading] = {}
     for start, end in _units(text):
         keyword = _CONFIDENCE_WORD.search(text, start, end)
         if not keyword:
             continue
-        zone = items_of(text[:end], key_results, listed=False)
-        zone = [item for item in zone if item.start >= keyword.end() and item.kr is not None]
+        in_unit = items[bisect_left(starts, start) : bisect_left(starts, end)]
+        zone = [item for item in in_unit if item.start >= keyword.end() and item.kr is not None]
         for item in zone:
             found = _scores(text, item.start, item.end)
             if found and item.kr not in readings:
                 readings[item.kr] = _confidence(item.kr, found[0])
         if zone:
             continue
-        about = _kr_of_unit(text, start, end, keyword.start(), key_results)
+        around = next((i.kr for i in in_unit if i.start <= keyword.start() <= i.end and i.kr), None)
+        labels = _labels(text, start, end, numbers, False)
+        about = around or (labels[0][0] if len(labels) == 1 else None)
         after = _scores(text, keyword.end(), end)
         before = _scores(text, start, keyword.start())
         chosen = after[0] if after else before[-1] if before else None
         if chosen and about not in readings:
             readings[about] = _confidence(about, chosen)
     return list(readings.values())
-
-
-def _kr_of_unit(
-    text: str, start: int, end: int, position: int, key_results: Sequence[KeyResultRef]
-) -> int | None:
-    """The key result a confidence word at `position` is about: that of its item, else
-    the only one the sentence names, else none (overall)."""
-    for item in items_of(text[:end], key_results, listed=False):
-        if item.start >= start and item.start <= position <= item.end and item.kr:
-            return item.kr
-    labels = _labels(text, start, end, {kr.number for kr in key_results}, False)
-    return labels[0][0] if len(labels) == 1 else None
 
 
 # -- blockers, help, wins -------------------------------------------------------------------

@@ -1,0 +1,302 @@
+"""Reading progress, confidence, blockers and help out of one answer's text."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from okrmail.replies.fields import (
+    KeyResultRef,
+    ProgressReading,
+    parse_number,
+    read_confidence,
+    read_progress,
+    says_nothing,
+    sentences_with,
+    whole_note,
+)
+
+TEAMS = KeyResultRef(
+    1, "Raise weekly active teams from 30 to 45", Decimal(30), Decimal(45), "teams", Decimal(34)
+)
+ONBOARDING = KeyResultRef(
+    2, "Cut median onboarding time from 5 days to 1 day", Decimal(5), Decimal(1), "days", None
+)
+COVERAGE = KeyResultRef(
+    3,
+    "Raise test coverage of the billing service to 80%",
+    Decimal(55),
+    Decimal(80),
+    "%",
+    Decimal(61),
+)
+KRS = [TEAMS, ONBOARDING, COVERAGE]
+
+
+def progress(text: str, *, listed: bool = True) -> dict[int, ProgressReading]:
+    scan = read_progress(text, KRS, listed=listed)
+    for reading in scan.readings:
+        assert text[reading.span.start : reading.span.end] == reading.span.text
+    return {reading.kr_number: reading for reading in scan.readings}
+
+
+def values(text: str, *, listed: bool = True) -> dict[int, tuple[str, str | None]]:
+    """{kr: (status, value)} for compact assertions."""
+    return {
+        number: (reading.status, None if reading.value is None else str(reading.value))
+        for number, reading in progress(text, listed=listed).items()
+    }
+
+
+def scores(text: str, *, answer: bool = True) -> dict[int | None, int]:
+    scan = read_confidence(text, KRS, answer=answer)
+    for reading in scan.readings:
+        assert text[reading.span.start : reading.span.end] == reading.span.text
+    return {reading.kr_number: reading.score for reading in scan.readings}
+
+
+# -- numbers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("38", "38"),
+        ("12,500", "12500"),
+        ("1,250,000", "1250000"),
+        ("1,5", "1.5"),
+        ("2.5", "2.5"),
+        ("40k", "40000"),
+        ("1.2m", "1200000"),
+        ("1.2M", "1200000"),
+        ("$1.2m", "1200000"),
+        ("€40k", "40000"),
+        ("3bn", "3000000000"),
+    ],
+)
+def test_numbers(text: str, value: str) -> None:
+    assert parse_number(text) == Decimal(value)
+
+
+def test_not_a_number() -> None:
+    assert parse_number("soon") is None
+
+
+# -- progress -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["KR1 38/45", "KR1 38 of 45", "KR1 38 out of 45", "KR1: 38", "KR1 - 38 teams"]
+)
+def test_a_value_against_the_target(text: str) -> None:
+    assert values(text) == {1: ("value", "38")}
+
+
+@pytest.mark.parametrize("text", ["KR1 60%", "KR1 60 %", "KR1 60 percent"])
+def test_a_percentage_is_a_share_of_the_way_from_start_to_target(text: str) -> None:
+    reading = progress(text)[1]
+    assert (reading.status, reading.percent, reading.value) == ("percent", Decimal(60), Decimal(39))
+
+
+def test_a_percentage_of_a_decreasing_key_result() -> None:
+    assert progress("KR2 75%")[2].value == Decimal(2)  # 5 days -> 1 day, three quarters there
+
+
+def test_a_percentage_of_a_key_result_measured_in_percent_is_its_value() -> None:
+    assert values("KR3 64%") == {3: ("value", "64")}
+
+
+@pytest.mark.parametrize("word", ["done", "completed", "finished"])
+def test_done_means_the_target(word: str) -> None:
+    assert values(f"KR2 {word}") == {2: ("done", "1")}
+
+
+@pytest.mark.parametrize("words", ["no change", "same as last week", "unchanged"])
+def test_no_change_means_the_current_value(words: str) -> None:
+    assert values(f"KR1 {words}, KR2 {words}") == {1: ("no-change", "34"), 2: ("no-change", None)}
+
+
+def test_a_lone_no_change_speaks_for_every_key_result() -> None:
+    assert set(values("No change since last week.")) == {1, 2, 3}
+
+
+@pytest.mark.parametrize("label", ["KR2", "KR 2", "kr#2", "Key result 2", "key-result 2"])
+def test_key_result_labels(label: str) -> None:
+    assert values(f"{label}: 3 days") == {2: ("value", "3")}
+
+
+def test_numbered_lines_inside_a_progress_answer_name_key_results() -> None:
+    assert values("1) 38/45\n2) 3 days\n3) 70%") == {
+        1: ("value", "38"),
+        2: ("value", "3"),
+        3: ("value", "70"),
+    }
+
+
+def test_unnamed_lines_follow_the_key_results_in_order() -> None:
+    assert values("40\n2.5\nunchanged") == {
+        1: ("value", "40"),
+        2: ("value", "2.5"),
+        3: ("no-change", "61"),
+    }
+    assert values("40, 2.5, 70%") == {1: ("value", "40"), 2: ("value", "2.5"), 3: ("value", "70")}
+
+
+def test_unnamed_values_are_not_guessed_when_their_count_does_not_match() -> None:
+    assert values("40 and 2.5") == {}
+    assert read_progress("40 and 2.5", KRS, listed=True).unclear
+
+
+def test_key_results_named_by_their_title() -> None:
+    assert values("Active teams: 39. Onboarding is down to 3 days. Coverage 66%") == {
+        1: ("value", "39"),
+        2: ("value", "3"),
+        3: ("value", "66"),
+    }
+
+
+def test_the_titles_own_numbers_are_not_progress() -> None:
+    assert values("Weekly active teams from 30 to 45 - we are at 41") == {1: ("value", "41")}
+
+
+def test_values_before_their_labels() -> None:
+    assert values("60% on KR1, 38/45 for KR2... no wait, 3 days for KR2") == {
+        1: ("percent", "39"),
+        2: ("value", "38"),
+    }
+
+
+def test_thousands_and_suffixes() -> None:
+    big = KeyResultRef(
+        1, "Grow monthly active users to 1.5m", Decimal(900_000), Decimal(1_500_000), "users", None
+    )
+    for text in ("KR1 1.2m", "KR1 1,200,000", "KR1 1200k"):
+        reading = read_progress(text, [big], listed=True).readings[0]
+        assert reading.value == Decimal(1_200_000), text
+
+
+def test_from_to_reads_the_new_value() -> None:
+    assert values("KR1 went from 34 to 39") == {1: ("value", "39")}
+
+
+def test_confidence_talk_is_not_progress() -> None:
+    assert values("KR1 38/45, confidence 8/10. KR2 confidence 7") == {1: ("value", "38")}
+
+
+def test_free_text_needs_an_explicit_form_or_a_label() -> None:
+    text = "Spent 3 days on onboarding docs. Teams are at 38 of 45. KR3: 66"
+    assert values(text, listed=False) == {1: ("value", "38"), 3: ("value", "66")}
+    assert read_progress("Onboarding took 3 days of my week", KRS, listed=False).readings == []
+
+
+def test_what_cannot_be_read_is_reported() -> None:
+    scan = read_progress("KR1 38/45\nKR3 about halfway-ish", KRS, listed=True)
+    assert [reading.kr_number for reading in scan.readings] == [1]
+    assert scan.unclear == ['could not read a value for KR3 in "about halfway-ish"']
+
+
+def test_a_label_then_its_value_on_the_next_line() -> None:
+    assert values("KR1:\n38/45\nKR2:\n3 days") == {1: ("value", "38"), 2: ("value", "3")}
+
+
+# -- confidence -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("8/10", 8),
+        ("7", 7),
+        ("8 out of 10", 8),
+        ("70%", 7),
+        ("7.5", 8),
+        ("high", 8),
+        ("medium", 5),
+        ("low", 2),
+        ("green", 8),
+        ("yellow", 5),
+        ("amber", 5),
+        ("red", 2),
+        ("on track", 8),
+        ("at risk", 5),
+        ("off track", 2),
+        ("🟢", 8),
+        ("✅", 8),
+        ("👍", 8),
+        ("🟡", 5),
+        ("⚠️", 5),
+        ("😐", 5),
+        ("🔴", 2),
+        ("❌", 2),
+        ("👎", 2),
+    ],
+)
+def test_one_overall_score(text: str, score: int) -> None:
+    assert scores(text) == {None: score}
+
+
+def test_scores_per_key_result() -> None:
+    assert scores("KR1 8, KR2 5/10, KR3 high") == {1: 8, 2: 5, 3: 8}
+    assert scores("low on KR1, high on KR2") == {1: 2, 2: 8}
+
+
+def test_unnamed_scores_follow_the_key_results_in_order() -> None:
+    assert scores("8 / 7 / 3") == {1: 8, 2: 7, 3: 3}
+    assert scores("8\n7\n3") == {1: 8, 2: 7, 3: 3}
+
+
+def test_a_confidence_answer_that_also_talks_about_energy() -> None:
+    assert scores("Confidence 7, energy medium") == {None: 7}
+    assert scores("Energy low, but confidence high") == {None: 8}
+
+
+def test_confidence_said_in_passing() -> None:
+    assert scores("KR1 38/45, confidence 8", answer=False) == {1: 8}
+    assert scores("Overall I'm 8/10 confident.", answer=False) == {None: 8}
+    assert scores("Confidence: KR1 6, KR2 9.", answer=False) == {1: 6, 2: 9}
+
+
+def test_no_score_without_the_word_confidence_in_passing() -> None:
+    assert scores("KR1 38/45, KR2 high priority", answer=False) == {}
+
+
+def test_an_unreadable_confidence_is_reported() -> None:
+    scan = read_confidence("KR1 dunno", KRS, answer=True)
+    assert scan.readings == []
+    assert scan.unclear == ['could not read a confidence for KR1 in "dunno"']
+
+
+# -- blockers, help, wins -------------------------------------------------------------------
+
+
+def test_blocker_sentences() -> None:
+    text = "Good week. We're blocked on legal. Still waiting on the vendor\nand stuck on SSO."
+    assert [note.text for note in sentences_with("blocker", text)] == [
+        "We're blocked on legal.",
+        "Still waiting on the vendor",
+        "and stuck on SSO.",
+    ]
+
+
+def test_help_sentences() -> None:
+    text = "Could you nudge legal? All fine otherwise. I need some help with hiring."
+    assert [note.text for note in sentences_with("help", text)] == [
+        "Could you nudge legal?",
+        "I need some help with hiring.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "-", "n/a", "None.", "Nothing this week", "No blockers", "nope"]
+)
+def test_answers_that_say_nothing(text: str) -> None:
+    assert says_nothing(text)
+    assert whole_note("blocker", text) == []
+
+
+def test_an_answer_is_a_note_with_its_span() -> None:
+    text = "  Nothing major, but legal still has not signed the MSA  "
+    [note] = whole_note("blocker", text)
+    assert note.text == text.strip()
+    assert text[note.span.start : note.span.end] == note.text
