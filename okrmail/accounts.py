@@ -121,7 +121,11 @@ def finish_oauth(ctx: AppContext, state: str, code: str) -> CalendarAccount:
         )
     except GoogleApiError as error:
         raise AccountError(error.message) from None
-    candidate = GoogleAccount(name, OAUTH, email, secret={"refresh_token": reply["refresh_token"]})
+    # Revision 0 is never stored: the new grant is tried with fresh credentials, not with
+    # what the provider cached for the account being reconnected.
+    candidate = GoogleAccount(
+        name, OAUTH, email, revision=0, secret={"refresh_token": reply["refresh_token"]}
+    )
     owner = _primary_calendar(ctx, candidate)
     if owner.lower() != email.lower():
         raise AccountError(f"signed in as {owner}, but this account is for {email}; try again")
@@ -302,7 +306,7 @@ class DatabaseGoogleAccounts:
             return [self.as_connector(row) for row in rows]
 
     def as_connector(self, row: CalendarAccount) -> GoogleAccount:
-        broken = row.broken_reason or "broken" if row.status == "broken" else None
+        broken = (row.broken_reason or "broken") if row.status == "broken" else None
         key = (row.id, row.revision)
         if key not in self._secrets:
             try:

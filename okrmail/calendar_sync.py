@@ -6,7 +6,7 @@ prompts through `meetings.apply_changes` (idempotent, so a replayed or full list
 changes nothing twice and creates no duplicates), and stores the new token in the same
 transaction. `sync_due` is what the tick calls: calendars a push notification flagged,
 and the others when their polling interval has passed. One calendar failing never stops
-the others, and a failed calendar waits for its next interval (no spinning).
+the others, and a failed calendar waits for the (short) polling interval: no spinning.
 """
 
 from __future__ import annotations
@@ -82,14 +82,10 @@ def sync_calendar(ctx: AppContext, calendar_id: str) -> tuple[int, bool]:
     with ctx.transaction() as session:
         state = sync_state(session, provider, calendar_id)
         token = state.sync_token
-        # Cleared before listing: a notification that lands meanwhile flags it again.
-        requested, state.sync_requested_at = state.sync_requested_at, None
-    try:
-        change_set = ctx.calendar.list_changes(calendar_id, token)
-    except Exception:
-        with ctx.transaction() as session:
-            sync_state(session, provider, calendar_id).sync_requested_at = requested
-        raise
+        # Cleared before listing: a notification that lands meanwhile flags it again. On
+        # failure it stays cleared; the short polling interval brings the retry.
+        state.sync_requested_at = None
+    change_set = ctx.calendar.list_changes(calendar_id, token)
     with ctx.transaction() as session:
         applied = _apply(ctx, session, calendar_id, change_set.changes)
         state = sync_state(session, provider, calendar_id)
@@ -172,5 +168,41 @@ def _is_due(
 ) -> bool:
     if state is None or state.synced_at is None or state.sync_requested_at is not None:
         return True
+    # A live channel makes polling a rare safety net, unless the last sync failed.
     pushed = state.channel_expires_at is not None and state.channel_expires_at > now
-    return state.synced_at <= now - (push_poll if pushed else poll)
+    return state.synced_at <= now - (push_poll if pushed and not state.last_error else poll)
+
+
+# -- the tick's periodic job -------------------------------------------------------------
+
+TASK = "calendar-sync"
+# How often the tick starts a sync pass; each pass syncs only the calendars that are due.
+PASS_EVERY = timedelta(minutes=1)
+
+
+def claim_sync(ctx: AppContext, session: Session, now: datetime, lease: timedelta) -> list[int]:
+    """The periodic task's id when a sync pass is due; [] for the embedded local calendar,
+    whose changes are all made by okrmail itself."""
+    if ctx.settings.calendar.provider == "local":
+        return []
+    from okrmail import periodic
+
+    return periodic.claim(session, TASK, now, lease)
+
+
+def sync_pass(ctx: AppContext, task_ids: Sequence[int]) -> None:
+    """One pass: sync due calendars, renew push channels about to expire."""
+    from okrmail import periodic
+    from okrmail.webhooks import renew_channels
+
+    for task_id in task_ids:
+        error = None
+        try:
+            report = sync_due(ctx)
+            renew_channels(ctx)
+            if report.failed:
+                error = "; ".join(
+                    f"{calendar}: {reason}" for calendar, reason in report.failed.items()
+                )
+        finally:
+            periodic.finish(ctx, task_id, PASS_EVERY, error)

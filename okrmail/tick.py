@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
+from okrmail.calendar_sync import claim_sync
 from okrmail.inbound.fetching import claim_fetch
 from okrmail.models import Chase, Digest, Meeting, OutboxMessage, Prompt, Series
 
@@ -133,6 +134,7 @@ def tick(ctx: AppContext, dispatcher: Dispatcher) -> TickReport:
         series_ids = list(session.scalars(series_to_extend(now, horizon, limit)))
         meeting_ids = list(session.scalars(meetings_to_push(limit)))
         fetch_ids = claim_fetch(ctx, session, now, lease)  # at most once per interval
+        sync_ids = claim_sync(ctx, session, now, lease)  # likewise
     report = TickReport()
     for job, ids in (
         ("extend_series", series_ids),
@@ -142,6 +144,7 @@ def tick(ctx: AppContext, dispatcher: Dispatcher) -> TickReport:
         ("send_digests", digest_ids),
         ("deliver_outbox", outbox_ids),
         ("fetch_mail", fetch_ids),
+        ("sync_calendars", sync_ids),
     ):
         for chunk in chunks(ids, CHUNK):
             dispatcher.dispatch(job, chunk)

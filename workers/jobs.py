@@ -11,6 +11,7 @@ from collections.abc import Callable
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.booking import expand_series
+from okrmail.calendar_sync import sync_pass
 from okrmail.chasing import send_chases
 from okrmail.digests import send_digests
 from okrmail.inbound.fetching import fetch_mail
@@ -71,6 +72,7 @@ JOBS: dict[str, Callable[[AppContext, list[int]], None]] = {
     "deliver_outbox": _deliver_outbox,
     "push_meetings": _push_meetings,
     "fetch_mail": fetch_mail,
+    "sync_calendars": sync_pass,
 }
 
 

@@ -50,8 +50,10 @@ def series_body(spec: SeriesSpec) -> dict[str, Any]:
         "id": spec.uid,
         "summary": spec.summary,
         "description": spec.description,
-        "start": {"dateTime": spec.first_start_local.isoformat(timespec="seconds"),
-                  "timeZone": spec.timezone},
+        "start": {
+            "dateTime": spec.first_start_local.isoformat(timespec="seconds"),
+            "timeZone": spec.timezone,
+        },
         "end": {"dateTime": end_local.isoformat(timespec="seconds"), "timeZone": spec.timezone},
         "recurrence": [f"RRULE:{spec.rrule}"],
         "attendees": attendees,
@@ -102,3 +104,24 @@ def changes_from(event: Mapping[str, Any], calendar_id: str) -> list[OccurrenceC
 
 def all_changes(events: Iterable[Mapping[str, Any]], calendar_id: str) -> list[OccurrenceChange]:
     return [change for event in events for change in changes_from(event, calendar_id)]
+
+
+def freebusy_windows(
+    start: datetime, end: datetime, max_days: int
+) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into windows of at most `max_days` (Google caps a query's range)."""
+    step = timedelta(days=max_days)
+    windows = []
+    while start < end:
+        windows.append((start, min(end, start + step)))
+        start += step
+    return windows
+
+
+def freebusy_body(calendar_ids: list[str], start: datetime, end: datetime) -> dict[str, Any]:
+    return {
+        "timeMin": rfc3339(start),
+        "timeMax": rfc3339(end),
+        "timeZone": "UTC",
+        "items": [{"id": calendar_id} for calendar_id in calendar_ids],
+    }

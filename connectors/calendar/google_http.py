@@ -20,32 +20,35 @@ from __future__ import annotations
 import json
 import logging
 import random
-import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import google_auth_httplib2
 import httplib2
-from google.auth.credentials import Credentials
-from google.auth.exceptions import RefreshError, TransportError
-from google.oauth2 import credentials as user_credentials
-from google.oauth2 import service_account
+from google.auth.exceptions import RefreshError
 from googleapiclient.discovery import Resource, build_from_document
 from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
+from connectors.calendar.google_accounts import (
+    Acting,
+    CredentialCache,
+    GoogleAccountStore,
+    revokes_account,
+)
+from connectors.calendar.google_errors import (
+    TRANSPORT_ERRORS,
+    GoogleApiError,
+    error_reason,
+    is_retryable,
+)
 from connectors.errors import ConnectorError
 
 log = logging.getLogger(__name__)
-
-SCOPES = ("https://www.googleapis.com/auth/calendar",)
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
-TRANSPORT_ERRORS = (httplib2.HttpLib2Error, TransportError, OSError, socket.timeout)
 
 
 class GoogleConfig(Protocol):
@@ -66,57 +69,6 @@ class GoogleConfig(Protocol):
 
 
 @dataclass(frozen=True)
-class GoogleAccount:
-    """A way in: a service account (acts as users of `domains`; none: any) or one user's
-    OAuth grant (acts as `email` only). `secret` is the key file or {"refresh_token": ...}."""
-
-    name: str
-    kind: Literal["service_account", "oauth"]
-    email: str
-    revision: int = 1
-    domains: tuple[str, ...] = ()
-    secret: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    broken_reason: str | None = None
-
-    def can_act_as(self, calendar_id: str) -> bool:
-        if self.kind == "oauth":
-            return calendar_id.lower() == self.email.lower()
-        domain = calendar_id.rpartition("@")[2].lower()
-        return not self.domains or domain in {item.lower() for item in self.domains}
-
-
-class GoogleAccountStore(Protocol):
-    """Where accounts come from (okrmail keeps them encrypted in the database)."""
-
-    def accounts(self) -> Sequence[GoogleAccount]:
-        """Every Google account, broken ones included (with broken_reason set)."""
-        ...
-
-    def mark_broken(self, account: GoogleAccount, reason: str) -> None:
-        """Record that the grant was revoked; tell an admin once."""
-        ...
-
-
-@dataclass(frozen=True)
-class Acting:
-    """Who a call is made as: an account, acting as `subject` (a user's email)."""
-
-    account: GoogleAccount
-    subject: str
-
-
-class GoogleApiError(ConnectorError):
-    """A Calendar API call failed; `status` and `reason` are Google's (None/"" if no reply)."""
-
-    def __init__(
-        self, message: str, *, status: int | None = None, reason: str = "", permanent: bool
-    ) -> None:
-        super().__init__(message, permanent=permanent)
-        self.status = status
-        self.reason = reason
-
-
-@dataclass(frozen=True)
 class Call:
     """One API call: who makes it, how to build it from the service, and what it is for."""
 
@@ -125,37 +77,17 @@ class Call:
     what: str
 
 
+def request(resource: str, method: str, **params: Any) -> Callable[[Resource], HttpRequest]:
+    """A deferred `service.<resource>().<method>(**params)`, built when the call is sent."""
+    return lambda service: getattr(getattr(service, resource)(), method)(**params)
+
+
 @dataclass
 class _Outcome:
     value: Any = None
     error: GoogleApiError | None = None
     retry: bool = False
     retry_after: float = 0.0
-
-
-def acting_for(accounts: Sequence[GoogleAccount], calendar_id: str) -> Acting:
-    """The account that may act as the owner of `calendar_id` (its own OAuth grant first).
-
-    Raises a permanent GoogleApiError when none can, or when the one that can is broken.
-    """
-    candidates = [account for account in accounts if account.can_act_as(calendar_id)]
-    candidates.sort(key=lambda account: (account.kind != "oauth", account.broken_reason is not None))
-    if not candidates:
-        raise GoogleApiError(
-            f"no Google account can act as {calendar_id}; connect one with "
-            "`okrmail accounts add google`",
-            reason="noAccount",
-            permanent=True,
-        )
-    account = candidates[0]
-    if account.broken_reason:
-        raise GoogleApiError(
-            f"Google account {account.name!r} is broken ({account.broken_reason}); "
-            "reconnect it with `okrmail accounts add google`",
-            reason="accountBroken",
-            permanent=True,
-        )
-    return Acting(account, calendar_id)
 
 
 def build_service(config: GoogleConfig, http: httplib2.Http) -> tuple[Resource, str]:
@@ -168,23 +100,6 @@ def build_service(config: GoogleConfig, http: httplib2.Http) -> tuple[Resource, 
     document["baseUrl"] = urljoin(root, document["servicePath"])
     batch_uri = config.batch_url or urljoin(root, document.get("batchPath", "batch"))
     return build_from_document(document, http=http), batch_uri
-
-
-def error_reason(content: bytes | str) -> tuple[str, str]:
-    """(reason, message) from Google's JSON error body; ("", text) when it is not JSON."""
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-    try:
-        error = json.loads(text)["error"]
-    except (ValueError, KeyError, TypeError):
-        return "", text[:200]
-    if not isinstance(error, dict):  # the OAuth shape: {"error": "invalid_grant", ...}
-        return str(error), ""
-    reasons = [item.get("reason", "") for item in error.get("errors") or []]
-    return (reasons[0] if reasons else error.get("status", "")), error.get("message", "")
-
-
-def is_retryable(status: int, reason: str) -> bool:
-    return status in RETRY_STATUSES or (status == 403 and reason in RATE_LIMIT_REASONS)
 
 
 class GoogleTransport:
@@ -204,8 +119,7 @@ class GoogleTransport:
         self.rand = rand
         self._http = httplib2.Http(timeout=config.timeout_seconds)
         self.service, self.batch_uri = build_service(config, self._http)
-        self._credentials: dict[tuple[str, int, str], Credentials] = {}
-        self._signers: dict[tuple[str, int], service_account.Credentials] = {}
+        self.credentials = CredentialCache(config.token_uri, config.client_id, config.client_secret)
         self._revoked: dict[tuple[str, int], str] = {}
 
     # -- the public surface ------------------------------------------------------------
@@ -262,7 +176,7 @@ class GoogleTransport:
                 reason="accountBroken",
                 permanent=True,
             )
-        credentials = self._credentials_for(acting)
+        credentials = self.credentials.get(acting)
         if force or not credentials.valid:
             try:
                 credentials.refresh(google_auth_httplib2.Request(self._http))
@@ -287,8 +201,11 @@ class GoogleTransport:
         sent = self._send_all(calls, ready)
         # A 401 means the token died early (revoked, or expired in flight): refresh it once
         # and resend at once, rather than waiting a backoff round for it.
-        unauthorized = [index for index, outcome in sent.items() if outcome.error and
-                        outcome.error.status == 401]
+        unauthorized = [
+            index
+            for index, outcome in sent.items()
+            if outcome.error and outcome.error.status == 401
+        ]
         if unauthorized:
             again: dict[int, HttpRequest] = {}
             for index in unauthorized:
@@ -306,7 +223,9 @@ class GoogleTransport:
         request.headers["authorization"] = f"Bearer {self.token(call.acting)}"
         return request
 
-    def _send_all(self, calls: Sequence[Call], ready: dict[int, HttpRequest]) -> dict[int, _Outcome]:
+    def _send_all(
+        self, calls: Sequence[Call], ready: dict[int, HttpRequest]
+    ) -> dict[int, _Outcome]:
         outcomes: dict[int, _Outcome] = {}
         indexes = list(ready)
         size = max(1, min(self.config.batch_size, 50))
@@ -318,7 +237,9 @@ class GoogleTransport:
                 outcomes.update(self._send_batch(calls, {index: ready[index] for index in chunk}))
         return outcomes
 
-    def _send_one(self, calls: Sequence[Call], index: int, request: HttpRequest) -> dict[int, _Outcome]:
+    def _send_one(
+        self, calls: Sequence[Call], index: int, request: HttpRequest
+    ) -> dict[int, _Outcome]:
         try:
             return {index: _Outcome(value=request.execute(http=self._http, num_retries=0))}
         except HttpError as error:
@@ -326,7 +247,9 @@ class GoogleTransport:
         except TRANSPORT_ERRORS as error:
             return {index: self._transport_failure(calls[index].what, error)}
 
-    def _send_batch(self, calls: Sequence[Call], requests: dict[int, HttpRequest]) -> dict[int, _Outcome]:
+    def _send_batch(
+        self, calls: Sequence[Call], requests: dict[int, HttpRequest]
+    ) -> dict[int, _Outcome]:
         outcomes: dict[int, _Outcome] = {}
 
         def collect(request_id: str, response: Any, exception: HttpError | None) -> None:
@@ -383,10 +306,10 @@ class GoogleTransport:
         code = str(data.get("error", ""))
         description = str(data.get("error_description", ""))
         account = acting.account
-        if code == "invalid_grant" and _revokes_account(account, description):
+        if code == "invalid_grant" and revokes_account(account, description):
             reason = f"invalid_grant: {description}".strip()
             self._revoked[(account.name, account.revision)] = reason
-            self._drop_credentials(account)
+            self.credentials.drop(account)
             log.error("Google account %s: grant revoked (%s)", account.name, reason)
             self.store.mark_broken(account, reason)
             return GoogleApiError(
@@ -400,60 +323,3 @@ class GoogleTransport:
             reason=code,
             permanent=not retryable,
         )
-
-    # -- credentials ----------------------------------------------------------------------
-
-    def _credentials_for(self, acting: Acting) -> Credentials:
-        account = acting.account
-        key = (account.name, account.revision, acting.subject.lower())
-        credentials = self._credentials.get(key)
-        if credentials is None:
-            if account.kind == "service_account":
-                credentials = self._signer(account).with_subject(acting.subject)
-            else:
-                credentials = user_credentials.Credentials(
-                    token=None,
-                    refresh_token=account.secret.get("refresh_token"),
-                    token_uri=self.config.token_uri,
-                    client_id=self.config.client_id,
-                    client_secret=self.config.client_secret,
-                    scopes=list(SCOPES),
-                )
-            self._credentials[key] = credentials
-        return credentials
-
-    def _signer(self, account: GoogleAccount) -> service_account.Credentials:
-        """The account's key, parsed once; token_uri is ours, whatever the key file says.
-
-        Always used with a subject (domain-wide delegation): without one google-auth would
-        look up access boundaries on Google's own servers.
-        """
-        key = (account.name, account.revision)
-        if key not in self._signers:
-            info = {**account.secret, "token_uri": self.config.token_uri}
-            try:
-                self._signers[key] = service_account.Credentials.from_service_account_info(
-                    info, scopes=list(SCOPES)
-                )
-            except (ValueError, KeyError) as error:
-                raise GoogleApiError(
-                    f"Google account {account.name!r} has an unusable key: {error}",
-                    reason="badKey",
-                    permanent=True,
-                ) from None
-        return self._signers[key]
-
-    def _drop_credentials(self, account: GoogleAccount) -> None:
-        for key in [key for key in self._credentials if key[0] == account.name]:
-            del self._credentials[key]
-
-    def cached_subjects(self) -> set[str]:
-        """Users we hold a live token for (a free/busy query prefers to act as one)."""
-        return {key[2] for key, credentials in self._credentials.items() if credentials.valid}
-
-
-def _revokes_account(account: GoogleAccount, description: str) -> bool:
-    """invalid_grant for a service account can mean one unknown user, not a dead key."""
-    if account.kind == "oauth":
-        return True
-    return "user id" not in description.lower()

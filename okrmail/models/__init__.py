@@ -7,6 +7,7 @@ from okrmail.models.followup import Chase, Digest
 from okrmail.models.inbound import CheckIn, CheckInAnswer, CheckInReading, InboxMessage, MailFetch
 from okrmail.models.mail import OutboxMessage, Prompt
 from okrmail.models.people import KeyResult, Objective, Pairing, Person
+from okrmail.models.periodic import PeriodicTask
 
 __all__ = [
     "Base",
@@ -25,6 +26,7 @@ __all__ = [
     "Objective",
     "OutboxMessage",
     "Pairing",
+    "PeriodicTask",
     "Person",
     "Prompt",
     "Series",

@@ -1,0 +1,1 @@
+"""Loopback fakes of outside services, speaking their documented protocols over real HTTP."""
