@@ -1,7 +1,7 @@
 """inbound: the Inbox ledger, check-ins (answers and readings, with history), mail fetches
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-21
 
 Written by hand (datetimes are plain sa.DateTime: the models store naive UTC).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
