@@ -14,10 +14,18 @@ import tomllib
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 ENV_PREFIX = "OKRMAIL_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +54,15 @@ def parse_window(value: str) -> tuple[time, time]:
     if end <= start:
         raise ValueError(f"the window {value!r} ends before it starts")
     return start, end
+
+
+def _valid_clock(value: str) -> str:
+    parse_clock(value)
+    return value
+
+
+# A local time of day written "HH:MM", checked when the settings load.
+ClockText = Annotated[str, AfterValidator(_valid_clock)]
 
 
 class _Section(BaseModel):
@@ -122,14 +139,8 @@ class CadenceSettings(_Section):
 class PromptSettings(_Section):
     lead_hours: float = Field(24, gt=0)
     earliest_hours: float = Field(72, gt=0)
-    waking_start: str = "08:00"
-    waking_end: str = "20:00"
-
-    @field_validator("waking_start", "waking_end")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        parse_clock(value)
-        return value
+    waking_start: ClockText = "08:00"
+    waking_end: ClockText = "20:00"
 
 
 class ChaseSettings(_Section):
@@ -137,28 +148,16 @@ class ChaseSettings(_Section):
     last_before_hours: float = Field(4, gt=0)
     max_per_prompt: int = Field(2, ge=0, le=5)
     min_gap_hours: float = Field(4, ge=0)
-    quiet_start: str = "18:30"
-    quiet_end: str = "08:30"
+    quiet_start: ClockText = "18:30"
+    quiet_end: ClockText = "08:30"
     notify_manager: bool = False
-
-    @field_validator("quiet_start", "quiet_end")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        parse_clock(value)
-        return value
 
 
 class DigestSettings(_Section):
     mode: Literal["before_meeting", "morning"] = "before_meeting"
     lead_hours: float = Field(2, gt=0)
-    morning_time: str = "08:00"
+    morning_time: ClockText = "08:00"
     trend_length: int = Field(5, ge=2, le=12)
-
-    @field_validator("morning_time")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        parse_clock(value)
-        return value
 
 
 class MailSettings(_Section):

@@ -101,19 +101,25 @@ def local(message: EmailMessage, zone: ZoneInfo) -> datetime:
     return parsedate_to_datetime(str(message["Date"])).astimezone(zone)
 
 
-@pytest.fixture
-def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Iterator[Run]:
-    host, port, received = smtp_server
+def smtp_context(ctx: AppContext, clock: ManualClock, smtp_server: Any, **rules: Any) -> AppContext:
+    """The test's database and clock, mail out to the loopback SMTP server, RULES + `rules`."""
+    host, port, _ = smtp_server
+    sections = {**RULES, **rules}
     settings = make_settings(
         ctx.settings.app.data_dir,
         ctx.settings.database.url,
         mail={"outbound": "smtp"},
         smtp={"host": host, "port": port, "security": "none"},
-        **RULES,
+        **sections,
     )
-    scenario = AppContext(settings, clock=clock, engine=ctx.engine)
+    return AppContext(settings, clock=clock, engine=ctx.engine)
+
+
+@pytest.fixture
+def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Iterator[Run]:
     clock.set(MONDAY)
-    yield scenario_with(scenario, clock, received, tmp_path, MIA, ROB)
+    scenario = smtp_context(ctx, clock, smtp_server)
+    yield scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
 
 
 def scenario_with(
@@ -226,22 +232,15 @@ def test_a_meeting_moved_after_the_prompt_moves_its_chases_and_digest(run: Run) 
 def test_quiet_hours_and_weekends_are_honoured(
     ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
 ) -> None:
-    host, port, received = smtp_server
-    rules = {
-        **RULES,
-        "cadences": {**RULES["cadences"], "weekly": {"window": "14:00-15:00", "days": [1]}},
-        "chase": {**RULES["chase"], "quiet_start": "16:00", "quiet_end": "10:00"},
-    }
-    settings = make_settings(
-        ctx.settings.app.data_dir,
-        ctx.settings.database.url,
-        mail={"outbound": "smtp"},
-        smtp={"host": host, "port": port, "security": "none"},
-        **rules,
+    scenario = smtp_context(
+        ctx,
+        clock,
+        smtp_server,
+        cadences={**RULES["cadences"], "weekly": {"window": "14:00-15:00", "days": [1]}},
+        chase={**RULES["chase"], "quiet_start": "16:00", "quiet_end": "10:00"},
     )
-    scenario = AppContext(settings, clock=clock, engine=ctx.engine)
     clock.set(datetime(2026, 11, 17, 6, 0, tzinfo=UTC))  # a Tuesday: the meeting is next Monday
-    run = scenario_with(scenario, clock, received, tmp_path, MIA, ROB)
+    run = scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
     run.until(datetime(2026, 11, 23, 16, 0, tzinfo=BERLIN).astimezone(UTC))
     [prompt] = run.emails("prompt", "rob@example.com")
     assert local(prompt, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 20, 17, 0)
@@ -296,25 +295,18 @@ def test_a_late_reply_is_recorded_and_flagged_in_the_next_digest(run: Run) -> No
 def test_manager_and_report_across_a_dst_change(
     ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
 ) -> None:
-    host, port, received = smtp_server
-    rules = {
-        **RULES,
-        "cadences": {**RULES["cadences"], "weekly": {"window": "10:00-11:00", "days": [2]}},
-    }
-    settings = make_settings(
-        ctx.settings.app.data_dir,
-        ctx.settings.database.url,
-        mail={"outbound": "smtp"},
-        smtp={"host": host, "port": port, "security": "none"},
-        **rules,
+    scenario = smtp_context(
+        ctx,
+        clock,
+        smtp_server,
+        cadences={**RULES["cadences"], "weekly": {"window": "10:00-11:00", "days": [2]}},
     )
-    scenario = AppContext(settings, clock=clock, engine=ctx.engine)
     clock.set(datetime(2026, 2, 27, 6, 0, tzinfo=UTC))
     nina = "nina@example.com,Nina NY,,America/New_York,09:00-17:00,Mon-Fri,,"
     bernd = (
         "rob@example.com,Bernd Berlin,nina@example.com,Europe/Berlin,09:00-18:00,Mon-Fri,weekly,"
     )
-    run = scenario_with(scenario, clock, received, tmp_path, nina, bernd)
+    run = scenario_with(scenario, clock, smtp_server[2], tmp_path, nina, bernd)
     run.until(datetime(2026, 3, 18, 0, 0, tzinfo=UTC), step=timedelta(hours=1))
     digests = run.emails("digest", "nina@example.com")
     # Tue 3 Mar, before the US change on 8 March; 10 and 17 Mar after it, before Europe's.
