@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -49,7 +50,7 @@ def one_line_errors(action: str, failure: type[Failure] = Failure) -> Callable[[
 
 
 def read_input() -> bytes:
-    data = click.get_binary_stream("stdin").read(MAX_INPUT + 1)
+    data = sys.stdin.buffer.read(MAX_INPUT + 1)
     if not data.strip():
         raise Failure("nothing on standard input: pipe a message in, e.g. `< reply.eml`")
     if len(data) > MAX_INPUT:

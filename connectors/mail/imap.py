@@ -5,7 +5,10 @@ opening the mailbox in a client must not make us miss a reply. The Inbox ledger,
 (account, folder, UIDVALIDITY, UID), tells which are already stored, so their bodies are
 not downloaded again; bodies are fetched with BODY.PEEK so the \\Seen flag is left alone.
 A processed message is moved to `processed_folder` (MOVE where the server has it, else
-COPY, \\Deleted and UID EXPUNGE), or only flagged \\Seen when no such folder is set.
+COPY, \\Deleted and UID EXPUNGE). With no such folder it stays, flagged with the keyword
+$OkrmailDone, and later fetches skip it: even a copy we did not store again (a duplicate)
+is then not downloaded over and over. Only on a server that allows no keywords is \\Seen
+the mark, and there a message someone opens in a client before we fetch it is missed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from connectors.errors import ConnectorError
 from connectors.mail.inbound import KnownKeys, MailKey, ReceiverDeps, mail_receivers
 
 FETCH_BATCH = 50  # UIDs per FETCH command: one round trip for many small replies
+DONE = "$OkrmailDone"
 _UID_IN_FETCH = re.compile(rb"\bUID (\d+)")
 
 
@@ -46,12 +50,13 @@ class ImapReceiver:
 
     def __init__(self, deps: ReceiverDeps, ssl_context: ssl.SSLContext | None = None) -> None:
         self.config: ImapConfig = deps.config
-        self.account = f"{self.config.username}@{self.config.host}"
+        self.account = f"{self.config.username}@{self.config.host}:{self.config.port}"
         self._ssl_context = ssl_context or ssl.create_default_context()
         self._connection: imaplib.IMAP4 | None = None
         self._uidvalidity: int | None = None
         self._capabilities: set[str] = set()
         self._processed_ready = False
+        self._keywords = False  # may we set our own flag (PERMANENTFLAGS holds \\*)?
 
     # -- the Protocol ------------------------------------------------------------------
 
@@ -78,7 +83,8 @@ class ImapReceiver:
             connection = self._select()
             target = self.config.processed_folder
             if not target:
-                self._ok(connection.uid("STORE", key.uid, "+FLAGS.SILENT", r"(\Seen)"))
+                flag = DONE if self._keywords else r"\Seen"
+                self._ok(connection.uid("STORE", key.uid, "+FLAGS.SILENT", f"({flag})"))
                 return
             self._ensure_folder(connection, target)
             if "MOVE" in self._capabilities:
@@ -106,7 +112,10 @@ class ImapReceiver:
         return MailKey(self.account, self.config.folder, self._uidvalidity, uid)
 
     def _search(self, connection: imaplib.IMAP4) -> list[str]:
-        data = self._ok(connection.uid("SEARCH", "UNDELETED"))
+        criteria = "UNDELETED"
+        if not self.config.processed_folder:
+            criteria += f" UNKEYWORD {DONE}" if self._keywords else " UNSEEN"
+        data = self._ok(connection.uid("SEARCH", criteria))
         found = b" ".join(part for part in data if isinstance(part, bytes))
         return sorted({uid.decode() for uid in found.split()}, key=int)
 
@@ -133,6 +142,8 @@ class ImapReceiver:
         if not validity or validity[0] is None:
             raise _Refused(f"no UIDVALIDITY for folder {self.config.folder!r}")
         self._uidvalidity = int(validity[0])
+        flags = connection.response("PERMANENTFLAGS")[1]
+        self._keywords = any(b"\\*" in item for item in flags if isinstance(item, bytes))
         self._connection = connection
         return connection
 
@@ -201,6 +212,6 @@ def _quote(folder: str) -> str:
 def _text(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    if isinstance(value, BaseException) and value.args:
-        return _text(value.args[0])
+    if isinstance(value, BaseException) and value.args and isinstance(value.args[0], bytes):
+        return _text(value.args[0])  # imaplib's errors carry the server's words as bytes
     return str(value)

@@ -40,6 +40,7 @@ KnownKeys = Callable[[Sequence[MailKey]], Collection[MailKey]]
 
 class MailReceiver(Protocol):
     name: str
+    account: str  # which mailbox, for the ledger and for people reading logs
 
     def fetch(self, known: KnownKeys, limit: int) -> Iterator[tuple[MailKey, bytes]]:
         """Yield up to `limit` waiting messages whose keys `known` does not report.
@@ -74,6 +75,7 @@ class NoReceiver:
     """Inbound mail switched off (replies arrive by `okrmail ingest` from an MTA pipe)."""
 
     name = "none"
+    account = ""
 
     def __init__(self, deps: ReceiverDeps) -> None:
         self.deps = deps

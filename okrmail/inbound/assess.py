@@ -32,6 +32,7 @@ class Assessment:
 
     message: EmailMessage
     body: ReplyBody
+    text: str  # the body text as stored (database-safe); spans are offsets into it
     sender: str
     classification: Classification
     status: str = "received"
@@ -64,7 +65,9 @@ def classify_raw(raw: bytes) -> tuple[Classification, EmailMessage, ReplyBody]:
 def assess(session: Session, raw: bytes, settings: Settings, now: datetime) -> Assessment:
     """Decide what `raw` is and where it belongs, reading the database only."""
     classification, message, body = classify_raw(raw)
-    found = Assessment(message, body, headers.sender(message), classification)
+    found = Assessment(
+        message, body, headers.clean(body.text), headers.sender(message), classification
+    )
     stop = defences.is_loop(found.sender, settings) or defences.dmarc_failed(
         message, settings.inbound.trusted_authserv_id
     )
@@ -90,12 +93,20 @@ def _reply(session: Session, found: Assessment, settings: Settings, now: datetim
     )
     if stop:
         return found.verdict("quarantined", stop)
-    found.key_results = numbered_key_results(session, prompt.meeting.series.pairing.report_id)
+    found.key_results = numbered_key_results(session, key_results_owner(prompt))
     questions = question_sets(settings.templates_path)[prompt.question_set].for_role(prompt.role)
-    found.parsed = parse_reply(found.body.text, questions, key_result_refs(found.key_results))
+    found.parsed = parse_reply(found.text, questions, key_result_refs(found.key_results))
     if says_nothing(found.parsed):
         return found.verdict("ignored", "empty reply: nothing written besides the quoted email")
     return found.verdict("checkin")
+
+
+def key_results_owner(prompt: Prompt) -> int:
+    """Whose key results the prompt showed: always the report's (a manager is asked about
+    their report's)."""
+    if prompt.role == "report":
+        return prompt.person_id
+    return prompt.meeting.series.pairing.report_id
 
 
 def says_nothing(parsed: ParsedReply) -> bool:

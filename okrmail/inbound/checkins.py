@@ -9,11 +9,12 @@ already updated them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,6 @@ from okrmail.models import (
     CheckIn,
     CheckInAnswer,
     CheckInReading,
-    InboxMessage,
     KeyResult,
     Objective,
     Prompt,
@@ -73,7 +73,7 @@ def checkin_for(session: Session, prompt: Prompt, now: datetime, answered_at: da
     if checkin is not None:
         return checkin
     checkin = CheckIn(
-        prompt_id=prompt.id,
+        prompt=prompt,
         person_id=prompt.person_id,
         meeting_id=prompt.meeting_id,
         late=answered_at >= prompt.meeting.start,
@@ -84,6 +84,11 @@ def checkin_for(session: Session, prompt: Prompt, now: datetime, answered_at: da
         created_at=now,
         updated_at=now,
     )
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite lets one writer in at a time: a rival insert surfaces as a busy snapshot
+        # for the whole transaction, which a savepoint could not save anyway.
+        session.add(checkin)
+        return checkin
     try:
         with session.begin_nested():
             session.add(checkin)
@@ -95,7 +100,8 @@ def checkin_for(session: Session, prompt: Prompt, now: datetime, answered_at: da
 def merge_reply(
     session: Session,
     checkin: CheckIn,
-    inbox: InboxMessage,
+    inbox_id: int,
+    body_text: str,
     parsed: ParsedReply,
     key_results: Sequence[KeyResult],
     *,
@@ -103,29 +109,38 @@ def merge_reply(
     now: datetime,
     confirm: bool,
 ) -> None:
-    """Record `parsed` (read from `inbox`) in `checkin`, then update the key results."""
+    """Record `parsed` (read from `body_text` of Inbox message `inbox_id`) in `checkin`,
+    then update the key results."""
     fresh = checkin.revision == 0
-    _merge_rows(session, checkin, CheckInAnswer, _answers(parsed), inbox, answered_at, now, fresh)
     by_number = {number: result for number, result in enumerate(key_results, start=1)}
-    _merge_rows(
+    _, new_answers = _merge_rows(
+        session, checkin, CheckInAnswer, _answers(parsed), answered_at, now, fresh
+    )
+    readings, new_readings = _merge_rows(
         session,
         checkin,
         CheckInReading,
-        _readings(parsed, by_number, inbox.body_text or ""),
-        inbox,
+        _readings(parsed, by_number, body_text),
         answered_at,
         now,
         fresh,
     )
-    session.flush()
-    _update_key_results(session, checkin, by_number, answered_at)
+    _update_key_results(readings, by_number, answered_at)
     checkin.revision += 1
     checkin.confirmation_due = confirm
-    checkin.last_inbox_message_id = inbox.id
+    checkin.last_inbox_message_id = inbox_id
     checkin.unclear = list(parsed.unclear)
     checkin.updated_at = now
     if checkin.prompt.status in {"sent", "undeliverable"}:
         checkin.prompt.status = "answered"
+    # One flush (a new check-in gets its id), then the new rows in one INSERT per table:
+    # a reply carries a dozen rows, and the unit of work would add them one by one.
+    session.flush()
+    for model, rows in ((CheckInAnswer, new_answers), (CheckInReading, new_readings)):
+        for row in rows:
+            row.update(checkin_id=checkin.id, inbox_message_id=inbox_id)
+        if rows:
+            session.execute(insert(model), rows)
 
 
 def _answers(parsed: ParsedReply) -> list[dict[str, Any]]:
@@ -208,100 +223,127 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() and abs(number) < Decimal(10) ** 13 else None
 
 
+@dataclass
+class _Current:
+    """The current row for one key: its values, and the stored row if it was stored before."""
+
+    values: dict[str, Any]
+    answered_at: datetime
+    stored: CheckInAnswer | CheckInReading | None = None
+
+
 def _merge_rows(
     session: Session,
     checkin: CheckIn,
     model: type[CheckInAnswer] | type[CheckInReading],
     rows: Iterable[dict[str, Any]],
-    inbox: InboxMessage,
     answered_at: datetime,
     now: datetime,
     fresh: bool,
-) -> None:
-    """Add `rows`; each supersedes the current row with the same key if it is newer.
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Merge `rows` into the current ones: each supersedes the current row with the same
+    key if it is newer. Returns (the current rows' values after the merge, the rows to
+    insert); stored rows it supersedes are updated in the session.
 
     Notes (blockers, wins, ...) are keyed by their text, so they accumulate; an identical
     answer repeated later is not recorded twice.
     """
-    current: dict[tuple[Any, ...], Any] = {}
+    current: dict[tuple[Any, ...], _Current] = {}
     if not fresh:
         for row in session.scalars(
             select(model).where(model.checkin_id == checkin.id, model.current.is_(True))
         ):
-            current[_key_of(row)] = row
+            values = _values_of(row)
+            current[_key_of(values)] = _Current(values, row.answered_at, row)
+    inserts: list[dict[str, Any]] = []
     for values in rows:
         key = values.pop("key")
         existing = current.get(key)
-        if existing is not None and _same(existing, values):
+        if existing is not None and _same(existing.values, values):
             continue
         newest = existing is None or existing.answered_at <= answered_at
         if existing is not None and newest:
-            existing.current = False
-            existing.superseded_at = now
-        row = model(
-            checkin_id=checkin.id,
-            inbox_message_id=inbox.id,
-            answered_at=answered_at,
-            current=newest,
-            superseded_at=None if newest else now,
+            _supersede(existing, now)
+        record = {
             **values,
-        )
-        session.add(row)
+            "answered_at": answered_at,
+            "current": newest,
+            "superseded_at": None if newest else now,
+        }
+        inserts.append(record)
         if newest:
-            current[key] = row
+            current[key] = _Current(record, answered_at)
+    return [entry.values for entry in current.values()], inserts
 
 
-def _key_of(row: CheckInAnswer | CheckInReading) -> tuple[Any, ...]:
+def _supersede(entry: _Current, now: datetime) -> None:
+    if entry.stored is not None:
+        entry.stored.current = False
+        entry.stored.superseded_at = now
+    else:  # written earlier in this same reply: its insert has not run yet
+        entry.values["current"] = False
+        entry.values["superseded_at"] = now
+
+
+def _values_of(row: CheckInAnswer | CheckInReading) -> dict[str, Any]:
     if isinstance(row, CheckInAnswer):
-        return ("answer", row.question_key)
-    if row.kind in {"progress", "confidence"}:
-        return (row.kind, row.kr_number)
-    return (row.kind, _fold(row.text))
+        return {"question_key": row.question_key, "text": row.text}
+    return {
+        "kind": row.kind,
+        "kr_number": row.kr_number,
+        "value": row.value,
+        "percent": row.percent,
+        "score": row.score,
+        "text": row.text,
+    }
 
 
-def _same(existing: CheckInAnswer | CheckInReading, values: dict[str, Any]) -> bool:
-    if isinstance(existing, CheckInAnswer):
-        return _fold(existing.text) == _fold(values["text"])
-    if existing.kind == "progress":
-        return (existing.value, existing.percent) == (values.get("value"), values.get("percent"))
-    if existing.kind == "confidence":
-        return existing.score == values.get("score")
+def _key_of(values: dict[str, Any]) -> tuple[Any, ...]:
+    if "question_key" in values:
+        return ("answer", values["question_key"])
+    if values["kind"] in {"progress", "confidence"}:
+        return (values["kind"], values.get("kr_number"))
+    return (values["kind"], _fold(values.get("text", "")))
+
+
+def _same(existing: dict[str, Any], new: dict[str, Any]) -> bool:
+    if "question_key" in existing:
+        return _fold(existing["text"]) == _fold(new["text"])
+    if existing["kind"] == "progress":
+        return (existing.get("value"), existing.get("percent")) == (
+            new.get("value"),
+            new.get("percent"),
+        )
+    if existing["kind"] == "confidence":
+        return existing.get("score") == new.get("score")
     return True  # notes are keyed by their text
 
 
 def _update_key_results(
-    session: Session, checkin: CheckIn, by_number: dict[int, KeyResult], answered_at: datetime
+    readings: Sequence[dict[str, Any]], by_number: dict[int, KeyResult], answered_at: datetime
 ) -> None:
     """Carry the check-in's current readings onto the key results they name.
 
     A confidence given for no key result in particular applies to those without their own.
     """
-    readings = list(
-        session.scalars(
-            select(CheckInReading).where(
-                CheckInReading.checkin_id == checkin.id,
-                CheckInReading.current.is_(True),
-                CheckInReading.kind.in_(("progress", "confidence")),
-            )
-        )
-    )
-    overall = next((r for r in readings if r.kind == "confidence" and r.kr_number is None), None)
-    specific = {r.kr_number for r in readings if r.kind == "confidence" and r.kr_number}
+    confidences = [r for r in readings if r.get("kind") == "confidence"]
+    overall = next((r for r in confidences if r.get("kr_number") is None), None)
+    specific = {r["kr_number"] for r in confidences if r.get("kr_number")}
     for number, result in by_number.items():
         if result.updated_at is not None and result.updated_at > answered_at:
             continue  # a newer check-in already spoke for this key result
         changed = False
         for reading in readings:
-            if reading.kr_number != number:
+            if reading.get("kr_number") != number:
                 continue
-            if reading.kind == "progress" and reading.value is not None:
-                changed |= result.current_value != reading.value
-                result.current_value = reading.value
-            elif reading.kind == "confidence":
-                changed |= result.confidence != reading.score
-                result.confidence = reading.score
+            if reading["kind"] == "progress" and reading.get("value") is not None:
+                changed |= result.current_value != reading["value"]
+                result.current_value = reading["value"]
+            elif reading["kind"] == "confidence":
+                changed |= result.confidence != reading["score"]
+                result.confidence = reading["score"]
         if overall is not None and number not in specific:
-            changed |= result.confidence != overall.score
-            result.confidence = overall.score
+            changed |= result.confidence != overall["score"]
+            result.confidence = overall["score"]
         if changed:
             result.updated_at = answered_at

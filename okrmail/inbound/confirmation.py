@@ -86,7 +86,12 @@ def _confirm(ctx: AppContext, session: Session, checkin_id: int) -> int | None:
 def build_confirmation(ctx: AppContext, session: Session, checkin: CheckIn) -> EmailMessage:
     mail = ctx.settings.mail
     prompt = checkin.prompt
-    reply = session.get(InboxMessage, checkin.last_inbox_message_id or 0)
+    # Only the two columns needed: the row also holds the raw message and its text.
+    reply = session.execute(
+        select(InboxMessage.sender, InboxMessage.message_id).where(
+            InboxMessage.id == checkin.last_inbox_message_id
+        )
+    ).first()
     to_address = (reply.sender if reply and reply.sender else None) or prompt.person.email
     parent = reply.message_id if reply else None
     envelope = Envelope(

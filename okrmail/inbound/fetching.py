@@ -1,7 +1,8 @@
 """Reading the mailbox: the receiver the settings name, the tick's claim, the fetch job.
 
-The tick stays cheap: one conditional UPDATE on a one-row table claims the fetch at most
-once per `inbound.fetch_interval_seconds`; the job does the slow part (the mailbox). Each
+The tick stays cheap: one conditional UPDATE on the "fetch-mail" periodic task's row
+(okrmail.periodic) claims a fetch at most once per `inbound.fetch_interval_seconds`; the
+job does the slow part, the mailbox, then makes the task due again. Each
 batch is stored (committed) before its messages are moved out of the folder, so a crash
 in between means a re-read that the ledger recognises, never a lost reply.
 """
@@ -14,15 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
 from connectors.mail.imap import ImapConfig
 from connectors.mail.inbound import MailKey, MailReceiver, build_mail_receiver
 from connectors.mail.maildir_in import MaildirInConfig
-from okrmail import outbox
+from okrmail import outbox, periodic
 from okrmail.app import AppContext
 from okrmail.inbound.confirmation import send_confirmations
 from okrmail.inbound.ingest import (
@@ -33,7 +32,6 @@ from okrmail.inbound.ingest import (
     known_keys,
     reprocess_stuck,
 )
-from okrmail.models import MailFetch
 from okrmail.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,46 +69,17 @@ def build_receiver(settings: Settings) -> MailReceiver:
     return build_mail_receiver(name, RECEIVER_CONFIGS[name](settings))
 
 
-def source_label(settings: Settings) -> str:
-    """The MailFetch row's name: which mailbox, so a changed setting starts afresh."""
-    receiver = build_receiver(settings)  # cheap: receivers connect on first use
-    return f"{receiver.name}:{receiver.account}"[:400]
-
-
 # -- the tick's side ---------------------------------------------------------------------
 
-_known_rows: set[tuple[str, str]] = set()  # (database, source) whose MailFetch row exists
+TASK = "fetch-mail"
 
 
 def claim_fetch(ctx: AppContext, session: Session, now: datetime, lease: timedelta) -> list[int]:
-    """The MailFetch id to dispatch to `fetch_mail` when a fetch is due; else []."""
-    settings = ctx.settings
-    if settings.inbound.provider == "none":
+    """The periodic task's id when a fetch is due (at most once per
+    inbound.fetch_interval_seconds); [] when inbound mail is off."""
+    if ctx.settings.inbound.provider == "none":
         return []
-    source = source_label(settings)
-    cache_key = (str(session.get_bind().url), source)
-    if cache_key not in _known_rows:
-        _ensure_row(session, source, now)
-        _known_rows.add(cache_key)
-    unclaimed = or_(MailFetch.claim_expires_at.is_(None), MailFetch.claim_expires_at < now)
-    claimed = session.scalars(
-        update(MailFetch)
-        .where(MailFetch.source == source, MailFetch.next_fetch_at <= now, unclaimed)
-        .values(claim_expires_at=now + lease)
-        .returning(MailFetch.id)
-        .execution_options(synchronize_session=False)
-    )
-    return list(claimed)
-
-
-def _ensure_row(session: Session, source: str, now: datetime) -> None:
-    if session.scalar(select(MailFetch.id).where(MailFetch.source == source)) is not None:
-        return
-    try:
-        with session.begin_nested():
-            session.add(MailFetch(source=source, next_fetch_at=now))
-    except IntegrityError:
-        pass  # another tick created it first
+    return periodic.claim(session, TASK, now, lease)
 
 
 # -- the job -----------------------------------------------------------------------------
@@ -132,10 +101,14 @@ class FetchReport:
 
 
 def fetch_mail(ctx: AppContext, ids: list[int]) -> None:
-    """The tick's job: fetch for each claimed MailFetch row, then release it."""
-    for fetch_id in ids:
-        report = run_fetch(ctx)
-        _release(ctx, fetch_id, report)
+    """The tick's job: fetch once for the claimed task, then release it."""
+    interval = timedelta(seconds=ctx.settings.inbound.fetch_interval_seconds)
+    for task_id in ids:
+        report = FetchReport(error="the fetch stopped unexpectedly")
+        try:
+            report = run_fetch(ctx)
+        finally:
+            periodic.finish(ctx, task_id, interval, report.error)
 
 
 def run_fetch(ctx: AppContext, receiver: MailReceiver | None = None) -> FetchReport:
@@ -184,19 +157,3 @@ def _ingest_and_move(
         receiver.mark_processed(key)
     follow_up_outcomes(ctx, outcomes)
     return outcomes
-
-
-def _release(ctx: AppContext, fetch_id: int, report: FetchReport) -> None:
-    now = ctx.now()
-    interval = timedelta(seconds=ctx.settings.inbound.fetch_interval_seconds)
-    with ctx.transaction() as session:
-        session.execute(
-            update(MailFetch)
-            .where(MailFetch.id == fetch_id)
-            .values(
-                next_fetch_at=now + interval,
-                claim_expires_at=None,
-                last_fetch_at=now,
-                last_error=report.error,
-            )
-        )

@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,11 +37,13 @@ from okrmail.inbound.notices import record_auto_reply, record_bounce
 from okrmail.models import InboxMessage
 
 log = logging.getLogger(__name__)
-SOURCES = ("imap", "maildir", "stdin", "smtp")
 
 
 @dataclass(frozen=True)
 class Incoming:
+    """One message to ingest: its bytes, where it came from (imap, maildir, stdin, smtp)
+    and, when a mailbox holds it, its ledger key."""
+
     raw: bytes
     source: str
     key: MailKey | None = None
@@ -62,6 +64,7 @@ class Outcome:
     reason: str | None = None
     duplicate: bool = False
     prompt_id: int | None = None
+    person_id: int | None = None
     checkin_id: int | None = None
     outbox_ids: list[int] = field(default_factory=list)
 
@@ -85,26 +88,29 @@ def store(ctx: AppContext, items: Sequence[Incoming]) -> list[Stored]:
 def _store(
     session: Session, items: Sequence[Incoming], now: datetime, *, careful: bool
 ) -> list[Stored]:
-    results: list[Stored] = []
     peeked = [peek_headers(item.raw) for item in items]
     keys = [_dedupe_key(item, head) for item, head in zip(items, peeked, strict=True)]
-    seen = _existing(session, keys)  # dedupe key -> inbox id, within this batch too
+    earlier = _existing(session, keys)  # dedupe key -> inbox id
+    added: dict[str, InboxMessage] = {}  # new in this batch (a copy later in it is a duplicate)
+    plan: list[tuple[str, bool]] = []  # (dedupe key, duplicate?) per item, in order
     for item, head, key in zip(items, peeked, keys, strict=True):
-        if key in seen:
-            results.append(Stored(seen[key], duplicate=True))
+        if key in earlier or key in added:
+            plan.append((key, True))
             continue
         row = _row(item, head, now)
         if careful:
-            earlier = _insert_carefully(session, row, key)
-            if earlier is not None:
-                results.append(Stored(earlier, duplicate=True))
+            found = _insert_carefully(session, row, key)
+            if found is not None:
+                earlier[key] = found
+                plan.append((key, True))
                 continue
         else:
             session.add(row)
-            session.flush()
-        seen[key] = row.id
-        results.append(Stored(row.id, duplicate=False))
-    return results
+        added[key] = row
+        plan.append((key, False))
+    session.flush()  # one round of INSERTs for the batch
+    ids = {**earlier, **{key: row.id for key, row in added.items()}}
+    return [Stored(ids[key], duplicate) for key, duplicate in plan]
 
 
 def _insert_carefully(session: Session, row: InboxMessage, key: str) -> int | None:
@@ -201,72 +207,99 @@ def known_keys(ctx: AppContext, keys: Sequence[MailKey]) -> set[MailKey]:
 
 
 def process(ctx: AppContext, inbox_ids: Sequence[int]) -> list[Outcome]:
-    """Assess and record each stored message still `received`; one transaction."""
+    """Assess and record each stored message still `received`; one transaction, with one
+    read of the batch's messages and one write of their statuses."""
     outcomes: list[Outcome] = []
     with ctx.transaction() as session:
-        for inbox_id in inbox_ids:
-            outcome = _process_one(ctx, session, inbox_id)
-            if outcome is not None:
-                outcomes.append(outcome)
+        statuses = []
+        for received in _unprocessed(session, inbox_ids):
+            outcome, body_text = _process_one(ctx, session, received)
+            outcomes.append(outcome)
+            statuses.append(
+                {
+                    "id": outcome.inbox_id,
+                    "status": outcome.status,
+                    "reason": headers.clean(outcome.reason) if outcome.reason else None,
+                    "prompt_id": outcome.prompt_id,
+                    "person_id": outcome.person_id,
+                    "body_text": body_text,
+                    "processed_at": ctx.now(),
+                }
+            )
+        if statuses:
+            session.execute(update(InboxMessage), statuses)  # bulk UPDATE by primary key
     return outcomes
 
 
-def _process_one(ctx: AppContext, session: Session, inbox_id: int) -> Outcome | None:
-    query = select(InboxMessage).where(InboxMessage.id == inbox_id)
+@dataclass(frozen=True)
+class Received:
+    """A stored message as processing reads it. Not the ORM row: loading it, and flushing
+    its changes piecemeal, costs more than the rest of the bookkeeping together."""
+
+    id: int
+    raw: bytes
+    sent_at: datetime | None
+
+
+def _unprocessed(session: Session, inbox_ids: Sequence[int]) -> list[Received]:
+    """The messages among `inbox_ids` still `received`, in order; on PostgreSQL, those
+    another worker is processing right now are skipped (it holds their row locks)."""
+    query = (
+        select(InboxMessage.id, InboxMessage.raw, InboxMessage.sent_at)
+        .where(InboxMessage.id.in_(list(inbox_ids)), InboxMessage.status == "received")
+        .order_by(InboxMessage.id)
+    )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)  # another worker has it
-    inbox = session.scalar(query)
-    if inbox is None or inbox.status != "received":
-        return None
-    now = ctx.now()
+        query = query.with_for_update(skip_locked=True)
+    return [Received(row.id, row.raw, row.sent_at) for row in session.execute(query)]
+
+
+def _process_one(
+    ctx: AppContext, session: Session, received: Received
+) -> tuple[Outcome, str | None]:
+    """The outcome for one message and the body text read from it; never raises."""
+    body_text = None
     try:
         with session.begin_nested():
-            outcome = _record(ctx, session, inbox, assess(session, inbox.raw, ctx.settings, now))
+            found = assess(session, received.raw, ctx.settings, ctx.now())
+            body_text = found.text
+            return _record(ctx, session, received, found), body_text
     except Exception as error:  # whatever broke, the message is kept for a person
-        log.exception("inbox message #%s could not be processed", inbox_id)
-        session.expire_all()
-        inbox = session.get(InboxMessage, inbox_id)
-        assert inbox is not None
-        outcome = Outcome(
-            inbox_id,
-            "quarantined",
+        log.exception("inbox message #%s could not be processed", received.id)
+        reason = (
             f"could not be processed ({type(error).__name__}: {str(error)[:200]}); "
-            "kept for a person to look at",
+            "kept for a person to look at"
         )
-    inbox.status = outcome.status
-    inbox.reason = headers.clean(outcome.reason) if outcome.reason else None
-    inbox.prompt_id = outcome.prompt_id
-    inbox.processed_at = now
-    return outcome
+        return Outcome(received.id, "quarantined", reason), body_text
 
 
-def _record(ctx: AppContext, session: Session, inbox: InboxMessage, found: Assessment) -> Outcome:
+def _record(ctx: AppContext, session: Session, received: Received, found: Assessment) -> Outcome:
     """Write what the assessment decided; returns the outcome for the Inbox row."""
-    inbox.body_text = headers.clean(found.body.text)
-    inbox.person_id = found.person.id if found.person else None
-    outcome = Outcome(inbox.id, found.status, found.reason)
+    outcome = Outcome(received.id, found.status, found.reason)
     outcome.prompt_id = found.prompt.id if found.prompt else None
+    outcome.person_id = found.person.id if found.person else None
     if found.status == "bounce":
-        record_bounce(ctx, session, inbox, found, outcome)
+        record_bounce(ctx, session, received.id, received.raw, found, outcome)
     elif found.status == "auto-reply":
-        record_auto_reply(ctx, inbox, found, outcome)
+        record_auto_reply(ctx, found, outcome)
     elif found.status == "checkin":
-        _record_checkin(ctx, session, inbox, found, outcome)
+        _record_checkin(ctx, session, received, found, outcome)
     return outcome
 
 
 def _record_checkin(
-    ctx: AppContext, session: Session, inbox: InboxMessage, found: Assessment, outcome: Outcome
+    ctx: AppContext, session: Session, received: Received, found: Assessment, outcome: Outcome
 ) -> None:
     prompt, parsed = found.prompt, found.parsed
     assert prompt is not None and parsed is not None
     now = ctx.now()
-    answered_at = _written_at(inbox, prompt.sent_at, now)
+    answered_at = _written_at(received.sent_at, prompt.sent_at, now)
     checkin = checkin_for(session, prompt, now, answered_at)
     merge_reply(
         session,
         checkin,
-        inbox,
+        received.id,
+        found.text,
         parsed,
         found.key_results,
         answered_at=answered_at,
@@ -274,15 +307,14 @@ def _record_checkin(
         confirm=ctx.settings.inbound.confirm,
     )
     outcome.checkin_id = checkin.id
-    outcome.reason = (
-        f"recorded in check-in #{checkin.id} ({found.route.how if found.route else ''})"
-    )
+    how = found.route.how if found.route else ""
+    outcome.reason = f"recorded in check-in #{checkin.id} ({how})"
 
 
-def _written_at(inbox: InboxMessage, prompt_sent_at: datetime | None, now: datetime) -> datetime:
+def _written_at(dated: datetime | None, prompt_sent_at: datetime | None, now: datetime) -> datetime:
     """When the person wrote it: the Date header, but never in the future or before the
     prompt went out (clocks and headers lie)."""
-    written = min(inbox.sent_at or now, now)
+    written = min(dated or now, now)
     if prompt_sent_at is not None:
         written = max(written, prompt_sent_at)
     return written
@@ -298,10 +330,7 @@ def ingest_batch(
     stored = store(ctx, items)
     fresh = [entry.inbox_id for entry in stored if not entry.duplicate]
     by_id = {outcome.inbox_id: outcome for outcome in process(ctx, fresh)}
-    outcomes = [
-        by_id.get(entry.inbox_id) or _earlier(ctx, entry.inbox_id, entry.duplicate)
-        for entry in stored
-    ]
+    outcomes = [_outcome_of(ctx, entry, by_id) for entry in stored]
     if follow_up:
         follow_up_outcomes(ctx, outcomes)
     return outcomes
@@ -318,6 +347,14 @@ def follow_up_outcomes(ctx: AppContext, outcomes: Sequence[Outcome]) -> int:
     if checkins and ctx.settings.inbound.confirm:
         outbox_ids += send_confirmations(ctx, checkins)
     return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
+
+
+def _outcome_of(ctx: AppContext, entry: Stored, processed: dict[int, Outcome]) -> Outcome:
+    outcome = processed.get(entry.inbox_id)
+    if outcome is None:
+        return _earlier(ctx, entry.inbox_id, entry.duplicate)
+    # A copy later in the same batch shares the first one's outcome, marked as a copy.
+    return replace(outcome, duplicate=True, outbox_ids=[]) if entry.duplicate else outcome
 
 
 def _earlier(ctx: AppContext, inbox_id: int, duplicate: bool) -> Outcome:

@@ -18,7 +18,7 @@ from okrmail.emails import Envelope, build_email
 from okrmail.inbound import bounces, defences, headers, robots
 from okrmail.inbound.assess import Assessment, person_by_address
 from okrmail.inbound.routing import by_references
-from okrmail.models import InboxMessage, OutboxMessage, Prompt
+from okrmail.models import OutboxMessage, Prompt
 
 if TYPE_CHECKING:
     from okrmail.inbound.ingest import Outcome
@@ -35,9 +35,7 @@ _DIAGNOSTICS = (
 # -- auto-replies ------------------------------------------------------------------------
 
 
-def record_auto_reply(
-    ctx: AppContext, inbox: InboxMessage, found: Assessment, outcome: Outcome
-) -> None:
+def record_auto_reply(ctx: AppContext, found: Assessment, outcome: Outcome) -> None:
     """An out-of-office marks its person away (until the date it names, if any)."""
     why = found.classification.why
     person = found.person
@@ -76,7 +74,12 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def record_bounce(
-    ctx: AppContext, session: Session, inbox: InboxMessage, found: Assessment, outcome: Outcome
+    ctx: AppContext,
+    session: Session,
+    inbox_id: int,
+    raw: bytes,
+    found: Assessment,
+    outcome: Outcome,
 ) -> None:
     """Mark the bounced prompts undeliverable and tell the admin about each failed address."""
     classification = found.classification
@@ -86,7 +89,7 @@ def record_bounce(
             "keeps trying, so nothing is marked"
         )
         return
-    diagnostic = _diagnostic(inbox.raw)
+    diagnostic = _diagnostic(raw)
     told: list[str] = []
     marked: list[str] = []
     for address in classification.failed:
@@ -96,7 +99,7 @@ def record_bounce(
             if prompt.status in {"sent", "pending"}:
                 prompt.status = "undeliverable"
                 marked.append(f"check-in #{prompt.id}")
-        notice = _notify_admin(ctx, session, inbox, address, prompt, diagnostic)
+        notice = _notify_admin(ctx, session, inbox_id, address, prompt, diagnostic)
         if notice is not None:
             outcome.outbox_ids.append(notice)
             told.append(address)
@@ -148,7 +151,7 @@ def _diagnostic(raw: bytes) -> str:
 def _notify_admin(
     ctx: AppContext,
     session: Session,
-    inbox: InboxMessage,
+    inbox_id: int,
     address: str,
     prompt: Prompt | None,
     diagnostic: str,
@@ -168,7 +171,7 @@ def _notify_admin(
         to=Address(addr_spec=admin),
         message_id=message_id,
     )
-    context = _notice_context(ctx, inbox, address, prompt, diagnostic)
+    context = _notice_context(ctx, inbox_id, address, prompt, diagnostic)
     message = build_email(
         settings.templates_path, "bounce_notice", context, envelope, date=ctx.now()
     )
@@ -177,7 +180,7 @@ def _notify_admin(
 
 
 def _notice_context(
-    ctx: AppContext, inbox: InboxMessage, address: str, prompt: Prompt | None, diagnostic: str
+    ctx: AppContext, inbox_id: int, address: str, prompt: Prompt | None, diagnostic: str
 ) -> dict[str, Any]:
     person: dict[str, str] | None = None
     meeting_when = ""
@@ -191,5 +194,5 @@ def _notice_context(
         "meeting_when": meeting_when,
         "diagnostic": diagnostic,
         "organisation": ctx.settings.app.organisation,
-        "inbox_id": inbox.id,
+        "inbox_id": inbox_id,
     }

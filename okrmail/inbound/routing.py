@@ -17,7 +17,7 @@ from email.message import Message
 from functools import lru_cache
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from okrmail.inbound import headers
 from okrmail.models import OutboxMessage, Prompt
@@ -79,7 +79,12 @@ def route(session: Session, message: Message, reply_address: str) -> Route:
 
 
 def _by_token(session: Session, tokens: Sequence[tuple[str, str]]) -> Route:
-    prompts = session.scalars(select(Prompt).where(Prompt.token.in_([t for t, _ in tokens])))
+    # What the defences and the check-in read next, in the same round trip.
+    prompts = session.scalars(
+        select(Prompt)
+        .where(Prompt.token.in_([t for t, _ in tokens]))
+        .options(joinedload(Prompt.person), joinedload(Prompt.meeting))
+    )
     by_token = {prompt.token: prompt for prompt in prompts}
     unknown = [(token, where) for token, where in tokens if token not in by_token]
     if unknown:

@@ -4,7 +4,7 @@ from okrmail.models.accounts import CalendarAccount, CalendarSyncState
 from okrmail.models.base import Base, UTCDateTime
 from okrmail.models.calendar import LocalCalendarEvent, Meeting, Series
 from okrmail.models.followup import Chase, Digest
-from okrmail.models.inbound import CheckIn, CheckInAnswer, CheckInReading, InboxMessage, MailFetch
+from okrmail.models.inbound import CheckIn, CheckInAnswer, CheckInReading, InboxMessage
 from okrmail.models.mail import OutboxMessage, Prompt
 from okrmail.models.people import KeyResult, Objective, Pairing, Person
 from okrmail.models.periodic import PeriodicTask
@@ -21,7 +21,6 @@ __all__ = [
     "InboxMessage",
     "KeyResult",
     "LocalCalendarEvent",
-    "MailFetch",
     "Meeting",
     "Objective",
     "OutboxMessage",

@@ -152,23 +152,6 @@ class CheckInReading(Base):
     checkin: Mapped[CheckIn] = relationship(back_populates="readings")
 
 
-class MailFetch(Base):
-    """When the inbound source was last read, and the lease of the fetch running now.
-
-    One row per source (e.g. "imap:user@host/INBOX"); the tick claims it at most once per
-    `inbound.fetch_interval_seconds`.
-    """
-
-    __tablename__ = "mail_fetches"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[str] = mapped_column(String(400), unique=True)
-    next_fetch_at: Mapped[datetime]
-    claim_expires_at: Mapped[datetime | None]
-    last_fetch_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-
 # Lists for people (quarantine, bounces) and the merge's "current answer" look-ups.
 Index("ix_inbox_status_received", InboxMessage.status, InboxMessage.received_at)
 Index(

@@ -1,4 +1,4 @@
-"""inbound: the Inbox ledger, check-ins (answers and readings, with history), mail fetches
+"""inbound: the Inbox ledger, check-ins (answers and readings, with history)
 
 Revision ID: 0003
 Revises: 0002
@@ -159,21 +159,8 @@ def upgrade() -> None:
             "ix_checkin_readings_checkin_kind", ["checkin_id", "kind"], unique=False
         )
 
-    op.create_table(
-        "mail_fetches",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("source", sa.String(length=400), nullable=False),
-        sa.Column("next_fetch_at", sa.DateTime(), nullable=False),
-        sa.Column("claim_expires_at", sa.DateTime(), nullable=True),
-        sa.Column("last_fetch_at", sa.DateTime(), nullable=True),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_fetches")),
-        sa.UniqueConstraint("source", name=op.f("uq_mail_fetches_source")),
-    )
-
 
 def downgrade() -> None:
-    op.drop_table("mail_fetches")
     with op.batch_alter_table("checkin_readings", schema=None) as batch_op:
         batch_op.drop_index("ix_checkin_readings_checkin_kind")
         batch_op.drop_index(batch_op.f("ix_checkin_readings_inbox_message_id"))

@@ -1,0 +1,240 @@
+"""Replies become check-ins: stored raw first, merged per prompt with history, confirmed to
+the sender, and corrected by replying to the confirmation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from okrmail.app import AppContext
+from okrmail.clock import ManualClock
+from okrmail.inbound.checkins import numbered_key_results
+from okrmail.inbound.ingest import Incoming, ingest, ingest_batch, process, store
+from okrmail.models import CheckIn, CheckInAnswer, CheckInReading, InboxMessage, KeyResult, Prompt
+from okrmail.prompting import key_result_lines
+from tests.inbound.conftest import SentPrompt, inbox_rows, outgoing, reply, text_of
+
+FIRST = """\
+1. KR1 down to 4 days, KR2 38, KR3 12/45
+2. The SSO vendor is late, which blocks KR3.
+3. Escalate to their account manager on Tuesday.
+4. KR1 8, KR2 6, KR3 5
+5. No changes.
+"""
+
+
+def checkin_of(ctx: AppContext, prompt_id: int) -> CheckIn:
+    with ctx.sessions() as session:
+        checkin = session.scalars(select(CheckIn).where(CheckIn.prompt_id == prompt_id)).one()
+        session.expunge(checkin)
+        return checkin
+
+
+def current_answers(ctx: AppContext, checkin_id: int) -> dict[str, str]:
+    with ctx.sessions() as session:
+        rows = session.scalars(
+            select(CheckInAnswer).where(
+                CheckInAnswer.checkin_id == checkin_id, CheckInAnswer.current.is_(True)
+            )
+        )
+        return {row.question_key: row.text for row in rows}
+
+
+def key_results(ctx: AppContext, email: str = "lena.vogel@example.com") -> list[KeyResult]:
+    from okrmail.models import Person
+
+    with ctx.sessions() as session:
+        person = session.scalars(select(Person).where(Person.email == email)).one()
+        results = numbered_key_results(session, person.id)
+        session.expunge_all()
+        return results
+
+
+def test_a_reply_is_stored_raw_then_becomes_a_checkin(org: AppContext, lena: SentPrompt) -> None:
+    raw = reply(lena, FIRST)
+    outcome = ingest(org, raw)
+
+    assert outcome.status == "checkin"
+    [row] = inbox_rows(org)
+    assert row.raw == raw and row.status == "checkin" and row.prompt_id == lena.id
+    assert row.sender == lena.email and row.source == "stdin"
+    answers = current_answers(org, checkin_of(org, lena.id).id)
+    assert "SSO vendor is late" in answers["blockers"]
+    assert "account manager" in answers["actions"]
+    kr1, kr2, kr3 = key_results(org)
+    assert (kr1.current_value, kr2.current_value, kr3.current_value) == (4, 38, 12)
+    assert (kr1.confidence, kr2.confidence, kr3.confidence) == (8, 6, 5)
+    assert kr1.updated_at == org.now()
+    with org.sessions() as session:
+        assert session.get(Prompt, lena.id).status == "answered"  # type: ignore[union-attr]
+        # Each reading keeps the span of text it came from, inside the stored body.
+        reading = session.scalars(
+            select(CheckInReading).where(CheckInReading.kind == "progress")
+        ).first()
+        assert reading is not None
+        body = row.body_text or ""
+        assert body[reading.span_start : reading.span_end] == reading.text
+
+
+def test_the_same_message_twice_is_stored_once(org: AppContext, lena: SentPrompt) -> None:
+    raw = reply(lena, FIRST)
+    first = ingest(org, raw)
+    again = ingest(org, raw)
+    assert again.duplicate and again.inbox_id == first.inbox_id
+    assert len(inbox_rows(org)) == 1
+    assert len(outgoing(org, "confirm-")) == 1
+
+
+def test_raw_is_committed_before_processing(org: AppContext, lena: SentPrompt) -> None:
+    [stored] = store(org, [Incoming(reply(lena, FIRST), "maildir")])
+    [row] = inbox_rows(org)
+    assert row.id == stored.inbox_id and row.status == "received"
+    [outcome] = process(org, [stored.inbox_id])
+    assert outcome.status == "checkin"
+
+
+def test_key_results_are_numbered_as_in_the_prompt(org: AppContext, lena: SentPrompt) -> None:
+    from okrmail.models import Person
+
+    with org.sessions() as session:
+        person = session.scalars(select(Person).where(Person.email == lena.email)).one()
+        titles = [line["title"] for line in key_result_lines(session, person.id)]
+        assert titles == [result.title for result in numbered_key_results(session, person.id)]
+
+
+def test_several_replies_merge_and_a_later_answer_wins(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    ingest(org, reply(lena, "1. KR1 5 days, KR2 35\n2. Nothing blocks me."))
+    clock.advance(timedelta(hours=2))
+    ingest(org, reply(lena, "2. Actually the SSO vendor is late.\n4. KR1 7, KR2 7, KR3 4"))
+
+    checkin = checkin_of(org, lena.id)
+    assert checkin.revision == 2
+    answers = current_answers(org, checkin.id)
+    assert "SSO vendor is late" in answers["blockers"]
+    assert "KR1 5 days" in answers["progress"]  # kept from the first reply
+    with org.sessions() as session:
+        history = session.scalars(
+            select(CheckInAnswer)
+            .where(CheckInAnswer.question_key == "blockers")
+            .order_by(CheckInAnswer.id)
+        ).all()
+        assert [row.current for row in history] == [False, True]
+        assert "Nothing blocks me" in history[0].text and history[0].superseded_at == org.now()
+    kr1, kr2, _ = key_results(org)
+    assert (kr1.current_value, kr2.current_value, kr1.confidence) == (5, 35, 7)
+
+
+def test_a_reply_written_earlier_but_read_later_does_not_win(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    written = org.now() + timedelta(minutes=10)
+    clock.advance(timedelta(hours=3))
+    late_reader = [
+        Incoming(reply(lena, "1. KR2 44", date=written + timedelta(hours=1)), "imap"),
+        Incoming(reply(lena, "1. KR2 40", date=written), "imap"),
+    ]
+    ingest_batch(org, late_reader)
+    [_, kr2, _] = key_results(org)
+    assert kr2.current_value == 44
+    answers = current_answers(org, checkin_of(org, lena.id).id)
+    assert answers["progress"].strip() == "KR2 44"
+
+
+def test_the_confirmation_says_what_was_recorded_and_what_is_missing(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    raw = reply(lena, "1. KR1 4 days, KR2 38\n2. The SSO vendor is late.\n4. KR1 8")
+    ingest(org, raw)
+
+    [confirmation] = outgoing(org, "confirm-")
+    assert confirmation["To"].addresses[0].addr_spec == lena.email
+    assert str(confirmation["Reply-To"]) == lena.reply_address
+    assert str(confirmation["In-Reply-To"]) == inbox_rows(org)[0].message_id
+    assert str(confirmation["Auto-Submitted"]) == "auto-generated"
+    assert "missing" in str(confirmation["Subject"])
+    text = text_of(confirmation)
+    assert "KR1. Cut time-to-first-value to 2 days" in text
+    assert "progress: 4 of 2 days" in text and "confidence: 8/10" in text
+    assert "no progress given for KR3 (Self-serve setups)" in text
+    assert "no confidence given for KR2: reply with a number from 1 to 10" in text
+    assert "The SSO vendor is late." in text
+    assert 'no answer to question 3 ("What will you do to get past those obstacles' in text
+
+
+def test_replying_to_the_confirmation_completes_the_checkin(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    ingest(org, reply(lena, "1. KR1 4 days, KR2 38, KR3 10\n4. KR1 8"))
+    [confirmation] = outgoing(org, "confirm-")
+    clock.advance(timedelta(hours=1))
+
+    # The client drops the +token (To: the plain address) but keeps the thread.
+    correction = reply(
+        lena,
+        "KR2 40\nConfidence: KR2 6, KR3 4",
+        to="checkins@example.com",
+        parent=str(confirmation["Message-ID"]),
+        quote=text_of(confirmation),
+    )
+    outcome = ingest(org, correction)
+
+    assert outcome.status == "checkin" and outcome.prompt_id == lena.id
+    kr1, kr2, kr3 = key_results(org)
+    assert (kr2.current_value, kr2.confidence, kr3.confidence) == (40, 6, 4)
+    assert kr1.confidence == 8  # untouched by the correction
+    assert checkin_of(org, lena.id).revision == 2
+    first_text, second_text = (text_of(message) for message in outgoing(org, "confirm-"))
+    assert "no confidence given for KR2" in first_text
+    assert "no confidence given" not in second_text  # completed by the correction
+    assert "progress: 40 of 50 points" in second_text
+
+
+def test_an_empty_reply_is_ignored_without_a_confirmation(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    outcome = ingest(org, reply(lena, ""))
+    assert outcome.status == "ignored" and "empty reply" in (outcome.reason or "")
+    assert outgoing(org, "confirm-") == []
+
+
+def test_a_reply_after_the_meeting_started_is_kept_as_late(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    clock.advance(timedelta(days=1, hours=1))
+    ingest(org, reply(lena, FIRST))
+    assert checkin_of(org, lena.id).late is True
+    assert "arrived after the meeting had started" in text_of(outgoing(org, "confirm-")[0])
+
+
+def test_stuck_messages_are_processed_by_the_next_fetch(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    from okrmail.inbound.fetching import run_fetch
+
+    store(org, [Incoming(reply(lena, FIRST), "imap")])  # a crash right after this
+    clock.advance(timedelta(hours=1))
+    report = run_fetch(org)
+    assert [outcome.status for outcome in report.outcomes] == ["checkin"]
+    with org.sessions() as session:
+        assert session.scalar(select(InboxMessage.status)) == "checkin"
+    assert len(outgoing(org, "confirm-")) == 1
+    assert Decimal(key_results(org)[0].current_value or 0) == 4
+
+
+def test_copies_in_one_batch_and_messages_without_an_id_are_deduplicated(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    raw = reply(lena, FIRST)
+    nameless = b"\r\n".join(
+        line for line in raw.split(b"\r\n") if not line.startswith(b"Message-ID")
+    )
+    outcomes = ingest_batch(org, [Incoming(raw, "imap"), Incoming(raw, "imap")])
+    assert [o.duplicate for o in outcomes] == [False, True]
+    assert outcomes[1].inbox_id == outcomes[0].inbox_id
+    first, again = ingest(org, nameless), ingest(org, nameless)
+    assert not first.duplicate and again.duplicate and again.inbox_id == first.inbox_id
+    assert len(inbox_rows(org)) == 2
