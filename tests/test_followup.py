@@ -419,3 +419,54 @@ def rq_twice(ctx: AppContext, redis_url: str, request: pytest.FixtureRequest) ->
                 job.func(*job.args)
 
     return RqDispatcher(redis_url, name), drain
+
+
+def test_the_manager_can_also_get_a_note_when_reminders_went_unanswered(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    clock.set(MONDAY)
+    scenario = smtp_context(
+        ctx, clock, smtp_server, chase={**RULES["chase"], "notify_manager": True}
+    )
+    run = scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
+    run.until(thursday(15))
+    [note] = run.emails("chase", "mia@example.com")
+    text = note.get_body(("plain",)).get_content()
+    assert "Rob Report has not answered the check-in" in text and "after 2 reminders" in text
+    assert local(note, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 19, 12, 0)
+    assert len(run.emails("chase", "rob@example.com")) == 2
+
+
+def test_digest_preview_and_checkin_export_from_the_command_line(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+    import io
+    import json
+
+    from click.testing import CliRunner
+
+    from okrmail.cli import main
+
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    run.reply(prompt, "rob@example.com", ANSWERS)
+    monkeypatch.setenv("OKRMAIL_DATABASE__URL", run.ctx.settings.database.url)
+    monkeypatch.setenv("OKRMAIL_APP__DATA_DIR", str(run.ctx.settings.app.data_dir))
+    now = ["--now", run.clock.now().isoformat()]
+    cli = CliRunner()
+    preview = cli.invoke(main, [*now, "digest", "preview", "--manager", "mia@example.com"])
+    assert preview.exit_code == 0, preview.output
+    assert "Before your 1-on-1 with Rob Report" in preview.output
+    assert "Blocked on the data export from finance" in preview.output
+    missing = cli.invoke(main, [*now, "digest", "preview", "--manager", "nobody@example.com"])
+    assert missing.exit_code == 1 and "no person 'nobody@example.com'" in missing.output
+    exported = cli.invoke(main, ["checkins", "export", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(exported.output)))
+    progress = {row["kr_number"]: row["value"] for row in rows if row["fact"] == "progress"}
+    assert progress == {"1": "18", "2": "31"}
+    assert {row["person"] for row in rows} == {"rob@example.com"}
+    records = json.loads(cli.invoke(main, ["checkins", "export", "--format", "json"]).output)
+    assert records[0]["answers"]["blockers"].startswith("Blocked on the data export")
+    later = cli.invoke(main, ["checkins", "export", "--format", "json", "--since", "2027-01-01"])
+    assert json.loads(later.output) == []
