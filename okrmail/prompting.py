@@ -113,8 +113,10 @@ def format_value(value: Decimal | None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:
-    """The person's current key results (latest active cycle), numbered KR1, KR2, ..."""
+def current_key_results(session: Session, person_id: int) -> list[tuple[KeyResult, Objective]]:
+    """The person's key results in the order prompts number them (KR1 first): the latest
+    active cycle, by objective then key-result position. Replies are read by the same
+    numbers, so everything that says "KR2" must come through here."""
     rows = session.execute(
         select(KeyResult, Objective)
         .join(Objective, KeyResult.objective_id == Objective.id)
@@ -124,8 +126,13 @@ def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:
     if not rows:
         return []
     cycle = rows[0][1].cycle
+    return [(result, objective) for result, objective in rows if objective.cycle == cycle]
+
+
+def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """The person's current key results as the prompt lists them, numbered KR1, KR2, ..."""
     lines = []
-    for result, objective in (row for row in rows if row[1].cycle == cycle):
+    for result, objective in current_key_results(session, person_id):
         unit = f" {result.unit}" if result.unit else ""
         target = f"{format_value(result.target_value)}{unit}"
         if result.current_value is None:
@@ -142,7 +149,7 @@ def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:
         lines.append(
             {
                 "number": len(lines) + 1,
-                "cycle": cycle,
+                "cycle": objective.cycle,
                 "objective": objective.title,
                 "title": result.title,
                 "progress_text": progress,

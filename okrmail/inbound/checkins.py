@@ -23,30 +23,17 @@ from okrmail.models import (
     CheckInAnswer,
     CheckInReading,
     KeyResult,
-    Objective,
     Prompt,
 )
+from okrmail.prompting import current_key_results
 from okrmail.replies.answers import KeyResultRef, ParsedReply
 
 NOTE_KINDS = {"blockers": "blocker", "help_requests": "help", "wins": "win"}
 
 
 def numbered_key_results(session: Session, person_id: int) -> list[KeyResult]:
-    """The person's key results numbered as the prompt shows them (KR1 = index 0).
-
-    Same order and cycle as prompting.key_result_lines: latest active cycle, by objective
-    then key-result position.
-    """
-    rows = session.execute(
-        select(KeyResult, Objective.cycle)
-        .join(Objective, KeyResult.objective_id == Objective.id)
-        .where(Objective.person_id == person_id, Objective.active, KeyResult.active)
-        .order_by(Objective.cycle.desc(), Objective.position, KeyResult.position)
-    ).all()
-    if not rows:
-        return []
-    cycle = rows[0][1]
-    return [result for result, result_cycle in rows if result_cycle == cycle]
+    """The person's key results numbered as the prompt shows them (KR1 = index 0)."""
+    return [result for result, _ in current_key_results(session, person_id)]
 
 
 def key_result_refs(results: Sequence[KeyResult]) -> list[KeyResultRef]:
