@@ -470,3 +470,17 @@ def test_digest_preview_and_checkin_export_from_the_command_line(
     assert records[0]["answers"]["blockers"].startswith("Blocked on the data export")
     later = cli.invoke(main, ["checkins", "export", "--format", "json", "--since", "2027-01-01"])
     assert json.loads(later.output) == []
+
+
+def test_a_meeting_cancelled_after_the_prompt_gets_no_chase_and_no_digest(run: Run) -> None:
+    from okrmail.meetings import cancel_meeting
+
+    run.until(thursday(15, day=17))
+    assert len(run.emails("prompt", "rob@example.com")) == 1
+    with run.ctx.sessions() as session:
+        meeting = session.scalars(select(Meeting).order_by(Meeting.start)).first()
+    cancel_meeting(run.ctx, meeting.id)
+    run.until(thursday(16))
+    assert run.emails("chase") == [] and run.emails("digest") == []
+    with run.ctx.sessions() as session:
+        assert {c.status for c in session.scalars(select(Chase))} == {"cancelled"}
