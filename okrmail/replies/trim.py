@@ -20,6 +20,7 @@ Pure functions over plain text (str in, str out), standard library only.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 # -- line kinds ----------------------------------------------------------------------------
@@ -287,6 +288,8 @@ def _wrapped_marker_size(lines: list[str], start: int) -> int:
     if not lines[start].strip() or _is_marker(lines[start]):
         return 1
     last = min(start + _MAX_WRAPPED_LINES, len(lines))
+    if not any(":" in line for line in lines[start + 1 : last]):
+        return 1  # every wrapped marker ends in a colon ("wrote:") or holds a time
     for end in range(start + 2, last + 1):
         if _is_marker(lines[end - 1]):
             break  # the marker on that line stands on its own
@@ -364,8 +367,12 @@ def _is_signature(line: str) -> bool:
     return len(bare) <= _MAX_SIGNATURE_CHARS and any(p.search(bare) for p in _SIGNATURES)
 
 
+@lru_cache(maxsize=4096)
 def _is_marker(line: str) -> bool:
-    """Whether the line introduces an embedded (quoted or forwarded) email."""
+    """Whether the line introduces an embedded (quoted or forwarded) email.
+
+    Cached: the search for wrapped markers asks about the same lines many times over.
+    """
     return (
         _is_attribution(line)
         or bool(_DATE_THEN_EMAIL.match(line) and _YEAR.search(line))
