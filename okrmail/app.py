@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -77,5 +78,5 @@ class AppContext:
             config = MaildirConfig(path=settings.data_path(settings.mail.maildir))
         return build_mail_sender(settings.mail.outbound, config)
 
-    def now(self) -> Any:
+    def now(self) -> datetime:
         return self.clock.now()

@@ -26,9 +26,3 @@ def cadence_rrule(cadence: str, first_local: datetime) -> str:
     if cadence == "quarterly":
         return f"FREQ=MONTHLY;INTERVAL=3;BYDAY={position}{weekday}"
     raise ValueError(f"unknown cadence {cadence!r}; allowed: {', '.join(CADENCES)}")
-
-
-def check_cadence(value: str) -> str:
-    if value not in CADENCES:
-        raise ValueError(f"unknown cadence {value!r}; allowed: {', '.join(CADENCES)}")
-    return value

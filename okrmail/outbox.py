@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
@@ -140,7 +140,3 @@ def backoff(attempts: int, base_seconds: float) -> timedelta:
     """Exponential backoff with full jitter, capped: spreads retries after an outage."""
     ceiling = min(base_seconds * 2 ** (attempts - 1), MAX_BACKOFF.total_seconds())
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
-
-
-def failed_messages(session: Session) -> list[OutboxMessage]:
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")))

@@ -245,7 +245,3 @@ def send_prompts(ctx: AppContext, prompt_ids: Sequence[int]) -> int:
             outbox_ids.append(row.id)
             schedule_chases(ctx, session, prompt, ctx.now())
     return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
-
-
-def person_by_email(session: Session, email: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.email == email.lower()))
