@@ -136,12 +136,14 @@ def mail_classify() -> None:
 def mail_explain(obj: dict[str, object]) -> None:
     """Show routing, classification and the parsed check-in; stores nothing."""
     from okrmail.inbound.assess import assess
+    from okrmail.inbound.directory import Directory
     from okrmail.inbound.explain import describe
 
     raw = read_message_input()
     ctx = _context(obj)
     with ctx.sessions() as session:
-        found = assess(session, raw, ctx.settings, ctx.now())
+        directory = Directory(session, ctx.settings.mail.reply_address)
+        found = assess(directory, raw, ctx.settings, ctx.now())
         lines = describe(found)
         session.rollback()  # assess only reads; make sure nothing is kept regardless
     for line in lines:

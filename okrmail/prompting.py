@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from email.headerregistry import Address
@@ -117,16 +117,36 @@ def current_key_results(session: Session, person_id: int) -> list[tuple[KeyResul
     """The person's key results in the order prompts number them (KR1 first): the latest
     active cycle, by objective then key-result position. Replies are read by the same
     numbers, so everything that says "KR2" must come through here."""
-    rows = session.execute(
-        select(KeyResult, Objective)
-        .join(Objective, KeyResult.objective_id == Objective.id)
-        .where(Objective.person_id == person_id, Objective.active, KeyResult.active)
-        .order_by(Objective.cycle.desc(), Objective.position, KeyResult.position)
-    ).all()
-    if not rows:
-        return []
-    cycle = rows[0][1].cycle
-    return [(result, objective) for result, objective in rows if objective.cycle == cycle]
+    return current_key_results_of(session, [person_id]).get(person_id, [])
+
+
+def current_key_results_of(
+    session: Session, person_ids: Iterable[int]
+) -> dict[int, list[tuple[KeyResult, Objective]]]:
+    """`current_key_results` for many people in one query (a batch of replies)."""
+    wanted = sorted(set(person_ids))
+    found: dict[int, list[tuple[KeyResult, Objective]]] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(KeyResult, Objective)
+            .join(Objective, KeyResult.objective_id == Objective.id)
+            .where(
+                Objective.person_id.in_(wanted[start : start + 500]),
+                Objective.active,
+                KeyResult.active,
+            )
+            .order_by(
+                Objective.person_id,
+                Objective.cycle.desc(),
+                Objective.position,
+                KeyResult.position,
+            )
+        ).all()
+        for result, objective in rows:
+            mine = found.setdefault(objective.person_id, [])
+            if not mine or mine[0][1].cycle == objective.cycle:  # the latest cycle only
+                mine.append((result, objective))
+    return found
 
 
 def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okrmail.inbound import defences, headers
-from okrmail.inbound.checkins import key_result_refs, numbered_key_results
+from okrmail.inbound.checkins import key_result_refs
 from okrmail.inbound.classify import Classification, classify
+from okrmail.inbound.directory import Directory
 from okrmail.inbound.routing import Route, route
 from okrmail.models import KeyResult, Person, Prompt
 from okrmail.questions import question_sets
@@ -30,7 +31,7 @@ from okrmail.settings import Settings
 class Assessment:
     """The verdict on one message: the status to store and the reason, plus what led there."""
 
-    message: EmailMessage
+    message: Message
     body: ReplyBody
     text: str  # the body text as stored (database-safe); spans are offsets into it
     sender: str
@@ -51,23 +52,35 @@ class Assessment:
         return self
 
 
-def read(raw: bytes) -> tuple[EmailMessage, ReplyBody]:
+def read(raw: bytes) -> tuple[Message, ReplyBody]:
     """Parse and extract the body; both steps never raise."""
     message = parse_message(raw)
     return message, extract_body(message)
 
 
-def classify_raw(raw: bytes) -> tuple[Classification, EmailMessage, ReplyBody]:
+def classify_raw(raw: bytes) -> tuple[Classification, Message, ReplyBody]:
     message, body = read(raw)
     return classify(raw, message, body.text), message, body
 
 
-def assess(session: Session, raw: bytes, settings: Settings, now: datetime) -> Assessment:
-    """Decide what `raw` is and where it belongs, reading the database only."""
+def first_look(raw: bytes) -> Assessment:
+    """What can be told from the message alone, before any lookup: its kind and text."""
     classification, message, body = classify_raw(raw)
-    found = Assessment(
+    return Assessment(
         message, body, headers.clean(body.text), headers.sender(message), classification
     )
+
+
+def assess(directory: Directory, raw: bytes, settings: Settings, now: datetime) -> Assessment:
+    """Decide what `raw` is and where it belongs, reading the database only."""
+    return decide(directory, first_look(raw), settings, now)
+
+
+def decide(
+    directory: Directory, found: Assessment, settings: Settings, now: datetime
+) -> Assessment:
+    """The verdict on a message `first_look` has read."""
+    message, classification = found.message, found.classification
     stop = defences.is_loop(found.sender, settings) or defences.dmarc_failed(
         message, settings.inbound.trusted_authserv_id
     )
@@ -75,14 +88,16 @@ def assess(session: Session, raw: bytes, settings: Settings, now: datetime) -> A
         return found.verdict("quarantined", stop)
     if classification.kind == "bounce":
         return found.verdict("bounce", classification.why)
-    found.route = route(session, message, settings.mail.reply_address)
+    found.route = route(directory, message)
     if classification.kind == "auto-reply":
-        found.person = _robot_owner(session, found)
+        found.person = _robot_owner(directory.session, found)
         return found.verdict("auto-reply", classification.why)
-    return _reply(session, found, settings, now)
+    return _reply(directory, found, settings, now)
 
 
-def _reply(session: Session, found: Assessment, settings: Settings, now: datetime) -> Assessment:
+def _reply(
+    directory: Directory, found: Assessment, settings: Settings, now: datetime
+) -> Assessment:
     prompt = found.prompt
     if prompt is None:
         assert found.route is not None
@@ -93,20 +108,12 @@ def _reply(session: Session, found: Assessment, settings: Settings, now: datetim
     )
     if stop:
         return found.verdict("quarantined", stop)
-    found.key_results = numbered_key_results(session, key_results_owner(prompt))
+    found.key_results = directory.key_results(prompt)
     questions = question_sets(settings.templates_path)[prompt.question_set].for_role(prompt.role)
     found.parsed = parse_reply(found.text, questions, key_result_refs(found.key_results))
     if says_nothing(found.parsed):
         return found.verdict("ignored", "empty reply: nothing written besides the quoted email")
     return found.verdict("checkin")
-
-
-def key_results_owner(prompt: Prompt) -> int:
-    """Whose key results the prompt showed: always the report's (a manager is asked about
-    their report's)."""
-    if prompt.role == "report":
-        return prompt.person_id
-    return prompt.meeting.series.pairing.report_id
 
 
 def says_nothing(parsed: ParsedReply) -> bool:

@@ -8,14 +8,13 @@ already updated them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from okrmail.models import (
@@ -28,6 +27,11 @@ from okrmail.models import (
 from okrmail.prompting import current_key_results
 from okrmail.replies.answers import KeyResultRef, ParsedReply
 
+_CHECKINS: Table = CheckIn.__table__  # type: ignore[assignment]
+_ROWS: dict[type, Table] = {
+    CheckInAnswer: CheckInAnswer.__table__,  # type: ignore[dict-item]
+    CheckInReading: CheckInReading.__table__,  # type: ignore[dict-item]
+}
 NOTE_KINDS = {"blockers": "blocker", "help_requests": "help", "wins": "win"}
 
 
@@ -50,84 +54,178 @@ def key_result_refs(results: Sequence[KeyResult]) -> list[KeyResultRef]:
     ]
 
 
-def checkin_for(session: Session, prompt: Prompt, now: datetime, answered_at: datetime) -> CheckIn:
-    """The prompt's CheckIn, created on the first reply (late when written after the
-    meeting began); locked on PostgreSQL so two workers merging into it take turns."""
-    query = select(CheckIn).where(CheckIn.prompt_id == prompt.id)
+@dataclass(frozen=True)
+class ReplyToMerge:
+    """One parsed reply (read from `body_text` of Inbox message `inbox_id`) to merge into
+    its prompt's check-in; `key_results` are the prompt's, numbered as it showed them."""
+
+    inbox_id: int
+    prompt: Prompt
+    body_text: str
+    parsed: ParsedReply
+    key_results: Sequence[KeyResult]
+    answered_at: datetime
+
+
+@dataclass
+class _CheckInState:
+    """A check-in being merged into, as the column values to write (no ORM object: the
+    batch is written with a few Core statements), and its current rows by key."""
+
+    prompt: Prompt
+    id: int | None  # None until inserted
+    values: dict[str, Any]
+    current: dict[type, dict[tuple[Any, ...], _Current]]
+
+
+def merge_replies(
+    session: Session, replies: Sequence[ReplyToMerge], *, now: datetime, confirm: bool
+) -> list[int]:
+    """Merge each reply, in order, into its prompt's check-in (created by the first reply);
+    returns the check-in id of each reply. A batch costs a few statements, not a few per
+    reply: one read of the check-ins and one of their current rows, then one statement
+    per kind of write.
+
+    On PostgreSQL the existing check-ins are locked, so two workers merging into one take
+    turns; two workers creating the same one make the insert fail on its unique prompt,
+    and the caller retries (the check-in then exists).
+    """
+    states = _states(session, replies, now)
+    inserts: dict[type, list[tuple[_CheckInState, dict[str, Any]]]] = {model: [] for model in _ROWS}
+    superseded: dict[type, list[int]] = {model: [] for model in _ROWS}
+    for reply in replies:
+        state = states[reply.prompt.id]
+        by_number = dict(enumerate(reply.key_results, start=1))
+        rows = {
+            CheckInAnswer: _answers(reply.parsed),
+            CheckInReading: _readings(reply.parsed, by_number, reply.body_text),
+        }
+        for model, values in rows.items():
+            merged = _merge_rows(
+                state.current[model], values, reply.answered_at, now, superseded[model]
+            )
+            for record in merged:
+                record["inbox_message_id"] = reply.inbox_id
+                inserts[model].append((state, record))
+        readings = [entry.values for entry in state.current[CheckInReading].values()]
+        _update_key_results(readings, by_number, reply.answered_at)
+        state.values.update(
+            revision=state.values["revision"] + 1,
+            confirmation_due=confirm,
+            last_inbox_message_id=reply.inbox_id,
+            unclear=list(reply.parsed.unclear),
+            updated_at=now,
+        )
+        if reply.prompt.status in {"sent", "undeliverable"}:
+            reply.prompt.status = "answered"
+    _write_checkins(session, list(states.values()))
+    for model, ids in superseded.items():
+        if ids:
+            table = _ROWS[model]
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values(current=False, superseded_at=now),
+                [{"row_id": row_id} for row_id in ids],
+            )
+    for model, pending in inserts.items():
+        if pending:
+            columns = _ROWS[model].c.keys()
+            session.execute(
+                insert(_ROWS[model]),
+                [_full_row(columns, record, checkin_id=state.id) for state, record in pending],
+            )
+    session.flush()  # key results and prompts: ORM objects, updated in one go per table
+    return [states[reply.prompt.id].id for reply in replies]  # type: ignore[misc]
+
+
+def _full_row(columns: Sequence[str], record: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """Every column (Core's executemany takes one set of keys for all rows)."""
+    values = {**record, **more}
+    return {name: values.get(name, _DEFAULTS.get(name)) for name in columns if name != "id"}
+
+
+_DEFAULTS: dict[str, Any] = {"text": "", "how": "", "current": True}
+
+
+def _write_checkins(session: Session, states: Sequence[_CheckInState]) -> None:
+    """Insert the new check-ins (learning their ids, in order) and update the others."""
+    new = [state for state in states if state.id is None]
+    if new:
+        ids = session.execute(
+            insert(_CHECKINS).returning(_CHECKINS.c.id, sort_by_parameter_order=True),
+            [state.values for state in new],
+        ).scalars()
+        for state, checkin_id in zip(new, ids, strict=True):
+            state.id = checkin_id
+    old = [state for state in states if state not in new]
+    if old:
+        session.execute(
+            update(_CHECKINS).where(_CHECKINS.c.id == bindparam("checkin_id")),
+            [{**_changed(state.values), "checkin_id": state.id} for state in old],
+        )
+
+
+def _changed(values: dict[str, Any]) -> dict[str, Any]:
+    names = ("revision", "confirmation_due", "last_inbox_message_id", "unclear", "updated_at")
+    return {name: values[name] for name in names}
+
+
+def _states(
+    session: Session, replies: Sequence[ReplyToMerge], now: datetime
+) -> dict[int, _CheckInState]:
+    """The check-in of every prompt the replies answer, with its current rows: the existing
+    ones (locked on PostgreSQL) read in one query each, the missing ones to be created."""
+    prompts: dict[int, ReplyToMerge] = {}  # the first reply to each, in order
+    for reply in replies:
+        prompts.setdefault(reply.prompt.id, reply)
+    query = (
+        select(_CHECKINS.c.id, _CHECKINS.c.prompt_id, _CHECKINS.c.revision)
+        .where(_CHECKINS.c.prompt_id.in_(list(prompts)))
+        .order_by(_CHECKINS.c.id)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    checkin = session.scalar(query)
-    if checkin is not None:
-        return checkin
-    checkin = CheckIn(
-        prompt=prompt,
-        person_id=prompt.person_id,
-        meeting_id=prompt.meeting_id,
-        late=answered_at >= prompt.meeting.start,
-        revision=0,
-        confirmation_due=False,
-        confirmed_revision=0,
-        unclear=[],
-        created_at=now,
-        updated_at=now,
-    )
-    if session.get_bind().dialect.name != "postgresql":
-        # SQLite lets one writer in at a time: a rival insert surfaces as a busy snapshot
-        # for the whole transaction, which a savepoint could not save anyway.
-        session.add(checkin)
-        return checkin
-    try:
-        with session.begin_nested():
-            session.add(checkin)
-    except IntegrityError:  # another worker created it a moment ago
-        checkin = session.scalars(query).one()
-    return checkin
+    states: dict[int, _CheckInState] = {}
+    for checkin_id, prompt_id, revision in session.execute(query):
+        values = {"revision": revision}
+        current: dict[type, dict[tuple[Any, ...], _Current]] = {model: {} for model in _ROWS}
+        states[prompt_id] = _CheckInState(prompts[prompt_id].prompt, checkin_id, values, current)
+    by_id = {state.id: state for state in states.values()}
+    for model, table in _ROWS.items():
+        if not by_id:
+            break
+        stored = session.execute(
+            select(table).where(table.c.checkin_id.in_(list(by_id)), table.c.current.is_(True))
+        ).mappings()
+        for row in stored:
+            values = _values_of(row)
+            entry = _Current(values, row["answered_at"], row["id"])
+            by_id[row["checkin_id"]].current[model][_key_of(values)] = entry
+    for prompt_id, first in prompts.items():
+        if prompt_id not in states:
+            states[prompt_id] = _new_checkin(first, now)
+    return states
 
 
-def merge_reply(
-    session: Session,
-    checkin: CheckIn,
-    inbox_id: int,
-    body_text: str,
-    parsed: ParsedReply,
-    key_results: Sequence[KeyResult],
-    *,
-    answered_at: datetime,
-    now: datetime,
-    confirm: bool,
-) -> None:
-    """Record `parsed` (read from `body_text` of Inbox message `inbox_id`) in `checkin`,
-    then update the key results."""
-    fresh = checkin.revision == 0
-    by_number = {number: result for number, result in enumerate(key_results, start=1)}
-    _, new_answers = _merge_rows(
-        session, checkin, CheckInAnswer, _answers(parsed), answered_at, now, fresh
-    )
-    readings, new_readings = _merge_rows(
-        session,
-        checkin,
-        CheckInReading,
-        _readings(parsed, by_number, body_text),
-        answered_at,
-        now,
-        fresh,
-    )
-    _update_key_results(readings, by_number, answered_at)
-    checkin.revision += 1
-    checkin.confirmation_due = confirm
-    checkin.last_inbox_message_id = inbox_id
-    checkin.unclear = list(parsed.unclear)
-    checkin.updated_at = now
-    if checkin.prompt.status in {"sent", "undeliverable"}:
-        checkin.prompt.status = "answered"
-    # One flush (a new check-in gets its id), then the new rows in one INSERT per table:
-    # a reply carries a dozen rows, and the unit of work would add them one by one.
-    session.flush()
-    for model, rows in ((CheckInAnswer, new_answers), (CheckInReading, new_readings)):
-        for row in rows:
-            row.update(checkin_id=checkin.id, inbox_message_id=inbox_id)
-        if rows:
-            session.execute(insert(model), rows)
+def _new_checkin(first: ReplyToMerge, now: datetime) -> _CheckInState:
+    """A prompt's check-in, created by its first reply (late when written after the
+    meeting began)."""
+    prompt = first.prompt
+    values = {
+        "prompt_id": prompt.id,
+        "person_id": prompt.person_id,
+        "meeting_id": prompt.meeting_id,
+        "late": first.answered_at >= prompt.meeting.start,
+        "revision": 0,
+        "confirmation_due": False,
+        "confirmed_revision": 0,
+        "last_inbox_message_id": None,
+        "unclear": [],
+        "created_at": now,
+        "updated_at": now,
+    }
+    return _CheckInState(prompt, None, values, {model: {} for model in _ROWS})
 
 
 def _answers(parsed: ParsedReply) -> list[dict[str, Any]]:
@@ -216,32 +314,23 @@ class _Current:
 
     values: dict[str, Any]
     answered_at: datetime
-    stored: CheckInAnswer | CheckInReading | None = None
+    stored_id: int | None = None  # None: written earlier in this batch, not inserted yet
 
 
 def _merge_rows(
-    session: Session,
-    checkin: CheckIn,
-    model: type[CheckInAnswer] | type[CheckInReading],
+    current: dict[tuple[Any, ...], _Current],
     rows: Iterable[dict[str, Any]],
     answered_at: datetime,
     now: datetime,
-    fresh: bool,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Merge `rows` into the current ones: each supersedes the current row with the same
-    key if it is newer. Returns (the current rows' values after the merge, the rows to
-    insert); stored rows it supersedes are updated in the session.
+    superseded: list[int],
+) -> list[dict[str, Any]]:
+    """Merge `rows` into `current` (the check-in's current rows by key, updated in place):
+    each supersedes the current row with the same key if it is newer. Returns the rows to
+    insert; the ids of stored rows it supersedes are added to `superseded`.
 
     Notes (blockers, wins, ...) are keyed by their text, so they accumulate; an identical
     answer repeated later is not recorded twice.
     """
-    current: dict[tuple[Any, ...], _Current] = {}
-    if not fresh:
-        for row in session.scalars(
-            select(model).where(model.checkin_id == checkin.id, model.current.is_(True))
-        ):
-            values = _values_of(row)
-            current[_key_of(values)] = _Current(values, row.answered_at, row)
     inserts: list[dict[str, Any]] = []
     for values in rows:
         key = values.pop("key")
@@ -250,7 +339,7 @@ def _merge_rows(
             continue
         newest = existing is None or existing.answered_at <= answered_at
         if existing is not None and newest:
-            _supersede(existing, now)
+            _supersede(existing, now, superseded)
         record = {
             **values,
             "answered_at": answered_at,
@@ -260,29 +349,22 @@ def _merge_rows(
         inserts.append(record)
         if newest:
             current[key] = _Current(record, answered_at)
-    return [entry.values for entry in current.values()], inserts
+    return inserts
 
 
-def _supersede(entry: _Current, now: datetime) -> None:
-    if entry.stored is not None:
-        entry.stored.current = False
-        entry.stored.superseded_at = now
-    else:  # written earlier in this same reply: its insert has not run yet
+def _supersede(entry: _Current, now: datetime, superseded: list[int]) -> None:
+    if entry.stored_id is not None:
+        superseded.append(entry.stored_id)
+    else:  # written earlier in this same batch: its insert has not run yet
         entry.values["current"] = False
         entry.values["superseded_at"] = now
 
 
-def _values_of(row: CheckInAnswer | CheckInReading) -> dict[str, Any]:
-    if isinstance(row, CheckInAnswer):
-        return {"question_key": row.question_key, "text": row.text}
-    return {
-        "kind": row.kind,
-        "kr_number": row.kr_number,
-        "value": row.value,
-        "percent": row.percent,
-        "score": row.score,
-        "text": row.text,
-    }
+def _values_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    if "question_key" in row:
+        return {"question_key": row["question_key"], "text": row["text"]}
+    names = ("kind", "kr_number", "value", "percent", "score", "text")
+    return {name: row[name] for name in names}
 
 
 def _key_of(values: dict[str, Any]) -> tuple[Any, ...]:

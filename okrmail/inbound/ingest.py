@@ -21,8 +21,9 @@ from datetime import datetime, timedelta
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,13 +31,15 @@ from connectors.mail.inbound import MailKey
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.inbound import headers
-from okrmail.inbound.assess import Assessment, assess
-from okrmail.inbound.checkins import checkin_for, merge_reply
+from okrmail.inbound.assess import Assessment, decide, first_look
+from okrmail.inbound.checkins import ReplyToMerge, merge_replies
 from okrmail.inbound.confirmation import send_confirmations
+from okrmail.inbound.directory import Directory
 from okrmail.inbound.notices import record_auto_reply, record_bounce
 from okrmail.models import InboxMessage
 
 log = logging.getLogger(__name__)
+_INBOX: Table = InboxMessage.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def _store(
     peeked = [peek_headers(item.raw) for item in items]
     keys = [_dedupe_key(item, head) for item, head in zip(items, peeked, strict=True)]
     earlier = _existing(session, keys)  # dedupe key -> inbox id
-    added: dict[str, InboxMessage] = {}  # new in this batch (a copy later in it is a duplicate)
+    added: dict[str, dict[str, Any]] = {}  # new in this batch (a later copy is a duplicate)
     plan: list[tuple[str, bool]] = []  # (dedupe key, duplicate?) per item, in order
     for item, head, key in zip(items, peeked, keys, strict=True):
         if key in earlier or key in added:
@@ -104,29 +107,33 @@ def _store(
                 earlier[key] = found
                 plan.append((key, True))
                 continue
-        else:
-            session.add(row)
         added[key] = row
         plan.append((key, False))
-    session.flush()  # one round of INSERTs for the batch
-    ids = {**earlier, **{key: row.id for key, row in added.items()}}
+    if added and not careful:  # one INSERT for the batch, its ids in order
+        ids = session.execute(
+            insert(_INBOX).returning(_INBOX.c.id, sort_by_parameter_order=True),
+            list(added.values()),
+        ).scalars()
+        for row, inbox_id in zip(added.values(), ids, strict=True):
+            row["id"] = inbox_id
+    ids = {**earlier, **{key: row["id"] for key, row in added.items()}}
     return [Stored(ids[key], duplicate) for key, duplicate in plan]
 
 
-def _insert_carefully(session: Session, row: InboxMessage, key: str) -> int | None:
+def _insert_carefully(session: Session, row: dict[str, Any], key: str) -> int | None:
     """Insert in a savepoint; the id of the earlier copy when there is one."""
     try:
         with session.begin_nested():
-            session.add(row)
+            row["id"] = session.execute(insert(_INBOX).returning(_INBOX.c.id), row).scalar_one()
         return None
     except IntegrityError:
         earlier = _existing(session, [key]).get(key)
         if earlier is not None:
             return earlier
     # Same ledger key, different message (a server reusing UIDs): keep it, without the key.
-    row.account = row.folder = row.uidvalidity = row.uid = None
+    row.update(account=None, folder=None, uidvalidity=None, uid=None)
     with session.begin_nested():
-        session.add(row)
+        row["id"] = session.execute(insert(_INBOX).returning(_INBOX.c.id), row).scalar_one()
     return None
 
 
@@ -162,24 +169,24 @@ def _existing(session: Session, keys: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def _row(item: Incoming, head: Message, now: datetime) -> InboxMessage:
+def _row(item: Incoming, head: Message, now: datetime) -> dict[str, Any]:
     key = item.key
-    return InboxMessage(
-        message_id=headers.own_message_id(head),
-        sha256=hashlib.sha256(item.raw).hexdigest(),
-        raw=item.raw,
-        size=len(item.raw),
-        source=item.source,
-        account=key.account if key else None,
-        folder=key.folder if key else None,
-        uidvalidity=key.uidvalidity if key else None,
-        uid=key.uid if key else None,
-        received_at=now,
-        status="received",
-        sender=headers.sender(head)[:320] or None,
-        subject=headers.subject(head)[:1000] or None,
-        sent_at=headers.date(head),
-    )
+    return {
+        "message_id": headers.own_message_id(head),
+        "sha256": hashlib.sha256(item.raw).hexdigest(),
+        "raw": item.raw,
+        "size": len(item.raw),
+        "source": item.source,
+        "account": key.account if key else None,
+        "folder": key.folder if key else None,
+        "uidvalidity": key.uidvalidity if key else None,
+        "uid": key.uid if key else None,
+        "received_at": now,
+        "status": "received",
+        "sender": headers.sender(head)[:320] or None,
+        "subject": headers.subject(head)[:1000] or None,
+        "sent_at": headers.date(head),
+    }
 
 
 def known_keys(ctx: AppContext, keys: Sequence[MailKey]) -> set[MailKey]:
@@ -207,28 +214,51 @@ def known_keys(ctx: AppContext, keys: Sequence[MailKey]) -> set[MailKey]:
 
 
 def process(ctx: AppContext, inbox_ids: Sequence[int]) -> list[Outcome]:
-    """Assess and record each stored message still `received`; one transaction, with one
-    read of the batch's messages and one write of their statuses."""
-    outcomes: list[Outcome] = []
+    """Assess and record each stored message still `received`, in one transaction.
+
+    The batch is read in one query, looked up in a few (`Directory.preload`), merged into
+    check-ins with one flush and one INSERT per table, and its statuses written in one
+    UPDATE. Whatever breaks on one message quarantines that message with the error as its
+    reason, and the others are unaffected.
+    """
     with ctx.transaction() as session:
-        statuses = []
-        for received in _unprocessed(session, inbox_ids):
-            outcome, body_text = _process_one(ctx, session, received)
-            outcomes.append(outcome)
-            statuses.append(
-                {
-                    "id": outcome.inbox_id,
-                    "status": outcome.status,
-                    "reason": headers.clean(outcome.reason) if outcome.reason else None,
-                    "prompt_id": outcome.prompt_id,
-                    "person_id": outcome.person_id,
-                    "body_text": body_text,
-                    "processed_at": ctx.now(),
-                }
-            )
+        received = _unprocessed(session, inbox_ids)
+        directory = Directory(session, ctx.settings.mail.reply_address)
+        looks = {item.id: _first_look(item) for item in received}
+        directory.preload(found.message for found in looks.values() if found is not None)
+        outcomes: dict[int, Outcome] = {}
+        replies: list[tuple[Received, Assessment]] = []
+        for item in received:
+            found = looks[item.id]
+            if found is None:
+                outcomes[item.id] = _broken(item.id, "could not be read")
+            elif found.classification.kind == "reply":
+                outcome = _decide_reply(ctx, directory, item, found)
+                if outcome is None:
+                    replies.append((item, found))
+                else:
+                    outcomes[item.id] = outcome
+            else:  # robots and bounces are rare and write notices: one savepoint each
+                outcomes[item.id] = _process_robot(ctx, directory, session, item, found)
+        outcomes.update(_record_checkins(ctx, session, replies))
+        ordered = [outcomes[item.id] for item in received]
+        texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
+        statuses = [_status_row(ctx, outcome, texts.get(outcome.inbox_id)) for outcome in ordered]
         if statuses:
             session.execute(update(InboxMessage), statuses)  # bulk UPDATE by primary key
-    return outcomes
+    return ordered
+
+
+def _status_row(ctx: AppContext, outcome: Outcome, body_text: str | None) -> dict[str, Any]:
+    return {
+        "id": outcome.inbox_id,
+        "status": outcome.status,
+        "reason": headers.clean(outcome.reason) if outcome.reason else None,
+        "prompt_id": outcome.prompt_id,
+        "person_id": outcome.person_id,
+        "body_text": body_text,
+        "processed_at": ctx.now(),
+    }
 
 
 @dataclass(frozen=True)
@@ -254,61 +284,107 @@ def _unprocessed(session: Session, inbox_ids: Sequence[int]) -> list[Received]:
     return [Received(row.id, row.raw, row.sent_at) for row in session.execute(query)]
 
 
-def _process_one(
-    ctx: AppContext, session: Session, received: Received
-) -> tuple[Outcome, str | None]:
-    """The outcome for one message and the body text read from it; never raises."""
-    body_text = None
+def _broken(inbox_id: int, what: str, error: BaseException | None = None) -> Outcome:
+    """The outcome of a message that broke the pipeline: kept for a person to look at."""
+    log.error("inbox message #%s %s", inbox_id, what, exc_info=error)
+    detail = f" ({type(error).__name__}: {str(error)[:200]})" if error else ""
+    return Outcome(inbox_id, "quarantined", f"{what}{detail}; kept for a person to look at")
+
+
+def _first_look(item: Received) -> Assessment | None:
     try:
-        with session.begin_nested():
-            found = assess(session, received.raw, ctx.settings, ctx.now())
-            body_text = found.text
-            return _record(ctx, session, received, found), body_text
+        return first_look(item.raw)
+    except Exception:  # parsing never raises by design; if it does, the message is kept
+        log.exception("inbox message #%s could not be read", item.id)
+        return None
+
+
+def _decide_reply(
+    ctx: AppContext, directory: Directory, item: Received, found: Assessment
+) -> Outcome | None:
+    """The outcome of a reply that will not be merged; None for one that will."""
+    try:
+        decide(directory, found, ctx.settings, ctx.now())
     except Exception as error:  # whatever broke, the message is kept for a person
-        log.exception("inbox message #%s could not be processed", received.id)
-        reason = (
-            f"could not be processed ({type(error).__name__}: {str(error)[:200]}); "
-            "kept for a person to look at"
-        )
-        return Outcome(received.id, "quarantined", reason), body_text
+        return _broken(item.id, "could not be processed", error)
+    if found.status == "checkin":
+        return None
+    return _outcome(item.id, found)
 
 
-def _record(ctx: AppContext, session: Session, received: Received, found: Assessment) -> Outcome:
-    """Write what the assessment decided; returns the outcome for the Inbox row."""
-    outcome = Outcome(received.id, found.status, found.reason)
+def _outcome(inbox_id: int, found: Assessment) -> Outcome:
+    outcome = Outcome(inbox_id, found.status, found.reason)
     outcome.prompt_id = found.prompt.id if found.prompt else None
     outcome.person_id = found.person.id if found.person else None
-    if found.status == "bounce":
-        record_bounce(ctx, session, received.id, received.raw, found, outcome)
-    elif found.status == "auto-reply":
-        record_auto_reply(ctx, found, outcome)
-    elif found.status == "checkin":
-        _record_checkin(ctx, session, received, found, outcome)
     return outcome
 
 
-def _record_checkin(
-    ctx: AppContext, session: Session, received: Received, found: Assessment, outcome: Outcome
-) -> None:
-    prompt, parsed = found.prompt, found.parsed
-    assert prompt is not None and parsed is not None
+def _process_robot(
+    ctx: AppContext, directory: Directory, session: Session, item: Received, found: Assessment
+) -> Outcome:
+    """Decide on and record an auto-reply or a bounce, in a savepoint of its own."""
+    try:
+        with session.begin_nested():
+            decide(directory, found, ctx.settings, ctx.now())
+            outcome = _outcome(item.id, found)
+            if found.status == "bounce":
+                record_bounce(ctx, session, item.id, item.raw, found, outcome)
+            elif found.status == "auto-reply":
+                record_auto_reply(ctx, found, outcome)
+            return outcome
+    except Exception as error:  # whatever broke, the message is kept for a person
+        return _broken(item.id, "could not be processed", error)
+
+
+def _record_checkins(
+    ctx: AppContext, session: Session, replies: Sequence[tuple[Received, Assessment]]
+) -> dict[int, Outcome]:
+    """Merge the batch's replies into check-ins: all at once, or, when that fails (one bad
+    message, or another worker creating the same check-in), one savepoint per reply."""
+    if not replies:
+        return {}
+    try:
+        with session.begin_nested():
+            return _merge(ctx, session, replies)
+    except Exception:
+        log.info("merging %s replies at once failed; merging one by one", len(replies))
+    outcomes: dict[int, Outcome] = {}
+    for item, found in replies:
+        for attempt in (1, 2):
+            try:
+                with session.begin_nested():
+                    outcomes.update(_merge(ctx, session, [(item, found)]))
+                break
+            except IntegrityError as error:  # a rival created the check-in: it is there now
+                if attempt == 2:
+                    outcomes[item.id] = _broken(item.id, "could not be recorded", error)
+            except Exception as error:
+                outcomes[item.id] = _broken(item.id, "could not be recorded", error)
+                break
+    return outcomes
+
+
+def _merge(
+    ctx: AppContext, session: Session, replies: Sequence[tuple[Received, Assessment]]
+) -> dict[int, Outcome]:
     now = ctx.now()
-    answered_at = _written_at(received.sent_at, prompt.sent_at, now)
-    checkin = checkin_for(session, prompt, now, answered_at)
-    merge_reply(
-        session,
-        checkin,
-        received.id,
-        found.text,
-        parsed,
-        found.key_results,
-        answered_at=answered_at,
-        now=now,
-        confirm=ctx.settings.inbound.confirm,
-    )
-    outcome.checkin_id = checkin.id
-    how = found.route.how if found.route else ""
-    outcome.reason = f"recorded in check-in #{checkin.id} ({how})"
+    pending = []
+    for item, found in replies:
+        prompt, parsed = found.prompt, found.parsed
+        assert prompt is not None and parsed is not None
+        answered_at = _written_at(item.sent_at, prompt.sent_at, now)
+        pending.append(
+            ReplyToMerge(item.id, prompt, found.text, parsed, found.key_results, answered_at)
+        )
+    checkin_ids = merge_replies(session, pending, now=now, confirm=ctx.settings.inbound.confirm)
+    outcomes = {}
+    for (item, found), checkin_id in zip(replies, checkin_ids, strict=True):
+        outcome = _outcome(item.id, found)
+        outcome.checkin_id = checkin_id
+        how = found.route.how if found.route else ""
+        outcome.reason = f"recorded in check-in #{checkin_id} ({how})"
+        outcomes[item.id] = outcome
+    return outcomes
 
 
 def _written_at(dated: datetime | None, prompt_sent_at: datetime | None, now: datetime) -> datetime:

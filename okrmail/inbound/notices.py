@@ -17,7 +17,7 @@ from okrmail.app import AppContext
 from okrmail.emails import Envelope, build_email
 from okrmail.inbound import bounces, defences, headers, robots
 from okrmail.inbound.assess import Assessment, person_by_address
-from okrmail.inbound.routing import by_references
+from okrmail.inbound.directory import by_references
 from okrmail.models import OutboxMessage, Prompt
 
 if TYPE_CHECKING:

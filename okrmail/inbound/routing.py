@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
 from functools import lru_cache
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from typing import TYPE_CHECKING
 
 from okrmail.inbound import headers
-from okrmail.models import OutboxMessage, Prompt
+from okrmail.models import Prompt
+
+if TYPE_CHECKING:
+    from okrmail.inbound.directory import Directory
 
 RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 
@@ -56,14 +57,14 @@ def tokens_in(message: Message, reply_address: str) -> list[tuple[str, str]]:
     return found
 
 
-def route(session: Session, message: Message, reply_address: str) -> Route:
+def route(directory: Directory, message: Message) -> Route:
     """The prompt `message` answers, or a Route with the problem that stops it."""
-    tokens = tokens_in(message, reply_address)
+    tokens = tokens_in(message, directory.reply_address)
     if tokens:
-        return _by_token(session, tokens)
+        return _by_token(directory, tokens)
     references = headers.referenced_ids(message)
     if references:
-        prompt, reference = by_references(session, references)
+        prompt, reference = directory.prompt_by_references(references)
         if prompt is not None:
             return Route(prompt, how=f"reply to our message {reference}")
     return Route(
@@ -78,14 +79,8 @@ def route(session: Session, message: Message, reply_address: str) -> Route:
     )
 
 
-def _by_token(session: Session, tokens: Sequence[tuple[str, str]]) -> Route:
-    # What the defences and the check-in read next, in the same round trip.
-    prompts = session.scalars(
-        select(Prompt)
-        .where(Prompt.token.in_([t for t, _ in tokens]))
-        .options(joinedload(Prompt.person), joinedload(Prompt.meeting))
-    )
-    by_token = {prompt.token: prompt for prompt in prompts}
+def _by_token(directory: Directory, tokens: Sequence[tuple[str, str]]) -> Route:
+    by_token = directory.prompts_by_token([token for token, _ in tokens])
     unknown = [(token, where) for token, where in tokens if token not in by_token]
     if unknown:
         token, where = unknown[0]
@@ -102,20 +97,3 @@ def _by_token(session: Session, tokens: Sequence[tuple[str, str]]) -> Route:
         )
     token, where = tokens[0]
     return Route(by_token[token], how=f"reply token in {where}")
-
-
-def by_references(session: Session, references: Sequence[str]) -> tuple[Prompt | None, str]:
-    """The prompt of the nearest referenced message we sent, and that Message-ID."""
-    if not references:
-        return None, ""
-    rows = session.execute(
-        select(OutboxMessage.message_id, OutboxMessage.prompt_id).where(
-            OutboxMessage.message_id.in_(list(references)),
-            OutboxMessage.prompt_id.is_not(None),
-        )
-    ).all()
-    prompt_of = {message_id: prompt_id for message_id, prompt_id in rows}
-    for reference in references:  # nearest first: In-Reply-To, then newest References
-        if reference in prompt_of:
-            return session.get(Prompt, prompt_of[reference]), reference
-    return None, ""
