@@ -52,20 +52,23 @@ class Assessment:
         return self
 
 
-def read(raw: bytes) -> tuple[Message, ReplyBody]:
-    """Parse and extract the body; both steps never raise."""
-    message = parse_message(raw)
+def read(raw: bytes, message: Message | None = None) -> tuple[Message, ReplyBody]:
+    """Parse (unless `message` is `raw` parsed already) and extract the body; both steps
+    never raise."""
+    message = parse_message(raw) if message is None else message
     return message, extract_body(message)
 
 
-def classify_raw(raw: bytes) -> tuple[Classification, Message, ReplyBody]:
-    message, body = read(raw)
+def classify_raw(
+    raw: bytes, message: Message | None = None
+) -> tuple[Classification, Message, ReplyBody]:
+    message, body = read(raw, message)
     return classify(raw, message, body.text), message, body
 
 
-def first_look(raw: bytes) -> Assessment:
+def first_look(raw: bytes, message: Message | None = None) -> Assessment:
     """What can be told from the message alone, before any lookup: its kind and text."""
-    classification, message, body = classify_raw(raw)
+    classification, message, body = classify_raw(raw, message)
     return Assessment(
         message, body, headers.clean(body.text), headers.sender(message), classification
     )

@@ -150,15 +150,17 @@ _DEFAULTS: dict[str, Any] = {"text": "", "how": "", "current": True}
 
 def _write_checkins(session: Session, states: Sequence[_CheckInState]) -> None:
     """Insert the new check-ins (learning their ids, in order) and update the others."""
-    new = [state for state in states if state.id is None]
+    new = {state.prompt.id: state for state in states if state.id is None}
     if new:
-        ids = session.execute(
-            insert(_CHECKINS).returning(_CHECKINS.c.id, sort_by_parameter_order=True),
-            [state.values for state in new],
-        ).scalars()
-        for state, checkin_id in zip(new, ids, strict=True):
-            state.id = checkin_id
-    old = [state for state in states if state not in new]
+        # Matched up by prompt (one check-in each), which lets the INSERT go out as one
+        # statement: asking for the ids in parameter order would cost one per row on SQLite.
+        rows = session.execute(
+            insert(_CHECKINS).returning(_CHECKINS.c.id, _CHECKINS.c.prompt_id),
+            [state.values for state in new.values()],
+        )
+        for checkin_id, prompt_id in rows:
+            new[prompt_id].id = checkin_id
+    old = [state for state in states if state.prompt.id not in new]
     if old:
         session.execute(
             update(_CHECKINS).where(_CHECKINS.c.id == bindparam("checkin_id")),

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from weakref import WeakKeyDictionary
 
 _FOLD = re.compile(r"\r?\n[ \t]*")
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,900})>")
@@ -27,12 +28,23 @@ def clean(text: str) -> str:
 
 def values(message: Message, name: str) -> list[str]:
     """Every raw value of header `name` (any case), unfolded onto one line each."""
-    wanted = name.lower()
-    found = []
-    for key, value in message.raw_items():
-        if key.lower() == wanted:
-            found.append(_FOLD.sub(" ", clean(str(value))).strip())
-    return found
+    return list(_index(message).get(name.lower(), ()))
+
+
+# Routing, defences and classification ask a message for some twenty headers; each answer
+# would scan every header again. Messages are read, never changed, once parsed.
+_INDEXES: WeakKeyDictionary[Message, dict[str, list[str]]] = WeakKeyDictionary()
+
+
+def _index(message: Message) -> dict[str, list[str]]:
+    """The message's headers by lower-cased name, values unfolded and database-safe."""
+    index = _INDEXES.get(message)
+    if index is None:
+        index = {}
+        for key, value in message.raw_items():
+            index.setdefault(key.lower(), []).append(_FOLD.sub(" ", clean(str(value))).strip())
+        _INDEXES[message] = index
+    return index
 
 
 def first(message: Message, name: str) -> str:

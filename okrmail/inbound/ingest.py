@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import Message
@@ -37,9 +38,11 @@ from okrmail.inbound.confirmation import send_confirmations
 from okrmail.inbound.directory import Directory
 from okrmail.inbound.notices import record_auto_reply, record_bounce
 from okrmail.models import InboxMessage
+from okrmail.replies.body import parse_message
 
 log = logging.getLogger(__name__)
 _INBOX: Table = InboxMessage.__table__  # type: ignore[assignment]
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass(frozen=True)
@@ -75,23 +78,33 @@ class Outcome:
 # -- 1. store ----------------------------------------------------------------------------
 
 
-def store(ctx: AppContext, items: Sequence[Incoming]) -> list[Stored]:
-    """Commit each message raw (or find its earlier copy); one result per item, in order."""
+def store(
+    ctx: AppContext, items: Sequence[Incoming], parsed: Sequence[Message] | None = None
+) -> list[Stored]:
+    """Commit each message raw (or find its earlier copy); one result per item, in order.
+
+    `parsed`: the messages already parsed (`parse_message`), one per item; else only their
+    header blocks are read here."""
     now = ctx.now()
+    peeked = list(parsed) if parsed is not None else [peek_headers(item.raw) for item in items]
     try:
         with ctx.transaction() as session:
-            return _store(session, items, now, careful=False)
+            return _store(session, items, peeked, now, careful=False)
     except IntegrityError:
         # Another worker stored one of these between our check and our insert: go again,
         # one savepoint per message, so the rest still land.
         with ctx.transaction() as session:
-            return _store(session, items, now, careful=True)
+            return _store(session, items, peeked, now, careful=True)
 
 
 def _store(
-    session: Session, items: Sequence[Incoming], now: datetime, *, careful: bool
+    session: Session,
+    items: Sequence[Incoming],
+    peeked: Sequence[Message],
+    now: datetime,
+    *,
+    careful: bool,
 ) -> list[Stored]:
-    peeked = [peek_headers(item.raw) for item in items]
     keys = [_dedupe_key(item, head) for item, head in zip(items, peeked, strict=True)]
     earlier = _existing(session, keys)  # dedupe key -> inbox id
     added: dict[str, dict[str, Any]] = {}  # new in this batch (a later copy is a duplicate)
@@ -109,13 +122,15 @@ def _store(
                 continue
         added[key] = row
         plan.append((key, False))
-    if added and not careful:  # one INSERT for the batch, its ids in order
-        ids = session.execute(
-            insert(_INBOX).returning(_INBOX.c.id, sort_by_parameter_order=True),
+    if added and not careful:
+        # One INSERT for the batch; its ids matched up by dedupe key (asking for them in
+        # parameter order instead would cost one statement per row on SQLite).
+        rows = session.execute(
+            insert(_INBOX).returning(_INBOX.c.id, _INBOX.c.message_id, _INBOX.c.sha256),
             list(added.values()),
-        ).scalars()
-        for row, inbox_id in zip(added.values(), ids, strict=True):
-            row["id"] = inbox_id
+        )
+        for inbox_id, message_id, sha256 in rows:
+            added[_key_of_row(message_id, sha256)]["id"] = inbox_id
     ids = {**earlier, **{key: row["id"] for key, row in added.items()}}
     return [Stored(ids[key], duplicate) for key, duplicate in plan]
 
@@ -138,15 +153,18 @@ def _insert_carefully(session: Session, row: dict[str, Any], key: str) -> int | 
 
 
 def peek_headers(raw: bytes) -> Message:
-    """The header block only (fast: no body parsing, no header objects)."""
-    return BytesHeaderParser(policy=compat32).parsebytes(raw)
+    """The header block only (fast: the body is not even read, no header objects)."""
+    end = _HEADER_END.search(raw)
+    return BytesHeaderParser(policy=compat32).parsebytes(raw[: end.end()] if end else raw)
 
 
 def _dedupe_key(item: Incoming, head: Message) -> str:
     message_id = headers.own_message_id(head)
-    if message_id:
-        return f"id:{message_id}"
-    return f"sha:{hashlib.sha256(item.raw).hexdigest()}"
+    return _key_of_row(message_id, None if message_id else hashlib.sha256(item.raw).hexdigest())
+
+
+def _key_of_row(message_id: str | None, sha256: str | None) -> str:
+    return f"id:{message_id}" if message_id else f"sha:{sha256}"
 
 
 def _existing(session: Session, keys: Sequence[str]) -> dict[str, int]:
@@ -213,8 +231,11 @@ def known_keys(ctx: AppContext, keys: Sequence[MailKey]) -> set[MailKey]:
 # -- 2. process --------------------------------------------------------------------------
 
 
-def process(ctx: AppContext, inbox_ids: Sequence[int]) -> list[Outcome]:
+def process(
+    ctx: AppContext, inbox_ids: Sequence[int], parsed: Mapping[int, Message] | None = None
+) -> list[Outcome]:
     """Assess and record each stored message still `received`, in one transaction.
+    `parsed`: messages already parsed, by inbox id (the rest are parsed from the raw).
 
     The batch is read in one query, looked up in a few (`Directory.preload`), merged into
     check-ins with one flush and one INSERT per table, and its statuses written in one
@@ -224,7 +245,8 @@ def process(ctx: AppContext, inbox_ids: Sequence[int]) -> list[Outcome]:
     with ctx.transaction() as session:
         received = _unprocessed(session, inbox_ids)
         directory = Directory(session, ctx.settings.mail.reply_address)
-        looks = {item.id: _first_look(item) for item in received}
+        parsed = parsed or {}
+        looks = {item.id: _first_look(item, parsed.get(item.id)) for item in received}
         directory.preload(found.message for found in looks.values() if found is not None)
         outcomes: dict[int, Outcome] = {}
         replies: list[tuple[Received, Assessment]] = []
@@ -291,9 +313,9 @@ def _broken(inbox_id: int, what: str, error: BaseException | None = None) -> Out
     return Outcome(inbox_id, "quarantined", f"{what}{detail}; kept for a person to look at")
 
 
-def _first_look(item: Received) -> Assessment | None:
+def _first_look(item: Received, message: Message | None) -> Assessment | None:
     try:
-        return first_look(item.raw)
+        return first_look(item.raw, message)
     except Exception:  # parsing never raises by design; if it does, the message is kept
         log.exception("inbox message #%s could not be read", item.id)
         return None
@@ -403,9 +425,14 @@ def ingest_batch(
     ctx: AppContext, items: Sequence[Incoming], *, follow_up: bool = True
 ) -> list[Outcome]:
     """Store, process, then (with follow_up) confirm and deliver; one Outcome per item."""
-    stored = store(ctx, items)
-    fresh = [entry.inbox_id for entry in stored if not entry.duplicate]
-    by_id = {outcome.inbox_id: outcome for outcome in process(ctx, fresh)}
+    messages = [parse_message(item.raw) for item in items]  # parsed once, read by both steps
+    stored = store(ctx, items, messages)
+    fresh = {
+        entry.inbox_id: message
+        for entry, message in zip(stored, messages, strict=True)
+        if not entry.duplicate
+    }
+    by_id = {outcome.inbox_id: outcome for outcome in process(ctx, list(fresh), fresh)}
     outcomes = [_outcome_of(ctx, entry, by_id) for entry in stored]
     if follow_up:
         follow_up_outcomes(ctx, outcomes)
