@@ -4,11 +4,16 @@ Every message of tests/corpora/replies is readdressed to a prompt of its own (a 
 with the key results and question set its .json names), `--copies` times over, and fed
 to `ingest_batch` in chunks as the fetch job does: store raw, dedupe, classify, route,
 defend, parse, merge into a check-in, update the key results. Beside it, in the same run
-and on the same bytes, a baseline of bare stdlib parsing plus quote stripping
-(`email.message_from_bytes`, `get_body`, `trim_reply`): what any reply reader must do.
-Each side is timed without tracemalloc, then run again under tracemalloc for its peak.
-Rendering and recording the confirmations (a separate step after the commit) is timed
-on its own.
+and on the same bytes, two baselines of bare stdlib parsing plus quote stripping, what
+any reply reader must do:
+
+- compat32: `email.message_from_bytes` as it comes (the compat32 policy, which ingest
+  also parses with), the first text part's decoded payload, `trim_reply`;
+- policy.default: the same with the modern policy's `get_body` and `get_content`.
+
+The ratio goal is held against the faster of the two. Each side is timed without
+tracemalloc, then run again under tracemalloc for its peak. Rendering and recording the
+confirmations (a separate step after the commit) is timed on its own.
 
 Goals: at least 1,000 messages/s on one core, and at most 2x the baseline's time.
 
@@ -222,6 +227,21 @@ def run_ingest(ctx: AppContext, messages: Sequence[Incoming], chunk: int) -> Non
 
 
 def run_baseline(messages: Sequence[Incoming]) -> None:
+    """compat32 parse, the first text part decoded, quotes stripped."""
+    for item in messages:
+        message = email.message_from_bytes(item.raw)
+        part = next((p for p in message.walk() if p.get_content_maintype() == "text"), None)
+        payload = part.get_payload(decode=True) if part is not None else b""
+        charset = (part.get_content_charset() if part is not None else None) or "utf-8"
+        try:
+            text = payload.decode(charset, "replace")  # type: ignore[union-attr]
+        except LookupError:
+            text = payload.decode("utf-8", "replace")  # type: ignore[union-attr]
+        trim_reply(text)
+
+
+def run_modern_baseline(messages: Sequence[Incoming]) -> None:
+    """policy.default parse, get_body, get_content, quotes stripped."""
     for item in messages:
         message = email.message_from_bytes(item.raw, policy=policy.default)
         part = message.get_body(("plain", "html"))  # type: ignore[attr-defined]
@@ -286,34 +306,45 @@ def main() -> None:
 def report(space: Workspace, chunk: int, repeat: int) -> None:
     messages = space.messages
     count = len(messages)
-    run_baseline(messages[:50])  # warm imports and regex caches on both sides
+    run_baseline(messages[:50])  # warm imports and regex caches on every side
+    run_modern_baseline(messages[:50])
     run_ingest(space.fresh("warm"), messages[:50], chunk)
 
-    # Alternate the two sides and keep each one's best run: the least disturbed by
-    # whatever else the machine is doing.
-    ingest_runs, baseline_runs = [], []
+    # Alternate the sides and keep each one's best run: the least disturbed by whatever
+    # else the machine is doing.
+    ingest_runs, baseline_runs, modern_runs = [], [], []
     for run in range(repeat):
         ctx = space.fresh(f"timed-{run}")
         ingest_runs.append(timed(lambda ctx=ctx: run_ingest(ctx, messages, chunk)))
         baseline_runs.append(timed(lambda: run_baseline(messages)))
+        modern_runs.append(timed(lambda: run_modern_baseline(messages)))
     ingest_seconds, baseline_seconds = min(ingest_runs), min(baseline_runs)
+    modern_seconds = min(modern_runs)
     confirm_seconds = timed(lambda: send_confirmations(ctx))
     with ctx.sessions() as session:
         statuses = Counter(session.scalars(sa_select_status()))
     ingest_peak = peak_memory(lambda: run_ingest(space.fresh("memory"), messages, chunk))
     baseline_peak = peak_memory(lambda: run_baseline(messages))
+    modern_peak = peak_memory(lambda: run_modern_baseline(messages))
 
-    ratio = ingest_seconds / baseline_seconds
+    fastest = min(baseline_seconds, modern_seconds)
+    ratio = ingest_seconds / fastest
     rate = count / ingest_seconds
     print(f"ingest of {count} replies ({len(space.cases)} corpus messages x copies), SQLite")
     print(f"best of {repeat} runs each; statuses: {dict(sorted(statuses.items()))}")
-    print(f"  ingest:    {ingest_seconds:7.2f} s  {rate:8.0f} msg/s  peak {mb(ingest_peak)}")
-    print(
-        f"  baseline:  {baseline_seconds:7.2f} s  {count / baseline_seconds:8.0f} msg/s  "
-        f"peak {mb(baseline_peak)}   (stdlib parse + get_body + trim_reply)"
-    )
+    print(f"  ingest:    {ingest_seconds:7.3f} s  {rate:8.0f} msg/s  peak {mb(ingest_peak)}")
+    for name, seconds, peak in (
+        ("compat32", baseline_seconds, baseline_peak),
+        ("policy.default", modern_seconds, modern_peak),
+    ):
+        print(
+            f"  baseline:  {seconds:7.3f} s  {count / seconds:8.0f} msg/s  peak {mb(peak)}"
+            f"   (stdlib {name} parse + text part + trim_reply)"
+        )
     print(f"  confirmations afterwards: {confirm_seconds:5.2f} s  {count / confirm_seconds:6.0f}/s")
-    print(f"  ratio ingest/baseline: {ratio:5.2f}   (goal <= 2.0)   {verdict(ratio <= 2.0)}")
+    print(
+        f"  ratio ingest/fastest baseline: {ratio:5.2f}   (goal <= 2.0)   {verdict(ratio <= 2.0)}"
+    )
     print(f"  at least 1,000 msg/s:  {rate:5.0f}   {verdict(rate >= 1000)}")
 
 

@@ -24,7 +24,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -267,13 +267,13 @@ def process(
         texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
         statuses = [_status_row(ctx, outcome, texts.get(outcome.inbox_id)) for outcome in ordered]
         if statuses:
-            session.execute(update(InboxMessage), statuses)  # bulk UPDATE by primary key
+            session.execute(update(_INBOX).where(_INBOX.c.id == bindparam("inbox_id")), statuses)
     return ordered
 
 
 def _status_row(ctx: AppContext, outcome: Outcome, body_text: str | None) -> dict[str, Any]:
     return {
-        "id": outcome.inbox_id,
+        "inbox_id": outcome.inbox_id,
         "status": outcome.status,
         "reason": headers.clean(outcome.reason) if outcome.reason else None,
         "prompt_id": outcome.prompt_id,

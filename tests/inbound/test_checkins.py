@@ -3,10 +3,13 @@ the sender, and corrected by replying to the confirmation."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
@@ -14,7 +17,8 @@ from okrmail.inbound.checkins import numbered_key_results
 from okrmail.inbound.ingest import Incoming, ingest, ingest_batch, process, store
 from okrmail.models import CheckIn, CheckInAnswer, CheckInReading, InboxMessage, KeyResult, Prompt
 from okrmail.prompting import key_result_lines
-from tests.inbound.conftest import SentPrompt, inbox_rows, outgoing, reply, text_of
+from okrmail.replies.answers import ParsedReply
+from tests.inbound.conftest import SentPrompt, inbox_rows, outgoing, reply, send_prompt, text_of
 
 FIRST = """\
 1. KR1 down to 4 days, KR2 38, KR3 12/45
@@ -238,3 +242,68 @@ def test_copies_in_one_batch_and_messages_without_an_id_are_deduplicated(
     first, again = ingest(org, nameless), ingest(org, nameless)
     assert not first.duplicate and again.duplicate and again.inbox_id == first.inbox_id
     assert len(inbox_rows(org)) == 2
+
+
+def test_a_reply_that_breaks_the_batch_merge_is_quarantined_and_the_rest_land(
+    org: AppContext, lena: SentPrompt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import okrmail.inbound.checkins as checkins
+
+    tom = send_prompt(org, "tom.hughes@example.com")
+    answers_of = checkins._answers
+
+    def breaks_on_tom(parsed: ParsedReply) -> list[dict[str, object]]:
+        if any("BREAKS" in answer.text for answer in parsed.answers.values()):
+            raise ValueError("a column the merge cannot fill")
+        return answers_of(parsed)
+
+    monkeypatch.setattr(checkins, "_answers", breaks_on_tom)
+    outcomes = ingest_batch(
+        org,
+        [
+            Incoming(reply(lena, FIRST), "imap"),
+            Incoming(reply(tom, "1. KR1 12 BREAKS"), "imap"),
+            Incoming(reply(lena, "5. Nothing else.", date=org.now()), "imap"),
+        ],
+    )
+
+    assert [o.status for o in outcomes] == ["checkin", "quarantined", "checkin"]
+    assert "could not be recorded (ValueError: a column the merge cannot fill)" in str(
+        outcomes[1].reason
+    )
+    assert [row.status for row in inbox_rows(org)] == ["checkin", "quarantined", "checkin"]
+    checkin = checkin_of(org, lena.id)
+    assert checkin.revision == 2 and outcomes[0].checkin_id == outcomes[2].checkin_id
+    assert key_results(org)[0].current_value == 4
+    with org.sessions() as session:
+        assert session.scalar(select(CheckIn).where(CheckIn.prompt_id == tom.id)) is None
+        assert session.get(Prompt, tom.id).status == "sent"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_rival_worker_creating_the_checkin_first_is_merged_into(
+    org: AppContext, lena: SentPrompt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers answer one prompt at once: ours reads no check-in, theirs commits one
+    before our insert. Ours must fail over to merging into theirs, not lose the reply."""
+    import okrmail.inbound.checkins as checkins
+
+    states_of = checkins._states
+    rival = {"done": False}
+
+    def rival_commits_first(session: Session, replies: Any, now: datetime) -> Any:
+        states = states_of(session, replies, now)
+        if not rival["done"]:
+            rival["done"] = True
+            ingest(org, reply(lena, "3. Their worker got here first."))  # its own transaction
+        return states
+
+    monkeypatch.setattr(checkins, "_states", rival_commits_first)
+    outcome = ingest(org, reply(lena, FIRST))
+
+    assert rival["done"] and outcome.status == "checkin"
+    assert [row.status for row in inbox_rows(org)] == ["checkin", "checkin"]
+    checkin = checkin_of(org, lena.id)
+    assert checkin.revision == 2 and outcome.checkin_id == checkin.id
+    answers = current_answers(org, checkin.id)
+    assert "SSO vendor is late" in answers["blockers"]
