@@ -21,9 +21,12 @@ becomes an answer. Spans are offsets into `body_text` exactly as it was given.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import islice
+from operator import eq
 
 from okrmail.prompting import REPLY_MARKER, format_value
 from okrmail.questions import Question
@@ -38,7 +41,7 @@ from okrmail.replies.fields import (
     sentences_with,
     whole_note,
 )
-from okrmail.replies.trim import split_reply
+from okrmail.replies.trim import trim_reply
 
 __all__ = [
     "Answer",
@@ -79,14 +82,35 @@ _QUOTE_PREFIX = re.compile(r"^(?:[ \t]*>)+[ \t]?")
 _TOKEN = re.compile(r"[\w'’]+")
 
 
-@dataclass(frozen=True)
+# Not frozen, with slots: one is built for every line of every reply, and that is faster.
+@dataclass(slots=True)
 class _Line:
     index: int
     raw: str  # the line as written, without its line ending
     depth: int  # how many ">" quote levels
     content: str  # the line without its quote marks
     content_start: int  # offset of `content` in the body
-    words: tuple[tuple[str, int], ...]  # (normalised word, offset in content)
+    known_words: tuple[str, ...] | None = field(default=None, repr=False)  # see `words`
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The normalised words of `content` (as `_tokens` gives them).
+
+        Worked out on first use: most lines of a reply are never compared word by word
+        (the anchor search and the marker test rule them out from cheaper clues first).
+        """
+        if self.known_words is None:
+            self.known_words = _line_words(self.content)
+        return self.known_words
+
+    def word_start(self, number: int) -> int:
+        """Where `words[number]` starts in `content`."""
+        return next(islice(_TOKEN.finditer(self.content), number, None)).start()
+
+    def words_before(self, offset: int) -> int:
+        """How many of `words` start before `offset` in `content`."""
+        # A word running across `offset` is cut short but still counted once.
+        return len(_TOKEN.findall(self.content, 0, offset)) if offset else 0
 
 
 def _split_lines(body: str) -> list[_Line]:
@@ -96,8 +120,7 @@ def _split_lines(body: str) -> list[_Line]:
         prefix = _QUOTE_PREFIX.match(text)
         cut = prefix.end() if prefix else 0
         depth = prefix[0].count(">") if prefix else 0
-        content = text[cut:]
-        lines.append(_Line(index, text, depth, content, offset + cut, _line_tokens(content)))
+        lines.append(_Line(index, text, depth, text[cut:], offset + cut))
         offset += len(raw) + 1
     return lines
 
@@ -112,10 +135,16 @@ class _Piece:
 
 @dataclass(frozen=True)
 class _Passage:
-    """Pieces joined with newlines, remembering where each character came from."""
+    """Pieces joined with newlines, remembering where each character came from.
+
+    Kept as runs, not one offset per character (answers can be long): the characters of
+    `text` from run_starts[k] up to run_starts[k + 1] came from consecutive body offsets
+    starting at run_origins[k].
+    """
 
     text: str
-    origin: tuple[int, ...]  # body offset of every character of text
+    run_starts: tuple[int, ...]  # ascending offsets in text
+    run_origins: tuple[int, ...]  # the body offset of each run's first character
 
     @classmethod
     def of(cls, pieces: Sequence[_Piece]) -> _Passage:
@@ -124,19 +153,34 @@ class _Passage:
             first = pieces[0]
             indent = len(first.text) - len(first.text.lstrip())
             pieces[0] = _Piece(first.start + indent, first.text[indent:])
-        origin: list[int] = []
+        run_starts: list[int] = []
+        run_origins: list[int] = []
+        at, last = 0, None  # where the next character goes; where the last one came from
         for number, piece in enumerate(pieces):
             if number:  # the joining newline stands for the end of the previous piece
-                origin.append(origin[-1] + 1 if origin else piece.start)
-            origin.extend(range(piece.start, piece.start + len(piece.text)))
-        return cls("\n".join(piece.text for piece in pieces), tuple(origin))
+                last = last + 1 if last is not None else piece.start
+                run_starts.append(at)
+                run_origins.append(last)
+                at += 1
+            if piece.text:
+                run_starts.append(at)
+                run_origins.append(piece.start)
+                at += len(piece.text)
+                last = piece.start + len(piece.text) - 1
+        text = "\n".join(piece.text for piece in pieces)
+        return cls(text, tuple(run_starts), tuple(run_origins))
+
+    def origin(self, index: int) -> int:
+        """The body offset of text[index] (0 <= index < len(text))."""
+        run = bisect_right(self.run_starts, index) - 1
+        return self.run_origins[run] + index - self.run_starts[run]
 
     def span(self, start: int, end: int, body: str) -> Span:
         """The body span of text[start:end]."""
-        if not self.origin:
+        if not self.text:
             return Span(0, 0, "")
-        begin = self.origin[min(start, len(self.origin) - 1)]
-        stop = self.origin[max(min(end, len(self.origin)) - 1, 0)] + 1
+        begin = self.origin(min(start, len(self.text) - 1))
+        stop = self.origin(max(min(end, len(self.text)) - 1, 0)) + 1
         return Span(begin, stop, body[begin:stop])
 
 
@@ -152,16 +196,28 @@ def _pieces(lines: Iterable[_Line]) -> list[_Piece]:
     return [_Piece(line.content_start, line.content) for line in lines]
 
 
+def _normalised(token: str) -> str:
+    return token.replace("'", "").replace("’", "").lower()
+
+
 def _tokens(text: str) -> list[str]:
-    return [token.replace("'", "").replace("’", "").lower() for token in _TOKEN.findall(text)]
+    return [_normalised(token) for token in _TOKEN.findall(text)]
 
 
-def _line_tokens(text: str) -> tuple[tuple[str, int], ...]:
-    """(token, offset) of each word of a line."""
-    return tuple(
-        (match[0].replace("'", "").replace("’", "").lower(), match.start())
-        for match in _TOKEN.finditer(text)
-    )
+def _line_words(text: str) -> tuple[str, ...]:
+    """`_tokens(text)`, faster: the line is lowered once instead of word by word."""
+    lowered = text.lower()
+    if len(lowered) != len(text) or "Σ" in text:
+        # lower() made a character longer ("İ"), so word edges may move, or met a capital
+        # sigma, whose lowercase depends on the letters around it: word by word, then.
+        return tuple(_tokens(text))
+    # Otherwise lower() mapped each character to one character of the same kind, word or
+    # not (true of every code point whose lowercase is one character), so the lowered
+    # line splits into the same words, already lowered.
+    words = _TOKEN.findall(lowered)
+    if "'" in text or "’" in text:
+        return tuple(word.replace("'", "").replace("’", "") for word in words)
+    return tuple(words)
 
 
 # -- the quoted prompt ----------------------------------------------------------------------
@@ -175,6 +231,7 @@ _TEMPLATE_HEADING = re.compile(r"^\s*(?:questions|your key results\b.*)\s*:?\s*$
 _TEMPLATE_FOOTER = re.compile(r"^\s*Sent by okrmail\b", re.I)
 _SIGNATURE_DASHES = re.compile(r"^\s*--\s*$")
 _MARKER_TOKENS = _tokens(REPLY_MARKER)
+_MARKER_PROBES = tuple(sorted(set(_MARKER_TOKENS), key=len)[-2:])  # see _is_marker
 _MIN_START_MATCHES = 4  # a quoted question is recognised from its first few words
 _MATCH_SHARE = 0.75  # at least this share of a line's words must follow the question
 _COMPLETE_SHARE = 0.85  # a quoted question must be (nearly) whole ...
@@ -201,6 +258,9 @@ def _align(tokens: Sequence[str], expected: Sequence[str], pos: int) -> tuple[in
     Clients re-wrap quoted lines and mangle the odd word ("don’t", "1-on-1"), so one word
     may be changed, added or dropped at a time; two misses in a row end the run.
     """
+    count = len(tokens)
+    if count <= len(expected) - pos and all(map(eq, tokens, islice(expected, pos, None))):
+        return count, pos + count, count  # our words verbatim, as most quoted lines are
     i, j, misses = 0, pos, 0
     used, reached, matched = 0, pos, 0
     while i < len(tokens) and j < len(expected) and misses < 2:
@@ -232,30 +292,36 @@ def _follow(
     of the word counts in `enough` (the end of a sentence: people who copy a question
     into their reply often copy only its first sentence).
     """
-    words = [(word, at) for word, at in lines[index].words if at >= start_at]
-    if not words or words[0][0] not in expected[:2]:
+    skipped = lines[index].words_before(start_at)  # words of lines[last] before `words`
+    words = lines[index].words[skipped:]
+    if not words or words[0] not in expected[:2]:
         return None
-    used, pos, matched = _align([w for w, _ in words], expected, 0)
+    used, pos, matched = _align(words, expected, 0)
     if matched < min(first_words, len(expected)) or matched < _MATCH_SHARE * used:
         return None
     last = index
     while used == len(words) and pos < len(expected) and last + 1 < len(lines):
-        following = list(lines[last + 1].words)
-        next_used, reached, matched = _align([w for w, _ in following], expected, pos)
+        following = lines[last + 1].words
+        next_used, reached, matched = _align(following, expected, pos)
         if not following or matched == 0 or matched < _MATCH_SHARE * next_used:
             break
-        last, pos, words, used = last + 1, reached, following, next_used
+        last, pos, words, used, skipped = last + 1, reached, following, next_used, 0
     if pos < _COMPLETE_SHARE * len(expected) and not any(
         _MIN_SENTENCE_WORDS <= stop <= pos for stop in enough
     ):
         return None
-    return last, words[used][1] if used < len(words) else None
+    return last, lines[last].word_start(skipped + used) if used < len(words) else None
 
 
-def _question_anchor(lines: Sequence[_Line], index: int, question: Question) -> _Anchor | None:
-    number = _QUESTION_NUMBER.match(lines[index].content)
-    start_at = number.end() if number else 0
-    words, sentence_ends, hint_words = _shape(question)
+# A question's words, the word counts at which its sentences end, its hint's words.
+_Shape = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]
+
+
+def _question_anchor(
+    lines: Sequence[_Line], index: int, start_at: int, question: Question, shape: _Shape
+) -> _Anchor | None:
+    """The quoted `question` starting on lines[index] (after its number, at `start_at`)."""
+    words, sentence_ends, hint_words = shape
     found = _follow(lines, index, start_at, words, _MIN_START_MATCHES, sentence_ends)
     if found is None:
         return None
@@ -269,7 +335,7 @@ def _question_anchor(lines: Sequence[_Line], index: int, question: Question) -> 
 
 
 @lru_cache(maxsize=256)
-def _shape(question: Question) -> tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]:
+def _shape(question: Question) -> _Shape:
     """A question's words, the word counts at which its sentences end, its hint's words."""
     text = question.text
     ends = tuple(len(_tokens(text[: end.end()])) for end in _SENTENCE_END.finditer(text))
@@ -284,24 +350,31 @@ def _hint(lines: Sequence[_Line], last: int, hint: Sequence[str]) -> tuple[int, 
     return _follow(lines, following, 0, hint, 3) if following < len(lines) else None
 
 
-def _kr_anchor(lines: Sequence[_Line], index: int, kr: KeyResultRef) -> _Anchor | None:
-    label = _KR_LINE.match(lines[index].content)
-    if not label or int(label[1]) != kr.number:
-        return None
+def _kr_anchor(
+    lines: Sequence[_Line], index: int, label: re.Match[str], kr: KeyResultRef
+) -> _Anchor | None:
+    """The quoted line of key result `kr` on lines[index], which starts with `label`."""
     title_line, start_at = index, label.end()
     if not lines[index].content[start_at:].strip() and index + 1 < len(lines):
         title_line, start_at = index + 1, 0  # an HTML table rendered one cell per line
-    found = _follow(lines, title_line, start_at, _tokens(kr.title), _MIN_START_MATCHES)
+    found = _follow(lines, title_line, start_at, _words_of(kr.title), _MIN_START_MATCHES)
     if found is None:
         return None
     last, rest = found
-    progress = _tokens(_progress_text(kr))
+    progress = _words_of(_progress_text(kr))
     if rest is not None and _is_ours(lines[last].content[rest:], progress):
         rest = None  # an HTML table row: "KR1  <title>  34 of 45 teams (27%)"
     elif rest is None and last + 1 < len(lines) and _is_ours(lines[last + 1].content, progress):
         last += 1
     same_line = ((last, rest),) if rest is not None else ()
     return _Anchor(index, last, None, kr.number, same_line)
+
+
+@lru_cache(maxsize=256)
+def _words_of(text: str) -> tuple[str, ...]:
+    """`_tokens(text)` of a key result's title or progress line: a person's key results
+    come back in every reply, so their words are worked out once."""
+    return tuple(_tokens(text))
 
 
 def _progress_text(kr: KeyResultRef) -> str:
@@ -325,20 +398,19 @@ def _is_ours(text: str, expected: Sequence[str]) -> bool:
 def _find_anchors(
     lines: Sequence[_Line], questions: Sequence[Question], key_results: Sequence[KeyResultRef]
 ) -> list[_Anchor]:
+    """The quoted questions and key-result lines, top to bottom.
+
+    On each line the questions are tried in order, then the key results; the first that
+    matches wins and the search goes on after it.
+    """
+    shapes = [(question, _shape(question)) for question in questions]
+    # `_follow` only starts on a line whose first word (after a question number) is one
+    # of the first two words of the question, so one set lookup rules out most lines.
+    openers = {word for _, (words, _, _) in shapes for word in words[:2]}
     anchors: list[_Anchor] = []
     index = 0
     while index < len(lines):
-        anchor = next(
-            (
-                found
-                for found in (
-                    *(_question_anchor(lines, index, question) for question in questions),
-                    *(_kr_anchor(lines, index, kr) for kr in key_results),
-                )
-                if found
-            ),
-            None,
-        )
+        anchor = _anchor_at(lines, index, shapes, openers, key_results)
         if anchor:
             anchors.append(anchor)
             index = anchor.last + 1
@@ -347,8 +419,52 @@ def _find_anchors(
     return anchors
 
 
+def _anchor_at(
+    lines: Sequence[_Line],
+    index: int,
+    shapes: Sequence[tuple[Question, _Shape]],
+    openers: set[str],
+    key_results: Sequence[KeyResultRef],
+) -> _Anchor | None:
+    """The anchor that starts on lines[index], if any (see `_find_anchors`)."""
+    content = lines[index].content
+    if not content or content.isspace():
+        return None  # the many blank (and bare ">") lines start nothing
+    number = _QUESTION_NUMBER.match(content)
+    start_at = number.end() if number else 0
+    first = _first_word(content, start_at)
+    if first in openers:
+        for question, shape in shapes:
+            if first in shape[0][:2]:  # else `_follow` would turn it down at once
+                found = _question_anchor(lines, index, start_at, question, shape)
+                if found:
+                    return found
+    label = _KR_LINE.match(content)
+    if label:
+        for kr in key_results:
+            if kr.number == int(label[1]):
+                found = _kr_anchor(lines, index, label, kr)
+                if found:
+                    return found
+    return None
+
+
+def _first_word(content: str, start_at: int) -> str | None:
+    """The first word of `content` starting at or after `start_at`, without tokenising
+    the whole line. A search from `start_at` finds the same word because `start_at` is 0
+    or just after the whitespace that ends a question number, never inside a word."""
+    match = _TOKEN.search(content, start_at)
+    return _normalised(match[0]) if match else None
+
+
 def _is_marker(line: _Line) -> bool:
-    words = _tokens(line.content)
+    # At most one of the marker's words may be missing, so one of any two of them must be
+    # there: a substring test on the line rules out nearly all lines before tokenising.
+    flat = line.content.lower().replace("'", "").replace("’", "")
+    first, second = _MARKER_PROBES
+    if first not in flat and second not in flat:
+        return False
+    words = line.words
     return len(words) >= len(_MARKER_TOKENS) and _align(words, _MARKER_TOKENS, 0)[2] >= (
         len(_MARKER_TOKENS) - 1
     )
@@ -375,11 +491,11 @@ def _drop_template(lines: list[_Line]) -> list[_Line]:
 
 
 def _kept_by_trim(lines: list[_Line]) -> list[_Line]:
-    """The lines `split_reply` keeps (signatures, attributions, history removed).
+    """The lines `trim_reply` keeps (signatures, attributions, history removed).
 
     trim returns kept lines unchanged and in order, so they are found again one by one.
     """
-    reply, _ = split_reply("\n".join(line.raw for line in lines))
+    reply = trim_reply("\n".join(line.raw for line in lines))
     wanted = reply.split("\n") if reply else []
     kept, blanks, position = [], [], 0
     for line in lines:
@@ -670,18 +786,18 @@ def _read_facts(
 ) -> ParsedReply:
     order = {question.key: number for number, question in enumerate(questions)}
     drafts = sorted(drafts, key=lambda draft: order.get(draft.question.key, len(order)))
+    read = [(draft, draft.passage()) for draft in drafts]  # each passage is read 2-3 times
     answers: dict[str, Answer] = {}
     facts = _Facts()
-    for draft in drafts:
-        passage = draft.passage()
+    for draft, passage in read:
         if passage.text.strip():
             span = passage.span(0, len(passage.text), body)
             answers[draft.question.key] = Answer(draft.question.key, passage.text, span, draft.how)
-            _read_answer(body, draft, key_results, facts)
+            _read_answer(body, draft, passage, key_results, facts)
     # A confidence answer speaks before confidence mentioned in passing elsewhere.
-    for draft in sorted(drafts, key=lambda draft: draft.question.kind != "confidence"):
+    for draft, passage in sorted(read, key=lambda pair: pair[0].question.kind != "confidence"):
         answer = draft.question.kind == "confidence"
-        _add_confidence(body, draft.passage(), key_results, facts, answer=answer)
+        _add_confidence(body, passage, key_results, facts, answer=answer)
     notes = _Passage.of(note_pieces)
     _read_free_text(body, notes, key_results, facts)
     return ParsedReply(
@@ -701,17 +817,24 @@ _WHOLE_ANSWER_NOTES = {"blockers": "blocker", "help": "help", "wins": "win"}
 
 
 def _read_answer(
-    body: str, draft: _Draft, key_results: Sequence[KeyResultRef], facts: _Facts
+    body: str,
+    draft: _Draft,
+    passage: _Passage,
+    key_results: Sequence[KeyResultRef],
+    facts: _Facts,
 ) -> None:
-    """Progress and notes in one answer (confidence is read afterwards, for all answers)."""
-    kind, passage = draft.question.kind, draft.passage()
+    """Progress and notes in one answer (confidence is read afterwards, for all answers).
+
+    `passage` is `draft.passage()`, worked out once by the caller.
+    """
+    kind = draft.question.kind
     if kind == "kr_progress":
         for number, part in draft.kr_parts:
             under_kr = _Passage.of(part)
             scan = read_progress(under_kr.text, key_results, listed=True, kr_number=number)
             _add_progress(body, under_kr, scan.readings, facts)
             facts.unclear.extend(scan.unclear)
-        own = _Passage.of(draft.pieces)
+        own = _Passage.of(draft.pieces) if draft.kr_parts else passage
         if own.text.strip():
             scan = read_progress(own.text, key_results, listed=True)
             _add_progress(body, own, scan.readings, facts)
@@ -767,8 +890,11 @@ def _add_confidence(
 
 
 def _add_sentences(body: str, passage: _Passage, kind: str, target: list[Note]) -> None:
+    found = sentences_with(kind, passage.text)
+    if not found:
+        return  # the usual case: skip building `seen`
     seen = {note.span.start for note in target}
-    for note in sentences_with(kind, passage.text):
+    for note in found:
         shifted = _shift_note(body, passage, note)
         if shifted.span.start not in seen:
             target.append(shifted)

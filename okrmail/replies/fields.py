@@ -21,10 +21,10 @@ and confidence):
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 # -- data -----------------------------------------------------------------------------------
 
@@ -172,6 +172,7 @@ class _Item:
     named: bool = False  # named by the words of its title
 
 
+@lru_cache(maxsize=4096)  # people reuse their words: most are stemmed many times over
 def _stem(word: str) -> str:
     word = word.lower()
     for suffix in _SUFFIXES:
@@ -191,7 +192,14 @@ def _stems(text: str) -> set[str]:
 
 def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str]]:
     """For each key result, the title stems no other key result shares."""
-    stems = {kr.number: _stems(kr.title) for kr in key_results}
+    return _distinctive_stems_of(tuple((kr.number, kr.title) for kr in key_results))
+
+
+@lru_cache(maxsize=64)
+def _distinctive_stems_of(titles: tuple[tuple[int, str], ...]) -> dict[int, set[str]]:
+    """`_distinctive_stems` by (number, title): one reply reads the same key results a
+    dozen times, so they are worked out once. Callers must not change the sets."""
+    stems = {number: _stems(title) for number, title in titles}
     return {
         number: {
             stem
@@ -205,6 +213,8 @@ def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str
 def _kr_by_name(text: str, distinctive: dict[int, set[str]]) -> int | None:
     """The one key result whose title words the text uses most (None on a tie or none)."""
     words = _stems(text)
+    if not words:
+        return None  # most clauses ("38/45", "60%") have no title words at all
     scores = {number: len(words & stems) for number, stems in distinctive.items()}
     best = max(scores.values(), default=0)
     winners = [number for number, score in scores.items() if score == best]
@@ -302,19 +312,33 @@ def _items_of(
     """
     numbers = {kr.number for kr in key_results}
     distinctive = _distinctive_stems(key_results)
-    items: list[_Item] = []
-    for start, end in _units(text):
-        labels = _labels(text, start, end, numbers, listed)
-        labelled = _label_items(text, start, end, labels) if labels else []
-        items.extend(labelled)
-        taken = labelled + [_Item(kr, begin, stop, True) for kr, begin, stop in labels]
-        for gap_start, gap_end in _gaps(start, end, taken):
-            items.extend(_clause_items(text, gap_start, gap_end, distinctive))
+    items = [
+        item
+        for start, end in _units(text)
+        for item in _unit_items(text, start, end, numbers, distinctive, listed)
+    ]
     items.sort(key=lambda item: item.start)
     if kr_number is not None:
         items = [
             item if item.kr else _Item(kr_number, item.start, item.end, True) for item in items
         ]
+    return items
+
+
+def _unit_items(
+    text: str,
+    start: int,
+    end: int,
+    numbers: set[int],
+    distinctive: dict[int, set[str]],
+    listed: bool,
+) -> list[_Item]:
+    """The items of one unit, text[start:end] (a unit's items depend on it alone)."""
+    labels = _labels(text, start, end, numbers, listed)
+    items = _label_items(text, start, end, labels) if labels else []
+    taken = items + [_Item(kr, begin, stop, True) for kr, begin, stop in labels]
+    for gap_start, gap_end in _gaps(start, end, taken):
+        items.extend(_clause_items(text, gap_start, gap_end, distinctive))
     return items
 
 
@@ -369,13 +393,15 @@ _CONFIDENCE_WORD = re.compile(r"\bconfiden\w*", re.I)
 
 def _has_reading(text: str) -> bool:
     return bool(
-        _NUMBER_RE.search(text) or _DONE.search(text) or _NO_CHANGE.search(text) or _scores(text)
+        _NUMBER_RE.search(text) or _DONE.search(text) or _NO_CHANGE.search(text) or _has_score(text)
     )
 
 
 def _without_confidence_talk(text: str) -> str:
     """The text with every "confidence …" stretch, to the end of its sentence, blanked
     out (same length, so offsets still hold)."""
+    if not _CONFIDENCE_WORD.search(text):
+        return text  # a sentence can only say it where the whole text does
     chars = list(text)
     for start, end in _units(text):
         keyword = _CONFIDENCE_WORD.search(text, start, end)
@@ -393,25 +419,27 @@ def _progress_in(
     named: the text names the key result by its title, so the title's own numbers
     ("from 30 to 45 teams") are the title, not progress.
     """
+    # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
     explicit = [
         match
         for pattern in (_RATIO, _PERCENT, _FROM_TO)
         for match in pattern.finditer(text, start, end)
-        if not _numbers_in(match) <= ignored
+        if not ignored or not _numbers_in(match) <= ignored
     ]
     if explicit:
         return _explicit_reading(kr, min(explicit, key=lambda match: match.start()))
-    number = next(
-        (
-            match
-            for match in _NUMBER_RE.finditer(text, start, end)
-            if parse_number(match[0]) not in ignored
-        ),
-        None,
-    )
-    if number and bare:
-        return _reading(kr, parse_number(number[0]), None, "value", number)
+    if bare:
+        number = next(
+            (
+                match
+                for match in _NUMBER_RE.finditer(text, start, end)
+                if not ignored or parse_number(match[0]) not in ignored
+            ),
+            None,
+        )
+        if number:
+            return _reading(kr, parse_number(number[0]), None, "value", number)
     done = _DONE.search(text, start, end)
     if done:
         return _reading(kr, kr.target, Decimal(100), "done", done)
@@ -473,6 +501,8 @@ def read_progress(
     if not by_number:
         return ProgressScan([], [])
     scanned = _without_confidence_talk(text)
+    if not listed and kr_number is None and not _may_name_a_kr(scanned, key_results):
+        return ProgressScan([], [])  # free text about no key result says nothing here
     items = _merge_continuations(
         _items_of(scanned, key_results, listed=listed, kr_number=kr_number), scanned
     )
@@ -501,6 +531,15 @@ def read_progress(
         if not readings and text.strip() and not unclear:
             unclear.append(f'could not read any key-result progress in "{_short(text)}"')
     return ProgressScan(sorted(readings.values(), key=lambda r: r.kr_number), unclear)
+
+
+def _may_name_a_kr(text: str, key_results: Sequence[KeyResultRef]) -> bool:
+    """Whether some item of `text` could name a key result: only a KR label or a title
+    word does (see `_items_of`), and the items' words are all words of the whole text."""
+    if _KR_LABEL.search(text):
+        return True
+    words = _stems(text)
+    return any(words & stems for stems in _distinctive_stems(key_results).values())
 
 
 def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[int, ProgressReading]:
@@ -551,23 +590,50 @@ _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 
 
+# What a score must hold: a digit, or for _SCORE_WORDS a letter (an ASCII one, or one of
+# the non-ASCII letters that match one ignoring case) or an emoji. Checked first because
+# one quick search is cheaper than running every pattern for nothing.
+_DIGIT = re.compile(r"\d")
+_WORD_OR_EMOJI = re.compile("[A-Za-z\u0080-\U0010ffff]")
+
+
 def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, re.Match[str]]]:
     """Every score in text[start:end] as (score 1-10, where), in reading order."""
     end = len(text) if end is None else end
     found: list[tuple[int, re.Match[str]]] = []
-    tens = list(_SCORE_OUT_OF_TEN.finditer(text, start, end))
+    # Most texts hold numbers or words, rarely both: skip the patterns that cannot match.
+    numbers = bool(_DIGIT.search(text, start, end))
+    tens = list(_SCORE_OUT_OF_TEN.finditer(text, start, end)) if numbers else []
     found.extend((int(match[1]), match) for match in tens)
-    found.extend(
-        (max(1, min(10, round(int(match[1]) / 10))), match)
-        for match in _SCORE_PERCENT.finditer(text, start, end)
-    )
-    for pattern, score in _SCORE_WORDS:
-        found.extend((score, match) for match in pattern.finditer(text, start, end))
-    for match in _SCORE_BARE.finditer(text, start, end):
-        if not any(ten.start() <= match.start() < ten.end() for ten in tens):
-            rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
-            found.append((min(10, rounded), match))
+    if numbers:
+        found.extend(
+            (max(1, min(10, round(int(match[1]) / 10))), match)
+            for match in _SCORE_PERCENT.finditer(text, start, end)
+        )
+    if _WORD_OR_EMOJI.search(text, start, end):
+        for pattern, score in _SCORE_WORDS:
+            found.extend((score, match) for match in pattern.finditer(text, start, end))
+    if numbers:
+        for match in _SCORE_BARE.finditer(text, start, end):
+            if not any(ten.start() <= match.start() < ten.end() for ten in tens):
+                rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
+                found.append((min(10, rounded), match))
     return sorted(found, key=lambda entry: entry[1].start())
+
+
+def _has_score(text: str) -> bool:
+    """Whether `_scores(text)` finds any (a bare number inside "8/10" is still a score)."""
+    return bool(
+        (_WORD_OR_EMOJI.search(text) and any(p.search(text) for p, _ in _SCORE_WORDS))
+        or (
+            _DIGIT.search(text)
+            and (
+                _SCORE_OUT_OF_TEN.search(text)
+                or _SCORE_PERCENT.search(text)
+                or _SCORE_BARE.search(text)
+            )
+        )
+    )
 
 
 def _confidence(kr: int | None, found: tuple[int, re.Match[str]]) -> ConfidenceReading:
@@ -587,10 +653,12 @@ def read_confidence(
     word "confidence"/"confident" in its sentence is read, or the score just before it
     ("8/10 confident").
     """
-    items = _merge_continuations(_items_of(text, key_results, listed=answer), text)
-    if answer and any(item.kr is not None for item in items):
+    if not answer:
+        return ConfidenceScan(_confidence_talk(text, key_results), [])
+    items = _merge_continuations(_items_of(text, key_results, listed=True), text)
+    if any(item.kr is not None for item in items):
         return _confidence_by_label(text, items)
-    if _CONFIDENCE_WORD.search(text) or not answer:
+    if _CONFIDENCE_WORD.search(text):
         return ConfidenceScan(_confidence_talk(text, key_results), [])
     found = _scores(text)
     if len(found) == len(key_results) > 1:
@@ -624,15 +692,24 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
     "Confidence: KR1 6, KR2 9" gives one per key result; "KR1 38/45, confidence 8" gives
     KR1 (the label the sentence is about); "Overall confidence 6/10" gives overall.
     """
-    items = _items_of(text, key_results, listed=False)
-    starts = [item.start for item in items]  # sorted: items come in reading order
+    if not _CONFIDENCE_WORD.search(text):
+        return []  # most passages never say it
     numbers = {kr.number for kr in key_results}
+    distinctive = _distinctive_stems(key_results)
     readings: dict[int | None, ConfidenceReading] = {}
     for start, end in _units(text):
         keyword = _CONFIDENCE_WORD.search(text, start, end)
         if not keyword:
             continue
-        in_unit = items[bisect_left(starts, start) : bisect_left(starts, end)]
+        # Only the units that say it are cut into items (as `_items_of` would cut them).
+        in_unit = sorted(
+            (
+                item
+                for item in _unit_items(text, start, end, numbers, distinctive, False)
+                if start <= item.start < end
+            ),
+            key=lambda item: item.start,
+        )
         zone = [item for item in in_unit if item.start >= keyword.end() and item.kr is not None]
         for item in zone:
             found = _scores(text, item.start, item.end)
@@ -685,6 +762,8 @@ def whole_note(kind: str, text: str) -> list[Note]:
 def sentences_with(kind: str, text: str) -> list[Note]:
     """Sentences that mention a blocker or ask for help, wherever they were written."""
     pattern = _BLOCKER_WORDS if kind == "blocker" else _HELP_WORDS
+    if not pattern.search(text):
+        return []  # a sentence can only match where the whole text does: most say nothing
     notes = []
     for match in _SENTENCE.finditer(text):
         sentence = match[0].strip()
