@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from okrmail.models import (
     CheckIn,
@@ -93,6 +94,7 @@ def merge_replies(
     states = _states(session, replies, now)
     inserts: dict[type, list[tuple[_CheckInState, dict[str, Any]]]] = {model: [] for model in _ROWS}
     superseded: dict[type, list[int]] = {model: [] for model in _ROWS}
+    changed: dict[int, KeyResult] = {}  # key results to write, by id
     for reply in replies:
         state = states[reply.prompt.id]
         by_number = dict(enumerate(reply.key_results, start=1))
@@ -108,7 +110,7 @@ def merge_replies(
                 record["inbox_message_id"] = reply.inbox_id
                 inserts[model].append((state, record))
         readings = [entry.values for entry in state.current[CheckInReading].values()]
-        _update_key_results(readings, by_number, reply.answered_at)
+        _update_key_results(readings, by_number, reply.answered_at, changed)
         state.values.update(
             revision=state.values["revision"] + 1,
             confirmation_due=confirm,
@@ -116,9 +118,9 @@ def merge_replies(
             unclear=list(reply.parsed.unclear),
             updated_at=now,
         )
-        if reply.prompt.status in {"sent", "undeliverable"}:
-            reply.prompt.status = "answered"
     _write_checkins(session, list(states.values()))
+    _write_key_results(session, changed)
+    _mark_answered(session, (reply.prompt for reply in replies))
     for model, ids in superseded.items():
         if ids:
             table = _ROWS[model]
@@ -135,7 +137,6 @@ def merge_replies(
                 insert(_ROWS[model]),
                 [_full_row(columns, record, checkin_id=state.id) for state, record in pending],
             )
-    session.flush()  # key results and prompts: ORM objects, updated in one go per table
     return [states[reply.prompt.id].id for reply in replies]  # type: ignore[misc]
 
 
@@ -250,13 +251,18 @@ def _readings(
     rows: list[dict[str, Any]] = []
     for progress in parsed.progress:
         result = by_number.get(progress.kr_number)
+        value = progress.value
+        if progress.status == "no-change" and result is not None:
+            # "No change" means the value as it stands now: the batch may have replies
+            # read before this one that moved it since this one was parsed.
+            value = result.current_value
         rows.append(
             {
                 "key": ("progress", progress.kr_number),
                 "kind": "progress",
                 "kr_number": progress.kr_number,
                 "key_result_id": result.id if result else None,
-                "value": _decimal(progress.value),
+                "value": _decimal(value),
                 "percent": _decimal(progress.percent),
                 "status": progress.status[:32],
                 **_span(progress.span),
@@ -391,11 +397,17 @@ def _same(existing: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def _update_key_results(
-    readings: Sequence[dict[str, Any]], by_number: dict[int, KeyResult], answered_at: datetime
+    readings: Sequence[dict[str, Any]],
+    by_number: dict[int, KeyResult],
+    answered_at: datetime,
+    changed: dict[int, KeyResult],
 ) -> None:
-    """Carry the check-in's current readings onto the key results they name.
+    """Carry the check-in's current readings onto the key results they name; the ones
+    that changed are added to `changed`, by id, for one UPDATE after the batch.
 
     A confidence given for no key result in particular applies to those without their own.
+    The objects are updated as committed values: the next reply of the batch reads them,
+    and the session does not write them again one statement each.
     """
     confidences = [r for r in readings if r.get("kind") == "confidence"]
     overall = next((r for r in confidences if r.get("kr_number") is None), None)
@@ -403,18 +415,58 @@ def _update_key_results(
     for number, result in by_number.items():
         if result.updated_at is not None and result.updated_at > answered_at:
             continue  # a newer check-in already spoke for this key result
-        changed = False
+        value, confidence = result.current_value, result.confidence
         for reading in readings:
             if reading.get("kr_number") != number:
                 continue
             if reading["kind"] == "progress" and reading.get("value") is not None:
-                changed |= result.current_value != reading["value"]
-                result.current_value = reading["value"]
+                value = reading["value"]
             elif reading["kind"] == "confidence":
-                changed |= result.confidence != reading["score"]
-                result.confidence = reading["score"]
+                confidence = reading["score"]
         if overall is not None and number not in specific:
-            changed |= result.confidence != overall["score"]
-            result.confidence = overall["score"]
-        if changed:
-            result.updated_at = answered_at
+            confidence = overall["score"]
+        if (value, confidence) != (result.current_value, result.confidence):
+            set_committed_value(result, "current_value", value)
+            set_committed_value(result, "confidence", confidence)
+            set_committed_value(result, "updated_at", answered_at)
+            changed[result.id] = result
+
+
+def _write_key_results(session: Session, changed: dict[int, KeyResult]) -> None:
+    if not changed:
+        return
+    table: Table = KeyResult.__table__  # type: ignore[assignment]
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("kr_id"))
+        .values(
+            current_value=bindparam("new_value"),
+            confidence=bindparam("new_confidence"),
+            updated_at=bindparam("new_updated_at"),
+        ),
+        [
+            {
+                "kr_id": kr_id,
+                "new_value": result.current_value,
+                "new_confidence": result.confidence,
+                "new_updated_at": result.updated_at,
+            }
+            for kr_id, result in changed.items()
+        ],
+    )
+
+
+def _mark_answered(session: Session, prompts: Iterable[Prompt]) -> None:
+    """Prompts sent (or thought undeliverable) are answered now; one UPDATE for all."""
+    answered = {
+        prompt.id: prompt for prompt in prompts if prompt.status in {"sent", "undeliverable"}
+    }
+    if not answered:
+        return
+    session.execute(
+        update(Prompt.__table__)  # type: ignore[arg-type]
+        .where(Prompt.__table__.c.id.in_(list(answered)))  # type: ignore[attr-defined]
+        .values(status="answered")
+    )
+    for prompt in answered.values():
+        set_committed_value(prompt, "status", "answered")

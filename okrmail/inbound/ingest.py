@@ -370,6 +370,9 @@ def _record_checkins(
             return _merge(ctx, session, replies)
     except Exception:
         log.info("merging %s replies at once failed; merging one by one", len(replies))
+        # The merge updates key results and prompts in memory as it goes; what the failed
+        # attempt left there must be read again from the database.
+        session.expire_all()
     outcomes: dict[int, Outcome] = {}
     for item, found in replies:
         for attempt in (1, 2):

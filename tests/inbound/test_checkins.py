@@ -307,3 +307,27 @@ def test_a_rival_worker_creating_the_checkin_first_is_merged_into(
     assert checkin.revision == 2 and outcome.checkin_id == checkin.id
     answers = current_answers(org, checkin.id)
     assert "SSO vendor is late" in answers["blockers"]
+
+
+def test_no_change_in_a_later_reply_of_the_same_batch_keeps_the_value_just_given(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    written = org.now() + timedelta(minutes=10)
+    clock.advance(timedelta(hours=3))
+    ingest_batch(
+        org,
+        [
+            Incoming(reply(lena, "1. KR2 44", date=written), "imap"),
+            Incoming(reply(lena, "1. KR2 no change", date=written + timedelta(hours=1)), "imap"),
+        ],
+    )
+    [_, kr2, _] = key_results(org)
+    assert kr2.current_value == 44
+    with org.sessions() as session:
+        readings = session.scalars(
+            select(CheckInReading)
+            .where(CheckInReading.kind == "progress", CheckInReading.kr_number == 2)
+            .order_by(CheckInReading.id)
+        ).all()
+        # Read as "still 44", the same as the current reading: nothing new to record.
+        assert [(r.value, r.status, r.current) for r in readings] == [(44, "value", True)]
