@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from operator import eq
@@ -115,14 +115,27 @@ class _Line:
 
 def _split_lines(body: str) -> list[_Line]:
     lines, offset = [], 0
+    crlf = "\r" in body  # else there is nothing to remove from each line
     for index, raw in enumerate(body.split("\n")):
-        text = raw.removesuffix("\r")
-        prefix = _QUOTE_PREFIX.match(text)
-        cut = prefix.end() if prefix else 0
-        depth = prefix[0].count(">") if prefix else 0
+        text = raw.removesuffix("\r") if crlf else raw
+        # A quote prefix starts with ">", a space or a tab: most other lines need no match.
+        depth, cut = _quote_prefix(text) if text[:1] in _QUOTE_PREFIX_STARTS else (0, 0)
         lines.append(_Line(index, text, depth, text[cut:], offset + cut))
         offset += len(raw) + 1
     return lines
+
+
+_QUOTE_PREFIX_STARTS = frozenset(" \t>")
+
+
+@lru_cache(maxsize=8192)
+def _quote_prefix(text: str) -> tuple[int, int]:
+    """(quote depth, length of the quote prefix) of a line.
+
+    Cached: most quoted lines are the prompt's, which come back in every reply.
+    """
+    prefix = _QUOTE_PREFIX.match(text)
+    return (prefix[0].count(">"), prefix.end()) if prefix else (0, 0)
 
 
 @dataclass(frozen=True)
@@ -204,8 +217,12 @@ def _tokens(text: str) -> list[str]:
     return [_normalised(token) for token in _TOKEN.findall(text)]
 
 
+@lru_cache(maxsize=8192)
 def _line_words(text: str) -> tuple[str, ...]:
-    """`_tokens(text)`, faster: the line is lowered once instead of word by word."""
+    """`_tokens(text)`, faster: the line is lowered once instead of word by word.
+
+    Cached: the quoted prompt's lines come back in every reply (see `_opening`).
+    """
     lowered = text.lower()
     if len(lowered) != len(text) or "Σ" in text:
         # lower() made a character longer ("İ"), so word edges may move, or met a capital
@@ -351,10 +368,11 @@ def _hint(lines: Sequence[_Line], last: int, hint: Sequence[str]) -> tuple[int, 
 
 
 def _kr_anchor(
-    lines: Sequence[_Line], index: int, label: re.Match[str], kr: KeyResultRef
+    lines: Sequence[_Line], index: int, label_end: int, kr: KeyResultRef
 ) -> _Anchor | None:
-    """The quoted line of key result `kr` on lines[index], which starts with `label`."""
-    title_line, start_at = index, label.end()
+    """The quoted line of key result `kr` on lines[index], whose label ("KR1.") ends at
+    `label_end`."""
+    title_line, start_at = index, label_end
     if not lines[index].content[start_at:].strip() and index + 1 < len(lines):
         title_line, start_at = index + 1, 0  # an HTML table rendered one cell per line
     found = _follow(lines, title_line, start_at, _words_of(kr.title), _MIN_START_MATCHES)
@@ -427,26 +445,38 @@ def _anchor_at(
     key_results: Sequence[KeyResultRef],
 ) -> _Anchor | None:
     """The anchor that starts on lines[index], if any (see `_find_anchors`)."""
-    content = lines[index].content
-    if not content or content.isspace():
-        return None  # the many blank (and bare ">") lines start nothing
-    number = _QUESTION_NUMBER.match(content)
-    start_at = number.end() if number else 0
-    first = _first_word(content, start_at)
+    start_at, first, label = _opening(lines[index].content)
     if first in openers:
         for question, shape in shapes:
             if first in shape[0][:2]:  # else `_follow` would turn it down at once
                 found = _question_anchor(lines, index, start_at, question, shape)
                 if found:
                     return found
-    label = _KR_LINE.match(content)
     if label:
+        label_number, label_end = label
         for kr in key_results:
-            if kr.number == int(label[1]):
-                found = _kr_anchor(lines, index, label, kr)
+            if kr.number == label_number:
+                found = _kr_anchor(lines, index, label_end, kr)
                 if found:
                     return found
     return None
+
+
+@lru_cache(maxsize=8192)
+def _opening(content: str) -> tuple[int, str | None, tuple[int, int] | None]:
+    """How a line could start an anchor: where a question would start (after its number),
+    the first word there, and the number and end of a key-result label ("KR2.") that
+    starts the line, if any.
+
+    Cached: most lines of a reply are the quoted prompt, and the template's lines (and a
+    person's key results) come back in every reply.
+    """
+    if not content or content.isspace():
+        return 0, None, None  # the many blank (and bare ">") lines start nothing
+    number = _QUESTION_NUMBER.match(content)
+    start_at = number.end() if number else 0
+    label = _KR_LINE.match(content)
+    return start_at, _first_word(content, start_at), (int(label[1]), label.end()) if label else None
 
 
 def _first_word(content: str, start_at: int) -> str | None:
@@ -458,13 +488,23 @@ def _first_word(content: str, start_at: int) -> str | None:
 
 
 def _is_marker(line: _Line) -> bool:
+    return _is_marker_text(line.content)
+
+
+@lru_cache(maxsize=8192)
+def _is_marker_text(content: str) -> bool:
+    """Whether a line's content is our reply marker ("##- Please type your reply above
+    this line -##"), however the client re-quoted it.
+
+    Cached: asked of every line of a reply, and the prompt's lines come back each time.
+    """
     # At most one of the marker's words may be missing, so one of any two of them must be
     # there: a substring test on the line rules out nearly all lines before tokenising.
-    flat = line.content.lower().replace("'", "").replace("’", "")
+    flat = content.lower().replace("'", "").replace("’", "")
     first, second = _MARKER_PROBES
     if first not in flat and second not in flat:
         return False
-    words = line.words
+    words = _line_words(content)
     return len(words) >= len(_MARKER_TOKENS) and _align(words, _MARKER_TOKENS, 0)[2] >= (
         len(_MARKER_TOKENS) - 1
     )
@@ -485,9 +525,15 @@ def _drop_template(lines: list[_Line]) -> list[_Line]:
         if in_footer:
             in_footer = bool(line.content.strip())
             continue
-        if not (_TEMPLATE_HEADING.match(line.content) or _is_marker(line)):
+        if not _is_template_line(line.content):
             kept.append(line)
     return kept
+
+
+@lru_cache(maxsize=8192)
+def _is_template_line(content: str) -> bool:
+    """A heading of our prompt or its reply marker (cached, as `_is_marker_text`)."""
+    return bool(_TEMPLATE_HEADING.match(content)) or _is_marker_text(content)
 
 
 def _kept_by_trim(lines: list[_Line]) -> list[_Line]:
@@ -870,7 +916,10 @@ def _add_progress(
     for reading in readings:
         if reading.kr_number not in facts.progress:
             span = passage.span(reading.span.start, reading.span.end, body)
-            facts.progress[reading.kr_number] = replace(reading, span=span)
+            # Built directly: dataclasses.replace is several times slower.
+            facts.progress[reading.kr_number] = ProgressReading(
+                reading.kr_number, reading.value, reading.percent, reading.status, span
+            )
 
 
 def _add_confidence(
@@ -885,7 +934,9 @@ def _add_confidence(
     for reading in scan.readings:
         if reading.kr_number not in facts.confidence:
             span = passage.span(reading.span.start, reading.span.end, body)
-            facts.confidence[reading.kr_number] = replace(reading, span=span)
+            facts.confidence[reading.kr_number] = ConfidenceReading(
+                reading.kr_number, reading.score, span
+            )
     facts.unclear.extend(scan.unclear)
 
 
@@ -901,7 +952,7 @@ def _add_sentences(body: str, passage: _Passage, kind: str, target: list[Note]) 
 
 
 def _shift_note(body: str, passage: _Passage, note: Note) -> Note:
-    return replace(note, span=passage.span(note.span.start, note.span.end, body))
+    return Note(note.kind, note.text, passage.span(note.span.start, note.span.end, body))
 
 
 def _ordered_confidence(found: dict[int | None, ConfidenceReading]) -> list[ConfidenceReading]:

@@ -377,9 +377,20 @@ def _assign_by_order(
 
 # -- progress -------------------------------------------------------------------------------
 
-_RATIO = re.compile(rf"({_NUMBER})\s*(?:/|\bout\s+of\b|\bof\b)\s*({_NUMBER})", re.I)
-_PERCENT = re.compile(rf"({_NUMBER})\s*(?:%|\bper\s?cent\b|\bpct\b)", re.I)
-_FROM_TO = re.compile(rf"(?:\bfrom\s+)?({_NUMBER})\s*(?:->|→|=>|\bto\b)\s*({_NUMBER})", re.I)
+_RATIO_FORM = rf"({_NUMBER})\s*(?:/|\bout\s+of\b|\bof\b)\s*({_NUMBER})"
+_PERCENT_FORM = rf"({_NUMBER})\s*(?:%|\bper\s?cent\b|\bpct\b)"
+_FROM_TO_FORM = rf"(?:\bfrom\s+)?({_NUMBER})\s*(?:->|→|=>|\bto\b)\s*({_NUMBER})"
+_RATIO = re.compile(_RATIO_FORM, re.I)
+_PERCENT = re.compile(_PERCENT_FORM, re.I)
+_FROM_TO = re.compile(_FROM_TO_FORM, re.I)
+# The three in one pattern. Its first match is the first match of any of them (at the
+# same place, the earlier alternative wins, as `_progress_in` wants), in one search
+# instead of three full scans. Groups: 1 a ratio (2, 3 its numbers), 4 a percentage (5),
+# 6 a change (7 from, 8 to).
+_EXPLICIT = re.compile(f"({_RATIO_FORM})|({_PERCENT_FORM})|({_FROM_TO_FORM})", re.I)
+# For each alternative (by the number of its group): the pattern, and the group of the
+# number read as the value (or the share, for a percentage).
+_EXPLICIT_KINDS = {1: (_RATIO, 2), 4: (_PERCENT, 5), 6: (_FROM_TO, 8)}
 _DONE = re.compile(r"\b(?:done|completed?|finished|achieved|hit it|nailed it)\b", re.I)
 _NO_CHANGE = re.compile(
     r"\b(?:no change|unchanged|same as (?:last|before|previous)(?: \w+)?|no progress|"
@@ -421,14 +432,22 @@ def _progress_in(
     """
     # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
-    explicit = [
-        match
-        for pattern in (_RATIO, _PERCENT, _FROM_TO)
-        for match in pattern.finditer(text, start, end)
-        if not ignored or not _numbers_in(match) <= ignored
-    ]
-    if explicit:
-        return _explicit_reading(kr, min(explicit, key=lambda match: match.start()))
+    if not ignored:
+        first = _EXPLICIT.search(text, start, end)
+        if first:
+            pattern, group = _EXPLICIT_KINDS[first.lastindex or 0]
+            return _explicit_reading(kr, pattern, first[group], first)
+    else:  # each pattern's first match not made of the title's numbers, the earliest wins
+        explicit = [
+            match
+            for pattern in (_RATIO, _PERCENT, _FROM_TO)
+            for match in pattern.finditer(text, start, end)
+            if not _numbers_in(match) <= ignored
+        ]
+        if explicit:
+            match = min(explicit, key=lambda match: match.start())
+            value = match[2] if match.re is _FROM_TO else match[1]
+            return _explicit_reading(kr, match.re, value, match)
     if bare:
         number = next(
             (
@@ -457,12 +476,14 @@ def _numbers_in(match: re.Match[str]) -> set[Decimal | None]:
     return {parse_number(group) for group in match.groups() if group}
 
 
-def _explicit_reading(kr: KeyResultRef, match: re.Match[str]) -> ProgressReading | None:
-    if match.re is _RATIO:
-        return _reading(kr, parse_number(match[1]), None, "value", match)
-    if match.re is _FROM_TO:
-        return _reading(kr, parse_number(match[2]), None, "value", match)
-    share = parse_number(match[1])
+def _explicit_reading(
+    kr: KeyResultRef, pattern: re.Pattern[str], number: str, match: re.Match[str]
+) -> ProgressReading | None:
+    """The reading of `match`, a match of `pattern` (_RATIO, _PERCENT or _FROM_TO) whose
+    value (or share, for a percentage) is written `number`."""
+    if pattern is not _PERCENT:
+        return _reading(kr, parse_number(number), None, "value", match)
+    share = parse_number(number)
     if share is None:
         return None
     if kr.unit.strip().lower() in _PERCENT_UNITS:
@@ -519,8 +540,12 @@ def read_progress(
     for item in items:
         if item.kr is None or item.kr in readings:
             continue
+        kr = by_number.get(item.kr)
+        if kr is None:
+            # Matched by order (KR1, KR2, ...) when the key results are not numbered
+            # 1..n (a number skipped or repeated): there is no such key result.
+            continue
         bare = listed or item.labelled
-        kr = by_number[item.kr]
         reading = _progress_in(scanned, item.start, item.end, kr, bare, item.named)
         if reading:
             readings[item.kr] = reading
@@ -589,12 +614,16 @@ _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile("[\U0001f534\u274c\U0001f44e]"), 2),
 )
 
-
-# What a score must hold: a digit, or for _SCORE_WORDS a letter (an ASCII one, or one of
-# the non-ASCII letters that match one ignoring case) or an emoji. Checked first because
-# one quick search is cheaper than running every pattern for nothing.
+# Any of _SCORE_WORDS, in one pattern (each keeps its own flags): most texts hold words
+# but none of these, and one search that fails is cheaper than running all nine.
+_ANY_SCORE_WORD = re.compile(
+    "|".join(
+        f"(?i:{pattern.pattern})" if pattern.flags & re.I else f"(?:{pattern.pattern})"
+        for pattern, _ in _SCORE_WORDS
+    )
+)
+# What a numeric score must hold. Checked first for the same reason.
 _DIGIT = re.compile(r"\d")
-_WORD_OR_EMOJI = re.compile("[A-Za-z\u0080-\U0010ffff]")
 
 
 def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, re.Match[str]]]:
@@ -610,7 +639,7 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
             (max(1, min(10, round(int(match[1]) / 10))), match)
             for match in _SCORE_PERCENT.finditer(text, start, end)
         )
-    if _WORD_OR_EMOJI.search(text, start, end):
+    if _ANY_SCORE_WORD.search(text, start, end):
         for pattern, score in _SCORE_WORDS:
             found.extend((score, match) for match in pattern.finditer(text, start, end))
     if numbers:
@@ -624,7 +653,7 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
 def _has_score(text: str) -> bool:
     """Whether `_scores(text)` finds any (a bare number inside "8/10" is still a score)."""
     return bool(
-        (_WORD_OR_EMOJI.search(text) and any(p.search(text) for p, _ in _SCORE_WORDS))
+        _ANY_SCORE_WORD.search(text)
         or (
             _DIGIT.search(text)
             and (

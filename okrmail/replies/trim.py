@@ -20,7 +20,7 @@ Pure functions over plain text (str in, str out), standard library only.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -286,7 +286,13 @@ def _join_wrapped_attributions(lines: list[str]) -> list[str]:
     colons = [":" in line for line in lines]
     start = 0
     while start < len(lines):
-        size = _wrapped_marker_size(lines, start, colons)
+        # The test `_wrapped_marker_size` starts with, inlined: most lines have no colon
+        # in the lines that could be wrapped onto them.
+        size = (
+            _wrapped_marker_size(lines, start, colons)
+            if any(colons[start + 1 : start + _MAX_WRAPPED_LINES])
+            else 1
+        )
         joined.append(_glue(lines[start : start + size]) if size > 1 else lines[start])
         start += size
     return joined
@@ -302,21 +308,32 @@ def _wrapped_marker_size(lines: list[str], start: int, colons: list[bool]) -> in
     last = min(start + _MAX_WRAPPED_LINES, len(lines))
     if not any(colons[start + 1 : last]):
         return 1  # every wrapped marker ends in a colon ("wrote:") or holds a time
-    glued = lines[start].rstrip()  # `_glue(lines[start:end])`, built up line by line
-    for end in range(start + 2, last + 1):
-        if _is_marker(lines[end - 1]):
+    return _glued_marker_size(tuple(lines[start:last]))
+
+
+@lru_cache(maxsize=4096)
+def _glued_marker_size(window: tuple[str, ...]) -> int:
+    """How many of the lines in `window` (a marker's first line and the lines that may
+    be wrapped onto it) form one wrapped marker, 1 when they do not.
+
+    Cached: gluing and testing is the slow part of preparing a reply, and the windows of
+    the quoted prompt (the template's lines, a person's key results) come back each week.
+    """
+    glued = window[0].rstrip()  # `_glue(window[:end])`, built up line by line
+    for end in range(2, len(window) + 1):
+        if _is_marker(window[end - 1]):
             break  # the marker on that line stands on its own
-        part = lines[end - 1].strip()
+        part = window[end - 1].strip()
         if part:
             glued = f"{glued} {part}"
-        elif end > start + 2:
+        elif end > 2:
             continue  # a blank line adds nothing to the text glued and tested just before
-        if _is_marker(glued) and not _marker_starts_later(lines, start, end):
-            return end - start
+        if _is_marker(glued) and not _marker_starts_later(window, 0, end):
+            return end
     return 1
 
 
-def _marker_starts_later(lines: list[str], start: int, end: int) -> bool:
+def _marker_starts_later(lines: Sequence[str], start: int, end: int) -> bool:
     """Whether lines[start+1:end] already form the marker (then lines[start] is text).
 
     When lines[start] opens like an attribution ("On <date>", a leading date), only a
@@ -338,7 +355,7 @@ def _opens_attribution(line: str) -> bool:
     return bool(_OPENER_START.match(line) or _DATE_START.match(line))
 
 
-def _glue(lines: list[str]) -> str:
+def _glue(lines: Sequence[str]) -> str:
     """One line from a wrapped one: the first line keeps its lead, the rest are trimmed."""
     head, *rest = lines
     return " ".join([head.rstrip(), *(part.strip() for part in rest if part.strip())])
@@ -355,15 +372,20 @@ def _classify(lines: list[str]) -> list[_Line]:
 
 def _code_block_lines(lines: list[str]) -> set[int]:
     """Indices of the lines of closed ``` fences (a "#" or "--" in code is not a delimiter)."""
-    fences = [i for i, line in enumerate(lines) if _FENCE.match(line)]
+    fences = [i for i, line in enumerate(lines) if "```" in line and _FENCE.match(line)]
     code: set[int] = set()
     for opening, closing in zip(fences[::2], fences[1::2], strict=False):
         code.update(range(opening, closing + 1))
     return code
 
 
+@lru_cache(maxsize=8192)
 def _kind_of(line: str) -> str:
-    """The kind of one line. Order matters: a quoted "> On … wrote:" is a marker."""
+    """The kind of one line. Order matters: a quoted "> On … wrote:" is a marker.
+
+    Cached: the quoted prompt comes back in every reply, and its lines (the template's
+    questions, hints and instructions, a person's key results) are the same each time.
+    """
     if not line.strip():
         return EMPTY
     if _DELIMITER.match(line) and not _MARKDOWN_RULE.match(line):

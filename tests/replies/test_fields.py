@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -300,3 +301,17 @@ def test_an_answer_is_a_note_with_its_span() -> None:
     [note] = whole_note("blocker", text)
     assert note.text == text.strip()
     assert text[note.span.start : note.span.end] == note.text
+
+
+@pytest.mark.parametrize(
+    ("key_results", "text"),
+    [
+        ([ONBOARDING, COVERAGE], "60%\n64%"),  # no KR1
+        ([TEAMS, replace(ONBOARDING, number=1)], "38\n64%"),  # KR1 twice, no KR2
+        ([TEAMS, replace(COVERAGE, number=7)], "38, 64"),  # a number skipped
+    ],
+)
+def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], text: str) -> None:
+    """Items are matched to KR1, KR2, ... by order; a missing number is not an error."""
+    scan = read_progress(text, key_results, listed=True)
+    assert {reading.kr_number for reading in scan.readings} <= {kr.number for kr in key_results}

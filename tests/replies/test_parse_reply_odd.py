@@ -1,0 +1,43 @@
+"""parse_reply never raises on odd input, such as key results not numbered 1..n."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from okrmail.questions import Question
+from okrmail.replies.answers import KeyResultRef, parse_reply
+
+PROGRESS = Question(
+    "progress",
+    "What progress have you made on each key result since your last check-in?",
+    "kr_progress",
+    ("progress", "update", "status"),
+    "e.g. KR1 60%, KR2 38/45",
+)
+CONFIDENCE = Question(
+    "confidence",
+    "How confident are you of reaching each key result by the end of the quarter?",
+    "confidence",
+    ("confidence", "confident"),
+)
+
+
+def kr(number: int, title: str) -> KeyResultRef:
+    return KeyResultRef(number, title, Decimal(0), Decimal(100), "", None)
+
+
+@pytest.mark.parametrize(
+    "key_results",
+    [
+        [kr(1, "Ship the new onboarding"), kr(1, "Grow weekly active teams")],
+        [kr(2, "Ship the new onboarding"), kr(3, "Grow weekly active teams")],
+        [kr(99, "Ship the new onboarding"), kr(3, "Grow weekly active teams")],
+    ],
+)
+@pytest.mark.parametrize("body", ["1. 60%, 38\n2. 8", "1. 60%\n40%\n2. high", "60%, 38"])
+def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body: str) -> None:
+    parsed = parse_reply(body, [PROGRESS, CONFIDENCE], key_results)
+    numbers = {kr.number for kr in key_results}
+    assert {reading.kr_number for reading in parsed.progress} <= numbers
