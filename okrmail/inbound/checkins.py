@@ -33,6 +33,7 @@ _ROWS: dict[type, Table] = {
     CheckInAnswer: CheckInAnswer.__table__,  # type: ignore[dict-item]
     CheckInReading: CheckInReading.__table__,  # type: ignore[dict-item]
 }
+_ANSWERABLE = {"sent", "undeliverable"}  # prompt statuses a reply turns into "answered"
 NOTE_KINDS = {"blockers": "blocker", "help_requests": "help", "wins": "win"}
 
 
@@ -94,10 +95,15 @@ def merge_replies(
     states = _states(session, replies, now)
     inserts: dict[type, list[tuple[_CheckInState, dict[str, Any]]]] = {model: [] for model in _ROWS}
     superseded: dict[type, list[int]] = {model: [] for model in _ROWS}
-    changed: dict[int, KeyResult] = {}  # key results to write, by id
+    # Key results as the batch leaves them (a later reply reads what an earlier one set);
+    # copied onto the ORM objects only once everything is written.
+    live: dict[int, _KeyResultNow] = {}
     for reply in replies:
         state = states[reply.prompt.id]
-        by_number = dict(enumerate(reply.key_results, start=1))
+        by_number = {
+            number: live.setdefault(result.id, _KeyResultNow.of(result))
+            for number, result in enumerate(reply.key_results, start=1)
+        }
         rows = {
             CheckInAnswer: _answers(reply.parsed),
             CheckInReading: _readings(reply.parsed, by_number, reply.body_text),
@@ -110,7 +116,7 @@ def merge_replies(
                 record["inbox_message_id"] = reply.inbox_id
                 inserts[model].append((state, record))
         readings = [entry.values for entry in state.current[CheckInReading].values()]
-        _update_key_results(readings, by_number, reply.answered_at, changed)
+        _update_key_results(readings, by_number, reply.answered_at)
         state.values.update(
             revision=state.values["revision"] + 1,
             confirmation_due=confirm,
@@ -118,9 +124,11 @@ def merge_replies(
             unclear=list(reply.parsed.unclear),
             updated_at=now,
         )
+    changed = [result for result in live.values() if result.changed]
+    answered = {r.prompt.id: r.prompt for r in replies if r.prompt.status in _ANSWERABLE}
     _write_checkins(session, list(states.values()))
     _write_key_results(session, changed)
-    _mark_answered(session, (reply.prompt for reply in replies))
+    _mark_answered(session, answered)
     for model, ids in superseded.items():
         if ids:
             table = _ROWS[model]
@@ -137,6 +145,11 @@ def merge_replies(
                 insert(_ROWS[model]),
                 [_full_row(columns, record, checkin_id=state.id) for state, record in pending],
             )
+    # Written: the session's objects may now say so (without writing them again).
+    for result in changed:
+        result.apply()
+    for prompt in answered.values():
+        set_committed_value(prompt, "status", "answered")
     return [states[reply.prompt.id].id for reply in replies]  # type: ignore[misc]
 
 
@@ -246,7 +259,7 @@ def _answers(parsed: ParsedReply) -> list[dict[str, Any]]:
 
 
 def _readings(
-    parsed: ParsedReply, by_number: dict[int, KeyResult], body_text: str
+    parsed: ParsedReply, by_number: dict[int, _KeyResultNow], body_text: str
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for progress in parsed.progress:
@@ -396,18 +409,33 @@ def _same(existing: dict[str, Any], new: dict[str, Any]) -> bool:
     return True  # notes are keyed by their text
 
 
+@dataclass
+class _KeyResultNow:
+    """A key result's values during a merge, and the ORM object they end up on."""
+
+    result: KeyResult
+    id: int
+    current_value: Decimal | None
+    confidence: int | None
+    updated_at: datetime | None
+    changed: bool = False
+
+    @classmethod
+    def of(cls, result: KeyResult) -> _KeyResultNow:
+        return cls(result, result.id, result.current_value, result.confidence, result.updated_at)
+
+    def apply(self) -> None:
+        # As committed values: the session must not write them again, one row at a time.
+        for name in ("current_value", "confidence", "updated_at"):
+            set_committed_value(self.result, name, getattr(self, name))
+
+
 def _update_key_results(
-    readings: Sequence[dict[str, Any]],
-    by_number: dict[int, KeyResult],
-    answered_at: datetime,
-    changed: dict[int, KeyResult],
+    readings: Sequence[dict[str, Any]], by_number: dict[int, _KeyResultNow], answered_at: datetime
 ) -> None:
-    """Carry the check-in's current readings onto the key results they name; the ones
-    that changed are added to `changed`, by id, for one UPDATE after the batch.
+    """Carry the check-in's current readings onto the key results they name.
 
     A confidence given for no key result in particular applies to those without their own.
-    The objects are updated as committed values: the next reply of the batch reads them,
-    and the session does not write them again one statement each.
     """
     confidences = [r for r in readings if r.get("kind") == "confidence"]
     overall = next((r for r in confidences if r.get("kr_number") is None), None)
@@ -426,13 +454,11 @@ def _update_key_results(
         if overall is not None and number not in specific:
             confidence = overall["score"]
         if (value, confidence) != (result.current_value, result.confidence):
-            set_committed_value(result, "current_value", value)
-            set_committed_value(result, "confidence", confidence)
-            set_committed_value(result, "updated_at", answered_at)
-            changed[result.id] = result
+            result.current_value, result.confidence = value, confidence
+            result.updated_at, result.changed = answered_at, True
 
 
-def _write_key_results(session: Session, changed: dict[int, KeyResult]) -> None:
+def _write_key_results(session: Session, changed: Sequence[_KeyResultNow]) -> None:
     if not changed:
         return
     table: Table = KeyResult.__table__  # type: ignore[assignment]
@@ -446,27 +472,20 @@ def _write_key_results(session: Session, changed: dict[int, KeyResult]) -> None:
         ),
         [
             {
-                "kr_id": kr_id,
+                "kr_id": result.id,
                 "new_value": result.current_value,
                 "new_confidence": result.confidence,
                 "new_updated_at": result.updated_at,
             }
-            for kr_id, result in changed.items()
+            for result in changed
         ],
     )
 
 
-def _mark_answered(session: Session, prompts: Iterable[Prompt]) -> None:
+def _mark_answered(session: Session, answered: dict[int, Prompt]) -> None:
     """Prompts sent (or thought undeliverable) are answered now; one UPDATE for all."""
-    answered = {
-        prompt.id: prompt for prompt in prompts if prompt.status in {"sent", "undeliverable"}
-    }
-    if not answered:
-        return
-    session.execute(
-        update(Prompt.__table__)  # type: ignore[arg-type]
-        .where(Prompt.__table__.c.id.in_(list(answered)))  # type: ignore[attr-defined]
-        .values(status="answered")
-    )
-    for prompt in answered.values():
-        set_committed_value(prompt, "status", "answered")
+    if answered:
+        table: Table = Prompt.__table__  # type: ignore[assignment]
+        session.execute(
+            update(table).where(table.c.id.in_(list(answered))).values(status="answered")
+        )

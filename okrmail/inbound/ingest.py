@@ -2,9 +2,10 @@
 
 1. `store` commits every message raw, deduplicated by Message-ID (by content hash when it
    has none) and by ledger key, before anything parses it.
-2. `process` assesses each stored message and records the verdict, each inside its own
-   savepoint: a message that breaks the pipeline is quarantined with the error as its
-   reason, and the others in the batch are unaffected. Nothing is ever dropped.
+2. `process` assesses the stored messages and records the verdicts: the replies of a
+   batch merged at once (redone one savepoint per reply if that fails), robots and
+   bounces one savepoint each. A message that breaks the pipeline is quarantined with the
+   error as its reason, and the others in the batch are unaffected. Nothing is dropped.
 3. After the commit, confirmations and notices are recorded and delivered.
 
 A batch shares one transaction per step, which is what makes a fetch of hundreds of
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import Message
@@ -237,32 +238,38 @@ def process(
     """Assess and record each stored message still `received`, in one transaction.
     `parsed`: messages already parsed, by inbox id (the rest are parsed from the raw).
 
-    The batch is read in one query, looked up in a few (`Directory.preload`), merged into
-    check-ins with one flush and one INSERT per table, and its statuses written in one
-    UPDATE. Whatever breaks on one message quarantines that message with the error as its
-    reason, and the others are unaffected.
+    The batch is read in one query, looked up in a few (`Directory.preload`), its replies
+    merged into check-ins with one statement per kind of write, then its robots and
+    bounces recorded, and its statuses written in one UPDATE. Whatever breaks on one
+    message quarantines that message with the error as its reason, and the others are
+    unaffected.
     """
     with ctx.transaction() as session:
         received = _unprocessed(session, inbox_ids)
         directory = Directory(session, ctx.settings.mail.reply_address)
         parsed = parsed or {}
         looks = {item.id: _first_look(item, parsed.get(item.id)) for item in received}
-        directory.preload(found.message for found in looks.values() if found is not None)
+        preloaded = _preload(session, directory, looks.values())
         outcomes: dict[int, Outcome] = {}
         replies: list[tuple[Received, Assessment]] = []
+        robots: list[tuple[Received, Assessment]] = []
         for item in received:
             found = looks[item.id]
             if found is None:
                 outcomes[item.id] = _broken(item.id, "could not be read")
-            elif found.classification.kind == "reply":
-                outcome = _decide_reply(ctx, directory, item, found)
+            elif found.classification.kind != "reply":
+                robots.append((item, found))
+            else:
+                outcome = _decide_reply(ctx, directory, None if preloaded else session, item, found)
                 if outcome is None:
                     replies.append((item, found))
                 else:
                     outcomes[item.id] = outcome
-            else:  # robots and bounces are rare and write notices: one savepoint each
-                outcomes[item.id] = _process_robot(ctx, directory, session, item, found)
         outcomes.update(_record_checkins(ctx, session, replies))
+        # Robots and bounces after the replies: a reply proves its prompt was delivered,
+        # whichever order the two arrived in. Rare, and they write notices: a savepoint each.
+        for item, found in robots:
+            outcomes[item.id] = _process_robot(ctx, directory, session, item, found)
         ordered = [outcomes[item.id] for item in received]
         texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
         statuses = [_status_row(ctx, outcome, texts.get(outcome.inbox_id)) for outcome in ordered]
@@ -321,12 +328,33 @@ def _first_look(item: Received, message: Message | None) -> Assessment | None:
         return None
 
 
-def _decide_reply(
-    ctx: AppContext, directory: Directory, item: Received, found: Assessment
-) -> Outcome | None:
-    """The outcome of a reply that will not be merged; None for one that will."""
+def _preload(session: Session, directory: Directory, looks: Iterable[Assessment | None]) -> bool:
+    """Preload the batch's lookups; False when that failed (each message then looks its
+    own up, in a savepoint, so one message cannot sink the batch)."""
     try:
-        decide(directory, found, ctx.settings, ctx.now())
+        with session.begin_nested():
+            directory.preload(found.message for found in looks if found is not None)
+        return True
+    except Exception:
+        log.exception("preloading a batch failed; each message looks its own up")
+        return False
+
+
+def _decide_reply(
+    ctx: AppContext,
+    directory: Directory,
+    careful: Session | None,
+    item: Received,
+    found: Assessment,
+) -> Outcome | None:
+    """The outcome of a reply that will not be merged; None for one that will. With
+    `careful` (the batch was not preloaded, so deciding runs queries), in a savepoint."""
+    try:
+        if careful is None:
+            decide(directory, found, ctx.settings, ctx.now())
+        else:
+            with careful.begin_nested():
+                decide(directory, found, ctx.settings, ctx.now())
     except Exception as error:  # whatever broke, the message is kept for a person
         return _broken(item.id, "could not be processed", error)
     if found.status == "checkin":
@@ -370,8 +398,7 @@ def _record_checkins(
             return _merge(ctx, session, replies)
     except Exception:
         log.info("merging %s replies at once failed; merging one by one", len(replies))
-        # The merge updates key results and prompts in memory as it goes; what the failed
-        # attempt left there must be read again from the database.
+        # Whatever the failed attempt left in memory is read again from the database.
         session.expire_all()
     outcomes: dict[int, Outcome] = {}
     for item, found in replies:
@@ -381,9 +408,11 @@ def _record_checkins(
                     outcomes.update(_merge(ctx, session, [(item, found)]))
                 break
             except IntegrityError as error:  # a rival created the check-in: it is there now
+                session.expire_all()
                 if attempt == 2:
                     outcomes[item.id] = _broken(item.id, "could not be recorded", error)
             except Exception as error:
+                session.expire_all()
                 outcomes[item.id] = _broken(item.id, "could not be recorded", error)
                 break
     return outcomes

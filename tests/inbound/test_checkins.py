@@ -331,3 +331,53 @@ def test_no_change_in_a_later_reply_of_the_same_batch_keeps_the_value_just_given
         ).all()
         # Read as "still 44", the same as the current reading: nothing new to record.
         assert [(r.value, r.status, r.current) for r in readings] == [(44, "value", True)]
+
+
+def test_a_reply_failing_late_in_its_merge_leaves_nothing_behind_for_the_next_one(
+    org: AppContext, lena: SentPrompt, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failing reply had already moved KR1 when its rows failed to insert: the reply
+    after it in the batch must see KR1 as stored, and the prompt still gets answered."""
+    import okrmail.inbound.checkins as checkins
+
+    before = key_results(org)[0].current_value
+    full_row = checkins._full_row
+
+    def breaks_on_insert(columns: Any, record: dict[str, Any], **more: Any) -> dict[str, Any]:
+        if "BREAKS" in str(record.get("text")):
+            raise ValueError("the row cannot be written")
+        return full_row(columns, record, **more)
+
+    monkeypatch.setattr(checkins, "_full_row", breaks_on_insert)
+    written = org.now() + timedelta(minutes=5)
+    clock.advance(timedelta(hours=1))
+    outcomes = ingest_batch(
+        org,
+        [
+            Incoming(reply(lena, "1. KR1 down to 3 days BREAKS", date=written), "imap"),
+            Incoming(reply(lena, "4. KR1 8, KR2 6, KR3 5", date=written), "imap"),
+        ],
+    )
+
+    assert [o.status for o in outcomes] == ["quarantined", "checkin"]
+    kr1, kr2, _ = key_results(org)
+    assert (kr1.current_value, kr1.confidence, kr2.confidence) == (before, 8, 6)
+    with org.sessions() as session:
+        assert session.get(Prompt, lena.id).status == "answered"  # type: ignore[union-attr]
+
+
+def test_a_batch_whose_lookups_fail_is_looked_up_message_by_message(
+    org: AppContext, lena: SentPrompt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from okrmail.inbound.directory import Directory
+
+    def fails(self: Directory, messages: Any) -> None:
+        raise RuntimeError("the database went away for a moment")
+
+    monkeypatch.setattr(Directory, "preload", fails)
+    tom = send_prompt(org, "tom.hughes@example.com")
+    outcomes = ingest_batch(
+        org, [Incoming(reply(lena, FIRST), "imap"), Incoming(reply(tom, "1. KR1 12"), "imap")]
+    )
+    assert [o.status for o in outcomes] == ["checkin", "checkin"]
+    assert key_results(org)[0].current_value == 4
