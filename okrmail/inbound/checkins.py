@@ -34,6 +34,44 @@ _ROWS: dict[type, Table] = {
     CheckInReading: CheckInReading.__table__,  # type: ignore[dict-item]
 }
 _ANSWERABLE = {"sent", "undeliverable"}  # prompt statuses a reply turns into "answered"
+# Statements built once (building costs more than running them on a batch).
+_INSERTS = {model: insert(table) for model, table in _ROWS.items()}
+_SUPERSEDE = {
+    model: update(table)
+    .where(table.c.id == bindparam("row_id"))
+    .values(current=False, superseded_at=bindparam("superseded"))
+    for model, table in _ROWS.items()
+}
+_CURRENT_ROWS = {
+    model: select(table).where(
+        table.c.checkin_id.in_(bindparam("ids", expanding=True)), table.c.current.is_(True)
+    )
+    for model, table in _ROWS.items()
+}
+_INSERT_CHECKINS = insert(_CHECKINS).returning(_CHECKINS.c.id, _CHECKINS.c.prompt_id)
+_UPDATE_CHECKINS = update(_CHECKINS).where(_CHECKINS.c.id == bindparam("checkin_id"))
+_CHECKINS_OF = (
+    select(_CHECKINS.c.id, _CHECKINS.c.prompt_id, _CHECKINS.c.revision)
+    .where(_CHECKINS.c.prompt_id.in_(bindparam("prompts", expanding=True)))
+    .order_by(_CHECKINS.c.id)
+)
+_CHECKINS_OF_LOCKED = _CHECKINS_OF.with_for_update()
+_KEY_RESULTS: Table = KeyResult.__table__  # type: ignore[assignment]
+_UPDATE_KEY_RESULTS = (
+    update(_KEY_RESULTS)
+    .where(_KEY_RESULTS.c.id == bindparam("kr_id"))
+    .values(
+        current_value=bindparam("new_value"),
+        confidence=bindparam("new_confidence"),
+        updated_at=bindparam("new_updated_at"),
+    )
+)
+_PROMPTS: Table = Prompt.__table__  # type: ignore[assignment]
+_MARK_ANSWERED = (
+    update(_PROMPTS)
+    .where(_PROMPTS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="answered")
+)
 NOTE_KINDS = {"blockers": "blocker", "help_requests": "help", "wins": "win"}
 
 
@@ -131,18 +169,13 @@ def merge_replies(
     _mark_answered(session, answered)
     for model, ids in superseded.items():
         if ids:
-            table = _ROWS[model]
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("row_id"))
-                .values(current=False, superseded_at=now),
-                [{"row_id": row_id} for row_id in ids],
-            )
+            rows = [{"row_id": row_id, "superseded": now} for row_id in ids]
+            session.execute(_SUPERSEDE[model], rows)
     for model, pending in inserts.items():
         if pending:
             columns = _ROWS[model].c.keys()
             session.execute(
-                insert(_ROWS[model]),
+                _INSERTS[model],
                 [_full_row(columns, record, checkin_id=state.id) for state, record in pending],
             )
     # Written: the session's objects may now say so (without writing them again).
@@ -168,16 +201,13 @@ def _write_checkins(session: Session, states: Sequence[_CheckInState]) -> None:
     if new:
         # Matched up by prompt (one check-in each), which lets the INSERT go out as one
         # statement: asking for the ids in parameter order would cost one per row on SQLite.
-        rows = session.execute(
-            insert(_CHECKINS).returning(_CHECKINS.c.id, _CHECKINS.c.prompt_id),
-            [state.values for state in new.values()],
-        )
+        rows = session.execute(_INSERT_CHECKINS, [state.values for state in new.values()])
         for checkin_id, prompt_id in rows:
             new[prompt_id].id = checkin_id
     old = [state for state in states if state.prompt.id not in new]
     if old:
         session.execute(
-            update(_CHECKINS).where(_CHECKINS.c.id == bindparam("checkin_id")),
+            _UPDATE_CHECKINS,
             [{**_changed(state.values), "checkin_id": state.id} for state in old],
         )
 
@@ -195,25 +225,18 @@ def _states(
     prompts: dict[int, ReplyToMerge] = {}  # the first reply to each, in order
     for reply in replies:
         prompts.setdefault(reply.prompt.id, reply)
-    query = (
-        select(_CHECKINS.c.id, _CHECKINS.c.prompt_id, _CHECKINS.c.revision)
-        .where(_CHECKINS.c.prompt_id.in_(list(prompts)))
-        .order_by(_CHECKINS.c.id)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    query = _CHECKINS_OF_LOCKED if postgresql else _CHECKINS_OF
     states: dict[int, _CheckInState] = {}
-    for checkin_id, prompt_id, revision in session.execute(query):
+    for checkin_id, prompt_id, revision in session.execute(query, {"prompts": list(prompts)}):
         values = {"revision": revision}
         current: dict[type, dict[tuple[Any, ...], _Current]] = {model: {} for model in _ROWS}
         states[prompt_id] = _CheckInState(prompts[prompt_id].prompt, checkin_id, values, current)
     by_id = {state.id: state for state in states.values()}
-    for model, table in _ROWS.items():
+    for model in _ROWS:
         if not by_id:
             break
-        stored = session.execute(
-            select(table).where(table.c.checkin_id.in_(list(by_id)), table.c.current.is_(True))
-        ).mappings()
+        stored = session.execute(_CURRENT_ROWS[model], {"ids": list(by_id)}).mappings()
         for row in stored:
             values = _values_of(row)
             entry = _Current(values, row["answered_at"], row["id"])
@@ -459,18 +482,8 @@ def _update_key_results(
 
 
 def _write_key_results(session: Session, changed: Sequence[_KeyResultNow]) -> None:
-    if not changed:
-        return
-    table: Table = KeyResult.__table__  # type: ignore[assignment]
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("kr_id"))
-        .values(
-            current_value=bindparam("new_value"),
-            confidence=bindparam("new_confidence"),
-            updated_at=bindparam("new_updated_at"),
-        ),
-        [
+    if changed:
+        rows = [
             {
                 "kr_id": result.id,
                 "new_value": result.current_value,
@@ -478,14 +491,11 @@ def _write_key_results(session: Session, changed: Sequence[_KeyResultNow]) -> No
                 "new_updated_at": result.updated_at,
             }
             for result in changed
-        ],
-    )
+        ]
+        session.execute(_UPDATE_KEY_RESULTS, rows)
 
 
 def _mark_answered(session: Session, answered: dict[int, Prompt]) -> None:
     """Prompts sent (or thought undeliverable) are answered now; one UPDATE for all."""
     if answered:
-        table: Table = Prompt.__table__  # type: ignore[assignment]
-        session.execute(
-            update(table).where(table.c.id.in_(list(answered))).values(status="answered")
-        )
+        session.execute(_MARK_ANSWERED, {"ids": list(answered)})

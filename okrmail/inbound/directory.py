@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from email.message import Message
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from okrmail.inbound import headers
@@ -22,6 +22,28 @@ from okrmail.models import KeyResult, Meeting, OutboxMessage, Pairing, Prompt, S
 from okrmail.prompting import current_key_results_of
 
 _CHUNK = 500  # ids per IN (...) list
+# Built once: an ORM query with its loader options costs more to build than to run.
+_PROMPTS_BY_TOKEN = (
+    select(Prompt)
+    .where(Prompt.token.in_(bindparam("tokens", expanding=True)))
+    .options(joinedload(Prompt.person), joinedload(Prompt.meeting))
+)
+_PROMPTS_BY_ID = (
+    select(Prompt)
+    .where(Prompt.id.in_(bindparam("ids", expanding=True)))
+    .options(joinedload(Prompt.person), joinedload(Prompt.meeting))
+)
+_SENT_BY_MESSAGE_ID = select(OutboxMessage.message_id, OutboxMessage.prompt_id).where(
+    OutboxMessage.message_id.in_(bindparam("ids", expanding=True)),
+    OutboxMessage.prompt_id.is_not(None),
+)
+_OWNERS = (
+    select(Prompt.id, Pairing.report_id)
+    .join(Meeting, Prompt.meeting_id == Meeting.id)
+    .join(Series, Meeting.series_id == Series.id)
+    .join(Pairing, Series.pairing_id == Pairing.id)
+    .where(Prompt.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 class Directory:
@@ -55,12 +77,8 @@ class Directory:
         missing = sorted(token for token in tokens if token not in self._by_token)
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
-            # What the defences and the check-in read next, in the same round trip.
-            found = self.session.scalars(
-                select(Prompt)
-                .where(Prompt.token.in_(chunk))
-                .options(joinedload(Prompt.person), joinedload(Prompt.meeting))
-            )
+            # With what the defences and the check-in read next, in the same round trip.
+            found = self.session.scalars(_PROMPTS_BY_TOKEN, {"tokens": chunk})
             for prompt in found:
                 self._remember(prompt)
             for token in chunk:
@@ -81,11 +99,7 @@ class Directory:
         prompt_ids: set[int] = set()
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
-            rows = self.session.execute(
-                select(OutboxMessage.message_id, OutboxMessage.prompt_id).where(
-                    OutboxMessage.message_id.in_(chunk), OutboxMessage.prompt_id.is_not(None)
-                )
-            )
+            rows = self.session.execute(_SENT_BY_MESSAGE_ID, {"ids": chunk})
             for message_id, prompt_id in rows:
                 self._by_reference[message_id] = prompt_id
                 prompt_ids.add(prompt_id)
@@ -100,11 +114,7 @@ class Directory:
     def _load_prompts(self, prompt_ids: Iterable[int]) -> None:
         missing = sorted(set(prompt_ids) - self._prompts.keys())
         for start in range(0, len(missing), _CHUNK):
-            found = self.session.scalars(
-                select(Prompt)
-                .where(Prompt.id.in_(missing[start : start + _CHUNK]))
-                .options(joinedload(Prompt.person), joinedload(Prompt.meeting))
-            )
+            found = self.session.scalars(_PROMPTS_BY_ID, {"ids": missing[start : start + _CHUNK]})
             for prompt in found:
                 self._remember(prompt)
 
@@ -133,13 +143,7 @@ class Directory:
     def _load_owners(self, prompt_ids: Sequence[int]) -> None:
         """A manager's prompt shows their report's key results: whose, via the pairing."""
         for start in range(0, len(prompt_ids), _CHUNK):
-            rows = self.session.execute(
-                select(Prompt.id, Pairing.report_id)
-                .join(Meeting, Prompt.meeting_id == Meeting.id)
-                .join(Series, Meeting.series_id == Series.id)
-                .join(Pairing, Series.pairing_id == Pairing.id)
-                .where(Prompt.id.in_(prompt_ids[start : start + _CHUNK]))
-            )
+            rows = self.session.execute(_OWNERS, {"ids": prompt_ids[start : start + _CHUNK]})
             self._owners.update({prompt_id: report_id for prompt_id, report_id in rows})
 
 

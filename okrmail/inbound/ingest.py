@@ -43,6 +43,23 @@ from okrmail.replies.body import parse_message
 
 log = logging.getLogger(__name__)
 _INBOX: Table = InboxMessage.__table__  # type: ignore[assignment]
+# Statements built once: building one costs more than running it on a batch's worth of
+# rows (SQLAlchemy caches the compiled form, not the construction).
+_INSERT_INBOX = insert(_INBOX).returning(_INBOX.c.id, _INBOX.c.message_id, _INBOX.c.sha256)
+_INSERT_ONE = insert(_INBOX).returning(_INBOX.c.id)
+_BY_MESSAGE_ID = select(_INBOX.c.message_id, _INBOX.c.id).where(
+    _INBOX.c.message_id.in_(bindparam("ids", expanding=True))
+)
+_BY_HASH = select(_INBOX.c.sha256, _INBOX.c.id).where(
+    _INBOX.c.sha256.in_(bindparam("hashes", expanding=True)), _INBOX.c.message_id.is_(None)
+)
+_UNPROCESSED = (
+    select(_INBOX.c.id, _INBOX.c.raw, _INBOX.c.sent_at)
+    .where(_INBOX.c.id.in_(bindparam("ids", expanding=True)), _INBOX.c.status == "received")
+    .order_by(_INBOX.c.id)
+)
+_UNPROCESSED_UNLOCKED = _UNPROCESSED.with_for_update(skip_locked=True)
+_RECORD_STATUS = update(_INBOX).where(_INBOX.c.id == bindparam("inbox_id"))
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
@@ -126,10 +143,7 @@ def _store(
     if added and not careful:
         # One INSERT for the batch; its ids matched up by dedupe key (asking for them in
         # parameter order instead would cost one statement per row on SQLite).
-        rows = session.execute(
-            insert(_INBOX).returning(_INBOX.c.id, _INBOX.c.message_id, _INBOX.c.sha256),
-            list(added.values()),
-        )
+        rows = session.execute(_INSERT_INBOX, list(added.values()))
         for inbox_id, message_id, sha256 in rows:
             added[_key_of_row(message_id, sha256)]["id"] = inbox_id
     ids = {**earlier, **{key: row["id"] for key, row in added.items()}}
@@ -140,7 +154,7 @@ def _insert_carefully(session: Session, row: dict[str, Any], key: str) -> int | 
     """Insert in a savepoint; the id of the earlier copy when there is one."""
     try:
         with session.begin_nested():
-            row["id"] = session.execute(insert(_INBOX).returning(_INBOX.c.id), row).scalar_one()
+            row["id"] = session.execute(_INSERT_ONE, row).scalar_one()
         return None
     except IntegrityError:
         earlier = _existing(session, [key]).get(key)
@@ -149,7 +163,7 @@ def _insert_carefully(session: Session, row: dict[str, Any], key: str) -> int | 
     # Same ledger key, different message (a server reusing UIDs): keep it, without the key.
     row.update(account=None, folder=None, uidvalidity=None, uid=None)
     with session.begin_nested():
-        row["id"] = session.execute(insert(_INBOX).returning(_INBOX.c.id), row).scalar_one()
+        row["id"] = session.execute(_INSERT_ONE, row).scalar_one()
     return None
 
 
@@ -174,16 +188,10 @@ def _existing(session: Session, keys: Sequence[str]) -> dict[str, int]:
     hashes = [key[4:] for key in keys if key.startswith("sha:")]
     found: dict[str, int] = {}
     if ids:
-        rows = session.execute(
-            select(InboxMessage.message_id, InboxMessage.id).where(InboxMessage.message_id.in_(ids))
-        )
+        rows = session.execute(_BY_MESSAGE_ID, {"ids": ids})
         found.update({f"id:{message_id}": inbox_id for message_id, inbox_id in rows})
     if hashes:
-        rows = session.execute(
-            select(InboxMessage.sha256, InboxMessage.id).where(
-                InboxMessage.sha256.in_(hashes), InboxMessage.message_id.is_(None)
-            )
-        )
+        rows = session.execute(_BY_HASH, {"hashes": hashes})
         found.update({f"sha:{digest}": inbox_id for digest, inbox_id in rows})
     return found
 
@@ -274,7 +282,7 @@ def process(
         texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
         statuses = [_status_row(ctx, outcome, texts.get(outcome.inbox_id)) for outcome in ordered]
         if statuses:
-            session.execute(update(_INBOX).where(_INBOX.c.id == bindparam("inbox_id")), statuses)
+            session.execute(_RECORD_STATUS, statuses)
     return ordered
 
 
@@ -303,14 +311,10 @@ class Received:
 def _unprocessed(session: Session, inbox_ids: Sequence[int]) -> list[Received]:
     """The messages among `inbox_ids` still `received`, in order; on PostgreSQL, those
     another worker is processing right now are skipped (it holds their row locks)."""
-    query = (
-        select(InboxMessage.id, InboxMessage.raw, InboxMessage.sent_at)
-        .where(InboxMessage.id.in_(list(inbox_ids)), InboxMessage.status == "received")
-        .order_by(InboxMessage.id)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return [Received(row.id, row.raw, row.sent_at) for row in session.execute(query)]
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    query = _UNPROCESSED_UNLOCKED if postgresql else _UNPROCESSED
+    rows = session.execute(query, {"ids": list(inbox_ids)})
+    return [Received(row.id, row.raw, row.sent_at) for row in rows]
 
 
 def _broken(inbox_id: int, what: str, error: BaseException | None = None) -> Outcome:
