@@ -135,15 +135,40 @@ _BANNER_TITLES = "|".join(
 )
 # "-----Original Message-----", "*-------- Original Message --------*", "---------- Forwarded…"
 _BANNER = re.compile(rf"^[\s>*_]*-{{2,}}\s*(?:{_BANNER_TITLES})\s*-{{2,}}[\s*_]*$", re.I)
-_FORWARD_INTRO = re.compile(
-    r"^[\s>*]*(?:Begin forwarded message|Début du message (?:transféré|réexpédié)"
-    r"|Anfang der weitergeleiteten Nachricht|Inicio del mensaje reenviado"
-    r"|Início da mensagem reencaminhada|Inizio messaggio inoltrato"
-    r"|Begin doorgestuurd bericht|Начало пересылаемого сообщения)\s*[:：]",
-    re.I,
+_FORWARD_INTROS = (
+    r"Begin forwarded message",
+    r"Début du message (?:transféré|réexpédié)",
+    r"Anfang der weitergeleiteten Nachricht",
+    r"Inicio del mensaje reenviado",
+    r"Início da mensagem reencaminhada",
+    r"Inizio messaggio inoltrato",
+    r"Begin doorgestuurd bericht",
+    r"Начало пересылаемого сообщения",
 )
+_FORWARD_INTRO = re.compile(rf"^[\s>*]*(?:{'|'.join(_FORWARD_INTROS)})\s*[:：]", re.I)
 # Discourse-style "Posted by sam on 03/26/2016"
 _POSTED_BY = re.compile(r"^[\s>]*Posted by .+ on \d{1,2}/\d{1,2}/\d{2,4}\s*$")
+
+# What every marker holds (see `_hallmarks`): a word with no space in it from each `_WROTE`
+# and `_WROTE_CJK` verb (attributions and "via" lines end with one), or "@" (date then
+# address), "GMT" (Gmail's ISO date), "--" (banners), "Posted" (Discourse), or the first
+# word of a forwarding intro after the lead.
+_WROTE_HINT = re.compile(
+    "wrote|writes|schrieb|écrit|dit|escribió|escreveu|scritto|schreef|geschreven|skrev|"
+    "napisał|napísal|napsal|написа|пише|kirjoitti|írta|yazdı|έγραψε|"
+    "写道|寫道|書きました|のメッセージ|작성"
+)
+_FORWARD_WORDS = "|".join(intro.split()[0] for intro in _FORWARD_INTROS)
+_FORWARD_HINT = re.compile(rf"[\s>*]*(?:{_FORWARD_WORDS})", re.I)
+# How the first line of a marker that holds no "wrote" verb starts: with a date (the
+# date and address line, Gmail's ISO date), dashes (banners), a forwarding intro or
+# "Posted". "$": a first line of lead characters only leaves it to the next line.
+_MARKER_START = re.compile(
+    rf"{_LEAD}(?:[^\W\d_]{{1,15}}\.?,\s*)?(?:\d|$)"
+    r"|[\s>*_]*(?:-|$)"
+    rf"|[\s>*]*(?i:{_FORWARD_WORDS})"
+    r"|[\s>]*Posted"
+)
 
 # -- quotes, delimiters, code ---------------------------------------------------------------
 
@@ -284,18 +309,64 @@ def _join_wrapped_attributions(lines: list[str]) -> list[str]:
     """
     joined: list[str] = []
     colons = [":" in line for line in lines]
+    hints: list[int | None] = [None] * len(lines)  # `_hallmarks`, when first needed
     start = 0
     while start < len(lines):
         # The test `_wrapped_marker_size` starts with, inlined: most lines have no colon
-        # in the lines that could be wrapped onto them.
+        # in the lines that could be wrapped onto them. Then a cheaper test than gluing:
+        # nearly all windows that pass it (the quoted prompt's) hold no marker's hallmark.
         size = (
             _wrapped_marker_size(lines, start, colons)
             if any(colons[start + 1 : start + _MAX_WRAPPED_LINES])
+            and _window_may_hold_marker(lines, start, hints)
             else 1
         )
         joined.append(_glue(lines[start : start + size]) if size > 1 else lines[start])
         start += size
     return joined
+
+
+def _window_may_hold_marker(lines: list[str], start: int, hints: list[int | None]) -> bool:
+    """False when no lines glued from `start` on can form a marker (then
+    `_wrapped_marker_size` is 1): a cheap test that rules out nearly every window.
+
+    Every marker holds a hallmark (`_hallmarks`) with no space in it, which therefore
+    lies within one line of the window (glued lines are joined with a space). Attributions
+    (and "via" lines) hold a "wrote" verb; the other markers must also start as the
+    window's first line does (`_MARKER_START`).
+    hints: `_hallmarks` of each line, filled in here when first needed.
+    """
+    wrote = other = False
+    for index in range(start, min(start + _MAX_WRAPPED_LINES, len(lines))):
+        hint = hints[index]
+        if hint is None:
+            hint = hints[index] = _hallmarks(lines[index])
+        if hint and _is_marker(lines[index]):
+            if index == start:
+                return False  # a marker on its own line is not glued to anything
+            break  # gluing stops at a marker on a later line (`_glued_marker_size`)
+        wrote = wrote or hint == _WROTE_HALLMARK
+        other = other or hint == _OTHER_HALLMARK
+    return wrote or (other and _MARKER_START.match(lines[start]) is not None)
+
+
+_WROTE_HALLMARK = 2  # a "wrote" verb
+_OTHER_HALLMARK = 1  # only hallmarks of the other markers
+
+
+def _hallmarks(line: str) -> int:
+    """Which hallmarks of a marker `line` holds: 0 (none, so `_is_marker` is false),
+    `_WROTE_HALLMARK` or `_OTHER_HALLMARK`."""
+    if _WROTE_HINT.search(line):
+        return _WROTE_HALLMARK
+    others = (
+        "@" in line
+        or "--" in line
+        or "GMT" in line
+        or "Posted" in line
+        or _FORWARD_HINT.match(line) is not None
+    )
+    return _OTHER_HALLMARK if others else 0
 
 
 def _wrapped_marker_size(lines: list[str], start: int, colons: list[bool]) -> int:
@@ -418,8 +489,11 @@ def _is_marker(line: str) -> bool:
 
     Cached: the search for wrapped markers asks about the same lines many times over.
     """
+    hallmarks = _hallmarks(line)
+    if not hallmarks:
+        return False  # most lines: one cheap test instead of a dozen regexes
     return (
-        _is_attribution(line)
+        (hallmarks == _WROTE_HALLMARK and _is_attribution(line))
         # "@" and "via" first: the regexes that need them scan the whole line to fail.
         or bool("@" in line and _DATE_THEN_EMAIL.match(line) and _YEAR.search(line))
         or bool(_ISO_DATE_GMT.match(line))
