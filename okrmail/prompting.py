@@ -186,13 +186,13 @@ def _when(start: datetime, end: datetime, timezone: str) -> tuple[str, str]:
     return when, f"{local_start:%a} {local_start.day} {local_start:%b}"
 
 
-def prompt_context(ctx: AppContext, session: Session, prompt: Prompt) -> dict[str, Any]:
-    """Everything the prompt templates show; plain JSON types only."""
-    meeting = prompt.meeting
-    pairing = meeting.series.pairing
-    person = prompt.person
-    counterpart = pairing.manager if prompt.role == "report" else pairing.report
-    question_set = question_sets(ctx.settings.templates_path)[prompt.question_set]
+def shared_context(
+    ctx: AppContext, person: Person, meeting: Meeting, question_set_name: str
+) -> dict[str, Any]:
+    """What every email about a prompt shows of it (the prompt itself, its confirmation):
+    the recipient, the meeting in their time zone, the question set, the organisation.
+    Takes the rows rather than the prompt, so a batch can pass what it loaded at once."""
+    question_set = question_sets(ctx.settings.templates_path)[question_set_name]
     when, day = _when(meeting.start, meeting.end, person.timezone)
     return {
         "person": {
@@ -200,21 +200,36 @@ def prompt_context(ctx: AppContext, session: Session, prompt: Prompt) -> dict[st
             "first_name": person.name.split()[0],
             "email": person.email,
         },
-        "counterpart": {"name": counterpart.name, "email": counterpart.email},
-        "role": prompt.role,
         "meeting": {"local_when": when, "local_day": day, "start_utc": meeting.start.isoformat()},
         "question_set": {
             "name": question_set.name,
             "title": question_set.title,
             "description": question_set.description,
         },
+        "organisation": ctx.settings.app.organisation,
+    }
+
+
+def prompt_context(ctx: AppContext, session: Session, prompt: Prompt) -> dict[str, Any]:
+    """Everything the prompt templates show; plain JSON types only."""
+    meeting = prompt.meeting
+    pairing = meeting.series.pairing
+    counterpart = pairing.manager if prompt.role == "report" else pairing.report
+    question_set = question_sets(ctx.settings.templates_path)[prompt.question_set]
+    shared = shared_context(ctx, prompt.person, meeting, prompt.question_set)
+    return {
+        "person": shared["person"],
+        "counterpart": {"name": counterpart.name, "email": counterpart.email},
+        "role": prompt.role,
+        "meeting": shared["meeting"],
+        "question_set": shared["question_set"],
         "questions": [
             {"number": number, "key": question.key, "text": question.text, "hint": question.hint}
             for number, question in enumerate(question_set.for_role(prompt.role), start=1)
         ],
         "key_results": key_result_lines(session, pairing.report_id),
         "marker": REPLY_MARKER,
-        "organisation": ctx.settings.app.organisation,
+        "organisation": shared["organisation"],
     }
 
 

@@ -4,11 +4,19 @@ It shows the merged check-in (every reply so far), per question and per key resu
 Reply-To carries the prompt's token and its Message-ID is in the Outbox with the prompt, so
 a reply to it routes back to the same check-in and corrects or completes it. One message
 per check-in revision: the Message-ID is derived from it, so a retried job records it once.
+
+Confirmations are recorded in batches, as ingest merges them: one statement claims the due
+check-ins, a few queries load what their emails show, one more finds the Message-IDs the
+Outbox already has. If anything in a batch fails, it is rolled back and redone one check-in
+per transaction, so only the bad one stays due (and is logged) for the next run.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,13 +28,26 @@ from sqlalchemy.orm import Session
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.emails import Envelope, build_email
-from okrmail.inbound.checkins import numbered_key_results
-from okrmail.models import CheckIn, CheckInAnswer, CheckInReading, InboxMessage, OutboxMessage
-from okrmail.prompting import format_value, prompt_context
+from okrmail.models import (
+    CheckIn,
+    CheckInAnswer,
+    CheckInReading,
+    InboxMessage,
+    KeyResult,
+    Meeting,
+    OutboxMessage,
+    Pairing,
+    Person,
+    Prompt,
+    Series,
+)
+from okrmail.prompting import current_key_results_of, format_value, shared_context
 from okrmail.questions import Question, question_sets
 
+log = logging.getLogger(__name__)
 SHOWN_ANSWER = 400  # characters of each answer quoted back
 NOTE_TITLES = {"blocker": "Blocker", "help": "Help wanted", "win": "Win"}
+BATCH = 200  # check-ins claimed, loaded and recorded per transaction
 
 
 def confirmation_message_id(checkin: CheckIn, domain: str) -> str:
@@ -36,100 +57,179 @@ def confirmation_message_id(checkin: CheckIn, domain: str) -> str:
 def send_confirmations(ctx: AppContext, checkin_ids: Sequence[int] | None = None) -> list[int]:
     """Record the confirmation of each check-in whose latest revision is unconfirmed.
 
-    With no ids, every check-in with one due. Returns the Outbox ids, claimed for the
-    caller to deliver (past their lease the tick delivers them anyway).
+    With no ids, every check-in with one due. Returns the Outbox ids, in the order of the
+    check-ins, claimed for the caller to deliver (past their lease the tick delivers them
+    anyway). A check-in another worker has claimed is skipped; one whose confirmation
+    cannot be built is logged and left due, and the others are recorded all the same.
     """
     if checkin_ids is None:
         with ctx.sessions() as session:
             checkin_ids = list(
-                session.scalars(select(CheckIn.id).where(CheckIn.confirmation_due.is_(True)))
+                session.scalars(
+                    select(CheckIn.id)
+                    .where(CheckIn.confirmation_due.is_(True))
+                    .order_by(CheckIn.id)
+                )
             )
-    recorded = []
-    for checkin_id in checkin_ids:
-        with ctx.transaction() as session:
-            row = _confirm(ctx, session, checkin_id)
-            if row is not None:
-                recorded.append(row)
+    wanted = list(dict.fromkeys(checkin_ids))  # each once, in the caller's order
+    recorded: list[int] = []
+    for start in range(0, len(wanted), BATCH):
+        recorded += _confirm_batch(ctx, wanted[start : start + BATCH])
     return recorded
 
 
-def _confirm(ctx: AppContext, session: Session, checkin_id: int) -> int | None:
-    claimed = session.execute(
-        update(CheckIn)
-        .where(CheckIn.id == checkin_id, CheckIn.confirmation_due.is_(True))
-        .values(confirmation_due=False, confirmed_revision=CheckIn.revision)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return None  # another worker has it, or nothing new
-    checkin = session.get(CheckIn, checkin_id)
-    assert checkin is not None
-    session.refresh(checkin)
-    message = build_confirmation(ctx, session, checkin)
-    exists = session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.message_id == str(message["Message-ID"]))
-    )
-    if exists is not None:
-        return None
-    lease = timedelta(seconds=ctx.settings.tick.claim_lease_seconds)
-    row = outbox.record(
-        session,
-        message,
-        kind="confirmation",
-        now=ctx.now(),
-        lease=lease,
-        prompt_id=checkin.prompt_id,
-    )
-    return row.id
+def _confirm_batch(ctx: AppContext, checkin_ids: Sequence[int]) -> list[int]:
+    """One transaction for the batch; after a failure, one per check-in."""
+    try:
+        with ctx.transaction() as session:
+            return _confirm(ctx, session, checkin_ids)
+    except Exception:  # whatever broke, the other check-ins are still confirmed
+        if len(checkin_ids) == 1:
+            log.exception("confirming check-in #%s failed; it stays due", checkin_ids[0])
+            return []
+        log.info("confirming %s check-ins at once failed; one by one", len(checkin_ids))
+    return [row for checkin_id in checkin_ids for row in _confirm_batch(ctx, [checkin_id])]
 
 
-def build_confirmation(ctx: AppContext, session: Session, checkin: CheckIn) -> EmailMessage:
-    mail = ctx.settings.mail
-    prompt = checkin.prompt
-    # Only the two columns needed: the row also holds the raw message and its text.
-    reply = session.execute(
-        select(InboxMessage.sender, InboxMessage.message_id).where(
-            InboxMessage.id == checkin.last_inbox_message_id
+def _confirm(ctx: AppContext, session: Session, checkin_ids: Sequence[int]) -> list[int]:
+    claimed = set(
+        session.scalars(
+            update(CheckIn)
+            .where(CheckIn.id.in_(checkin_ids), CheckIn.confirmation_due.is_(True))
+            .values(confirmation_due=False, confirmed_revision=CheckIn.revision)
+            .returning(CheckIn.id)
+            .execution_options(synchronize_session=False)
         )
-    ).first()
-    to_address = (reply.sender if reply and reply.sender else None) or prompt.person.email
-    parent = reply.message_id if reply else None
+    )  # the rest: another worker has them, or nothing new
+    if not claimed:
+        return []
+    confirmations = _load(session, [i for i in checkin_ids if i in claimed])
+    messages = [(due, build_confirmation(ctx, due)) for due in confirmations]
+    wanted = [str(message["Message-ID"]) for _, message in messages]
+    recorded_before = set(
+        session.scalars(
+            select(OutboxMessage.message_id).where(OutboxMessage.message_id.in_(wanted))
+        )
+    )  # a retried job: recorded once, by the first run
+    lease = timedelta(seconds=ctx.settings.tick.claim_lease_seconds)
+    return [
+        outbox.record(
+            session,
+            message,
+            kind="confirmation",
+            now=ctx.now(),
+            lease=lease,
+            prompt_id=due.checkin.prompt_id,
+        ).id
+        for due, message in messages
+        if str(message["Message-ID"]) not in recorded_before
+    ]
+
+
+# -- what a confirmation shows, loaded for a batch ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """One claimed check-in and everything its confirmation shows."""
+
+    checkin: CheckIn
+    prompt: Prompt
+    person: Person  # the prompt's recipient
+    meeting: Meeting
+    reply_sender: str | None  # the latest reply's sender and Message-ID
+    reply_message_id: str | None
+    answers: dict[str, CheckInAnswer]  # current answers by question key
+    readings: list[CheckInReading]  # current readings, oldest first
+    key_results: list[KeyResult]  # the pairing's report's, numbered as the prompt shows them
+
+
+def _load(session: Session, checkin_ids: Sequence[int]) -> list[Confirmation]:
+    """The check-ins (in the given order) with their prompts, people, meetings, latest
+    replies, current answers and readings, and the key results of their pairings' reports,
+    in a fixed handful of queries."""
+    rows = session.execute(
+        select(CheckIn, Prompt, Person, Meeting, Pairing.report_id)
+        .join(Prompt, CheckIn.prompt_id == Prompt.id)
+        .join(Person, Prompt.person_id == Person.id)
+        .join(Meeting, Prompt.meeting_id == Meeting.id)
+        .join(Series, Meeting.series_id == Series.id)
+        .join(Pairing, Series.pairing_id == Pairing.id)
+        .where(CheckIn.id.in_(checkin_ids))
+    ).all()
+    found = {row[0].id: row for row in rows}
+    reply_ids = {row[0].last_inbox_message_id for row in rows} - {None}
+    # Only the columns needed: the row also holds the raw message and its text.
+    replies = {
+        reply.id: reply
+        for reply in session.execute(
+            select(InboxMessage.id, InboxMessage.sender, InboxMessage.message_id).where(
+                InboxMessage.id.in_(reply_ids)
+            )
+        )
+    }
+    answers: dict[int, dict[str, CheckInAnswer]] = defaultdict(dict)
+    for answer in session.scalars(
+        select(CheckInAnswer)
+        .where(CheckInAnswer.checkin_id.in_(checkin_ids), CheckInAnswer.current.is_(True))
+        .order_by(CheckInAnswer.id)
+    ):
+        answers[answer.checkin_id][answer.question_key] = answer
+    readings: dict[int, list[CheckInReading]] = defaultdict(list)
+    for reading in session.scalars(
+        select(CheckInReading)
+        .where(CheckInReading.checkin_id.in_(checkin_ids), CheckInReading.current.is_(True))
+        .order_by(CheckInReading.id)
+    ):
+        readings[reading.checkin_id].append(reading)
+    key_results = current_key_results_of(session, [row.report_id for row in rows])
+    loaded = []
+    for checkin_id in checkin_ids:
+        checkin, prompt, person, meeting, report_id = found[checkin_id]
+        reply = replies.get(checkin.last_inbox_message_id)
+        loaded.append(
+            Confirmation(
+                checkin=checkin,
+                prompt=prompt,
+                person=person,
+                meeting=meeting,
+                reply_sender=reply.sender if reply else None,
+                reply_message_id=reply.message_id if reply else None,
+                answers=answers[checkin_id],
+                readings=readings[checkin_id],
+                key_results=[result for result, _ in key_results.get(report_id, [])],
+            )
+        )
+    return loaded
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+
+def build_confirmation(ctx: AppContext, due: Confirmation) -> EmailMessage:
+    mail = ctx.settings.mail
+    prompt, parent = due.prompt, due.reply_message_id
     envelope = Envelope(
         sender=Address(mail.from_name, addr_spec=mail.from_address),
-        to=Address(prompt.person.name, addr_spec=to_address),
-        message_id=confirmation_message_id(checkin, mail.message_id_domain),
+        to=Address(due.person.name, addr_spec=due.reply_sender or due.person.email),
+        message_id=confirmation_message_id(due.checkin, mail.message_id_domain),
         reply_to=mail.reply_address.format(token=prompt.token),
         in_reply_to=parent,
         references=tuple(ref for ref in (prompt.message_id,) if ref and ref != parent),
     )
-    context = confirmation_context(ctx, session, checkin)
+    context = confirmation_context(ctx, due)
     return build_email(
         ctx.settings.templates_path, "confirmation", context, envelope, date=ctx.now()
     )
 
 
-def confirmation_context(ctx: AppContext, session: Session, checkin: CheckIn) -> dict[str, Any]:
+def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
     """Everything the confirmation templates show; plain JSON types only."""
-    prompt = checkin.prompt
-    base = prompt_context(ctx, session, prompt)
+    checkin, prompt = due.checkin, due.prompt
+    base = shared_context(ctx, due.person, due.meeting, prompt.question_set)
     question_set = question_sets(ctx.settings.templates_path)[prompt.question_set]
     questions = question_set.for_role(prompt.role)
-    answers = {
-        row.question_key: row
-        for row in session.scalars(
-            select(CheckInAnswer).where(
-                CheckInAnswer.checkin_id == checkin.id, CheckInAnswer.current.is_(True)
-            )
-        )
-    }
-    readings = list(
-        session.scalars(
-            select(CheckInReading)
-            .where(CheckInReading.checkin_id == checkin.id, CheckInReading.current.is_(True))
-            .order_by(CheckInReading.id)
-        )
-    )
-    key_results = _key_results(session, prompt.meeting.series.pairing.report_id, readings)
+    key_results = _key_results(due.key_results, due.readings)
     kinds = {question.kind for question in questions}
     return {
         "person": base["person"],
@@ -139,16 +239,16 @@ def confirmation_context(ctx: AppContext, session: Session, checkin: CheckIn) ->
         "late": checkin.late,
         "revision": checkin.revision,
         "questions": [
-            _question(number, question, answers.get(question.key))
+            _question(number, question, due.answers.get(question.key))
             for number, question in enumerate(questions, start=1)
         ],
         "key_results": key_results,
         "notes": [
             {"kind": NOTE_TITLES[row.kind], "text": row.text}
-            for row in readings
+            for row in due.readings
             if row.kind in NOTE_TITLES
         ],
-        "missing": _missing(questions, answers, key_results, kinds),
+        "missing": _missing(questions, due.answers, key_results, kinds),
         "unclear": list(checkin.unclear or []),
     }
 
@@ -161,13 +261,13 @@ def _question(number: int, question: Question, answer: CheckInAnswer | None) -> 
 
 
 def _key_results(
-    session: Session, person_id: int, readings: Sequence[CheckInReading]
+    results: Sequence[KeyResult], readings: Sequence[CheckInReading]
 ) -> list[dict[str, Any]]:
     progress = {r.kr_number: r for r in readings if r.kind == "progress"}
     confidence = {r.kr_number: r for r in readings if r.kind == "confidence"}
     overall = confidence.get(None)
     lines = []
-    for number, result in enumerate(numbered_key_results(session, person_id), start=1):
+    for number, result in enumerate(results, start=1):
         reading = progress.get(number)
         score = confidence.get(number) or overall
         unit = f" {result.unit}" if result.unit else ""
