@@ -26,7 +26,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
-from operator import eq
 
 from okrmail.prompting import REPLY_MARKER, format_value
 from okrmail.questions import Question
@@ -247,7 +246,7 @@ _KR_LINE = re.compile(r"^\s*(?:[-*•]\s*)?KR\s*(\d{1,2})\b[.:]?", re.I)
 _TEMPLATE_HEADING = re.compile(r"^\s*(?:questions|your key results\b.*)\s*:?\s*$", re.I)
 _TEMPLATE_FOOTER = re.compile(r"^\s*Sent by okrmail\b", re.I)
 _SIGNATURE_DASHES = re.compile(r"^\s*--\s*$")
-_MARKER_TOKENS = _tokens(REPLY_MARKER)
+_MARKER_TOKENS = tuple(_tokens(REPLY_MARKER))
 _MARKER_PROBES = tuple(sorted(set(_MARKER_TOKENS), key=len)[-2:])  # see _is_marker
 _MIN_START_MATCHES = 4  # a quoted question is recognised from its first few words
 _MATCH_SHARE = 0.75  # at least this share of a line's words must follow the question
@@ -269,24 +268,26 @@ class _Anchor:
     same_line: tuple[tuple[int, int], ...] = ()
 
 
-def _align(tokens: Sequence[str], expected: Sequence[str], pos: int) -> tuple[int, int, int]:
+def _align(tokens: tuple[str, ...], expected: tuple[str, ...], pos: int) -> tuple[int, int, int]:
     """Follow `tokens` along `expected` from `pos`: (tokens used, new pos, exact matches).
 
     Clients re-wrap quoted lines and mangle the odd word ("don’t", "1-on-1"), so one word
     may be changed, added or dropped at a time; two misses in a row end the run.
     """
-    count = len(tokens)
-    if count <= len(expected) - pos and all(map(eq, tokens, islice(expected, pos, None))):
+    count, length = len(tokens), len(expected)
+    if count <= length - pos and expected[pos : pos + count] == tokens:
         return count, pos + count, count  # our words verbatim, as most quoted lines are
+    # Called for nearly every quoted line: lengths and items are bound to locals.
     i, j, misses = 0, pos, 0
     used, reached, matched = 0, pos, 0
-    while i < len(tokens) and j < len(expected) and misses < 2:
-        if tokens[i] == expected[j]:
+    while i < count and j < length and misses < 2:
+        token, wanted = tokens[i], expected[j]
+        if token == wanted:
             i, j, misses = i + 1, j + 1, 0
             used, reached, matched = i, j, matched + 1
-        elif j + 1 < len(expected) and tokens[i] == expected[j + 1]:
+        elif j + 1 < length and token == expected[j + 1]:
             j, misses = j + 1, misses + 1  # a word of ours is missing here
-        elif i + 1 < len(tokens) and tokens[i + 1] == expected[j]:
+        elif i + 1 < count and tokens[i + 1] == wanted:
             i, misses = i + 1, misses + 1  # a word was added here
         else:
             i, j, misses = i + 1, j + 1, misses + 1
@@ -297,7 +298,7 @@ def _follow(
     lines: Sequence[_Line],
     index: int,
     start_at: int,
-    expected: Sequence[str],
+    expected: tuple[str, ...],
     first_words: int,
     enough: Sequence[int] = (),
 ) -> tuple[int, int | None] | None:
@@ -355,11 +356,15 @@ def _question_anchor(
 def _shape(question: Question) -> _Shape:
     """A question's words, the word counts at which its sentences end, its hint's words."""
     text = question.text
-    ends = tuple(len(_tokens(text[: end.end()])) for end in _SENTENCE_END.finditer(text))
-    return tuple(_tokens(text)), ends, tuple(_tokens(question.hint))
+    # How many words come before each sentence end (no word runs across one: it is
+    # punctuation followed by a space or the end of the text).
+    ends = tuple(len(_TOKEN.findall(text, 0, end.end())) for end in _SENTENCE_END.finditer(text))
+    return _line_words(text), ends, _line_words(question.hint)
 
 
-def _hint(lines: Sequence[_Line], last: int, hint: Sequence[str]) -> tuple[int, int | None] | None:
+def _hint(
+    lines: Sequence[_Line], last: int, hint: tuple[str, ...]
+) -> tuple[int, int | None] | None:
     """The question's hint ("(e.g. KR1 60%, KR2 38/45)") after lines[last], when there."""
     following = last + 1
     if following < len(lines) and not lines[following].content.strip():
@@ -404,8 +409,8 @@ def _progress_text(kr: KeyResultRef) -> str:
     return f"{format_value(kr.current)} of {target}"  # the percentage follows; not needed
 
 
-def _is_ours(text: str, expected: Sequence[str]) -> bool:
-    words = _tokens(text)
+def _is_ours(text: str, expected: tuple[str, ...]) -> bool:
+    words = _line_words(text)  # cached: the prompt's progress lines come back each week
     if not words:
         return False
     used, pos, matched = _align(words, expected, 0)
@@ -426,9 +431,16 @@ def _find_anchors(
     # of the first two words of the question, so one set lookup rules out most lines.
     openers = {word for _, (words, _, _) in shapes for word in words[:2]}
     anchors: list[_Anchor] = []
-    index = 0
-    while index < len(lines):
-        anchor = _anchor_at(lines, index, shapes, openers, key_results)
+    opening = _opening  # bound once: this loop runs for every line of every reply
+    index, count = 0, len(lines)
+    while index < count:
+        start_at, first, label = opening(lines[index].content)
+        # Most lines open with neither a question's first words nor a key-result label.
+        anchor = None
+        if first in openers:
+            anchor = _question_anchor_at(lines, index, start_at, first, shapes)
+        if anchor is None and label:
+            anchor = _kr_anchor_at(lines, index, label, key_results)
         if anchor:
             anchors.append(anchor)
             index = anchor.last + 1
@@ -437,28 +449,35 @@ def _find_anchors(
     return anchors
 
 
-def _anchor_at(
+def _question_anchor_at(
     lines: Sequence[_Line],
     index: int,
+    start_at: int,
+    first: str,
     shapes: Sequence[tuple[Question, _Shape]],
-    openers: set[str],
+) -> _Anchor | None:
+    """The first of the questions (in order) quoted from lines[index] on, if any."""
+    for question, shape in shapes:
+        if first in shape[0][:2]:  # else `_follow` would turn it down at once
+            found = _question_anchor(lines, index, start_at, question, shape)
+            if found:
+                return found
+    return None
+
+
+def _kr_anchor_at(
+    lines: Sequence[_Line],
+    index: int,
+    label: tuple[int, int],
     key_results: Sequence[KeyResultRef],
 ) -> _Anchor | None:
-    """The anchor that starts on lines[index], if any (see `_find_anchors`)."""
-    start_at, first, label = _opening(lines[index].content)
-    if first in openers:
-        for question, shape in shapes:
-            if first in shape[0][:2]:  # else `_follow` would turn it down at once
-                found = _question_anchor(lines, index, start_at, question, shape)
-                if found:
-                    return found
-    if label:
-        label_number, label_end = label
-        for kr in key_results:
-            if kr.number == label_number:
-                found = _kr_anchor(lines, index, label_end, kr)
-                if found:
-                    return found
+    """The key-result line labelled `label` (number, end) on lines[index], if any."""
+    label_number, label_end = label
+    for kr in key_results:
+        if kr.number == label_number:
+            found = _kr_anchor(lines, index, label_end, kr)
+            if found:
+                return found
     return None
 
 

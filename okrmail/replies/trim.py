@@ -308,39 +308,50 @@ def _join_wrapped_attributions(lines: list[str]) -> list[str]:
     recognisable as a whole, so the following lines are glued on when that completes it.
     """
     joined: list[str] = []
-    colons = [":" in line for line in lines]
-    hints: list[int | None] = [None] * len(lines)  # `_hallmarks`, when first needed
+    count = len(lines)
+    hints = list(map(_hallmarks, lines))  # cached: the quoted prompt's lines come back
     start = 0
-    while start < len(lines):
-        # The test `_wrapped_marker_size` starts with, inlined: most lines have no colon
-        # in the lines that could be wrapped onto them. Then a cheaper test than gluing:
-        # nearly all windows that pass it (the quoted prompt's) hold no marker's hallmark.
-        size = (
-            _wrapped_marker_size(lines, start, colons)
-            if any(colons[start + 1 : start + _MAX_WRAPPED_LINES])
-            and _window_may_hold_marker(lines, start, hints)
-            else 1
-        )
-        joined.append(_glue(lines[start : start + size]) if size > 1 else lines[start])
-        start += size
+    # Every marker holds a hallmark, so only windows with a line that has one can glue
+    # into one: those starting at most _MAX_WRAPPED_LINES - 1 lines above such a line.
+    # The lines in between are copied as they are, without testing each window.
+    for hinted in (index for index, hint in enumerate(hints) if hint):
+        if hinted < start:
+            continue  # already glued onto a marker above it
+        first = hinted - _MAX_WRAPPED_LINES + 1
+        if first > start:
+            joined.extend(lines[start:first])
+            start = first
+        while start <= hinted:  # here `hinted` is the first line with a hallmark from `start`
+            end = min(start + _MAX_WRAPPED_LINES, count)
+            # The test `_wrapped_marker_size` starts with, inlined: most lines have no
+            # colon in the lines that could be wrapped onto them. Then a cheaper test
+            # than gluing: nearly all windows that pass it (the quoted prompt's) hold no
+            # marker's hallmark.
+            size = (
+                _wrapped_marker_size(lines, start, end)
+                if any(":" in line for line in lines[start + 1 : end])
+                and _window_may_hold_marker(lines, start, end, hints)
+                else 1
+            )
+            joined.append(_glue(lines[start : start + size]) if size > 1 else lines[start])
+            start += size
+    joined.extend(lines[start:])
     return joined
 
 
-def _window_may_hold_marker(lines: list[str], start: int, hints: list[int | None]) -> bool:
-    """False when no lines glued from `start` on can form a marker (then
+def _window_may_hold_marker(lines: list[str], start: int, end: int, hints: list[int]) -> bool:
+    """False when no lines glued from `start` on (up to `end`) can form a marker (then
     `_wrapped_marker_size` is 1): a cheap test that rules out nearly every window.
 
     Every marker holds a hallmark (`_hallmarks`) with no space in it, which therefore
     lies within one line of the window (glued lines are joined with a space). Attributions
     (and "via" lines) hold a "wrote" verb; the other markers must also start as the
     window's first line does (`_MARKER_START`).
-    hints: `_hallmarks` of each line, filled in here when first needed.
+    hints: `_hallmarks` of each line.
     """
     wrote = other = False
-    for index in range(start, min(start + _MAX_WRAPPED_LINES, len(lines))):
+    for index in range(start, end):
         hint = hints[index]
-        if hint is None:
-            hint = hints[index] = _hallmarks(lines[index])
         if hint and _is_marker(lines[index]):
             if index == start:
                 return False  # a marker on its own line is not glued to anything
@@ -354,6 +365,7 @@ _WROTE_HALLMARK = 2  # a "wrote" verb
 _OTHER_HALLMARK = 1  # only hallmarks of the other markers
 
 
+@lru_cache(maxsize=8192)
 def _hallmarks(line: str) -> int:
     """Which hallmarks of a marker `line` holds: 0 (none, so `_is_marker` is false),
     `_WROTE_HALLMARK` or `_OTHER_HALLMARK`."""
@@ -369,17 +381,16 @@ def _hallmarks(line: str) -> int:
     return _OTHER_HALLMARK if others else 0
 
 
-def _wrapped_marker_size(lines: list[str], start: int, colons: list[bool]) -> int:
+def _wrapped_marker_size(lines: list[str], start: int, end: int) -> int:
     """How many lines from `start` form one wrapped marker (1 when they do not).
 
-    colons: whether each line holds a ":".
+    end: the end of the window of lines that may be wrapped onto lines[start], which the
+    caller has checked holds a ":" after `start` (every wrapped marker ends in a colon,
+    "wrote:", or holds a time).
     """
     if not lines[start].strip() or _is_marker(lines[start]):
         return 1
-    last = min(start + _MAX_WRAPPED_LINES, len(lines))
-    if not any(colons[start + 1 : last]):
-        return 1  # every wrapped marker ends in a colon ("wrote:") or holds a time
-    return _glued_marker_size(tuple(lines[start:last]))
+    return _glued_marker_size(tuple(lines[start:end]))
 
 
 @lru_cache(maxsize=4096)
@@ -437,8 +448,10 @@ def _glue(lines: Sequence[str]) -> str:
 
 def _classify(lines: list[str]) -> list[_Line]:
     """Give each line its kind; lines of fenced code blocks are always text."""
-    code = _code_block_lines(lines)
-    return [_Line(i, TEXT if i in code else _kind_of(line), line) for i, line in enumerate(lines)]
+    kinds = list(map(_kind_of, lines))
+    for index in _code_block_lines(lines):
+        kinds[index] = TEXT
+    return list(map(_Line, range(len(lines)), kinds, lines))
 
 
 def _code_block_lines(lines: list[str]) -> set[int]:
