@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email import policy
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
@@ -25,6 +26,26 @@ AUTOMATED_HEADERS = {
     "Auto-Submitted": "auto-generated",
     "X-Auto-Response-Suppress": "All",
 }
+
+
+class _HeaderClassPerName(HeaderRegistry):
+    """The stdlib registry makes a new class each time a header is set (`type()` on every
+    lookup), which was a fifth of the cost of building an email; one per name serves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = super().__getitem__(name)
+        return found
+
+
+# policy.default, building its header objects faster; the bytes it writes are the same.
+POLICY = policy.default.clone(header_factory=_HeaderClassPerName())
 
 
 @dataclass(frozen=True)
@@ -71,7 +92,7 @@ def build_email(
 ) -> EmailMessage:
     """A complete multipart (text + HTML) message for template `name`."""
     subject, text, html = render(templates_path, name, context)
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = subject
     message["From"] = envelope.sender
     message["To"] = envelope.to
