@@ -68,8 +68,14 @@ def subject(message: Message) -> str:
 
 def sender(message: Message) -> str:
     """The From address, lower-cased; "" when there is none we can read."""
-    _, address = parseaddr(first(message, "From"))
-    return address.strip().lower() if "@" in address else ""
+    found = _SENDERS.get(message)
+    if found is None:  # asked for by storing, classifying and the defences alike
+        _, address = parseaddr(first(message, "From"))
+        found = _SENDERS[message] = address.strip().lower() if "@" in address else ""
+    return found
+
+
+_SENDERS: WeakKeyDictionary[Message, str] = WeakKeyDictionary()
 
 
 def addresses(message: Message, *names: str) -> list[str]:

@@ -78,30 +78,30 @@ def _raw_payload(message: Message) -> str:
 
 def _extract(message: Message) -> ReplyBody:
     plain, html = [], []
-    for part in _body_parts(message):
-        (plain if part.get_content_type() == "text/plain" else html).append(part)
-    decoded = [_decode_part(part) for part in plain]
+    for part, content_type in _body_parts(message):
+        (plain if content_type == "text/plain" else html).append(part)
+    decoded = [_decode_part(part, plain=True) for part in plain]
     text = "\n".join(text for text, _ in decoded)
     if text.strip() or not html:
         problem = next((problem for _, problem in decoded if problem), None)
         return ReplyBody(_normalise(text), False, problem)
-    markup, problem = _decode_part(html[0])
+    markup, problem = _decode_part(html[0], plain=False)
     return ReplyBody(html_to_text(markup), True, problem)
 
 
-def _body_parts(part: Message) -> Iterator[Message]:
-    """Inline text/plain and text/html leaves, in order; attachments and attached
-    emails (message/rfc822, e.g. the original prompt attached by Outlook) are skipped."""
-    if part.get_content_maintype() == "message":
+def _body_parts(part: Message) -> Iterator[tuple[Message, str]]:
+    """Inline text/plain and text/html leaves with their type, in order; attachments and
+    attached emails (message/rfc822, e.g. the original prompt attached by Outlook) are
+    skipped. Each part's Content-Type is parsed once here (compat32 parses it per call)."""
+    content_type = part.get_content_type()
+    if content_type.startswith("message/"):
         return
     if part.is_multipart():
         for sub in part.get_payload():  # type: ignore[union-attr]
             yield from _body_parts(sub)
         return
-    if _is_attachment(part):
-        return
-    if part.get_content_type() in ("text/plain", "text/html"):
-        yield part
+    if content_type in ("text/plain", "text/html") and not _is_attachment(part):
+        yield part, content_type
 
 
 def _is_attachment(part: Message) -> bool:
@@ -115,11 +115,12 @@ def _is_attachment(part: Message) -> bool:
 _READ_AS_CP1252 = {"us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1"}
 
 
-def _decode_part(part: Message) -> tuple[str, str | None]:
+def _decode_part(part: Message, *, plain: bool) -> tuple[str, str | None]:
+    """The part's text; `plain`: a text/plain part, which may be format=flowed."""
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
     text, problem = decode_bytes(data, part.get_content_charset())
-    if part.get_content_type() == "text/plain" and part.get_param("format") == "flowed":
+    if plain and part.get_param("format") == "flowed":
         delsp = str(part.get_param("delsp") or "").lower() == "yes"
         text = unflow(text.replace("\r\n", "\n"), delsp=delsp)
     return text, problem
