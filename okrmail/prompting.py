@@ -216,20 +216,16 @@ def prompt_context(ctx: AppContext, session: Session, prompt: Prompt) -> dict[st
     pairing = meeting.series.pairing
     counterpart = pairing.manager if prompt.role == "report" else pairing.report
     question_set = question_sets(ctx.settings.templates_path)[prompt.question_set]
-    shared = shared_context(ctx, prompt.person, meeting, prompt.question_set)
     return {
-        "person": shared["person"],
+        **shared_context(ctx, prompt.person, meeting, prompt.question_set),
         "counterpart": {"name": counterpart.name, "email": counterpart.email},
         "role": prompt.role,
-        "meeting": shared["meeting"],
-        "question_set": shared["question_set"],
         "questions": [
             {"number": number, "key": question.key, "text": question.text, "hint": question.hint}
             for number, question in enumerate(question_set.for_role(prompt.role), start=1)
         ],
         "key_results": key_result_lines(session, pairing.report_id),
         "marker": REPLY_MARKER,
-        "organisation": shared["organisation"],
     }
 
 

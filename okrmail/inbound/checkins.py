@@ -1,4 +1,4 @@
-"""Merge a parsed reply into the prompt's one CheckIn, keeping every earlier answer.
+"""Merge parsed replies into their prompts' CheckIns, keeping every earlier answer.
 
 "Later" means written later (the reply's Date, never later than its arrival), not processed
 later: a reply fetched out of order does not overwrite a newer answer, it is recorded as
@@ -176,7 +176,7 @@ def merge_replies(
             columns = _ROWS[model].c.keys()
             session.execute(
                 _INSERTS[model],
-                [_full_row(columns, record, checkin_id=state.id) for state, record in pending],
+                [_full_row(columns, record, state.id) for state, record in pending],
             )
     # Written: the session's objects may now say so (without writing them again).
     for result in changed:
@@ -186,9 +186,11 @@ def merge_replies(
     return [states[reply.prompt.id].id for reply in replies]  # type: ignore[misc]
 
 
-def _full_row(columns: Sequence[str], record: dict[str, Any], **more: Any) -> dict[str, Any]:
+def _full_row(
+    columns: Sequence[str], record: dict[str, Any], checkin_id: int | None
+) -> dict[str, Any]:
     """Every column (Core's executemany takes one set of keys for all rows)."""
-    values = {**record, **more}
+    values = {**record, "checkin_id": checkin_id}
     return {name: values.get(name, _DEFAULTS.get(name)) for name in columns if name != "id"}
 
 
@@ -196,7 +198,7 @@ _DEFAULTS: dict[str, Any] = {"text": "", "how": "", "current": True}
 
 
 def _write_checkins(session: Session, states: Sequence[_CheckInState]) -> None:
-    """Insert the new check-ins (learning their ids, in order) and update the others."""
+    """Insert the new check-ins (learning their ids) and update the others."""
     new = {state.prompt.id: state for state in states if state.id is None}
     if new:
         # Matched up by prompt (one check-in each), which lets the INSERT go out as one
@@ -437,15 +439,18 @@ class _KeyResultNow:
     """A key result's values during a merge, and the ORM object they end up on."""
 
     result: KeyResult
-    id: int
     current_value: Decimal | None
     confidence: int | None
     updated_at: datetime | None
     changed: bool = False
 
+    @property
+    def id(self) -> int:
+        return self.result.id
+
     @classmethod
     def of(cls, result: KeyResult) -> _KeyResultNow:
-        return cls(result, result.id, result.current_value, result.confidence, result.updated_at)
+        return cls(result, result.current_value, result.confidence, result.updated_at)
 
     def apply(self) -> None:
         # As committed values: the session must not write them again, one row at a time.

@@ -226,16 +226,12 @@ def build_confirmation(ctx: AppContext, due: Confirmation) -> EmailMessage:
 def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
     """Everything the confirmation templates show; plain JSON types only."""
     checkin, prompt = due.checkin, due.prompt
-    base = shared_context(ctx, due.person, due.meeting, prompt.question_set)
     question_set = question_sets(ctx.settings.templates_path)[prompt.question_set]
     questions = question_set.for_role(prompt.role)
     key_results = _key_results(due.key_results, due.readings)
     kinds = {question.kind for question in questions}
     return {
-        "person": base["person"],
-        "question_set": base["question_set"],
-        "meeting": base["meeting"],
-        "organisation": base["organisation"],
+        **shared_context(ctx, due.person, due.meeting, prompt.question_set),
         "late": checkin.late,
         "revision": checkin.revision,
         "questions": [

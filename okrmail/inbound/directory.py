@@ -23,16 +23,10 @@ from okrmail.prompting import current_key_results_of
 
 _CHUNK = 500  # ids per IN (...) list
 # Built once: an ORM query with its loader options costs more to build than to run.
-_PROMPTS_BY_TOKEN = (
-    select(Prompt)
-    .where(Prompt.token.in_(bindparam("tokens", expanding=True)))
-    .options(joinedload(Prompt.person), joinedload(Prompt.meeting))
-)
-_PROMPTS_BY_ID = (
-    select(Prompt)
-    .where(Prompt.id.in_(bindparam("ids", expanding=True)))
-    .options(joinedload(Prompt.person), joinedload(Prompt.meeting))
-)
+# Prompts come with what the defences and the check-in read next, in the same round trip.
+_PROMPTS = select(Prompt).options(joinedload(Prompt.person), joinedload(Prompt.meeting))
+_PROMPTS_BY_TOKEN = _PROMPTS.where(Prompt.token.in_(bindparam("tokens", expanding=True)))
+_PROMPTS_BY_ID = _PROMPTS.where(Prompt.id.in_(bindparam("ids", expanding=True)))
 _SENT_BY_MESSAGE_ID = select(OutboxMessage.message_id, OutboxMessage.prompt_id).where(
     OutboxMessage.message_id.in_(bindparam("ids", expanding=True)),
     OutboxMessage.prompt_id.is_not(None),
@@ -77,7 +71,6 @@ class Directory:
         missing = sorted(token for token in tokens if token not in self._by_token)
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
-            # With what the defences and the check-in read next, in the same round trip.
             found = self.session.scalars(_PROMPTS_BY_TOKEN, {"tokens": chunk})
             for prompt in found:
                 self._remember(prompt)

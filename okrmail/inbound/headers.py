@@ -8,6 +8,7 @@ plain, database-safe text and never raises.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
@@ -28,23 +29,32 @@ def clean(text: str) -> str:
 
 def values(message: Message, name: str) -> list[str]:
     """Every raw value of header `name` (any case), unfolded onto one line each."""
-    return list(_index(message).get(name.lower(), ()))
+    return list(_read(message).headers.get(name.lower(), ()))
 
 
-# Routing, defences and classification ask a message for some twenty headers; each answer
-# would scan every header again. Messages are read, never changed, once parsed.
-_INDEXES: WeakKeyDictionary[Message, dict[str, list[str]]] = WeakKeyDictionary()
+@dataclass
+class _Read:
+    """What has been read of one message: its headers by lower-cased name (values unfolded
+    and database-safe), and its From address once asked for."""
+
+    headers: dict[str, list[str]]
+    sender: str | None = None
 
 
-def _index(message: Message) -> dict[str, list[str]]:
-    """The message's headers by lower-cased name, values unfolded and database-safe."""
-    index = _INDEXES.get(message)
-    if index is None:
-        index = {}
+# Storing, routing, defences and classification ask a message for some twenty headers,
+# the From address three times; each would scan every header again. Messages are read,
+# never changed, once parsed.
+_READ: WeakKeyDictionary[Message, _Read] = WeakKeyDictionary()
+
+
+def _read(message: Message) -> _Read:
+    read = _READ.get(message)
+    if read is None:
+        found: dict[str, list[str]] = {}
         for key, value in message.raw_items():
-            index.setdefault(key.lower(), []).append(_FOLD.sub(" ", clean(str(value))).strip())
-        _INDEXES[message] = index
-    return index
+            found.setdefault(key.lower(), []).append(_FOLD.sub(" ", clean(str(value))).strip())
+        read = _READ[message] = _Read(found)
+    return read
 
 
 def first(message: Message, name: str) -> str:
@@ -68,14 +78,11 @@ def subject(message: Message) -> str:
 
 def sender(message: Message) -> str:
     """The From address, lower-cased; "" when there is none we can read."""
-    found = _SENDERS.get(message)
-    if found is None:  # asked for by storing, classifying and the defences alike
+    read = _read(message)
+    if read.sender is None:
         _, address = parseaddr(first(message, "From"))
-        found = _SENDERS[message] = address.strip().lower() if "@" in address else ""
-    return found
-
-
-_SENDERS: WeakKeyDictionary[Message, str] = WeakKeyDictionary()
+        read.sender = address.strip().lower() if "@" in address else ""
+    return read.sender
 
 
 def addresses(message: Message, *names: str) -> list[str]:

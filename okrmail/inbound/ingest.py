@@ -411,14 +411,13 @@ def _record_checkins(
                 with session.begin_nested():
                     outcomes.update(_merge(ctx, session, [(item, found)]))
                 break
-            except IntegrityError as error:  # a rival created the check-in: it is there now
-                session.expire_all()
-                if attempt == 2:
-                    outcomes[item.id] = _broken(item.id, "could not be recorded", error)
             except Exception as error:
                 session.expire_all()
-                outcomes[item.id] = _broken(item.id, "could not be recorded", error)
-                break
+                # An IntegrityError the first time: a rival worker created the check-in a
+                # moment ago. It is there now, so the second attempt merges into it.
+                if attempt == 2 or not isinstance(error, IntegrityError):
+                    outcomes[item.id] = _broken(item.id, "could not be recorded", error)
+                    break
     return outcomes
 
 

@@ -343,10 +343,10 @@ def test_a_reply_failing_late_in_its_merge_leaves_nothing_behind_for_the_next_on
     before = key_results(org)[0].current_value
     full_row = checkins._full_row
 
-    def breaks_on_insert(columns: Any, record: dict[str, Any], **more: Any) -> dict[str, Any]:
+    def breaks_on_insert(columns: Any, record: dict[str, Any], checkin_id: Any) -> dict[str, Any]:
         if "BREAKS" in str(record.get("text")):
             raise ValueError("the row cannot be written")
-        return full_row(columns, record, **more)
+        return full_row(columns, record, checkin_id)
 
     monkeypatch.setattr(checkins, "_full_row", breaks_on_insert)
     written = org.now() + timedelta(minutes=5)
