@@ -16,7 +16,7 @@ from email.headerregistry import Address
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from okrmail import outbox
@@ -120,6 +120,47 @@ def current_key_results(session: Session, person_id: int) -> list[tuple[KeyResul
     return current_key_results_of(session, [person_id]).get(person_id, [])
 
 
+_KEY_RESULTS: Table = KeyResult.__table__  # type: ignore[assignment]
+_OBJECTIVES: Table = Objective.__table__  # type: ignore[assignment]
+
+
+def current_key_results_statement(*columns: Any) -> Select[Any]:
+    """The key results of the people bound to the expanding parameter `people`, in the
+    order prompts number them: by person, the latest cycle first, then by objective and
+    key-result position. Each row is `columns` followed by the owner's id and the cycle;
+    `latest_cycle` keeps each person's latest cycle. One definition of the order for
+    everything that numbers key results, whatever it loads (ORM objects or plain rows)."""
+    return (
+        select(*columns, _OBJECTIVES.c.person_id, _OBJECTIVES.c.cycle)
+        .select_from(_KEY_RESULTS)
+        .join(_OBJECTIVES, _KEY_RESULTS.c.objective_id == _OBJECTIVES.c.id)
+        .where(
+            _OBJECTIVES.c.person_id.in_(bindparam("people", expanding=True)),
+            _OBJECTIVES.c.active,
+            _KEY_RESULTS.c.active,
+        )
+        .order_by(
+            _OBJECTIVES.c.person_id,
+            _OBJECTIVES.c.cycle.desc(),
+            _OBJECTIVES.c.position,
+            _KEY_RESULTS.c.position,
+        )
+    )
+
+
+def latest_cycle(rows: Iterable[Row[Any]]) -> dict[int, list[Row[Any]]]:
+    """Rows of `current_key_results_statement` by person, each person's latest cycle only."""
+    found: dict[int, list[Row[Any]]] = {}
+    for row in rows:
+        mine = found.setdefault(row[-2], [])
+        if not mine or mine[0][-1] == row[-1]:
+            mine.append(row)
+    return found
+
+
+_CURRENT_KEY_RESULTS = current_key_results_statement(KeyResult, Objective)
+
+
 def current_key_results_of(
     session: Session, person_ids: Iterable[int]
 ) -> dict[int, list[tuple[KeyResult, Objective]]]:
@@ -127,25 +168,9 @@ def current_key_results_of(
     wanted = sorted(set(person_ids))
     found: dict[int, list[tuple[KeyResult, Objective]]] = {}
     for start in range(0, len(wanted), 500):
-        rows = session.execute(
-            select(KeyResult, Objective)
-            .join(Objective, KeyResult.objective_id == Objective.id)
-            .where(
-                Objective.person_id.in_(wanted[start : start + 500]),
-                Objective.active,
-                KeyResult.active,
-            )
-            .order_by(
-                Objective.person_id,
-                Objective.cycle.desc(),
-                Objective.position,
-                KeyResult.position,
-            )
-        ).all()
-        for result, objective in rows:
-            mine = found.setdefault(objective.person_id, [])
-            if not mine or mine[0][1].cycle == objective.cycle:  # the latest cycle only
-                mine.append((result, objective))
+        rows = session.execute(_CURRENT_KEY_RESULTS, {"people": wanted[start : start + 500]})
+        for person_id, mine in latest_cycle(rows).items():
+            found[person_id] = [(result, objective) for result, objective, *_ in mine]
     return found
 
 

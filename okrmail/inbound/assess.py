@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from okrmail.inbound import defences, headers
 from okrmail.inbound.checkins import key_result_refs
 from okrmail.inbound.classify import Classification, classify
-from okrmail.inbound.directory import Directory
+from okrmail.inbound.directory import Directory, KeyResultInfo, PersonInfo, PromptInfo
 from okrmail.inbound.routing import Route, route
-from okrmail.models import KeyResult, Person, Prompt
+from okrmail.models import Person
 from okrmail.questions import question_sets
 from okrmail.replies.answers import ParsedReply, parse_reply
 from okrmail.replies.body import ReplyBody, extract_body, parse_message
@@ -39,12 +39,14 @@ class Assessment:
     status: str = "received"
     reason: str | None = None
     route: Route | None = None
-    person: Person | None = None
+    # Who it came from: for a reply, its prompt's recipient as looked up; for a robot, the
+    # ORM row (an out-of-office marks that person away).
+    person: PersonInfo | Person | None = None
     parsed: ParsedReply | None = None
-    key_results: list[KeyResult] = field(default_factory=list)
+    key_results: list[KeyResultInfo] = field(default_factory=list)
 
     @property
-    def prompt(self) -> Prompt | None:
+    def prompt(self) -> PromptInfo | None:
         return self.route.prompt if self.route else None
 
     def verdict(self, status: str, reason: str | None = None) -> Assessment:
@@ -136,7 +138,7 @@ def _robot_owner(session: Session, found: Assessment) -> Person | None:
     owns the sender address (an out-of-office often drops the reply token)."""
     prompt = found.prompt
     if prompt is not None and defences.wrong_sender(found.sender, prompt.person) is None:
-        return prompt.person
+        return session.get(Person, prompt.person_id)
     return person_by_address(session, found.sender)
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
+from okrmail.inbound.directory import KeyResultInfo, PromptInfo
 from okrmail.models import (
     CheckIn,
     CheckInAnswer,
@@ -80,7 +80,7 @@ def numbered_key_results(session: Session, person_id: int) -> list[KeyResult]:
     return [result for result, _ in current_key_results(session, person_id)]
 
 
-def key_result_refs(results: Sequence[KeyResult]) -> list[KeyResultRef]:
+def key_result_refs(results: Sequence[KeyResult | KeyResultInfo]) -> list[KeyResultRef]:
     return [
         KeyResultRef(
             number=number,
@@ -100,10 +100,10 @@ class ReplyToMerge:
     its prompt's check-in; `key_results` are the prompt's, numbered as it showed them."""
 
     inbox_id: int
-    prompt: Prompt
+    prompt: PromptInfo
     body_text: str
     parsed: ParsedReply
-    key_results: Sequence[KeyResult]
+    key_results: Sequence[KeyResultInfo]
     answered_at: datetime
 
 
@@ -112,7 +112,7 @@ class _CheckInState:
     """A check-in being merged into, as the column values to write (no ORM object: the
     batch is written with a few Core statements), and its current rows by key."""
 
-    prompt: Prompt
+    prompt: PromptInfo
     id: int | None  # None until inserted
     values: dict[str, Any]
     current: dict[type, dict[tuple[Any, ...], _Current]]
@@ -134,7 +134,7 @@ def merge_replies(
     inserts: dict[type, list[tuple[_CheckInState, dict[str, Any]]]] = {model: [] for model in _ROWS}
     superseded: dict[type, list[int]] = {model: [] for model in _ROWS}
     # Key results as the batch leaves them (a later reply reads what an earlier one set);
-    # copied onto the ORM objects only once everything is written.
+    # copied onto the looked-up records only once everything is written.
     live: dict[int, _KeyResultNow] = {}
     for reply in replies:
         state = states[reply.prompt.id]
@@ -178,11 +178,12 @@ def merge_replies(
                 _INSERTS[model],
                 [_full_row(columns, record, state.id) for state, record in pending],
             )
-    # Written: the session's objects may now say so (without writing them again).
+    # Written: the looked-up records may now say so (a failed merge leaves them as they
+    # were, for the retry).
     for result in changed:
         result.apply()
     for prompt in answered.values():
-        set_committed_value(prompt, "status", "answered")
+        prompt.status = "answered"
     return [states[reply.prompt.id].id for reply in replies]  # type: ignore[misc]
 
 
@@ -257,7 +258,7 @@ def _new_checkin(first: ReplyToMerge, now: datetime) -> _CheckInState:
         "prompt_id": prompt.id,
         "person_id": prompt.person_id,
         "meeting_id": prompt.meeting_id,
-        "late": first.answered_at >= prompt.meeting.start,
+        "late": first.answered_at >= prompt.meeting_start,
         "revision": 0,
         "confirmation_due": False,
         "confirmed_revision": 0,
@@ -436,9 +437,9 @@ def _same(existing: dict[str, Any], new: dict[str, Any]) -> bool:
 
 @dataclass
 class _KeyResultNow:
-    """A key result's values during a merge, and the ORM object they end up on."""
+    """A key result's values during a merge, and the looked-up record they end up on."""
 
-    result: KeyResult
+    result: KeyResultInfo
     current_value: Decimal | None
     confidence: int | None
     updated_at: datetime | None
@@ -449,13 +450,13 @@ class _KeyResultNow:
         return self.result.id
 
     @classmethod
-    def of(cls, result: KeyResult) -> _KeyResultNow:
+    def of(cls, result: KeyResultInfo) -> _KeyResultNow:
         return cls(result, result.current_value, result.confidence, result.updated_at)
 
     def apply(self) -> None:
-        # As committed values: the session must not write them again, one row at a time.
-        for name in ("current_value", "confidence", "updated_at"):
-            set_committed_value(self.result, name, getattr(self, name))
+        self.result.current_value = self.current_value
+        self.result.confidence = self.confidence
+        self.result.updated_at = self.updated_at
 
 
 def _update_key_results(
@@ -500,7 +501,7 @@ def _write_key_results(session: Session, changed: Sequence[_KeyResultNow]) -> No
         session.execute(_UPDATE_KEY_RESULTS, rows)
 
 
-def _mark_answered(session: Session, answered: dict[int, Prompt]) -> None:
+def _mark_answered(session: Session, answered: dict[int, PromptInfo]) -> None:
     """Prompts sent (or thought undeliverable) are answered now; one UPDATE for all."""
     if answered:
         session.execute(_MARK_ANSWERED, {"ids": list(answered)})

@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from email.message import Message
+from typing import TYPE_CHECKING
 
 from okrmail.inbound import headers
 from okrmail.inbound.routing import token_pattern
 from okrmail.models import Person, Prompt
 from okrmail.settings import Settings
+
+if TYPE_CHECKING:
+    from okrmail.inbound.directory import PersonInfo, PromptInfo
 
 _DMARC = re.compile(r"(?:^|[;\s])dmarc\s*=\s*([a-z]+)", re.I)
 _HEADER_FROM = re.compile(r"header\.from\s*=\s*([^\s;()]+)", re.I)
@@ -35,7 +39,7 @@ def is_loop(sender: str, settings: Settings) -> str | None:
     return None
 
 
-def wrong_sender(sender: str, person: Person) -> str | None:
+def wrong_sender(sender: str, person: Person | PersonInfo) -> str | None:
     """The sender must be the prompt's recipient (any case, +tag, or a known alias)."""
     allowed = {normalise(person.email), *(normalise(alias) for alias in person.aliases or [])}
     if sender and normalise(sender) in allowed:
@@ -47,7 +51,9 @@ def wrong_sender(sender: str, person: Person) -> str | None:
     )
 
 
-def prompt_not_answerable(prompt: Prompt, now: datetime, max_age_days: float) -> str | None:
+def prompt_not_answerable(
+    prompt: Prompt | PromptInfo, now: datetime, max_age_days: float
+) -> str | None:
     """Replies to prompts never sent, or sent too long ago, are not recorded."""
     if prompt.status in {"pending", "cancelled"}:
         return f"answers check-in #{prompt.id}, which was never sent ({prompt.status})"

@@ -49,7 +49,7 @@ def _route(found: Assessment) -> str:
         return found.route.problem or "(no prompt)"
     return (
         f"check-in email #{prompt.id} to {prompt.person.email} "
-        f"({prompt.role}, meeting {prompt.meeting.start:%Y-%m-%d %H:%M} UTC, {prompt.status}); "
+        f"({prompt.role}, meeting {prompt.meeting_start:%Y-%m-%d %H:%M} UTC, {prompt.status}); "
         f"found by {found.route.how}"
     )
 

@@ -18,10 +18,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from okrmail.inbound import headers
-from okrmail.models import Prompt
 
 if TYPE_CHECKING:
-    from okrmail.inbound.directory import Directory
+    from okrmail.inbound.directory import Directory, PromptInfo
 
 RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 
@@ -30,7 +29,7 @@ RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 class Route:
     """Where a message goes: a prompt (and how we knew), or a problem a person can read."""
 
-    prompt: Prompt | None
+    prompt: PromptInfo | None
     how: str = ""
     problem: str | None = None
 
