@@ -43,14 +43,10 @@ class SmtpSender:
             self.close()
             permanent = 500 <= error.smtp_code < 600
             text = error.smtp_error.decode("utf-8", "replace") if error.smtp_error else ""
-            raise ConnectorError(
-                f"SMTP {error.smtp_code}: {text}", permanent=permanent
-            ) from error
+            raise ConnectorError(f"SMTP {error.smtp_code}: {text}", permanent=permanent) from error
         except (smtplib.SMTPException, OSError) as error:
             self.close()
-            raise ConnectorError(
-                f"SMTP {self.config.host}:{self.config.port}: {error}"
-            ) from error
+            raise ConnectorError(f"SMTP {self.config.host}:{self.config.port}: {error}") from error
 
     def _connect(self) -> smtplib.SMTP:
         if self._connection is not None:
