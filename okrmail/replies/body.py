@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import copy
 import email
+import email.utils
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,9 +79,9 @@ def _raw_payload(message: Message) -> str:
 
 def _extract(message: Message) -> ReplyBody:
     plain, html = [], []
-    for part, content_type in _body_parts(message):
-        (plain if content_type == "text/plain" else html).append(part)
-    decoded = [_decode_part(part, plain=True) for part in plain]
+    for leaf in _body_parts(message):
+        (plain if leaf.content_type == "text/plain" else html).append(leaf)
+    decoded = [_decode_part(leaf, plain=True) for leaf in plain]
     text = "\n".join(text for text, _ in decoded)
     if text.strip() or not html:
         problem = next((problem for _, problem in decoded if problem), None)
@@ -89,10 +90,80 @@ def _extract(message: Message) -> ReplyBody:
     return ReplyBody(html_to_text(markup), True, problem)
 
 
-def _body_parts(part: Message) -> Iterator[tuple[Message, str]]:
-    """Inline text/plain and text/html leaves with their type, in order; attachments and
-    attached emails (message/rfc822, e.g. the original prompt attached by Outlook) are
-    skipped. Each part's Content-Type is parsed once here (compat32 parses it per call)."""
+# A parameter's value as `Message.get_param` returns it: a string, or (charset, language,
+# value) when RFC 2231-encoded.
+_ParamValue = str | tuple[str | None, str | None, str]
+_UNPARSED: list[tuple[str, _ParamValue]] = []  # a marker: compared by identity only
+
+
+class _TextPart:
+    """A text/plain or text/html leaf, each of its parameter headers parsed at most once.
+
+    compat32 re-parses Content-Type on every `get_param`, `get_content_charset` and
+    `get_filename` (three to four times per text/plain part). Here each header goes
+    through `Message.get_params` once and is read with the same rules as those methods
+    (see `_param`). Parsing stays lazy, header by header, exactly where the Message
+    methods parsed: a parameter list the stdlib cannot parse (it raises on some malformed
+    RFC 2231 continuations) makes `extract_body` fall back just as it did before.
+    """
+
+    __slots__ = ("_disposition_params", "_type_params", "content_type", "part")
+
+    def __init__(self, part: Message, content_type: str) -> None:
+        self.part = part
+        self.content_type = content_type
+        self._type_params = _UNPARSED
+        self._disposition_params = _UNPARSED
+
+    def type_param(self, name: str) -> _ParamValue | None:
+        """`part.get_param(name)`: a Content-Type parameter, None when absent."""
+        if self._type_params is _UNPARSED:
+            self._type_params = self.part.get_params()
+        return _param(self._type_params, name)
+
+    def disposition_param(self, name: str) -> _ParamValue | None:
+        """`part.get_param(name, header="content-disposition")`."""
+        if self._disposition_params is _UNPARSED:
+            self._disposition_params = self.part.get_params(header="content-disposition")
+        return _param(self._disposition_params, name)
+
+    def charset(self) -> str | None:
+        """`part.get_content_charset()`, step by step."""
+        charset = self.type_param("charset")
+        if charset is None:
+            return None
+        if isinstance(charset, tuple):  # RFC 2231: decode it, falling back to the raw text
+            try:
+                charset = str(charset[2].encode("raw-unicode-escape"), charset[0] or "us-ascii")
+            except (LookupError, UnicodeError):
+                charset = charset[2]
+        if not charset.isascii():  # the stdlib returns its failobj for non-ASCII names
+            return None
+        return charset.lower()
+
+    def filename(self) -> str | None:
+        """`part.get_filename()`: Content-Disposition's filename, else Content-Type's name."""
+        filename = self.disposition_param("filename")
+        if filename is None:
+            filename = self.type_param("name")
+        if filename is None:
+            return None
+        return email.utils.collapse_rfc2231_value(filename).strip()
+
+
+def _param(params: list[tuple[str, _ParamValue]] | None, name: str) -> _ParamValue | None:
+    """What `get_param` returns from `get_params`' list: the first value whose key matches
+    case-insensitively; None when the header or the parameter is missing (a present
+    parameter's value is never None, only a string or a tuple)."""
+    for key, value in params or ():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _body_parts(part: Message) -> Iterator[_TextPart]:
+    """Inline text/plain and text/html leaves, in order; attachments and attached emails
+    (message/rfc822, e.g. the original prompt attached by Outlook) are skipped."""
     content_type = part.get_content_type()
     if content_type.startswith("message/"):
         return
@@ -100,12 +171,14 @@ def _body_parts(part: Message) -> Iterator[tuple[Message, str]]:
         for sub in part.get_payload():  # type: ignore[union-attr]
             yield from _body_parts(sub)
         return
-    if content_type in ("text/plain", "text/html") and not _is_attachment(part):
-        yield part, content_type
+    if content_type in ("text/plain", "text/html"):
+        leaf = _TextPart(part, content_type)
+        if not _is_attachment(leaf):
+            yield leaf
 
 
-def _is_attachment(part: Message) -> bool:
-    return part.get_content_disposition() == "attachment" or bool(part.get_filename())
+def _is_attachment(leaf: _TextPart) -> bool:
+    return leaf.part.get_content_disposition() == "attachment" or bool(leaf.filename())
 
 
 # -- charsets -------------------------------------------------------------------------------
@@ -115,13 +188,13 @@ def _is_attachment(part: Message) -> bool:
 _READ_AS_CP1252 = {"us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1"}
 
 
-def _decode_part(part: Message, *, plain: bool) -> tuple[str, str | None]:
+def _decode_part(leaf: _TextPart, *, plain: bool) -> tuple[str, str | None]:
     """The part's text; `plain`: a text/plain part, which may be format=flowed."""
-    payload = part.get_payload(decode=True)
+    payload = leaf.part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
-    text, problem = decode_bytes(data, part.get_content_charset())
-    if plain and part.get_param("format") == "flowed":
-        delsp = str(part.get_param("delsp") or "").lower() == "yes"
+    text, problem = decode_bytes(data, leaf.charset())
+    if plain and leaf.type_param("format") == "flowed":
+        delsp = str(leaf.type_param("delsp") or "").lower() == "yes"
         text = unflow(text.replace("\r\n", "\n"), delsp=delsp)
     return text, problem
 
@@ -226,29 +299,40 @@ def _class_is(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-# Containers that hold the quoted history, by client.
+# Containers that hold the quoted history, by client. One path per element name, its
+# clients' tests joined with "or": libxml2 then walks the document once per name, not once
+# per client (the same nodes, in document order, as a union of one path per client).
 _QUOTE_CONTAINERS = lxml.etree.XPath(
-    " | ".join(
+    "//div[@class]["  # without a class attribute, no class test can match
+    + " or ".join(
         (
-            f"//div[{_class_is('gmail_quote')}]",  # Gmail: attribution + blockquote
-            f"//blockquote[{_class_is('gmail_quote')}]",
-            "//blockquote[@type='cite']",  # Apple Mail, Thunderbird
-            f"//div[{_class_is('moz-cite-prefix')}]",  # Thunderbird's attribution
-            f"//div[{_class_is('yahoo_quoted')}]",  # Yahoo
+            _class_is("gmail_quote"),  # Gmail: attribution + blockquote
+            _class_is("moz-cite-prefix"),  # Thunderbird's attribution
+            _class_is("yahoo_quoted"),  # Yahoo
         )
     )
+    + "] | //blockquote["
+    + " or ".join(
+        (
+            _class_is("gmail_quote"),
+            "@type='cite'",  # Apple Mail, Thunderbird
+        )
+    )
+    + "]"
 )
 # Markers after which everything is the quoted message (Outlook does not wrap it).
 _QUOTE_STARTS = lxml.etree.XPath(
-    " | ".join(
+    "//div["
+    + " or ".join(
         (
-            "//div[@id='divRplyFwdMsg']",  # Outlook on the web / new Outlook
-            "//div[@id='appendonsend']",
+            "@id='divRplyFwdMsg'",  # Outlook on the web / new Outlook
+            "@id='appendonsend'",
             # Outlook desktop: the "From:/Sent:" header sits in a div with a top border.
-            "//div[contains(translate(@style, 'ABCDEF ', 'abcdef'), 'border-top:solid#e1e1e1')]",
-            "//div[contains(translate(@style, 'ABCDEF ', 'abcdef'), 'border-top:solid#b5c4df')]",
+            "@style[contains(translate(., 'ABCDEF ', 'abcdef'), 'border-top:solid#e1e1e1')]",
+            "@style[contains(translate(., 'ABCDEF ', 'abcdef'), 'border-top:solid#b5c4df')]",
         )
     )
+    + "]"
 )
 # "See my answers below in blue", "answers inline": the answers are inside the quote.
 _POINTS_INLINE = re.compile(
