@@ -173,11 +173,9 @@ def merge_replies(
             session.execute(_SUPERSEDE[model], rows)
     for model, pending in inserts.items():
         if pending:
-            columns = _ROWS[model].c.keys()
-            session.execute(
-                _INSERTS[model],
-                [_full_row(columns, record, state.id) for state, record in pending],
-            )
+            for state, record in pending:
+                record["checkin_id"] = state.id  # known now: the check-ins are written
+            session.execute(_INSERTS[model], [record for _, record in pending])
     # Written: the looked-up records may now say so (a failed merge leaves them as they
     # were, for the retry).
     for result in changed:
@@ -187,15 +185,12 @@ def merge_replies(
     return [states[reply.prompt.id].id for reply in replies]  # type: ignore[misc]
 
 
-def _full_row(
-    columns: Sequence[str], record: dict[str, Any], checkin_id: int | None
-) -> dict[str, Any]:
-    """Every column (Core's executemany takes one set of keys for all rows)."""
-    values = {**record, "checkin_id": checkin_id}
-    return {name: values.get(name, _DEFAULTS.get(name)) for name in columns if name != "id"}
-
-
 _DEFAULTS: dict[str, Any] = {"text": "", "how": "", "current": True}
+# Every row starts as every column (Core's executemany takes one set of keys for all rows).
+_BLANK = {
+    model: {column.key: _DEFAULTS.get(column.key) for column in table.c if column.key != "id"}
+    for model, table in _ROWS.items()
+}
 
 
 def _write_checkins(session: Session, states: Sequence[_CheckInState]) -> None:
@@ -273,6 +268,7 @@ def _new_checkin(first: ReplyToMerge, now: datetime) -> _CheckInState:
 def _answers(parsed: ParsedReply) -> list[dict[str, Any]]:
     return [
         {
+            **_BLANK[CheckInAnswer],
             "key": ("answer", answer.question_key),
             "question_key": answer.question_key,
             "text": answer.text,
@@ -297,6 +293,7 @@ def _readings(
             value = result.current_value
         rows.append(
             {
+                **_BLANK[CheckInReading],
                 "key": ("progress", progress.kr_number),
                 "kind": "progress",
                 "kr_number": progress.kr_number,
@@ -311,6 +308,7 @@ def _readings(
         result = by_number.get(confidence.kr_number) if confidence.kr_number else None
         rows.append(
             {
+                **_BLANK[CheckInReading],
                 "key": ("confidence", confidence.kr_number),
                 "kind": "confidence",
                 "kr_number": confidence.kr_number,
@@ -321,11 +319,19 @@ def _readings(
         )
     for attribute, kind in NOTE_KINDS.items():
         for note in getattr(parsed, attribute):
-            rows.append({"key": (kind, _fold(note.text)), "kind": kind, **_span(note.span)})
+            rows.append(
+                {
+                    **_BLANK[CheckInReading],
+                    "key": (kind, _fold(note.text)),
+                    "kind": kind,
+                    **_span(note.span),
+                }
+            )
     if parsed.notes.strip():
         start = max(body_text.find(parsed.notes), 0)
         rows.append(
             {
+                **_BLANK[CheckInReading],
                 "key": ("note", _fold(parsed.notes)),
                 "kind": "note",
                 "text": parsed.notes,
@@ -348,7 +354,7 @@ def _decimal(value: Any) -> Decimal | None:
     if value is None:
         return None
     try:
-        number = Decimal(str(value))
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
         return None
     # Numeric(18, 4): a value the column cannot hold is dropped, not an error.
@@ -373,7 +379,8 @@ def _merge_rows(
 ) -> list[dict[str, Any]]:
     """Merge `rows` into `current` (the check-in's current rows by key, updated in place):
     each supersedes the current row with the same key if it is newer. Returns the rows to
-    insert; the ids of stored rows it supersedes are added to `superseded`.
+    insert (the dicts of `rows`, completed in place); the ids of stored rows it supersedes
+    are added to `superseded`.
 
     Notes (blockers, wins, ...) are keyed by their text, so they accumulate; an identical
     answer repeated later is not recorded twice.
@@ -387,15 +394,12 @@ def _merge_rows(
         newest = existing is None or existing.answered_at <= answered_at
         if existing is not None and newest:
             _supersede(existing, now, superseded)
-        record = {
-            **values,
-            "answered_at": answered_at,
-            "current": newest,
-            "superseded_at": None if newest else now,
-        }
-        inserts.append(record)
+        values.update(
+            answered_at=answered_at, current=newest, superseded_at=None if newest else now
+        )
+        inserts.append(values)
         if newest:
-            current[key] = _Current(record, answered_at)
+            current[key] = _Current(values, answered_at)
     return inserts
 
 

@@ -338,17 +338,16 @@ def test_a_reply_failing_late_in_its_merge_leaves_nothing_behind_for_the_next_on
 ) -> None:
     """The failing reply had already moved KR1 when its rows failed to insert: the reply
     after it in the batch must see KR1 as stored, and the prompt still gets answered."""
-    import okrmail.inbound.checkins as checkins
-
     before = key_results(org)[0].current_value
-    full_row = checkins._full_row
+    execute = Session.execute
 
-    def breaks_on_insert(columns: Any, record: dict[str, Any], checkin_id: Any) -> dict[str, Any]:
-        if "BREAKS" in str(record.get("text")):
+    def breaks_on_insert(self: Session, statement: Any, params: Any = None, **kw: Any) -> Any:
+        rows = params if isinstance(params, list) else [params]
+        if any(isinstance(row, dict) and "BREAKS" in str(row.get("text")) for row in rows):
             raise ValueError("the row cannot be written")
-        return full_row(columns, record, checkin_id)
+        return execute(self, statement, params, **kw)
 
-    monkeypatch.setattr(checkins, "_full_row", breaks_on_insert)
+    monkeypatch.setattr(Session, "execute", breaks_on_insert)
     written = org.now() + timedelta(minutes=5)
     clock.advance(timedelta(hours=1))
     outcomes = ingest_batch(
