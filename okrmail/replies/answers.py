@@ -106,11 +106,6 @@ class _Line:
         """Where `words[number]` starts in `content`."""
         return next(islice(_TOKEN.finditer(self.content), number, None)).start()
 
-    def words_before(self, offset: int) -> int:
-        """How many of `words` start before `offset` in `content`."""
-        # A word running across `offset` is cut short but still counted once.
-        return len(_TOKEN.findall(self.content, 0, offset)) if offset else 0
-
 
 def _split_lines(body: str) -> list[_Line]:
     lines, offset = [], 0
@@ -160,27 +155,34 @@ class _Passage:
 
     @classmethod
     def of(cls, pieces: Sequence[_Piece]) -> _Passage:
-        pieces = _strip_blank_ends([_Piece(p.start, p.text.rstrip()) for p in pieces])
-        if pieces:  # an answer after a label or number starts at its first word
-            first = pieces[0]
-            indent = len(first.text) - len(first.text.lstrip())
-            pieces[0] = _Piece(first.start + indent, first.text[indent:])
+        # The pieces' starts and right-stripped texts, kept apart rather than as new
+        # pieces: a blank piece is then an empty text, and blank ends are cut by index.
+        starts = [piece.start for piece in pieces]
+        texts = [piece.text.rstrip() for piece in pieces]
+        first, stop = 0, len(texts)
+        while first < stop and not texts[first]:
+            first += 1
+        while stop > first and not texts[stop - 1]:
+            stop -= 1
+        starts, texts = starts[first:stop], texts[first:stop]
+        if texts:  # an answer after a label or number starts at its first word
+            indent = len(texts[0]) - len(texts[0].lstrip())
+            starts[0], texts[0] = starts[0] + indent, texts[0][indent:]
         run_starts: list[int] = []
         run_origins: list[int] = []
         at, last = 0, None  # where the next character goes; where the last one came from
-        for number, piece in enumerate(pieces):
+        for number, (start, text) in enumerate(zip(starts, texts, strict=True)):
             if number:  # the joining newline stands for the end of the previous piece
-                last = last + 1 if last is not None else piece.start
+                last = last + 1 if last is not None else start
                 run_starts.append(at)
                 run_origins.append(last)
                 at += 1
-            if piece.text:
+            if text:
                 run_starts.append(at)
-                run_origins.append(piece.start)
-                at += len(piece.text)
-                last = piece.start + len(piece.text) - 1
-        text = "\n".join(piece.text for piece in pieces)
-        return cls(text, tuple(run_starts), tuple(run_origins))
+                run_origins.append(start)
+                at += len(text)
+                last = start + len(text) - 1
+        return cls("\n".join(texts), tuple(run_starts), tuple(run_origins))
 
     def origin(self, index: int) -> int:
         """The body offset of text[index] (0 <= index < len(text))."""
@@ -310,25 +312,45 @@ def _follow(
     of the word counts in `enough` (the end of a sentence: people who copy a question
     into their reply often copy only its first sentence).
     """
-    skipped = lines[index].words_before(start_at)  # words of lines[last] before `words`
-    words = lines[index].words[skipped:]
+    opening = _opening_run(lines[index].content, start_at, expected, first_words)
+    if opening is None:
+        return None
+    # skipped: words of lines[last] before the matched ones; count: the words after them.
+    skipped, count, used, pos = opening
+    last = index
+    while used == count and pos < len(expected) and last + 1 < len(lines):
+        following = lines[last + 1].words
+        next_used, reached, matched = _align(following, expected, pos)
+        if not following or matched == 0 or matched < _MATCH_SHARE * next_used:
+            break
+        last, pos, count, used, skipped = last + 1, reached, len(following), next_used, 0
+    if pos < _COMPLETE_SHARE * len(expected) and not any(
+        _MIN_SENTENCE_WORDS <= stop <= pos for stop in enough
+    ):
+        return None
+    return last, lines[last].word_start(skipped + used) if used < count else None
+
+
+@lru_cache(maxsize=8192)
+def _opening_run(
+    content: str, start_at: int, expected: tuple[str, ...], first_words: int
+) -> tuple[int, int, int, int] | None:
+    """How the first line of a run of our text (`_follow`) matches `expected`, from
+    `start_at` in its `content`: (words before `start_at`, words from there on, how many
+    of those `_align` used, its new position), or None when the line does not start it.
+
+    Cached: the anchor search tries every question (and hint, and key-result title) on
+    the prompt's quoted lines, which come back in every reply.
+    """
+    # Words before `start_at` (one running across it is cut short but counted once).
+    skipped = len(_TOKEN.findall(content, 0, start_at)) if start_at else 0
+    words = _line_words(content)[skipped:]
     if not words or words[0] not in expected[:2]:
         return None
     used, pos, matched = _align(words, expected, 0)
     if matched < min(first_words, len(expected)) or matched < _MATCH_SHARE * used:
         return None
-    last = index
-    while used == len(words) and pos < len(expected) and last + 1 < len(lines):
-        following = lines[last + 1].words
-        next_used, reached, matched = _align(following, expected, pos)
-        if not following or matched == 0 or matched < _MATCH_SHARE * next_used:
-            break
-        last, pos, words, used, skipped = last + 1, reached, following, next_used, 0
-    if pos < _COMPLETE_SHARE * len(expected) and not any(
-        _MIN_SENTENCE_WORDS <= stop <= pos for stop in enough
-    ):
-        return None
-    return last, lines[last].word_start(skipped + used) if used < len(words) else None
+    return skipped, len(words), used, pos
 
 
 # A question's words, the word counts at which its sentences end, its hint's words.

@@ -21,6 +21,7 @@ and confidence):
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -270,8 +271,11 @@ def _label_items(
     for number, (kr, label_start, label_end) in enumerate(labels):
         next_label = labels[number + 1][1] if number + 1 < len(labels) else end
         previous_label = labels[number - 1][2] if number else start
-        after_end = min([next_label, *(e for e in ends if e >= label_end)])
-        before_start = max([previous_label, *(b for b in begins if b <= label_start)])
+        # Both lists ascend, `ends` closes with `end` and `begins` opens with `start`, so
+        # the first clause end at or after the label and the last clause start at or
+        # before it are found by bisection.
+        after_end = min(next_label, ends[bisect_left(ends, label_end)])
+        before_start = max(previous_label, begins[bisect_right(begins, label_start) - 1])
         if _has_reading(text[label_end:after_end]):
             items.append(_Item(kr, label_end, after_end, True))
         elif _has_reading(text[before_start:label_start]):
@@ -290,13 +294,14 @@ def _clause_items(text: str, start: int, end: int, distinctive: dict[int, set[st
     return items
 
 
-def _gaps(start: int, end: int, items: list[_Item]) -> list[tuple[int, int]]:
-    """The stretches of [start, end) that no item covers."""
+def _gaps(start: int, end: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The stretches of [start, end) that no (start, end) in `taken` covers."""
     gaps, position = [], start
-    for item in sorted(items, key=lambda item: item.start):
-        if item.start > position:
-            gaps.append((position, item.start))
-        position = max(position, item.end)
+    # Sorted as pairs: among stretches with the same start, the order changes nothing.
+    for taken_start, taken_end in sorted(taken):
+        if taken_start > position:
+            gaps.append((position, taken_start))
+        position = max(position, taken_end)
     if position < end:
         gaps.append((position, end))
     return gaps
@@ -336,7 +341,8 @@ def _unit_items(
     """The items of one unit, text[start:end] (a unit's items depend on it alone)."""
     labels = _labels(text, start, end, numbers, listed)
     items = _label_items(text, start, end, labels) if labels else []
-    taken = items + [_Item(kr, begin, stop, True) for kr, begin, stop in labels]
+    taken = [(item.start, item.end) for item in items]
+    taken += [(begin, stop) for _, begin, stop in labels]
     for gap_start, gap_end in _gaps(start, end, taken):
         items.extend(_clause_items(text, gap_start, gap_end, distinctive))
     return items

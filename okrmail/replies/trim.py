@@ -317,6 +317,13 @@ def _join_wrapped_attributions(lines: list[str]) -> list[str]:
     for hinted in (index for index, hint in enumerate(hints) if hint):
         if hinted < start:
             continue  # already glued onto a marker above it
+        if _is_marker(lines[hinted]):
+            # A marker on one line (the usual "On … wrote:"): no window from `start` up to
+            # it glues into one, as the lines above it hold no hallmark and gluing stops
+            # at a marker (see `_window_may_hold_marker`). They are copied as they are.
+            joined.extend(lines[start : hinted + 1])
+            start = hinted + 1
+            continue
         first = hinted - _MAX_WRAPPED_LINES + 1
         if first > start:
             joined.extend(lines[start:first])
@@ -456,6 +463,8 @@ def _classify(lines: list[str]) -> list[_Line]:
 
 def _code_block_lines(lines: list[str]) -> set[int]:
     """Indices of the lines of closed ``` fences (a "#" or "--" in code is not a delimiter)."""
+    if "```" not in "\n".join(lines):
+        return set()  # one scan of the text: most replies have no fence at all
     fences = [i for i, line in enumerate(lines) if "```" in line and _FENCE.match(line)]
     code: set[int] = set()
     for opening, closing in zip(fences[::2], fences[1::2], strict=False):
