@@ -8,7 +8,7 @@ plain, database-safe text and never raises.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
@@ -29,31 +29,39 @@ def clean(text: str) -> str:
 
 def values(message: Message, name: str) -> list[str]:
     """Every raw value of header `name` (any case), unfolded onto one line each."""
-    return list(_read(message).headers.get(name.lower(), ()))
+    read = _read(message)
+    key = name.lower()
+    found = read.unfolded.get(key)
+    if found is None:
+        raw = read.raw.get(key, ())
+        found = read.unfolded[key] = [_FOLD.sub(" ", clean(str(value))).strip() for value in raw]
+    return list(found)
 
 
 @dataclass
 class _Read:
-    """What has been read of one message: its headers by lower-cased name (values unfolded
-    and database-safe), and its From address once asked for."""
+    """What has been read of one message: its raw header values by lower-cased name, those
+    asked for unfolded and database-safe, and its From address once asked for."""
 
-    headers: dict[str, list[str]]
+    raw: dict[str, list[str]]
+    unfolded: dict[str, list[str]] = field(default_factory=dict)
     sender: str | None = None
 
 
 # Storing, routing, defences and classification ask a message for some twenty headers,
-# the From address three times; each would scan every header again. Messages are read,
-# never changed, once parsed.
+# the From address three times; each would scan every header again. Only the headers
+# asked for are cleaned (a message carries dozens: Received, DKIM and ARC are never read).
+# Messages are read, never changed, once parsed.
 _READ: WeakKeyDictionary[Message, _Read] = WeakKeyDictionary()
 
 
 def _read(message: Message) -> _Read:
     read = _READ.get(message)
     if read is None:
-        found: dict[str, list[str]] = {}
+        raw: dict[str, list[str]] = {}
         for key, value in message.raw_items():
-            found.setdefault(key.lower(), []).append(_FOLD.sub(" ", clean(str(value))).strip())
-        read = _READ[message] = _Read(found)
+            raw.setdefault(key.lower(), []).append(value)
+        read = _READ[message] = _Read(raw)
     return read
 
 
