@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -41,6 +42,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """The usual processing (ours, then the dialect's), remembering the last value.
+
+        A batch binds the same few datetimes on every row ("now", when a reply was
+        written): converting and, on SQLite, formatting each again cost more than the rest
+        of binding a row. The memo is one (value, result) tuple, replaced whole, so
+        threads sharing the processor never see a value with another's result; it holds
+        the value, whose identity therefore cannot be reused by another object.
+        """
+        process = super().bind_processor(dialect)
+        if process is None:
+            return None
+        convert = process
+        last: tuple[Any, Any] = (_NOTHING, None)
+
+        def remembering(value: Any) -> Any:
+            nonlocal last
+            seen, result = last
+            if value is seen:
+                return result
+            result = convert(value)
+            last = (value, result)
+            return result
+
+        return remembering
+
+
+_NOTHING = object()
 
 
 class Base(DeclarativeBase):
