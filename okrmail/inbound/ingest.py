@@ -280,13 +280,14 @@ def process(
             outcomes[item.id] = _process_robot(ctx, directory, session, item, found)
         ordered = [outcomes[item.id] for item in received]
         texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
-        statuses = [_status_row(ctx, outcome, texts.get(outcome.inbox_id)) for outcome in ordered]
+        now = ctx.now()
+        statuses = [_status_row(outcome, texts.get(outcome.inbox_id), now) for outcome in ordered]
         if statuses:
             session.execute(_RECORD_STATUS, statuses)
     return ordered
 
 
-def _status_row(ctx: AppContext, outcome: Outcome, body_text: str | None) -> dict[str, Any]:
+def _status_row(outcome: Outcome, body_text: str | None, now: datetime) -> dict[str, Any]:
     return {
         "inbox_id": outcome.inbox_id,
         "status": outcome.status,
@@ -294,7 +295,7 @@ def _status_row(ctx: AppContext, outcome: Outcome, body_text: str | None) -> dic
         "prompt_id": outcome.prompt_id,
         "person_id": outcome.person_id,
         "body_text": body_text,
-        "processed_at": ctx.now(),
+        "processed_at": now,
     }
 
 

@@ -60,6 +60,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
         def remembering(value: Any) -> Any:
             nonlocal last
+            if value is None:  # binds as NULL everywhere; remembering it would evict a date
+                return None
             seen, result = last
             if value is seen:
                 return result
