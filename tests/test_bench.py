@@ -33,6 +33,8 @@ def test_ingest_benchmark_turns_every_corpus_reply_into_a_checkin(tmp_path: Path
     space = ingest_bench.Workspace(tmp_path, copies=1)
     for _ in range(2):  # the second run starts again from the seeded template
         ctx = space.fresh()
+        with ctx.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(InboxMessage)) == 0
         ingest_bench.run_ingest(ctx, space.messages, chunk=25)
         with ctx.sessions() as session:
             statuses = Counter(session.scalars(select(InboxMessage.status)))
