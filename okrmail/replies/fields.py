@@ -162,7 +162,8 @@ _STEM_LENGTH = 5  # "onboarding"/"onboarded": compare the first letters only
 _SUFFIXES = ("ing", "ed", "s")
 
 
-@dataclass(frozen=True)
+# Slotted, not frozen (quicker to build, several per reply); never changed once built.
+@dataclass(slots=True)
 class _Item:
     """A piece of a passage about one key result (kr None: not known which)."""
 
@@ -227,9 +228,11 @@ def _units(text: str) -> list[tuple[int, int]]:
     units, offset = [], 0
     for line in text.split("\n"):
         begin = offset
-        for end_of_sentence in _SENTENCE_END.finditer(line):
-            units.append((begin, offset + end_of_sentence.start()))
-            begin = offset + end_of_sentence.end()
+        # A sentence end follows ".", "!" or "?": lines without one need no search.
+        if "." in line or "!" in line or "?" in line:
+            for end_of_sentence in _SENTENCE_END.finditer(line):
+                units.append((begin, offset + end_of_sentence.start()))
+                begin = offset + end_of_sentence.end()
         units.append((begin, offset + len(line)))
         offset += len(line) + 1
     return [(start, end) for start, end in units if text[start:end].strip()]
@@ -239,11 +242,15 @@ def _labels(
     text: str, start: int, end: int, numbers: set[int], listed: bool
 ) -> list[tuple[int, int, int]]:
     """(kr, start, end) of every label in text[start:end] naming one of `numbers`."""
-    found = [
-        (int(match[1]), match.start(), match.end())
-        for match in _KR_LABEL.finditer(text, start, end)
-        if int(match[1]) in numbers
-    ]
+    found = (
+        [
+            (int(match[1]), match.start(), match.end())
+            for match in _KR_LABEL.finditer(text, start, end)
+            if int(match[1]) in numbers
+        ]
+        if _may_hold_a_label(text[start:end].lower())
+        else []
+    )
     at_line_start = start == 0 or text[start - 1] == "\n"
     listed_number = _LIST_NUMBER.match(text, start, end) if listed and at_line_start else None
     if listed_number and not found and int(listed_number[1]) in numbers:
@@ -254,9 +261,12 @@ def _labels(
 def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int]]:
     """Where clauses of text[start:end] begin and end."""
     begins, ends = [start], []
-    for boundary in _CLAUSE_BREAK.finditer(text, start, end):
-        ends.append(boundary.start())
-        begins.append(boundary.end())
+    # A break holds ",", ";", "and" or "&": most units hold none, and need no search.
+    unit = text[start:end]
+    if "," in unit or ";" in unit or "and" in unit or "&" in unit:
+        for boundary in _CLAUSE_BREAK.finditer(text, start, end):
+            ends.append(boundary.start())
+            begins.append(boundary.end())
     ends.append(end)
     return begins, ends
 
@@ -427,6 +437,32 @@ def _without_confidence_talk(text: str) -> str:
     return "".join(chars)
 
 
+# Tests run on a lowercased text before searching it with a case-insensitive pattern, as
+# most texts hold no match and the test is far cheaper than a search that fails. They
+# hold wherever the pattern matches: every character that `re.IGNORECASE` matches with a
+# letter of theirs lowercases to that letter, and lowercasing maps characters one by one.
+
+
+def _may_hold_a_label(lowered: str) -> bool:
+    """False when `_KR_LABEL` cannot match: each of its matches holds "kr" or "key"."""
+    return "kr" in lowered or "key" in lowered
+
+
+def _may_hold_explicit(lowered: str) -> bool:
+    """False when `_EXPLICIT` (or any of its three forms) cannot match: a ratio holds "/"
+    or "of", a percentage "%", "per" or "pct", a change ">" (of "->", "=>"), "→" or "to"."""
+    return (
+        "/" in lowered
+        or "%" in lowered
+        or ">" in lowered
+        or "→" in lowered
+        or "of" in lowered
+        or "to" in lowered
+        or "per" in lowered
+        or "pct" in lowered
+    )
+
+
 def _progress_in(
     text: str, start: int, end: int, kr: KeyResultRef, bare: bool, named: bool = False
 ) -> ProgressReading | None:
@@ -438,22 +474,23 @@ def _progress_in(
     """
     # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
-    if not ignored:
-        first = _EXPLICIT.search(text, start, end)
-        if first:
-            pattern, group = _EXPLICIT_KINDS[first.lastindex or 0]
-            return _explicit_reading(kr, pattern, first[group], first)
-    else:  # each pattern's first match not made of the title's numbers, the earliest wins
-        explicit = [
-            match
-            for pattern in (_RATIO, _PERCENT, _FROM_TO)
-            for match in pattern.finditer(text, start, end)
-            if not _numbers_in(match) <= ignored
-        ]
-        if explicit:
-            match = min(explicit, key=lambda match: match.start())
-            value = match[2] if match.re is _FROM_TO else match[1]
-            return _explicit_reading(kr, match.re, value, match)
+    if _may_hold_explicit(text[start:end].lower()):  # else there is no explicit form
+        if not ignored:
+            first = _EXPLICIT.search(text, start, end)
+            if first:
+                pattern, group = _EXPLICIT_KINDS[first.lastindex or 0]
+                return _explicit_reading(kr, pattern, first[group], first)
+        else:  # each pattern's first match not made of the title's numbers, the earliest wins
+            explicit = [
+                match
+                for pattern in (_RATIO, _PERCENT, _FROM_TO)
+                for match in pattern.finditer(text, start, end)
+                if not _numbers_in(match) <= ignored
+            ]
+            if explicit:
+                match = min(explicit, key=lambda match: match.start())
+                value = match[2] if match.re is _FROM_TO else match[1]
+                return _explicit_reading(kr, match.re, value, match)
     if bare:
         number = next(
             (

@@ -11,7 +11,8 @@ How it works (the overall design follows Discourse's email_reply_trimmer):
 2. every line gets one *kind*, written as one letter (see the constants below);
 3. the letters are joined into a *pattern* string, so each structural rule is a
    small regex over that string ("text, blanks, then a marker followed only by
-   quotes"), applied in order by `_apply_rules`;
+   quotes"), applied in order by `_apply_rules`; a rule cuts the pattern and the
+   positions of the lines it stands for (`_Kept`), never the lines themselves;
 4. the lines that survive are the reply; the others are the elided remainder.
 
 Pure functions over plain text (str in, str out), standard library only.
@@ -35,10 +36,26 @@ HEADER = "h"  # "From: …", "Von: …", "Sent: …" line of an Outlook-style he
 TEXT = "t"  # anything else: presumably what the sender wrote
 
 
-class _Line(NamedTuple):
-    index: int  # position in the prepared (attribution-joined) list of lines
-    kind: str
-    text: str
+class _Kept(NamedTuple):
+    """The lines that survive the rules so far: their kinds, one letter per line in order
+    (the *pattern* the rules match), and their positions in the prepared
+    (attribution-joined) list of lines."""
+
+    pattern: str
+    indices: list[int]
+
+    def cut(self, start: int, stop: int | None = None) -> _Kept:
+        """Only the lines from `start` up to `stop` (positions in the pattern)."""
+        return _Kept(self.pattern[start:stop], self.indices[start:stop])
+
+    def without(self, kind: str) -> _Kept:
+        """All lines but those of `kind`."""
+        if kind not in self.pattern:
+            return self
+        indices = [
+            index for index, own in zip(self.indices, self.pattern, strict=True) if own != kind
+        ]
+        return _Kept(self.pattern.replace(kind, ""), indices)
 
 
 # -- attribution lines ("On <date>, <someone> wrote:") -------------------------------------
@@ -285,8 +302,14 @@ def trim_reply(text: str) -> str:
     - if the body starts with the sender's own text, the result is never empty;
     - if everything is quoted, the quotes are returned minus their attribution/header.
     """
-    _, kept = _kept_lines(text)
-    return _tidy([line.text for line in kept])
+    return "\n".join(trimmed_lines(text)).rstrip()
+
+
+def trimmed_lines(text: str) -> list[str]:
+    """The lines of `trim_reply(text)`, [] when it is "" (unlike there, the last line
+    keeps any trailing whitespace): for callers that want the kept lines themselves."""
+    lines, kept = _kept_lines(text)
+    return _tidy([lines[index] for index in kept])
 
 
 def split_reply(text: str) -> tuple[str, str]:
@@ -295,20 +318,21 @@ def split_reply(text: str) -> tuple[str, str]:
     `reply` is exactly `trim_reply(text)`. `elided` holds every other line, in order,
     with wrapped attributions joined onto one line; it is "" when nothing was removed.
     """
-    classified, kept = _kept_lines(text)
-    kept_indices = {line.index for line in kept}
-    elided = [line.text for line in classified if line.index not in kept_indices]
-    return _tidy([line.text for line in kept]), _tidy(elided)
+    lines, kept = _kept_lines(text)
+    kept_indices = set(kept)
+    elided = [line for index, line in enumerate(lines) if index not in kept_indices]
+    reply = [lines[index] for index in kept]
+    return "\n".join(_tidy(reply)).rstrip(), "\n".join(_tidy(elided)).rstrip()
 
 
-def _kept_lines(text: str) -> tuple[list[_Line], list[_Line]]:
-    """Every line of the text (wrapped attributions joined), and the lines kept."""
+def _kept_lines(text: str) -> tuple[list[str], list[int]]:
+    """Every line of the text (wrapped attributions joined), and the positions of those kept."""
     lines = _join_wrapped_attributions(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    classified = _classify(lines)
-    kept = _apply_rules(classified)
-    if not _has_content(kept):
-        kept = _leading_own_text(classified) if _starts_with_own_text(classified) else []
-    return classified, kept
+    kinds = _kinds(lines)
+    kept = _apply_rules(lines, kinds)
+    if not _has_content(lines, kept):
+        kept = _leading_own_text(kinds) if _starts_with_own_text(kinds) else []
+    return lines, kept
 
 
 # -- preparation ----------------------------------------------------------------------------
@@ -466,12 +490,16 @@ def _glue(lines: Sequence[str]) -> str:
 # -- classification -------------------------------------------------------------------------
 
 
-def _classify(lines: list[str]) -> list[_Line]:
-    """Give each line its kind; lines of fenced code blocks are always text."""
-    kinds = list(map(_kind_of, lines))
-    for index in _code_block_lines(lines):
-        kinds[index] = TEXT
-    return list(map(_Line, range(len(lines)), kinds, lines))
+def _kinds(lines: list[str]) -> str:
+    """The kind of each line, one letter per line; lines of fenced code blocks are text."""
+    kinds = "".join(map(_kind_of, lines))
+    code = _code_block_lines(lines)
+    if not code:
+        return kinds
+    letters = list(kinds)
+    for index in code:
+        letters[index] = TEXT
+    return "".join(letters)
 
 
 def _code_block_lines(lines: list[str]) -> set[int]:
@@ -560,94 +588,96 @@ def _is_attribution(line: str) -> bool:
 # -- rules ----------------------------------------------------------------------------------
 
 
-def _pattern(lines: list[_Line]) -> str:
-    return "".join(line.kind for line in lines)
-
-
-def _apply_rules(lines: list[_Line]) -> list[_Line]:
-    """Run the structural rules in order; each takes and returns the surviving lines.
+def _apply_rules(lines: list[str], kinds: str) -> list[int]:
+    """Run the structural rules in order on the lines of `kinds` (their kinds, one letter
+    each); each takes and returns the surviving lines. Returns the positions of the lines
+    that survive them all.
 
     A rule changes nothing unless a line of one of its kinds is there (see `_RULES`), and
     rules only ever remove lines, so most rules are skipped for a plain answer.
     """
-    present = {line.kind for line in lines}
-    for kinds, rule in _RULES:
-        if not present.isdisjoint(kinds):
-            lines = rule(lines)
-    return lines
+    present = set(kinds)
+    kept = _Kept(kinds, list(range(len(kinds))))
+    for needed, rule in _RULES:
+        if not present.isdisjoint(needed):
+            kept = rule(lines, kept)
+    return kept.indices
 
 
-def _cut_at_delimiter(lines: list[_Line]) -> list[_Line]:
+def _cut_at_delimiter(lines: list[str], kept: _Kept) -> _Kept:
     """Below a delimiter that follows the sender's text is a signature or history: cut.
 
     A delimiter above any text (a banner at the very top) carries nothing: drop it.
     """
-    match = _TEXT_THEN_DELIMITER.search(_pattern(lines))
+    match = _TEXT_THEN_DELIMITER.search(kept.pattern)
     if match:
-        lines = lines[: match.end() - 1]
-    return [line for line in lines if line.kind != DELIMITER]
+        kept = kept.cut(0, match.end() - 1)
+    return kept.without(DELIMITER)
 
 
-def _drop_signatures(lines: list[_Line]) -> list[_Line]:
+def _drop_signatures(lines: list[str], kept: _Kept) -> _Kept:
     """Mobile footers can sit anywhere (even above the quote): drop each of them."""
-    return [line for line in lines if line.kind != SIGNATURE]
+    return kept.without(SIGNATURE)
 
 
-def _keep_reply_below_history(lines: list[_Line]) -> list[_Line]:
+def _keep_reply_below_history(lines: list[str], kept: _Kept) -> _Kept:
     """Bottom-posting: a marker at the top, the history, then only the reply: keep the reply."""
-    match = _REPLY_BELOW_HISTORY.fullmatch(_pattern(lines))
-    return lines[match.start(1) :] if match else lines
+    match = _REPLY_BELOW_HISTORY.fullmatch(kept.pattern)
+    return kept.cut(match.start(1)) if match else kept
 
 
-def _cut_at_marker_without_quote(lines: list[_Line]) -> list[_Line]:
+def _cut_at_marker_without_quote(lines: list[str], kept: _Kept) -> _Kept:
     """Text, then a marker with no quote after it: the rest is an unquoted embedded email."""
-    match = _MARKER_WITHOUT_QUOTE.search(_pattern(lines))
-    return lines[: match.start(1)] if match else lines
+    match = _MARKER_WITHOUT_QUOTE.search(kept.pattern)
+    return kept.cut(0, match.start(1)) if match else kept
 
 
-def _cut_at_marker_before_quote(lines: list[_Line]) -> list[_Line]:
+def _cut_at_marker_before_quote(lines: list[str], kept: _Kept) -> _Kept:
     """Text, then a marker and quoted history, then at most a short footer: cut at the marker.
 
     A long stretch of text after the quote is an answer written below it, not a footer,
     and is left for the later rules.
     """
-    match = _MARKER_BEFORE_QUOTE.search(_pattern(lines))
+    match = _MARKER_BEFORE_QUOTE.search(kept.pattern)
     if match and match.group(2).count(TEXT) <= _MAX_FOOTER_TEXT_LINES:
-        return lines[: match.start(1)]
-    return lines
+        return kept.cut(0, match.start(1))
+    return kept
 
 
-def _drop_markers(lines: list[_Line]) -> list[_Line]:
+def _drop_markers(lines: list[str], kept: _Kept) -> _Kept:
     """Markers left over (above interleaved answers, or in an all-quoted body) carry nothing."""
-    return [line for line in lines if line.kind != MARKER]
+    return kept.without(MARKER)
 
 
-def _handle_header_blocks(lines: list[_Line]) -> list[_Line]:
+def _handle_header_blocks(lines: list[str], kept: _Kept) -> _Kept:
     """An Outlook header block below text starts the embedded email: cut there.
 
     At the top (a forwarded message with nothing written above it) only the block goes.
     A block needs three header lines, one of them a sender ("From:", "Von:", …), so a
     lone "Date: Friday" or "A: yes" in an answer stays text.
     """
-    pattern = _pattern(lines)
+    pattern, indices = kept
     for match in _HEADER_BLOCK.finditer(pattern):
-        block = lines[match.start() : match.end()]
-        if not any(line.kind == HEADER and _SENDER_HEADER.match(line.text) for line in block):
+        start, end = match.span()
+        if not any(
+            pattern[at] == HEADER and _SENDER_HEADER.match(lines[indices[at]])
+            for at in range(start, end)
+        ):
             continue
-        if TEXT in pattern[: match.start()]:
-            return lines[: match.start()]
-        return lines[: match.start()] + lines[match.end() :]
-    return lines
+        if TEXT in pattern[:start]:
+            return kept.cut(0, start)
+        return _Kept(pattern[:start] + pattern[end:], indices[:start] + indices[end:])
+    return kept
 
 
-def _cut_trailing_quotes(lines: list[_Line]) -> list[_Line]:
+def _cut_trailing_quotes(lines: list[str], kept: _Kept) -> _Kept:
     """Quoted history after the sender's last line of text is dropped."""
-    match = _TRAILING_QUOTES.search(_pattern(lines))
-    return lines[: match.start(1)] if match else lines
+    match = _TRAILING_QUOTES.search(kept.pattern)
+    return kept.cut(0, match.start(1)) if match else kept
 
 
 # The rules in the order they run, each with the kinds of line without which it is a no-op.
-_RULES: tuple[tuple[tuple[str, ...], Callable[[list[_Line]], list[_Line]]], ...] = (
+_RULES: tuple[tuple[tuple[str, ...], Callable[[list[str], _Kept], _Kept]], ...] = (
     ((DELIMITER,), _cut_at_delimiter),
     ((SIGNATURE,), _drop_signatures),
     ((MARKER,), _keep_reply_below_history),
@@ -662,28 +692,29 @@ _RULES: tuple[tuple[tuple[str, ...], Callable[[list[_Line]], list[_Line]]], ...]
 # -- results --------------------------------------------------------------------------------
 
 
-def _has_content(lines: list[_Line]) -> bool:
-    """Whether any line says something (a bare ">" of an emptied quote does not)."""
-    return any(_QUOTE_MARKS.sub("", line.text).strip() for line in lines)
+def _has_content(lines: list[str], kept: list[int]) -> bool:
+    """Whether any kept line says something (a bare ">" of an emptied quote does not)."""
+    return any(_QUOTE_MARKS.sub("", lines[index]).strip() for index in kept)
 
 
-def _starts_with_own_text(lines: list[_Line]) -> bool:
+def _starts_with_own_text(kinds: str) -> bool:
     """Whether the first non-blank line is the sender's (text or a footer, not history)."""
-    first = next((line for line in lines if line.kind != EMPTY), None)
-    return first is not None and first.kind in (TEXT, SIGNATURE)
+    first = kinds.lstrip(EMPTY)[:1]
+    return first in (TEXT, SIGNATURE)
 
 
-def _leading_own_text(lines: list[_Line]) -> list[_Line]:
+def _leading_own_text(kinds: str) -> list[int]:
     """Fallback when the rules removed everything: the lines above the first history line."""
     history = (DELIMITER, MARKER, QUOTE, HEADER)
-    end = next((i for i, line in enumerate(lines) if line.kind in history), len(lines))
-    return lines[:end]
+    end = next((i for i, kind in enumerate(kinds) if kind in history), len(kinds))
+    return list(range(end))
 
 
-def _tidy(lines: list[str]) -> str:
-    """Join lines, dropping blank lines at both ends and stray markdown rules at the end."""
-    while lines and not lines[0].strip():
-        lines = lines[1:]
-    while lines and (not lines[-1].strip() or _MARKDOWN_RULE.match(lines[-1])):
-        lines = lines[:-1]
-    return "\n".join(lines).rstrip()
+def _tidy(lines: list[str]) -> list[str]:
+    """The lines without blank lines at both ends and stray markdown rules at the end."""
+    first, stop = 0, len(lines)
+    while first < stop and not lines[first].strip():
+        first += 1
+    while stop > first and (not lines[stop - 1].strip() or _MARKDOWN_RULE.match(lines[stop - 1])):
+        stop -= 1
+    return lines[first:stop]
