@@ -427,7 +427,7 @@ def _has_reading(text: str) -> bool:
 def _without_confidence_talk(text: str) -> str:
     """The text with every "confidence …" stretch, to the end of its sentence, blanked
     out (same length, so offsets still hold)."""
-    if not _CONFIDENCE_WORD.search(text):
+    if not _says_confidence(text):
         return text  # a sentence can only say it where the whole text does
     chars = list(text)
     for start, end in _units(text):
@@ -440,12 +440,19 @@ def _without_confidence_talk(text: str) -> str:
 # Tests run on a lowercased text before searching it with a case-insensitive pattern, as
 # most texts hold no match and the test is far cheaper than a search that fails. They
 # hold wherever the pattern matches: every character that `re.IGNORECASE` matches with a
-# letter of theirs lowercases to that letter, and lowercasing maps characters one by one.
+# letter of theirs lowercases to that letter (true of every ASCII letter but "i", which
+# also matches "İ" and "ı", and "s", which also matches "ſ": the tests use neither), and
+# lowercasing maps characters one by one.
 
 
 def _may_hold_a_label(lowered: str) -> bool:
     """False when `_KR_LABEL` cannot match: each of its matches holds "kr" or "key"."""
     return "kr" in lowered or "key" in lowered
+
+
+def _says_confidence(text: str) -> bool:
+    """Whether `_CONFIDENCE_WORD` matches somewhere in `text` (each match holds "conf")."""
+    return "conf" in text.lower() and _CONFIDENCE_WORD.search(text) is not None
 
 
 def _may_hold_explicit(lowered: str) -> bool:
@@ -730,7 +737,7 @@ def read_confidence(
     items = _merge_continuations(_items_of(text, key_results, listed=True), text)
     if any(item.kr is not None for item in items):
         return _confidence_by_label(text, items)
-    if _CONFIDENCE_WORD.search(text):
+    if _says_confidence(text):
         return ConfidenceScan(_confidence_talk(text, key_results), [])
     found = _scores(text)
     if len(found) == len(key_results) > 1:
@@ -764,7 +771,7 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
     "Confidence: KR1 6, KR2 9" gives one per key result; "KR1 38/45, confidence 8" gives
     KR1 (the label the sentence is about); "Overall confidence 6/10" gives overall.
     """
-    if not _CONFIDENCE_WORD.search(text):
+    if not _says_confidence(text):
         return []  # most passages never say it
     numbers = {kr.number for kr in key_results}
     distinctive = _distinctive_stems(key_results)
@@ -814,6 +821,18 @@ _NOTHING = re.compile(
 )
 
 
+def _may_say_blocked(lowered: str) -> bool:
+    """False when `_BLOCKER_WORDS` cannot match: "blocked", "blocking", "blocker", "waiting
+    on", "waiting for" and "stuck" each hold one of these (none with an "i" or "s", whose
+    case-insensitive matches include characters that lowercase to something else)."""
+    return "block" in lowered or "tuck" in lowered or "ng on" in lowered or "ng for" in lowered
+
+
+def _may_ask_for_help(lowered: str) -> bool:
+    """False when `_HELP_WORDS` cannot match: each of its phrases holds "help" or "you"."""
+    return "help" in lowered or "you" in lowered
+
+
 def says_nothing(text: str) -> bool:
     """Whether an answer only says there is nothing to say ("none", "n/a", "no blockers")."""
     stripped = text.strip()
@@ -833,9 +852,15 @@ def whole_note(kind: str, text: str) -> list[Note]:
 
 def sentences_with(kind: str, text: str) -> list[Note]:
     """Sentences that mention a blocker or ask for help, wherever they were written."""
-    pattern = _BLOCKER_WORDS if kind == "blocker" else _HELP_WORDS
+    blocker = kind == "blocker"
+    pattern = _BLOCKER_WORDS if blocker else _HELP_WORDS
+    # A sentence can only match where the whole text does, and most texts say nothing:
+    # a cheap test of the lowercased text (see `_may_hold_a_label`) comes first.
+    lowered = text.lower()
+    if not (_may_say_blocked(lowered) if blocker else _may_ask_for_help(lowered)):
+        return []
     if not pattern.search(text):
-        return []  # a sentence can only match where the whole text does: most say nothing
+        return []
     notes = []
     for match in _SENTENCE.finditer(text):
         sentence = match[0].strip()
