@@ -377,14 +377,24 @@ def _question_anchor(
     return _Anchor(index, last, question, None, tuple(same_line))
 
 
-@lru_cache(maxsize=256)
-def _shape(question: Question) -> _Shape:
+@lru_cache(maxsize=64)
+def _shapes(texts: tuple[tuple[str, str], ...]) -> tuple[tuple[_Shape, ...], frozenset[str]]:
+    """The `_shape` of each question, by its (text, hint), and the words that can open one.
+
+    `_follow` only starts on a line whose first word (after a question number) is one of
+    the first two words of the question, so one set lookup rules out most lines. Cached by
+    the texts (a few strings, quick to hash): every reply asks one of a few question sets.
+    """
+    shapes = tuple(_shape(text, hint) for text, hint in texts)
+    return shapes, frozenset(word for words, _, _ in shapes for word in words[:2])
+
+
+def _shape(text: str, hint: str) -> _Shape:
     """A question's words, the word counts at which its sentences end, its hint's words."""
-    text = question.text
     # How many words come before each sentence end (no word runs across one: it is
     # punctuation followed by a space or the end of the text).
     ends = tuple(len(_TOKEN.findall(text, 0, end.end())) for end in _SENTENCE_END.finditer(text))
-    return _line_words(text), ends, _line_words(question.hint)
+    return _line_words(text), ends, _line_words(hint)
 
 
 def _hint(
@@ -451,10 +461,8 @@ def _find_anchors(
     On each line the questions are tried in order, then the key results; the first that
     matches wins and the search goes on after it.
     """
-    shapes = [(question, _shape(question)) for question in questions]
-    # `_follow` only starts on a line whose first word (after a question number) is one
-    # of the first two words of the question, so one set lookup rules out most lines.
-    openers = {word for _, (words, _, _) in shapes for word in words[:2]}
+    question_shapes, openers = _shapes(tuple([(q.text, q.hint) for q in questions]))
+    shapes = list(zip(questions, question_shapes, strict=True))
     anchors: list[_Anchor] = []
     opening = _opening  # bound once: this loop runs for every line of every reply
     index, count = 0, len(lines)
@@ -601,7 +609,12 @@ def _kept_by_trim(lines: list[_Line]) -> list[_Line]:
 
 def _own_lines(lines: list[_Line]) -> list[_Line]:
     """Unquoted text of a stretch between anchors, without template lines or signatures."""
-    unquoted = _drop_template([line for line in lines if line.depth == 0])
+    unquoted = [line for line in lines if line.depth == 0]
+    # Tested before dropping the template's lines, which only removes lines: the stretch
+    # under most quoted questions of a top-posted reply is quoted or blank throughout.
+    if not any(line.content.strip() for line in unquoted):
+        return []
+    unquoted = _drop_template(unquoted)
     if not any(line.content.strip() for line in unquoted):
         return []
     return _kept_by_trim(unquoted)
