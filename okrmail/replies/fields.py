@@ -109,6 +109,7 @@ _NUMBER = (
 _NUMBER_RE = re.compile(_NUMBER, re.I)
 _NUMBER_PARTS = re.compile(r"[$€£]?(?P<digits>[\d,.\u00a0\u202f]+?)\s?(?P<suffix>k|m|bn)?$", re.I)
 _THOUSANDS = re.compile(r"^\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?:\.\d+)?$")
+_GROUP_SEPARATORS = re.compile(r"[,\u00a0\u202f]")
 _MULTIPLIERS = {"k": Decimal(1000), "m": Decimal(1_000_000), "bn": Decimal(1_000_000_000)}
 
 
@@ -123,7 +124,7 @@ def parse_number(text: str) -> Decimal | None:
         return None
     digits = parts["digits"]
     if _THOUSANDS.match(digits):
-        digits = re.sub(r"[,\u00a0\u202f]", "", digits)
+        digits = _GROUP_SEPARATORS.sub("", digits)
     else:
         digits = digits.replace(",", ".")
     try:
@@ -814,6 +815,7 @@ _HELP_WORDS = re.compile(
     r"\b(?:need(?:s|ed)? (?:\w+ )?help|could you|can you|would you mind)\b", re.I
 )
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.M)
+_WORD_CHARACTER = re.compile(r"\w")
 # "n/a", "None.", "Nothing this week", "no blockers", "all good": nothing to record.
 _NOTHING = re.compile(
     r"^\W*(?:n/?a|none|nothing|nope|nil|no|all good|not really|-+)\b[^.!?\n]{0,30}[.!]?\W*$",
@@ -836,7 +838,7 @@ def _may_ask_for_help(lowered: str) -> bool:
 def says_nothing(text: str) -> bool:
     """Whether an answer only says there is nothing to say ("none", "n/a", "no blockers")."""
     stripped = text.strip()
-    if not re.search(r"\w", stripped):
+    if not _WORD_CHARACTER.search(stripped):
         return True  # "", "-", "—", "…"
     return bool(_NOTHING.match(stripped) and len(stripped.split()) <= 6)
 

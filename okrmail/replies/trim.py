@@ -177,6 +177,17 @@ _WROTE_HINTS = (
 )  # fmt: skip
 
 
+def _by_first_character(words: Sequence[str]) -> str:
+    """A regex matching any of `words` (plain letters), with the words grouped by their
+    first character ("w(?:rote|rites)|s(?:chrieb|…)"): at each position the engine then
+    tries one branch per character rather than every word. It matches the same texts."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    return "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items())
+
+
+_WROTE_HINT = re.compile(_by_first_character(_WROTE_HINTS))
 _FORWARD_WORDS = "|".join(intro.split()[0] for intro in _FORWARD_INTROS)
 _FORWARD_HINT = re.compile(rf"[\s>*]*(?:{_FORWARD_WORDS})", re.I)
 # How the first line of a marker that holds no "wrote" verb starts: with a date (the
@@ -402,11 +413,8 @@ _OTHER_HALLMARK = 1  # only hallmarks of the other markers
 def _hallmarks(line: str) -> int:
     """Which hallmarks of a marker `line` holds: 0 (none, so `_is_marker` is false),
     `_WROTE_HALLMARK` or `_OTHER_HALLMARK`."""
-    # A plain substring test per verb: quicker than one regex of them all (the verbs are
-    # plain letters, and most lines hold none, so every one is tried).
-    for verb in _WROTE_HINTS:
-        if verb in line:
-            return _WROTE_HALLMARK
+    if _WROTE_HINT.search(line):
+        return _WROTE_HALLMARK
     others = (
         "@" in line
         or "--" in line
