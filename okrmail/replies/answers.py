@@ -245,6 +245,10 @@ def _line_words(text: str) -> tuple[str, ...]:
 # "1. ", "Q1: ", "#1 " before a quoted (or copied) question.
 _QUESTION_NUMBER = re.compile(r"^\s*(?:[-*•]\s*)?(?:Q\s*)?#?\d{1,2}\s*[.):-]?\s+", re.I)
 _KR_LINE = re.compile(r"^\s*(?:[-*•]\s*)?KR\s*(\d{1,2})\b[.:]?", re.I)
+# The first characters (after blanks) these can match: a bullet, "Q" or "#" (or a digit);
+# a bullet or "K" (re.I also matches the Kelvin sign "K" with "k").
+_QUESTION_NUMBER_STARTS = frozenset("-*•Qq#")
+_KR_LINE_STARTS = frozenset("-*•Kk\u212a")
 # Lines of templates/email/prompt.txt and prompt.html that are neither questions nor key
 # results: the section headings and the footer paragraph.
 _TEMPLATE_HEADING = re.compile(r"^\s*(?:questions|your key results\b.*)\s*:?\s*$", re.I)
@@ -525,9 +529,13 @@ def _opening(content: str) -> tuple[int, str | None, tuple[int, int] | None]:
     """
     if not content or content.isspace():
         return 0, None, None  # the many blank (and bare ">") lines start nothing
-    number = _QUESTION_NUMBER.match(content)
+    # Each pattern can only match where the line's first non-blank character (`\s` is
+    # what isspace() tests) is one it can start with; most lines start with neither.
+    first = content.lstrip()[:1]
+    numbered = first in _QUESTION_NUMBER_STARTS or first.isdecimal()  # `\d` is isdecimal()
+    number = _QUESTION_NUMBER.match(content) if numbered else None
     start_at = number.end() if number else 0
-    label = _KR_LINE.match(content)
+    label = _KR_LINE.match(content) if first in _KR_LINE_STARTS else None
     return start_at, _first_word(content, start_at), (int(label[1]), label.end()) if label else None
 
 
