@@ -297,6 +297,12 @@ def _label_items(
 
 
 def _clause_items(text: str, start: int, end: int, distinctive: dict[int, set[str]]) -> list[_Item]:
+    if _CLAUSE_BREAK.fullmatch(text, start, end):
+        # One break and nothing else (the ", " between "KR1 8" and "KR2 5"): its clauses,
+        # before and after the break, are empty. The break's alternatives start with
+        # different characters and their repeats are greedy, so the search that
+        # `_clause_bounds` runs finds this same whole break.
+        return []
     items = []
     for begin, stop in zip(*_clause_bounds(text, start, end), strict=True):
         if text[begin:stop].strip():
