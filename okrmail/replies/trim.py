@@ -15,7 +15,8 @@ How it works (the overall design follows Discourse's email_reply_trimmer):
    positions of the lines it stands for (`_Kept`), never the lines themselves;
 4. the lines that survive are the reply; the others are the elided remainder.
 
-Pure functions over plain text (str in, str out), standard library only.
+Pure functions over plain text (str in, str out, or the kept lines as a list for
+`trimmed_lines`), standard library only.
 """
 
 from __future__ import annotations
