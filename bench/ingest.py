@@ -57,6 +57,7 @@ from okrmail.app import AppContext  # noqa: E402
 from okrmail.clock import ManualClock  # noqa: E402
 from okrmail.db import upgrade  # noqa: E402
 from okrmail.inbound.confirmation import send_confirmations  # noqa: E402
+from okrmail.inbound.fetching import CHUNK  # noqa: E402
 from okrmail.inbound.ingest import Incoming, ingest_batch  # noqa: E402
 from okrmail.models import (  # noqa: E402
     InboxMessage,
@@ -329,7 +330,9 @@ def main() -> None:
     )
     parser.add_argument("--copies", type=int, default=1, help="replies per corpus message")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each side")
-    parser.add_argument("--chunk", type=int, default=50, help="messages per ingest batch")
+    parser.add_argument(
+        "--chunk", type=int, default=CHUNK, help="messages per ingest batch (as a fetch)"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="okrmail-bench-"))
     try:
@@ -365,7 +368,10 @@ def report(space: Workspace, chunk: int, repeat: int) -> None:
     fastest = min(baseline_seconds, modern_seconds)
     ratio = ingest_seconds / fastest
     rate = count / ingest_seconds
-    print(f"ingest of {count} replies ({len(space.cases)} corpus messages x copies), SQLite")
+    print(
+        f"ingest of {count} replies ({len(space.cases)} corpus messages x copies), SQLite, "
+        f"in batches of up to {chunk} (as a fetch)"
+    )
     print(f"best of {repeat} runs each; statuses: {dict(sorted(statuses.items()))}")
     print(f"  ingest:    {ingest_seconds:7.3f} s  {rate:8.0f} msg/s  peak {mb(ingest_peak)}")
     for name, seconds, peak in (

@@ -35,7 +35,10 @@ from okrmail.inbound.ingest import (
 from okrmail.settings import Settings
 
 log = logging.getLogger(__name__)
-CHUNK = 50  # messages stored (then moved) per transaction
+# Messages stored (then moved) per transaction. A batch costs some fifteen statements
+# whatever its size (one round trip each on PostgreSQL) and two commits, paid once per
+# chunk; 100 keeps a chunk's transaction to about a tenth of a second.
+CHUNK = 100
 
 
 def _maildir_config(settings: Settings) -> MaildirInConfig:
