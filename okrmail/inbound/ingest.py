@@ -54,11 +54,17 @@ _BY_HASH = select(_INBOX.c.sha256, _INBOX.c.id).where(
     _INBOX.c.sha256.in_(bindparam("hashes", expanding=True)), _INBOX.c.message_id.is_(None)
 )
 _UNPROCESSED = (
-    select(_INBOX.c.id, _INBOX.c.raw, _INBOX.c.sent_at)
+    select(_INBOX.c.id, _INBOX.c.sent_at, _INBOX.c.raw)
     .where(_INBOX.c.id.in_(bindparam("ids", expanding=True)), _INBOX.c.status == "received")
     .order_by(_INBOX.c.id)
 )
-_UNPROCESSED_UNLOCKED = _UNPROCESSED.with_for_update(skip_locked=True)
+# Without the raw bytes, for a batch whose bytes are still in memory (most of a row).
+_UNPROCESSED_HELD = _UNPROCESSED.with_only_columns(_INBOX.c.id, _INBOX.c.sent_at)
+_UNPROCESSED_QUERIES = {
+    (postgresql, held): (query.with_for_update(skip_locked=True) if postgresql else query)
+    for postgresql in (False, True)
+    for held, query in ((False, _UNPROCESSED), (True, _UNPROCESSED_HELD))
+}
 _RECORD_STATUS = update(_INBOX).where(_INBOX.c.id == bindparam("inbox_id"))
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
@@ -241,10 +247,11 @@ def known_keys(ctx: AppContext, keys: Sequence[MailKey]) -> set[MailKey]:
 
 
 def process(
-    ctx: AppContext, inbox_ids: Sequence[int], parsed: Mapping[int, Message] | None = None
+    ctx: AppContext, inbox_ids: Sequence[int], parsed: Mapping[int, Parsed] | None = None
 ) -> list[Outcome]:
     """Assess and record each stored message still `received`, in one transaction.
-    `parsed`: messages already parsed, by inbox id (the rest are parsed from the raw).
+    `parsed`: messages held in memory, already parsed, by inbox id (the rest are read and
+    parsed from the database).
 
     The batch is read in one query, looked up in a few (`Directory.preload`), its replies
     merged into check-ins with one statement per kind of write, then its robots and
@@ -253,10 +260,13 @@ def process(
     unaffected.
     """
     with ctx.transaction() as session:
-        received = _unprocessed(session, inbox_ids)
-        directory = Directory(session, ctx.settings.mail.reply_address)
         parsed = parsed or {}
-        looks = {item.id: _first_look(item, parsed.get(item.id)) for item in received}
+        received = _unprocessed(session, inbox_ids, parsed)
+        directory = Directory(session, ctx.settings.mail.reply_address)
+        looks = {
+            item.id: _first_look(item, held.message if (held := parsed.get(item.id)) else None)
+            for item in received
+        }
         preloaded = _preload(session, directory, looks.values())
         outcomes: dict[int, Outcome] = {}
         replies: list[tuple[Received, Assessment]] = []
@@ -300,6 +310,14 @@ def _status_row(outcome: Outcome, body_text: str | None, now: datetime) -> dict[
 
 
 @dataclass(frozen=True)
+class Parsed:
+    """A stored message still in memory: its bytes and their parse."""
+
+    raw: bytes
+    message: Message
+
+
+@dataclass(frozen=True)
 class Received:
     """A stored message as processing reads it. Not the ORM row: loading it, and flushing
     its changes piecemeal, costs more than the rest of the bookkeeping together."""
@@ -309,12 +327,17 @@ class Received:
     sent_at: datetime | None
 
 
-def _unprocessed(session: Session, inbox_ids: Sequence[int]) -> list[Received]:
+def _unprocessed(
+    session: Session, inbox_ids: Sequence[int], held: Mapping[int, Parsed]
+) -> list[Received]:
     """The messages among `inbox_ids` still `received`, in order; on PostgreSQL, those
-    another worker is processing right now are skipped (it holds their row locks)."""
+    another worker is processing right now are skipped (it holds their row locks). The
+    raw bytes are read only for messages not `held` in memory."""
     postgresql = session.get_bind().dialect.name == "postgresql"
-    query = _UNPROCESSED_UNLOCKED if postgresql else _UNPROCESSED
-    rows = session.execute(query, {"ids": list(inbox_ids)})
+    in_memory = all(inbox_id in held for inbox_id in inbox_ids)
+    rows = session.execute(_UNPROCESSED_QUERIES[postgresql, in_memory], {"ids": list(inbox_ids)})
+    if in_memory:
+        return [Received(row.id, held[row.id].raw, row.sent_at) for row in rows]
     return [Received(row.id, row.raw, row.sent_at) for row in rows]
 
 
@@ -464,8 +487,8 @@ def ingest_batch(
     messages = [parse_message(item.raw) for item in items]  # parsed once, read by both steps
     stored = store(ctx, items, messages)
     fresh = {
-        entry.inbox_id: message
-        for entry, message in zip(stored, messages, strict=True)
+        entry.inbox_id: Parsed(item.raw, message)
+        for entry, item, message in zip(stored, items, messages, strict=True)
         if not entry.duplicate
     }
     by_id = {outcome.inbox_id: outcome for outcome in process(ctx, list(fresh), fresh)}
