@@ -113,8 +113,11 @@ def _split_lines(body: str) -> list[_Line]:
     for index, raw in enumerate(body.split("\n")):
         text = raw.removesuffix("\r") if crlf else raw
         # A quote prefix starts with ">", a space or a tab: most other lines need no match.
-        depth, cut = _quote_prefix(text) if text[:1] in _QUOTE_PREFIX_STARTS else (0, 0)
-        lines.append(_Line(index, text, depth, text[cut:], offset + cut))
+        if text[:1] in _QUOTE_PREFIX_STARTS:
+            depth, cut = _quote_prefix(text)
+            lines.append(_Line(index, text, depth, text[cut:], offset + cut))
+        else:  # no quote prefix: the content is the whole line
+            lines.append(_Line(index, text, 0, text, offset))
         offset += len(raw) + 1
     return lines
 
@@ -157,6 +160,8 @@ class _Passage:
 
     @classmethod
     def of(cls, pieces: Sequence[_Piece]) -> _Passage:
+        if len(pieces) <= 1:
+            return cls._of_one(pieces[0]) if pieces else cls("", (), ())
         # The pieces' starts and right-stripped texts, kept apart rather than as new
         # pieces: a blank piece is then an empty text, and blank ends are cut by index.
         starts = [piece.start for piece in pieces]
@@ -185,6 +190,17 @@ class _Passage:
                 at += len(text)
                 last = start + len(text) - 1
         return cls("\n".join(texts), tuple(run_starts), tuple(run_origins))
+
+    @classmethod
+    def _of_one(cls, piece: _Piece) -> _Passage:
+        """`of([piece])`, without the lists: most passages are one piece (an answer on
+        one line, a key result's progress). The same result: a blank piece gives an empty
+        passage, else its text without blank ends is one run from its first word."""
+        text = piece.text.rstrip()
+        if not text:
+            return cls("", (), ())
+        indent = len(text) - len(text.lstrip())
+        return cls(text[indent:], (0,), (piece.start + indent,))
 
     def origin(self, index: int) -> int:
         """The body offset of text[index] (0 <= index < len(text))."""
