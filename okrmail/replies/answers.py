@@ -211,8 +211,13 @@ class _Passage:
         """The body span of text[start:end]."""
         if not self.text:
             return Span(0, 0, "")
-        begin = self.origin(min(start, len(self.text) - 1))
-        stop = self.origin(max(min(end, len(self.text)) - 1, 0)) + 1
+        first, last = min(start, len(self.text) - 1), max(min(end, len(self.text)) - 1, 0)
+        if len(self.run_origins) == 1:
+            # One run (most passages), starting at 0 as a non-empty text's first run
+            # does: `origin` shifts every index by the same amount.
+            begin, stop = self.run_origins[0] + first, self.run_origins[0] + last + 1
+        else:
+            begin, stop = self.origin(first), self.origin(last) + 1
         return Span(begin, stop, body[begin:stop])
 
 
