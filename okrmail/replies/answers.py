@@ -35,6 +35,7 @@ from okrmail.replies.fields import (
     Note,
     ProgressReading,
     Span,
+    may_talk_confidence,
     read_confidence,
     read_progress,
     sentences_with,
@@ -1015,6 +1016,8 @@ def _add_confidence(
     *,
     answer: bool,
 ) -> None:
+    if not answer and not may_talk_confidence(passage.text):
+        return  # the usual case away from the confidence answer: no scan to build
     scan = read_confidence(passage.text, key_results, answer=answer)
     for reading in scan.readings:
         if reading.kr_number not in facts.confidence:

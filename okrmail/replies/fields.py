@@ -758,6 +758,12 @@ def read_confidence(
     return ConfidenceScan([], unclear)
 
 
+def may_talk_confidence(text: str) -> bool:
+    """False when `read_confidence(text, ..., answer=False)` finds nothing for sure: away
+    from a confidence answer only scores said with the word "confidence" count."""
+    return _says_confidence(text)
+
+
 def _confidence_by_label(text: str, items: list[_Item]) -> ConfidenceScan:
     readings: dict[int | None, ConfidenceReading] = {}
     unclear: list[str] = []
