@@ -128,8 +128,9 @@ def current_key_results_statement(*columns: Any) -> Select[Any]:
     """The key results of the people bound to the expanding parameter `people`, in the
     order prompts number them: by person, the latest cycle first, then by objective and
     key-result position. Each row is `columns` followed by the owner's id and the cycle;
-    `latest_cycle` keeps each person's latest cycle. One definition of the order for
-    everything that numbers key results, whatever it loads (ORM objects or plain rows)."""
+    run it with `current_key_result_rows`, which keeps each person's latest cycle. One
+    definition of the order for everything that numbers key results, whatever it loads
+    (ORM objects or plain rows)."""
     return (
         select(*columns, _OBJECTIVES.c.person_id, _OBJECTIVES.c.cycle)
         .select_from(_KEY_RESULTS)
@@ -148,13 +149,18 @@ def current_key_results_statement(*columns: Any) -> Select[Any]:
     )
 
 
-def latest_cycle(rows: Iterable[Row[Any]]) -> dict[int, list[Row[Any]]]:
-    """Rows of `current_key_results_statement` by person, each person's latest cycle only."""
+def current_key_result_rows(
+    session: Session, statement: Select[Any], person_ids: Iterable[int]
+) -> dict[int, list[Row[Any]]]:
+    """The rows of `statement` (made by `current_key_results_statement`) for these people,
+    by person, each person's latest cycle only; a person with none is left out."""
+    wanted = sorted(set(person_ids))
     found: dict[int, list[Row[Any]]] = {}
-    for row in rows:
-        mine = found.setdefault(row[-2], [])
-        if not mine or mine[0][-1] == row[-1]:
-            mine.append(row)
+    for start in range(0, len(wanted), 500):
+        for row in session.execute(statement, {"people": wanted[start : start + 500]}):
+            mine = found.setdefault(row[-2], [])
+            if not mine or mine[0][-1] == row[-1]:  # rows come latest cycle first
+                mine.append(row)
     return found
 
 
@@ -165,13 +171,11 @@ def current_key_results_of(
     session: Session, person_ids: Iterable[int]
 ) -> dict[int, list[tuple[KeyResult, Objective]]]:
     """`current_key_results` for many people in one query (a batch of replies)."""
-    wanted = sorted(set(person_ids))
-    found: dict[int, list[tuple[KeyResult, Objective]]] = {}
-    for start in range(0, len(wanted), 500):
-        rows = session.execute(_CURRENT_KEY_RESULTS, {"people": wanted[start : start + 500]})
-        for person_id, mine in latest_cycle(rows).items():
-            found[person_id] = [(result, objective) for result, objective, *_ in mine]
-    return found
+    found = current_key_result_rows(session, _CURRENT_KEY_RESULTS, person_ids)
+    return {
+        person_id: [(result, objective) for result, objective, *_ in rows]
+        for person_id, rows in found.items()
+    }
 
 
 def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:

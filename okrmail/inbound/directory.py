@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from okrmail.inbound import headers
 from okrmail.inbound.routing import tokens_in
 from okrmail.models import KeyResult, Meeting, OutboxMessage, Pairing, Person, Prompt, Series
-from okrmail.prompting import current_key_results_statement, latest_cycle
+from okrmail.prompting import current_key_result_rows, current_key_results_statement
 
 
 @dataclass(slots=True)
@@ -206,14 +206,9 @@ class Directory:
         owners = {self._owners[prompt.id] for prompt in prompts} - self._key_results.keys()
         if not owners:
             return
-        wanted = sorted(owners)
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            rows = self.session.execute(_CURRENT_KEY_RESULTS, {"people": chunk})
-            for owner, mine in latest_cycle(rows).items():
-                self._key_results[owner] = [KeyResultInfo(*row[:-2]) for row in mine]
+        found = current_key_result_rows(self.session, _CURRENT_KEY_RESULTS, owners)
         for owner in owners:
-            self._key_results.setdefault(owner, [])
+            self._key_results[owner] = [KeyResultInfo(*row[:-2]) for row in found.get(owner, [])]
 
     def _load_owners(self, prompt_ids: Sequence[int]) -> None:
         """A manager's prompt shows their report's key results: whose, via the pairing."""

@@ -35,9 +35,9 @@ from okrmail.replies.fields import (
     Note,
     ProgressReading,
     Span,
-    may_talk_confidence,
     read_confidence,
     read_progress,
+    says_confidence,
     sentences_with,
     whole_note,
 )
@@ -1016,7 +1016,7 @@ def _add_confidence(
     *,
     answer: bool,
 ) -> None:
-    if not answer and not may_talk_confidence(passage.text):
+    if not answer and not says_confidence(passage.text):
         return  # the usual case away from the confidence answer: no scan to build
     scan = read_confidence(passage.text, key_results, answer=answer)
     for reading in scan.readings:

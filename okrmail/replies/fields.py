@@ -434,7 +434,7 @@ def _has_reading(text: str) -> bool:
 def _without_confidence_talk(text: str) -> str:
     """The text with every "confidence …" stretch, to the end of its sentence, blanked
     out (same length, so offsets still hold)."""
-    if not _says_confidence(text):
+    if not says_confidence(text):
         return text  # a sentence can only say it where the whole text does
     chars = list(text)
     for start, end in _units(text):
@@ -457,8 +457,11 @@ def _may_hold_a_label(lowered: str) -> bool:
     return "kr" in lowered or "key" in lowered
 
 
-def _says_confidence(text: str) -> bool:
-    """Whether `_CONFIDENCE_WORD` matches somewhere in `text` (each match holds "conf")."""
+def says_confidence(text: str) -> bool:
+    """Whether `_CONFIDENCE_WORD` matches somewhere in `text` (each match holds "conf").
+
+    When not, `read_confidence(text, ..., answer=False)` finds nothing for sure: away from
+    a confidence answer only scores said with the word "confidence" count."""
     return "conf" in text.lower() and _CONFIDENCE_WORD.search(text) is not None
 
 
@@ -744,7 +747,7 @@ def read_confidence(
     items = _merge_continuations(_items_of(text, key_results, listed=True), text)
     if any(item.kr is not None for item in items):
         return _confidence_by_label(text, items)
-    if _says_confidence(text):
+    if says_confidence(text):
         return ConfidenceScan(_confidence_talk(text, key_results), [])
     found = _scores(text)
     if len(found) == len(key_results) > 1:
@@ -756,12 +759,6 @@ def read_confidence(
         return ConfidenceScan([_confidence(None, found[0])], [])
     unclear = [f'could not read a confidence in "{_short(text)}"'] if text.strip() else []
     return ConfidenceScan([], unclear)
-
-
-def may_talk_confidence(text: str) -> bool:
-    """False when `read_confidence(text, ..., answer=False)` finds nothing for sure: away
-    from a confidence answer only scores said with the word "confidence" count."""
-    return _says_confidence(text)
 
 
 def _confidence_by_label(text: str, items: list[_Item]) -> ConfidenceScan:
@@ -784,7 +781,7 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
     "Confidence: KR1 6, KR2 9" gives one per key result; "KR1 38/45, confidence 8" gives
     KR1 (the label the sentence is about); "Overall confidence 6/10" gives overall.
     """
-    if not _says_confidence(text):
+    if not says_confidence(text):
         return []  # most passages never say it
     numbers = {kr.number for kr in key_results}
     distinctive = _distinctive_stems(key_results)
