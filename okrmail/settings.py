@@ -30,6 +30,9 @@ from pydantic import (
 ENV_PREFIX = "OKRMAIL_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "settings.toml"
+# One object, not a new one per call: a Path caches its hash, and the question sets are
+# looked up by templates path for every reply read.
+DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
 _CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -287,7 +290,7 @@ class Settings(_Section):
     def templates_path(self) -> Path:
         if self.app.templates_dir:
             return Path(self.app.templates_dir)
-        return PROJECT_ROOT / "templates"
+        return DEFAULT_TEMPLATES
 
     def cadence_window(self, cadence: str) -> CadenceWindow:
         return getattr(self.cadences, cadence)

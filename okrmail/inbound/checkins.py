@@ -361,7 +361,7 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() and abs(number) < Decimal(10) ** 13 else None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Current:
     """The current row for one key: its values, and the stored row if it was stored before."""
 
@@ -439,7 +439,7 @@ def _same(existing: dict[str, Any], new: dict[str, Any]) -> bool:
     return True  # notes are keyed by their text
 
 
-@dataclass
+@dataclass(slots=True)
 class _KeyResultNow:
     """A key result's values during a merge, and the looked-up record they end up on."""
 

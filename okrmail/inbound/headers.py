@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
-from weakref import WeakKeyDictionary
 
 _FOLD = re.compile(r"\r?\n[ \t]*")
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,900})>")
@@ -34,11 +33,16 @@ def values(message: Message, name: str) -> list[str]:
     found = read.unfolded.get(key)
     if found is None:
         raw = read.raw.get(key, ())
-        found = read.unfolded[key] = [_FOLD.sub(" ", clean(str(value))).strip() for value in raw]
+        found = read.unfolded[key] = [_unfolded(value) for value in raw]
     return list(found)
 
 
-@dataclass
+def _unfolded(value: object) -> str:
+    text = clean(str(value))
+    return (_FOLD.sub(" ", text) if "\n" in text else text).strip()
+
+
+@dataclass(slots=True)
 class _Read:
     """What has been read of one message: its raw header values by lower-cased name, those
     asked for unfolded and database-safe, and its From address once asked for."""
@@ -51,17 +55,20 @@ class _Read:
 # Storing, routing, defences and classification ask a message for some twenty headers,
 # the From address three times; each would scan every header again. Only the headers
 # asked for are cleaned (a message carries dozens: Received, DKIM and ARC are never read).
-# Messages are read, never changed, once parsed.
-_READ: WeakKeyDictionary[Message, _Read] = WeakKeyDictionary()
+# Messages are read, never changed, once parsed. What was read is kept on the message
+# itself, which lives exactly as long as it should (a weak-keyed table cost more to ask
+# than the reading it saved).
+_READ = "_okrmail_headers_read"
 
 
 def _read(message: Message) -> _Read:
-    read = _READ.get(message)
+    read: _Read | None = vars(message).get(_READ)
     if read is None:
         raw: dict[str, list[str]] = {}
         for key, value in message.raw_items():
             raw.setdefault(key.lower(), []).append(value)
-        read = _READ[message] = _Read(raw)
+        read = _Read(raw)
+        setattr(message, _READ, read)
     return read
 
 
