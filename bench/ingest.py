@@ -22,6 +22,11 @@ different replies. More copies replay identical bodies, which the caches flatter
 Rendering and recording the confirmations (a separate step after the commit) is timed on
 its own.
 
+Where ingest's time goes is shown by timing, on the same messages, growing prefixes of
+its work without the database: the parse alone, then reading the body and classifying,
+then reading the answers (`parse_reply` with the prompt's questions and key results). The
+rest of ingest's time is storing, routing, the defences and merging into check-ins.
+
 Goals: at least 1,000 messages/s on one core, and at most 2x the baseline's time.
 
     .venv/bin/python bench/ingest.py [--copies N] [--chunk N] [--repeat N]
@@ -57,6 +62,7 @@ sys.path.insert(0, str(PROJECT))
 from okrmail.app import AppContext  # noqa: E402
 from okrmail.clock import ManualClock  # noqa: E402
 from okrmail.db import upgrade  # noqa: E402
+from okrmail.inbound.assess import first_look  # noqa: E402
 from okrmail.inbound.confirmation import send_confirmations  # noqa: E402
 from okrmail.inbound.fetching import CHUNK  # noqa: E402
 from okrmail.inbound.ingest import Incoming, ingest_batch  # noqa: E402
@@ -71,7 +77,11 @@ from okrmail.models import (  # noqa: E402
     Series,
 )
 from okrmail.prompting import new_token  # noqa: E402
+from okrmail.questions import Question, question_sets  # noqa: E402
 from okrmail.replies import answers, fields, trim  # noqa: E402
+from okrmail.replies.answers import parse_reply  # noqa: E402
+from okrmail.replies.body import parse_message  # noqa: E402
+from okrmail.replies.fields import KeyResultRef  # noqa: E402
 from okrmail.replies.trim import trim_reply  # noqa: E402
 from okrmail.settings import Settings, load_settings  # noqa: E402
 
@@ -260,6 +270,59 @@ def run_modern_baseline(messages: Sequence[Incoming]) -> None:
         trim_reply(text)
 
 
+# -- where the time goes: ingest's reading of each message, without the database ------------
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One message with what its prompt asked: the questions and numbered key results."""
+
+    raw: bytes
+    questions: Sequence[Question]
+    key_results: list[KeyResultRef]
+
+
+def readings(space: Workspace, copies: int) -> list[Reading]:
+    """The messages in seeding order (case by case, `copies` each) with their prompts'
+    questions and key results, as ingest would look them up."""
+    sets = question_sets(space.ctx.settings.templates_path)
+    read = []
+    for number, item in enumerate(space.messages):
+        expect = space.cases[number // copies].expect
+        role = str(expect.get("role", "report"))
+        key_results = [
+            KeyResultRef(
+                number=position,
+                title=kr["title"],
+                start=Decimal(kr["start"]),
+                target=Decimal(kr["target"]),
+                unit=kr.get("unit") or "",
+                current=None if kr.get("current") is None else Decimal(kr["current"]),
+            )
+            for position, kr in enumerate(expect["key_results"], start=1)  # type: ignore[attr-defined]
+        ]
+        questions = sets[str(expect["question_set"])].for_role(role)
+        read.append(Reading(item.raw, questions, key_results))
+    return read
+
+
+def run_parse(items: Sequence[Reading]) -> None:
+    for item in items:
+        parse_message(item.raw)
+
+
+def run_read(items: Sequence[Reading]) -> None:
+    """Parse, extract the body, classify (`first_look`)."""
+    for item in items:
+        first_look(item.raw)
+
+
+def run_understand(items: Sequence[Reading]) -> None:
+    """`first_look`, then the answers and facts read from the text (`parse_reply`)."""
+    for item in items:
+        parse_reply(first_look(item.raw).text, item.questions, item.key_results)
+
+
 def empty_line_caches() -> None:
     """Forget every reply-reading cache, as a fresh worker would start."""
     for module in (answers, fields, trim):
@@ -337,16 +400,18 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="okrmail-bench-"))
     try:
-        report(Workspace(root, args.copies), args.chunk, args.repeat)
+        report(Workspace(root, args.copies), args.chunk, args.repeat, args.copies)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def report(space: Workspace, chunk: int, repeat: int) -> None:
+def report(space: Workspace, chunk: int, repeat: int, copies: int) -> None:
     messages = space.messages
     count = len(messages)
+    items = readings(space, copies)
     run_baseline(messages)  # warm imports, regexes and statements on every side
     run_modern_baseline(messages)
+    run_understand(items)
     run_ingest(space.fresh(), messages, chunk)
 
     # Alternate the sides and keep each one's best run: the least disturbed by whatever
@@ -360,6 +425,10 @@ def report(space: Workspace, chunk: int, repeat: int) -> None:
         modern_runs.append(timed(lambda: run_modern_baseline(messages)))
     ingest_seconds, baseline_seconds = min(ingest_runs), min(baseline_runs)
     modern_seconds = min(modern_runs)
+    phases = {
+        name: min(timed(lambda work=work: work(items)) for _ in range(repeat))
+        for name, work in (("parse", run_parse), ("read", run_read), ("understand", run_understand))
+    }
     confirm_seconds = timed(lambda: send_confirmations(ctx))
     with ctx.sessions() as session:
         statuses = Counter(session.scalars(sa_select_status()))
@@ -393,6 +462,27 @@ def report(space: Workspace, chunk: int, repeat: int) -> None:
     )
     print(f"  ratio ingest/policy.default baseline: {ingest_seconds / modern_seconds:5.2f}")
     print(f"  at least 1,000 msg/s:  {rate:5.0f}   {verdict(rate >= 1000)}")
+    print_phases(phases, ingest_seconds, fastest, count)
+
+
+def print_phases(phases: dict[str, float], ingest: float, baseline: float, count: int) -> None:
+    """Ingest's time split into its reading (growing prefixes, timed on their own) and
+    the rest: storing, routing, the defences and the merge (the database's part)."""
+
+    def ms(seconds: float) -> str:
+        return f"{1000 * seconds / count:6.3f} ms/msg"
+
+    parse, read, understand = phases["parse"], phases["read"], phases["understand"]
+    print("where ingest's time goes (best runs of each prefix, no database):")
+    print(f"  parse (stdlib compat32, as ingest does)   {ms(parse)}")
+    print(f"  + read the body and classify              {ms(read - parse)}")
+    print(f"  + read the answers (parse_reply)          {ms(understand - read)}")
+    print(
+        f"  = reading without the database            {ms(understand)}"
+        f"   ({understand / baseline:.2f}x the fastest baseline)"
+    )
+    print(f"  storing, routing, defences, merging       {ms(ingest - understand)}")
+    print(f"  = ingest                                  {ms(ingest)}")
 
 
 def sa_select_status():  # type: ignore[no-untyped-def]
