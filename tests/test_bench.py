@@ -42,3 +42,25 @@ def test_ingest_benchmark_turns_every_corpus_reply_into_a_checkin(tmp_path: Path
         assert statuses == {"checkin": len(space.cases)}
         assert answers and answers >= 3 * len(space.cases)
     ctx.engine.dispose()
+
+
+def test_ingest_benchmark_phases_read_each_reply_with_its_prompts_questions(
+    tmp_path: Path,
+) -> None:
+    from okrmail.inbound.assess import first_look, says_nothing
+    from okrmail.replies.answers import parse_reply
+
+    ingest_bench = load("ingest")
+    space = ingest_bench.Workspace(tmp_path, copies=2)
+    items = ingest_bench.readings(space, copies=2)
+    assert [item.raw for item in items] == [message.raw for message in space.messages]
+    for number, item in enumerate(items):
+        expect = space.cases[number // 2].expect
+        assert [kr.title for kr in item.key_results] == [
+            kr["title"] for kr in expect["key_results"]
+        ]
+        parsed = parse_reply(first_look(item.raw).text, item.questions, item.key_results)
+        assert not says_nothing(parsed), space.cases[number // 2].name
+    ctx = space.ctx
+    assert ctx.engine is not None
+    ctx.engine.dispose()
