@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from okrmail.app import AppContext
@@ -55,4 +56,9 @@ def run_worker(ctx: AppContext, *, burst: bool = False) -> None:
 
     jobs.configure(ctx)
     settings = ctx.settings.jobs
+    # rq forks a work horse per job. What this process holds by now (modules, settings,
+    # compiled regexes and statements) lives as long as it does: frozen, the collector in
+    # each horse neither scans it (a full collection took ~4 ms per ingest batch) nor
+    # writes to its pages, which the fork would otherwise have to copy.
+    gc.freeze()
     Worker([settings.queue], connection=Redis.from_url(settings.redis_url)).work(burst=burst)
