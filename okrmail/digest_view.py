@@ -1,10 +1,10 @@
 """What a manager's digest says about one meeting: plain JSON-ready facts, no rendering.
 
 For the report of each meeting: their latest check-in answer by answer (marked late when
-it arrived after the meeting it belonged to), key-result progress with the change since
-the previous check-in, the confidence trend, blockers with how many check-ins each has
-been open, requests for help, wins, and — when they have not answered — when they were
-prompted and chased.
+it arrived after the meeting it belonged to) and what they wrote outside any answer,
+key-result progress with the change since the previous check-in, the confidence trend,
+blockers with how many check-ins each has been open, requests for help, wins, and — when
+they have not answered — when they were prompted and chased.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from okrmail.app import AppContext
 from okrmail.models import Chase, CheckIn, CheckInAnswer, CheckInReading, Meeting, Person, Prompt
 from okrmail.prompting import format_value, key_result_lines
 from okrmail.questions import question_sets
+from okrmail.replies.courtesy import says_something
 
 SPARK = "▁▂▃▄▅▆▇█"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -226,6 +227,9 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
             "late": latest.late,
             "answered_at": _local(latest.created_at, manager.timezone),
             "answers": _answers(ctx, latest),
+            # What they wrote that answered no question in particular, unless it was
+            # only "Hi Mia," and "Thanks, Rob": not lost on the way to its reader.
+            "notes": [note for note in _notes(latest, "note") if says_something(note)],
         }
     return {
         "id": meeting.id,

@@ -484,3 +484,35 @@ def test_a_meeting_cancelled_after_the_prompt_gets_no_chase_and_no_digest(run: R
     assert run.emails("chase") == [] and run.emails("digest") == []
     with run.ctx.sessions() as session:
         assert {c.status for c in session.scalars(select(Chase))} == {"cancelled"}
+
+
+PARAGRAPH = (
+    "Quiet week, honestly. Spent most of it untangling the finance export with Ana,"
+    " which should unblock the dashboard next week."
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "also_wrote"),
+    [
+        (PARAGRAPH, PARAGRAPH),  # ignored the questions: all of it is a note
+        (f"Hi Mia,\n\n{ANSWERS}\n\nThanks,\nRob", None),  # courtesies only: not repeated
+    ],
+)
+def test_what_a_reply_says_outside_its_answers_reaches_the_digest(
+    run: Run, body: str, also_wrote: str | None
+) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    outcome = run.reply(prompt, "rob@example.com", body)
+    assert outcome.status == "checkin", outcome.reason
+    run.until(thursday(15))
+    [digest] = run.emails("digest", "mia@example.com")
+    text = " ".join(digest.get_body(("plain",)).get_content().split())
+    html = " ".join(digest.get_body(("html",)).get_content().split())
+    if also_wrote is None:
+        assert "Also wrote" not in text and "Also wrote" not in html
+        assert "Blocked on the data export from finance" in text
+    else:
+        assert f"Also wrote: {also_wrote}" in text
+        assert also_wrote in html

@@ -1,0 +1,39 @@
+"""Greetings, sign-offs, names and pointers to the answers say nothing a manager needs."""
+
+import pytest
+
+from okrmail.replies.courtesy import says_something
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Hi Sam,\n\nThanks,\nDana",
+        "Hallo zusammen!\n\nViele Grüße\nJonas Weber",
+        "Bonjour Hugo,\n\nMerci !\nCamille",
+        "Answers inline below.",
+        "Hi Hugo, see my answers below in blue.",
+        "Hallo Katrin, meine Antworten stehen unten.",
+        "Siehe unten / see below.",
+        "С уважением,\nАлексей",
+        "/Søren",
+        "  \n\n",
+    ],
+)
+def test_courtesies_say_nothing(note: str) -> None:
+    assert not says_something(note)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Out next week.",
+        "The dashboard is below target again",  # "below", but not a pointer to answers
+        "Back on Monday",
+        "Hi Sam,\nShipped the importer; Ana reviews it tomorrow.\nThanks,\nDana",
+        "Hej Anna! Cloud spend landed at 82.5k this month (KR1).",
+        "Thanks to Ana the export finally runs nightly, a week ahead of plan.",
+    ],
+)
+def test_anything_more_is_worth_showing(note: str) -> None:
+    assert says_something(note)
