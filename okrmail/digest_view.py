@@ -22,7 +22,7 @@ from okrmail.app import AppContext
 from okrmail.models import Chase, CheckIn, CheckInAnswer, CheckInReading, Meeting, Person, Prompt
 from okrmail.prompting import format_value, key_result_lines
 from okrmail.questions import question_sets
-from okrmail.replies.courtesy import says_something
+from okrmail.replies.courtesy import without_courtesies
 
 SPARK = "▁▂▃▄▅▆▇█"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -229,7 +229,9 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
             "answers": _answers(ctx, latest),
             # What they wrote that answered no question in particular, unless it was
             # only "Hi Mia," and "Thanks, Rob": not lost on the way to its reader.
-            "notes": [note for note in _notes(latest, "note") if says_something(note)],
+            "notes": [
+                shown for note in _notes(latest, "note") if (shown := without_courtesies(note))
+            ],
         }
     return {
         "id": meeting.id,

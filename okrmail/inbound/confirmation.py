@@ -43,10 +43,16 @@ from okrmail.models import (
 )
 from okrmail.prompting import current_key_results_of, format_value, shared_context
 from okrmail.questions import Question, question_sets
+from okrmail.replies.courtesy import without_courtesies
 
 log = logging.getLogger(__name__)
 SHOWN_ANSWER = 400  # characters of each answer quoted back
-NOTE_TITLES = {"blocker": "Blocker", "help": "Help wanted", "win": "Win"}
+NOTE_TITLES = {
+    "blocker": "Blocker",
+    "help": "Help wanted",
+    "win": "Win",
+    "note": "Kept as a note",  # written outside any answer; shown unless only courtesies
+}
 BATCH = 200  # check-ins claimed, loaded and recorded per transaction
 
 
@@ -240,13 +246,18 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
         ],
         "key_results": key_results,
         "notes": [
-            {"kind": NOTE_TITLES[row.kind], "text": row.text}
+            {"kind": NOTE_TITLES[row.kind], "text": text}
             for row in due.readings
-            if row.kind in NOTE_TITLES
+            if row.kind in NOTE_TITLES and (text := _shown(row))
         ],
         "missing": _missing(questions, due.answers, key_results, kinds),
         "unclear": list(checkin.unclear or []),
     }
+
+
+def _shown(row: CheckInReading) -> str:
+    """A note's text as shown: a free-text note without its greeting and sign-off."""
+    return without_courtesies(row.text) if row.kind == "note" else row.text
 
 
 def _question(number: int, question: Question, answer: CheckInAnswer | None) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The courtesies around a reply: greetings, sign-offs, names, "my answers are below".
 
 They are kept with the reply (nothing a person writes is thrown away) but say nothing a
-manager needs to read. `says_something` tells a note worth showing from one made only of
-these, in the languages of our users' mail clients.
+manager needs to read. `without_courtesies` is what is left of a note once the ones that
+open and close it are gone (empty when that is all it was), in the languages of our
+users' mail clients.
 """
 
 from __future__ import annotations
@@ -62,6 +63,14 @@ def _is_pointer(line: str) -> bool:
     )
 
 
-def says_something(text: str) -> bool:
-    """Whether `text` holds anything besides blank lines and courtesies."""
-    return any(line.strip() and not is_courtesy(line) for line in text.splitlines())
+def without_courtesies(text: str) -> str:
+    """`text` without the blank and courtesy lines that open and close it ("Hi Sam," ...
+    "Thanks,\nDana"); "" when nothing else is left."""
+    lines = text.splitlines()
+    first = next((n for n, line in enumerate(lines) if _says_something(line)), len(lines))
+    last = next((n for n in range(len(lines) - 1, first - 1, -1) if _says_something(lines[n])), -1)
+    return "\n".join(lines[first : last + 1])
+
+
+def _says_something(line: str) -> bool:
+    return bool(line.strip()) and not is_courtesy(line)

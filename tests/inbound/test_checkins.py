@@ -169,6 +169,18 @@ def test_the_confirmation_says_what_was_recorded_and_what_is_missing(
     assert 'no answer to question 3 ("What will you do to get past those obstacles' in text
 
 
+def test_the_confirmation_shows_what_was_kept_as_a_note_but_not_courtesies(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    paragraph = "Slow week: the SSO vendor is still late, so onboarding waits on them."
+    ingest(org, reply(lena, f"Hi Sam,\n\n{paragraph}\n\nThanks,\nLena"))
+
+    [confirmation] = outgoing(org, "confirm-")
+    text = " ".join(text_of(confirmation).split())
+    assert f"Kept as a note: {paragraph}" in text
+    assert "Hi Sam" not in text and "Thanks, Lena" not in text
+
+
 def test_replying_to_the_confirmation_completes_the_checkin(
     org: AppContext, lena: SentPrompt, clock: ManualClock
 ) -> None:

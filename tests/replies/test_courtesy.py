@@ -2,7 +2,7 @@
 
 import pytest
 
-from okrmail.replies.courtesy import says_something
+from okrmail.replies.courtesy import without_courtesies
 
 
 @pytest.mark.parametrize(
@@ -21,7 +21,7 @@ from okrmail.replies.courtesy import says_something
     ],
 )
 def test_courtesies_say_nothing(note: str) -> None:
-    assert not says_something(note)
+    assert without_courtesies(note) == ""
 
 
 @pytest.mark.parametrize(
@@ -30,10 +30,14 @@ def test_courtesies_say_nothing(note: str) -> None:
         "Out next week.",
         "The dashboard is below target again",  # "below", but not a pointer to answers
         "Back on Monday",
-        "Hi Sam,\nShipped the importer; Ana reviews it tomorrow.\nThanks,\nDana",
         "Hej Anna! Cloud spend landed at 82.5k this month (KR1).",
         "Thanks to Ana the export finally runs nightly, a week ahead of plan.",
     ],
 )
 def test_anything_more_is_worth_showing(note: str) -> None:
-    assert says_something(note)
+    assert without_courtesies(note) == note
+
+
+def test_the_courtesies_around_what_a_note_says_are_left_out() -> None:
+    note = "Hi Sam,\n\nShipped the importer.\nThanks\nto Ana, it runs nightly.\n\nCheers,\nDana"
+    assert without_courtesies(note) == "Shipped the importer.\nThanks\nto Ana, it runs nightly."

@@ -289,11 +289,11 @@ def test_notes_worth_showing_are_the_free_paragraphs_not_the_courtesies() -> Non
     """What a reply holds outside its answers is shown to the manager only when it says
     something: the free paragraphs of the corpus, not its greetings, sign-offs, names
     and "answers below"."""
-    from okrmail.replies.courtesy import says_something
+    from okrmail.replies.courtesy import without_courtesies
 
     noted = [case for case in corpus() if case.parsed.notes.strip()]
     assert len(noted) >= 20  # the corpus is full of courtesies: the test has teeth
-    shown = {case.name for case in noted if says_something(case.parsed.notes)}
+    shown = {case.name for case in noted if without_courtesies(case.parsed.notes)}
     free = {case.name for case in corpus() if case.name.endswith("free-paragraph")}
     assert len(free) >= 3
     assert shown == free
