@@ -753,13 +753,20 @@ def _label_question(text: str, questions: Sequence[Question]) -> tuple[Question,
     words = _tokens(match["label"])
     alone = not text[match.end() :].strip() and not text.rstrip().endswith((":", "："))
     for question in questions:
-        names = {name.lower() for name in (*question.keywords, *question.key.split("_"))}
+        names = _label_names(question.keywords, question.key)
         if alone and (len(words) > 2 or words[0] not in names):
             continue
         if names.intersection(words):
             keep_label = any(char.isdigit() for char in match["label"])
             return question, 0 if keep_label else match.end()
     return None
+
+
+@lru_cache(maxsize=256)
+def _label_names(keywords: tuple[str, ...], key: str) -> frozenset[str]:
+    """The lowercased words a label can name a question by: its keywords and the parts of
+    its key. Cached: every labelled line is tested against every question of the set."""
+    return frozenset(name.lower() for name in (*keywords, *key.split("_")))
 
 
 def _structured(

@@ -527,7 +527,9 @@ def _kind_of(line: str) -> str:
         return DELIMITER
     if _is_signature(line):
         return SIGNATURE
-    if _is_marker(line):
+    # `_is_marker` starts with this same cached test, which rules out most lines: tested
+    # here, a new line is not also stored in `_is_marker`'s cache to say so.
+    if _hallmarks(line) and _is_marker(line):
         return MARKER
     if _QUOTE.match(line):
         return QUOTE
