@@ -29,6 +29,7 @@ from itertools import islice
 
 from okrmail.prompting import REPLY_MARKER, format_value
 from okrmail.questions import Question
+from okrmail.replies.courtesy import SIGN_OFF, is_name
 from okrmail.replies.fields import (
     ConfidenceReading,
     KeyResultRef,
@@ -688,14 +689,6 @@ _LABEL = re.compile(
     r"(?P<label>[^\W\d_][^\W_]*(?:(?: +| ?[/&] ?|-)[^\W\d_][^\W_]*){0,3})[*_]*"
     r"\s*(?:[:：]|\s[-–—]\s|\s*$)"
 )
-# Closing words, in the languages of our users' mail clients ("Grüße", "Saludos", ...).
-_SIGN_OFF = re.compile(
-    r"^\s*(?:thanks|thank you|many thanks|thx|cheers|best|regards|kind regards|best regards|"
-    r"br|all the best|talk soon|see you|grüße|gruß|viele grüße|lg|merci|cordialement|"
-    r"saludos|un saludo|groet(?:en)?|met vriendelijke groet|mvh|hilsen|hälsningar|mvh|"
-    r"obrigad[oa]|ciao|grazie|pozdrawiam|kiitos|с уважением|спасибо)\b[\s\w,.!]{0,20}$",
-    re.I,
-)
 _MAX_SIGN_OFF_LINES = 3
 
 
@@ -808,19 +801,11 @@ def _without_sign_off(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]
     for back in range(1, min(_MAX_SIGN_OFF_LINES, len(pieces) - 1) + 1):
         index = len(pieces) - back
         alone = not pieces[index - 1].text.strip()
-        if _SIGN_OFF.match(pieces[index].text) or (
-            back == 1 and alone and _is_name(pieces[index].text)
+        if SIGN_OFF.match(pieces[index].text) or (
+            back == 1 and alone and is_name(pieces[index].text)
         ):
             return _strip_blank_ends(pieces[:index]), pieces[index:]
     return pieces, []
-
-
-def _is_name(text: str) -> bool:
-    """ "Dana", "/Erik", "Dana Reyes", "Алексей": a short line of capitalised words."""
-    words = text.strip(" \t/-–—~").split()
-    return 1 <= len(words) <= 3 and all(
-        word[:1].isupper() and word.replace("-", "").replace(".", "").isalpha() for word in words
-    )
 
 
 # -- putting it together --------------------------------------------------------------------

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
-# Closing words ("Grüße", "Saludos", ...), with up to 20 characters after them.
+# Closing words ("Grüße", "Saludos", ...) and up to 20 characters after them: a line
+# that is only this closes a reply (answers.py splits it off the last answer).
 SIGN_OFF = re.compile(
     r"^\s*(?:thanks|thank you|many thanks|thx|cheers|best|regards|kind regards|best regards|"
     r"br|all the best|talk soon|see you|grüße|gruß|viele grüße|lg|merci|cordialement|"
-    r"saludos|un saludo|groet(?:en)?|met vriendelijke groet|mvh|hilsen|hälsningar|mvh|"
+    r"saludos|un saludo|groet(?:en)?|met vriendelijke groet|mvh|hilsen|hälsningar|"
     r"obrigad[oa]|ciao|grazie|pozdrawiam|kiitos|с уважением|спасибо)\b[\s\w,.!]{0,20}$",
     re.I,
 )
