@@ -1,13 +1,18 @@
 """`okrmail people import`: the org chart from a CSV file.
 
 Columns: email, name, manager_email, timezone, working_hours (HH:MM-HH:MM), working_days
-(e.g. Mon-Fri), cadence, question_set. The file is the whole organisation: a person missing
-from it is deactivated (never deleted), and so are their pairings.
+(e.g. Mon-Fri), cadence, question_set, aliases. The file is the whole organisation: a person
+missing from it is deactivated (never deleted), and so are their pairings.
+
+`aliases` are the other addresses a person answers from (separated by spaces, commas or
+semicolons): a reply from one of them is theirs. No alias may be, or stand for, another
+person's address. Without the column, the aliases already stored are kept.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -17,13 +22,22 @@ from sqlalchemy.orm import Session
 
 from okrmail.cadence import CADENCES
 from okrmail.imports.csvfile import ImportFailed, ImportSummary, Problem, Row, read_rows
+from okrmail.inbound.defences import normalise
 from okrmail.models import Pairing, Person
 from okrmail.questions import default_question_set, question_sets
 from okrmail.settings import check_timezone, parse_window
 
 REQUIRED = ("email", "name", "timezone")
-OPTIONAL = ("manager_email", "working_hours", "working_days", "cadence", "question_set")
+OPTIONAL = (
+    "manager_email",
+    "working_hours",
+    "working_days",
+    "cadence",
+    "question_set",
+    "aliases",
+)
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+_ALIAS_SEPARATORS = re.compile(r"[\s,;]+")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -39,6 +53,7 @@ class PersonRecord:
     work_days: list[int]
     cadence: str
     question_set: str
+    aliases: tuple[str, ...] | None  # None: the file has no aliases column (keep them)
 
 
 def parse_days(value: str) -> list[int]:
@@ -103,6 +118,7 @@ def _parse_row(row: Row, templates: Path, problems: list[Problem]) -> PersonReco
             "question_set",
             f"unknown question set {question_set!r}; allowed: {', '.join(known_sets)}",
         )
+    aliases = _parse_aliases(row, email, problem)
     if len(problems) > before:
         return None
     return PersonRecord(
@@ -116,7 +132,26 @@ def _parse_row(row: Row, templates: Path, problems: list[Problem]) -> PersonReco
         work_days,
         cadence,
         question_set,
+        aliases,
     )
+
+
+def _parse_aliases(
+    row: Row, email: str, problem: Callable[[str, str], None]
+) -> tuple[str, ...] | None:
+    if "aliases" not in row.values:
+        return None
+    aliases: list[str] = []
+    for alias in _ALIAS_SEPARATORS.split(row.get("aliases").lower()):
+        if not alias or alias in aliases:
+            continue
+        if not _EMAIL.match(alias):
+            problem("aliases", f"{alias!r} is not an email address")
+        elif normalise(alias) == normalise(email):
+            problem("aliases", f"{alias!r} is the person's own email")
+        else:
+            aliases.append(alias)
+    return tuple(aliases)
 
 
 def validate_people(path: Path, templates: Path) -> list[PersonRecord]:
@@ -145,6 +180,7 @@ def validate_people(path: Path, templates: Path) -> list[PersonRecord]:
                 Problem(record.line, "manager_email", "a person cannot manage themselves")
             )
     problems += _cycles(records, by_email)
+    problems += _shared_addresses(records)
     if problems:
         raise ImportFailed(str(path), sorted(problems, key=lambda item: item.line))
     return records
@@ -166,6 +202,27 @@ def _cycles(records: list[PersonRecord], by_email: dict[str, PersonRecord]) -> l
             line = min(by_email[email].line for email in loop)
             chain = " -> ".join([*loop, current.email])
             problems.append(Problem(line, "manager_email", f"cycle in the org chart: {chain}"))
+    return problems
+
+
+def _shared_addresses(records: list[PersonRecord]) -> list[Problem]:
+    """An alias that is (or, without its +tag, stands for) someone else's email or alias
+    would let that person answer in this one's name: each is reported on its line."""
+    owner = {normalise(record.email): record for record in records}
+    problems = []
+    for record in records:
+        for alias in record.aliases or ():
+            other = owner.setdefault(normalise(alias), record)
+            if other is record:
+                continue
+            whose = "the email" if normalise(other.email) == normalise(alias) else "an alias"
+            problems.append(
+                Problem(
+                    record.line,
+                    "aliases",
+                    f"{alias!r} is {whose} of {other.email} (line {other.line})",
+                )
+            )
     return problems
 
 
@@ -208,6 +265,8 @@ def _apply_person(person: Person, record: PersonRecord) -> bool:
         "work_days": record.work_days,
         "active": True,
     }
+    if record.aliases is not None:
+        wanted["aliases"] = list(record.aliases)
     changed = False
     for attribute, value in wanted.items():
         if getattr(person, attribute, None) != value:

@@ -187,3 +187,82 @@ def test_every_problem_is_reported_at_once(ctx: AppContext, tmp_path: Path) -> N
     )
     problems = problems_of(ctx, path)
     assert [problem.split(",")[0] for problem in problems] == ["line 3", "line 4"]
+
+
+ALIASES_HEADER = f"{PEOPLE_HEADER},aliases"
+MANAGER_WITH_ALIASES = f"{GOOD_MANAGER},"
+
+
+def aliases_of(ctx: AppContext) -> dict[str, list[str]]:
+    with ctx.sessions() as session:
+        return {person.email: person.aliases for person in session.scalars(select(Person))}
+
+
+def test_aliases_are_imported_replaced_and_kept_when_the_column_is_absent(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    ann = "ann@example.com,Ann,boss@example.com,UTC,,,weekly,"
+    first = write_csv(
+        tmp_path / "first.csv",
+        ALIASES_HEADER,
+        MANAGER_WITH_ALIASES,
+        f'{ann},"Ann.Lee@Gmail.com; ann@old.example.com ann@old.example.com"',
+    )
+    assert run_import(ctx, first).created == 2
+    assert aliases_of(ctx)["ann@example.com"] == ["ann.lee@gmail.com", "ann@old.example.com"]
+    assert not run_import(ctx, first).changed
+    # A file without the column leaves the aliases alone...
+    run_import(ctx, write_csv(tmp_path / "plain.csv", PEOPLE_HEADER, GOOD_MANAGER, ann))
+    assert aliases_of(ctx)["ann@example.com"] == ["ann.lee@gmail.com", "ann@old.example.com"]
+    # ...and one with it is the truth, an empty cell included.
+    second = write_csv(
+        tmp_path / "second.csv", ALIASES_HEADER, MANAGER_WITH_ALIASES, f"{ann},ann@new.example.com"
+    )
+    assert run_import(ctx, second).updated == 1
+    assert aliases_of(ctx)["ann@example.com"] == ["ann@new.example.com"]
+    run_import(
+        ctx, write_csv(tmp_path / "none.csv", ALIASES_HEADER, MANAGER_WITH_ALIASES, f"{ann},")
+    )
+    assert aliases_of(ctx)["ann@example.com"] == []
+
+
+@pytest.mark.parametrize(
+    ("aliases", "expected"),
+    [
+        ("ann-at-home", "line 3, aliases: 'ann-at-home' is not an email address"),
+        ("ANN+okr@example.com", "line 3, aliases: 'ann+okr@example.com' is the person's own email"),
+        (
+            "boss@example.com",
+            "line 3, aliases: 'boss@example.com' is the email of boss@example.com (line 2)",
+        ),
+        # Without its +tag the address is the manager's: he could answer in Ann's name.
+        (
+            "boss+ann@example.com",
+            "line 3, aliases: 'boss+ann@example.com' is the email of boss@example.com",
+        ),
+    ],
+)
+def test_an_alias_that_is_not_the_persons_own_is_refused_by_line(
+    ctx: AppContext, tmp_path: Path, aliases: str, expected: str
+) -> None:
+    path = write_csv(
+        tmp_path / "people.csv",
+        ALIASES_HEADER,
+        MANAGER_WITH_ALIASES,
+        f"ann@example.com,Ann,boss@example.com,UTC,,,weekly,,{aliases}",
+    )
+    problems = problems_of(ctx, path)
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def test_one_alias_for_two_people_is_refused_on_the_second(ctx: AppContext, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "people.csv",
+        ALIASES_HEADER,
+        MANAGER_WITH_ALIASES,
+        "ann@example.com,Ann,boss@example.com,UTC,,,weekly,,shared@example.com",
+        "bob@example.com,Bob,boss@example.com,UTC,,,weekly,,Shared@example.com",
+    )
+    assert problems_of(ctx, path) == [
+        "line 4, aliases: 'shared@example.com' is an alias of ann@example.com (line 3)"
+    ]
