@@ -1,4 +1,5 @@
-"""`okrmail ingest` (an MTA pipe) and `okrmail mail trim|classify|explain|fetch` (tools).
+"""`okrmail ingest` (an MTA pipe), `okrmail mail trim|classify|explain|fetch` (tools) and
+`okrmail mail quarantine|raw|release` (reviewing quarantined mail).
 
 Whatever the input, the tools answer or fail with one line and exit status 1, never a
 traceback. `ingest` fails with exit status 75 (EX_TEMPFAIL) instead, so that an MTA piping
@@ -161,3 +162,60 @@ def mail_fetch(obj: dict[str, object]) -> None:
     click.echo(str(report))
     if report.error:
         raise Failure(report.error)
+
+
+@mail.command("quarantine")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.pass_obj
+@one_line_errors("cannot list quarantined mail")
+def mail_quarantine(obj: dict[str, object], limit: int) -> None:
+    """List quarantined mail, newest first, with why each was quarantined."""
+    from okrmail.inbound.quarantine import quarantined
+
+    found = quarantined(_context(obj), limit)
+    if not found:
+        click.echo("no quarantined mail")
+    for item in found:
+        subject = f" {item.subject!r}" if item.subject else ""
+        click.echo(
+            f"inbox #{item.id}  {item.received_at:%Y-%m-%d %H:%M} UTC  "
+            f"from {item.sender or '(no sender)'}{subject}"
+        )
+        click.echo(f"    {item.reason or '(no reason recorded)'}")
+
+
+@mail.command("raw")
+@click.argument("inbox_id", type=int)
+@click.pass_obj
+@one_line_errors("cannot show the message")
+def mail_raw(obj: dict[str, object], inbox_id: int) -> None:
+    """Write a stored message's bytes, as received (e.g. into `okrmail mail explain`)."""
+    from okrmail.models import InboxMessage
+
+    with _context(obj).sessions() as session:
+        row = session.get(InboxMessage, inbox_id)
+        if row is None:
+            raise Failure(f"inbox #{inbox_id}: no such message")
+        sys.stdout.buffer.write(row.raw)
+        sys.stdout.buffer.flush()
+
+
+@mail.command("release")
+@click.argument("inbox_ids", type=int, nargs=-1, required=True)
+@click.pass_obj
+@one_line_errors("cannot release the messages")
+def mail_release(obj: dict[str, object], inbox_ids: tuple[int, ...]) -> None:
+    """Process quarantined messages again, once the cause is fixed (e.g. an alias added).
+
+    Every check applies as the first time: what still fails stays quarantined.
+    """
+    from okrmail.inbound.quarantine import release
+
+    released = release(_context(obj), inbox_ids)
+    for outcome in released.outcomes:
+        reason = f": {outcome.reason}" if outcome.reason else ""
+        click.echo(f"inbox #{outcome.inbox_id} {outcome.status}{reason}")
+    for inbox_id, why in released.refused.items():
+        click.echo(f"inbox #{inbox_id}: {why}")
+    if released.refused:
+        raise Failure(f"{len(released.refused)} of {len(set(inbox_ids))} not released")

@@ -47,7 +47,8 @@ def wrong_sender(sender: str, person: Person | PersonInfo) -> str | None:
     shown = sender or "an unreadable From address"
     return (
         f"sent by {shown}, but this check-in was sent to {person.email}; only its recipient "
-        "may answer it (add the address to the person's aliases if it is theirs)"
+        "may answer it (if the address is theirs, add it to their aliases in the people file, "
+        "then `okrmail mail release` this message)"
     )
 
 

@@ -1,0 +1,116 @@
+"""Quarantined mail as an admin handles it: `okrmail mail quarantine` lists it with its
+reasons, `okrmail mail raw` shows one, `okrmail mail release` processes it again once the
+cause is fixed, with every defence applied as the first time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+
+from okrmail.app import AppContext
+from okrmail.cli import main
+from okrmail.inbound.ingest import ingest
+from okrmail.models import CheckIn
+from tests.conftest import EXAMPLES
+from tests.inbound.conftest import SentPrompt, inbox_rows, outgoing, reply, text_of
+
+Cli = Callable[..., Result]
+PERSONAL = "lena.vogel@gmail.example"
+
+
+@pytest.fixture
+def cli(org: AppContext, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The command line on the test's database and data folder, at the test clock's now."""
+    monkeypatch.setenv("OKRMAIL_DATABASE__URL", org.settings.database.url)
+    monkeypatch.setenv("OKRMAIL_APP__DATA_DIR", str(org.settings.app.data_dir))
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, ["--now", org.now().isoformat(), *args])
+
+    return run
+
+
+def people_file_with_alias(folder: Path, email: str, alias: str) -> Path:
+    """examples/people.csv with an aliases column, giving `email` the alias."""
+    header, *rows = (EXAMPLES / "people.csv").read_text(encoding="utf-8").splitlines()
+    lines = [f"{header},aliases"]
+    lines += [f"{row},{alias if row.startswith(email + ',') else ''}" for row in rows]
+    path = folder / "people-with-aliases.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_reply_from_an_unknown_address_is_released_once_it_is_an_alias(
+    org: AppContext, lena: SentPrompt, cli: Cli, tmp_path: Path
+) -> None:
+    outcome = ingest(org, reply(lena, "1. KR1 4 days, KR2 38\n4. KR1 8", sender=PERSONAL))
+    assert outcome.status == "quarantined"
+    inbox_id = outcome.inbox_id
+
+    listed = cli("mail", "quarantine")
+    assert listed.exit_code == 0, listed.output
+    assert f"inbox #{inbox_id}  " in listed.output and f"from {PERSONAL}" in listed.output
+    assert "add it to their aliases in the people file" in listed.output
+    assert "`okrmail mail release` this message" in listed.output
+    shown = cli("mail", "raw", str(inbox_id))
+    assert shown.exit_code == 0 and shown.stdout_bytes == inbox_rows(org)[0].raw
+
+    # Released before the cause is fixed: the defence still holds.
+    again = cli("mail", "release", str(inbox_id))
+    assert again.exit_code == 0, again.output
+    assert f"inbox #{inbox_id} quarantined: sent by {PERSONAL}" in again.output
+    assert outgoing(org, "confirm-") == []
+
+    imported = cli("people", "import", str(people_file_with_alias(tmp_path, lena.email, PERSONAL)))
+    assert imported.exit_code == 0 and "1 updated" in imported.output, imported.output
+    released = cli("mail", "release", str(inbox_id))
+    assert released.exit_code == 0, released.output
+    assert f"inbox #{inbox_id} checkin: recorded in check-in #" in released.output
+    with org.sessions() as session:
+        checkin = session.scalars(select(CheckIn).where(CheckIn.prompt_id == lena.id)).one()
+        assert checkin.last_inbox_message_id == inbox_id
+    [confirmation] = outgoing(org, "confirm-")
+    assert "progress: 4 of 2 days" in text_of(confirmation)
+    assert cli("mail", "quarantine").output == "no quarantined mail\n"
+
+
+def test_only_quarantined_messages_are_released(
+    org: AppContext, lena: SentPrompt, cli: Cli
+) -> None:
+    recorded = ingest(org, reply(lena, "1. KR1 4 days"))
+    assert recorded.status == "checkin"
+    result = cli("mail", "release", str(recorded.inbox_id), "987654")
+    assert result.exit_code == 1
+    assert f"inbox #{recorded.inbox_id}: not quarantined (its status is checkin)" in result.output
+    assert "inbox #987654: no such message" in result.output
+    assert result.output.strip().endswith("okrmail: 2 of 2 not released")
+    assert "Traceback" not in result.output
+    with org.sessions() as session:
+        checkin = session.scalars(select(CheckIn).where(CheckIn.prompt_id == lena.id)).one()
+        assert checkin.revision == 1  # not merged a second time
+    assert len(outgoing(org, "confirm-")) == 1
+
+
+def test_a_forged_token_stays_quarantined_when_released(
+    org: AppContext, lena: SentPrompt, cli: Cli
+) -> None:
+    forged = reply(lena, "1. All done", to=f"checkins+{'x' * 32}@example.com", parent="")
+    outcome = ingest(org, forged)
+    assert outcome.status == "quarantined"
+    result = cli("mail", "release", str(outcome.inbox_id))
+    assert result.exit_code == 0, result.output
+    assert f"inbox #{outcome.inbox_id} quarantined: " in result.output
+    [row] = inbox_rows(org)
+    assert (row.status, row.reason) == ("quarantined", outcome.reason)
+    assert outgoing(org, "confirm-") == []
+
+
+def test_raw_of_a_missing_message_is_one_line(cli: Cli) -> None:
+    result = cli("mail", "raw", "424242")
+    assert result.exit_code == 1
+    assert result.output == "okrmail: inbox #424242: no such message\n"
