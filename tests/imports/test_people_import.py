@@ -37,6 +37,8 @@ def test_sample_organisation_imports_with_pairings(ctx: AppContext) -> None:
             select(Person).where(Person.email == "jonas.berg@example.com")
         ).one()
         assert jonas.work_days == [1, 2, 3, 4]
+        tom = session.scalars(select(Person).where(Person.email == "tom.hughes@example.com")).one()
+        assert tom.aliases == ["tom.hughes@contractor.example"]
         olivia_pairing = session.scalars(
             select(Pairing)
             .join(Person, Pairing.report_id == Person.id)

@@ -4,6 +4,7 @@ cause is fixed, with every defence applied as the first time."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,12 +37,17 @@ def cli(org: AppContext, monkeypatch: pytest.MonkeyPatch) -> Cli:
 
 
 def people_file_with_alias(folder: Path, email: str, alias: str) -> Path:
-    """examples/people.csv with an aliases column, giving `email` the alias."""
-    header, *rows = (EXAMPLES / "people.csv").read_text(encoding="utf-8").splitlines()
-    lines = [f"{header},aliases"]
-    lines += [f"{row},{alias if row.startswith(email + ',') else ''}" for row in rows]
+    """examples/people.csv with `alias` added to `email`'s aliases."""
+    with (EXAMPLES / "people.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["email"] == email:
+            row["aliases"] = " ".join([*row["aliases"].split(), alias])
     path = folder / "people-with-aliases.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
     return path
 
 
