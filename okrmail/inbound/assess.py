@@ -42,6 +42,8 @@ class Assessment:
     # Who it came from: for a reply, its prompt's recipient as looked up; for a robot, the
     # ORM row (an out-of-office marks that person away).
     person: PersonInfo | Person | None = None
+    # Routed to a prompt, but sent from an address its recipient is not known by.
+    wrong_sender: bool = False
     parsed: ParsedReply | None = None
     key_results: list[KeyResultInfo] = field(default_factory=list)
 
@@ -108,9 +110,9 @@ def _reply(
         assert found.route is not None
         return found.verdict("quarantined", found.route.problem)
     found.person = prompt.person
-    stop = defences.wrong_sender(found.sender, prompt.person) or defences.prompt_not_answerable(
-        prompt, now, settings.inbound.max_prompt_age_days
-    )
+    stop = defences.wrong_sender(found.sender, prompt.person)
+    found.wrong_sender = stop is not None
+    stop = stop or defences.prompt_not_answerable(prompt, now, settings.inbound.max_prompt_age_days)
     if stop:
         return found.verdict("quarantined", stop)
     found.key_results = directory.key_results(prompt)

@@ -4,7 +4,8 @@
    has none) and by ledger key, before anything parses it.
 2. `process` assesses the stored messages and records the verdicts: the replies of a
    batch merged at once (redone one savepoint per reply if that fails), robots and
-   bounces one savepoint each. A message that breaks the pipeline is quarantined with the
+   bounces one savepoint each, and so is telling a person that a reply to their prompt
+   came from another address. A message that breaks the pipeline is quarantined with the
    error as its reason, and the others in the batch are unaffected. Nothing is dropped.
 3. After the commit, confirmations and notices are recorded and delivered.
 
@@ -37,7 +38,7 @@ from okrmail.inbound.assess import Assessment, decide, first_look
 from okrmail.inbound.checkins import ReplyToMerge, merge_replies
 from okrmail.inbound.confirmation import send_confirmations
 from okrmail.inbound.directory import Directory
-from okrmail.inbound.notices import record_auto_reply, record_bounce
+from okrmail.inbound.notices import record_auto_reply, record_bounce, tell_recipient
 from okrmail.models import InboxMessage
 from okrmail.replies.body import parse_message
 
@@ -271,6 +272,7 @@ def process(
         outcomes: dict[int, Outcome] = {}
         replies: list[tuple[Received, Assessment]] = []
         robots: list[tuple[Received, Assessment]] = []
+        strays: list[tuple[int, Assessment]] = []  # replies from another address than the prompt's
         for item in received:
             found = looks[item.id]
             if found is None:
@@ -283,11 +285,15 @@ def process(
                     replies.append((item, found))
                 else:
                     outcomes[item.id] = outcome
+                    if found.wrong_sender:
+                        strays.append((item.id, found))
         outcomes.update(_record_checkins(ctx, session, replies))
         # Robots and bounces after the replies: a reply proves its prompt was delivered,
         # whichever order the two arrived in. Rare, and they write notices: a savepoint each.
         for item, found in robots:
             outcomes[item.id] = _process_robot(ctx, directory, session, item, found)
+        for inbox_id, found in strays:
+            _tell_recipient(ctx, session, found, outcomes[inbox_id])
         ordered = [outcomes[item.id] for item in received]
         texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
         now = ctx.now()
@@ -412,6 +418,16 @@ def _process_robot(
             return outcome
     except Exception as error:  # whatever broke, the message is kept for a person
         return _broken(item.id, "could not be processed", error)
+
+
+def _tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome: Outcome) -> None:
+    """Tell the person a reply to their check-in came from another address, in a savepoint:
+    should that fail, the message stays quarantined all the same."""
+    try:
+        with session.begin_nested():
+            tell_recipient(ctx, session, found, outcome)
+    except Exception:
+        log.exception("telling the recipient about inbox message #%s failed", outcome.inbox_id)
 
 
 def _record_checkins(

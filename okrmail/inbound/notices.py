@@ -1,8 +1,10 @@
-"""What robots and bounces change: a person marked away, a prompt marked undeliverable,
-and the admin told which address failed (once per address and prompt, via the Outbox)."""
+"""What robots, bounces and stray replies change: a person marked away, a prompt marked
+undeliverable and the admin told which address failed, a person told that a reply to
+their check-in came from an address not theirs (each notice once, via the Outbox)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -19,6 +21,7 @@ from okrmail.inbound import bounces, defences, headers, robots
 from okrmail.inbound.assess import Assessment, person_by_address
 from okrmail.inbound.directory import by_references
 from okrmail.models import OutboxMessage, Prompt
+from okrmail.prompting import shared_context
 
 if TYPE_CHECKING:
     from okrmail.inbound.ingest import Outcome
@@ -196,3 +199,49 @@ def _notice_context(
         "organisation": ctx.settings.app.organisation,
         "inbox_id": inbox_id,
     }
+
+
+# -- replies from an address the person is not known by ----------------------------------
+
+
+def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome: Outcome) -> None:
+    """Tell the prompt's recipient, at the address it went to (never the stranger's), that
+    a reply to it came from another address and was not recorded: otherwise they believe
+    they answered and are chased for it. Once per prompt and address; nothing of the
+    reply's text is repeated. Not when the prompt could not be answered anyway."""
+    settings = ctx.settings
+    assert found.prompt is not None
+    prompt = session.get(Prompt, found.prompt.id)
+    if prompt is None or prompt.message_id is None:
+        return
+    max_age = settings.inbound.max_prompt_age_days
+    if defences.prompt_not_answerable(prompt, ctx.now(), max_age) is not None:
+        return
+    sender = found.sender or "an address we could not read"
+    digest = hashlib.sha256(sender.encode()).hexdigest()[:16]
+    message_id = f"<wrong-sender-{prompt.id}-{digest}@{settings.mail.message_id_domain}>"
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)):
+        return
+    person, meeting = prompt.person, prompt.meeting
+    envelope = Envelope(
+        sender=Address(settings.mail.from_name, addr_spec=settings.mail.from_address),
+        to=Address(person.name, addr_spec=person.email),
+        message_id=message_id,
+        # Answering this notice from the right address records the check-in.
+        reply_to=settings.mail.reply_address.format(token=prompt.token),
+        in_reply_to=prompt.message_id,
+    )
+    context = {
+        **shared_context(ctx, person, meeting, prompt.question_set),
+        "sender": sender,
+        "admin_email": settings.app.admin_email,
+    }
+    message = build_email(
+        settings.templates_path, "wrong_sender", context, envelope, date=ctx.now()
+    )
+    lease = timedelta(seconds=settings.tick.claim_lease_seconds)
+    row = outbox.record(
+        session, message, kind="wrong_sender", now=ctx.now(), lease=lease, prompt_id=prompt.id
+    )
+    outcome.outbox_ids.append(row.id)
+    outcome.reason = f"{outcome.reason}; {person.email} told"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from okrmail.app import AppContext
 from okrmail.cli import main
+from okrmail.clock import ManualClock
 from okrmail.inbound.ingest import ingest
 from okrmail.models import CheckIn
 from tests.conftest import EXAMPLES
@@ -120,3 +122,47 @@ def test_raw_of_a_missing_message_is_one_line(cli: Cli) -> None:
     result = cli("mail", "raw", "424242")
     assert result.exit_code == 1
     assert result.output == "okrmail: inbox #424242: no such message\n"
+
+
+def test_the_recipient_is_told_once_that_a_reply_came_from_another_address(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    """Else they believe they answered, and are chased for it. The notice goes to the
+    address the prompt went to, never to the stranger, and repeats nothing they wrote."""
+    written = "1. KR1 4 days, KR2 38\n4. KR1 8"
+    outcome = ingest(org, reply(lena, written, sender=PERSONAL))
+    assert outcome.status == "quarantined"
+    assert outcome.reason and outcome.reason.endswith(f"; {lena.email} told")
+    [notice] = outgoing(org, "wrong-sender-")
+    assert notice["To"].addresses[0].addr_spec == lena.email
+    assert str(notice["Reply-To"]) == lena.reply_address  # answering it records the check-in
+    assert str(notice["In-Reply-To"]) == lena.message_id
+    assert str(notice["Auto-Submitted"]) == "auto-generated"
+    assert "Not recorded" in str(notice["Subject"])
+    text = " ".join(text_of(notice).split())
+    assert f"arrived from {PERSONAL}" in text and "it was not recorded" in text
+    assert "KR1 4 days" not in text and "KR2 38" not in text
+
+    clock.advance(timedelta(minutes=10))
+    assert ingest(org, reply(lena, "2. Also this", sender=PERSONAL)).status == "quarantined"
+    assert len(outgoing(org, "wrong-sender-")) == 1  # once per prompt and address
+
+    clock.advance(timedelta(minutes=10))
+    answer = reply(
+        lena,
+        written,
+        to=str(notice["Reply-To"]),
+        parent=str(notice["Message-ID"]),
+        quote=text_of(notice),
+    )
+    assert ingest(org, answer).status == "checkin"
+    [confirmation] = outgoing(org, "confirm-")
+    assert "progress: 4 of 2 days" in text_of(confirmation)
+
+
+def test_nobody_is_told_about_a_stray_reply_to_a_prompt_too_old_to_answer(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    clock.advance(timedelta(days=31))
+    assert ingest(org, reply(lena, "1. Late", sender=PERSONAL)).status == "quarantined"
+    assert outgoing(org, "wrong-sender-") == []
