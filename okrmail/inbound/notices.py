@@ -4,7 +4,6 @@ their check-in came from an address not theirs (each notice once, via the Outbox
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -207,8 +206,9 @@ def _notice_context(
 def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome: Outcome) -> None:
     """Tell the prompt's recipient, at the address it went to (never the stranger's), that
     a reply to it came from another address and was not recorded: otherwise they believe
-    they answered and are chased for it. Once per prompt and address; nothing of the
-    reply's text is repeated. Not when the prompt could not be answered anyway."""
+    they answered and are chased for it. Once per prompt, whatever the addresses (someone
+    holding the token cannot flood the person by varying theirs); nothing of the reply's
+    text is repeated. Not when the prompt could not be answered anyway."""
     settings = ctx.settings
     assert found.prompt is not None
     prompt = session.get(Prompt, found.prompt.id)
@@ -217,9 +217,7 @@ def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome
     max_age = settings.inbound.max_prompt_age_days
     if defences.prompt_not_answerable(prompt, ctx.now(), max_age) is not None:
         return
-    sender = found.sender or "an address we could not read"
-    digest = hashlib.sha256(sender.encode()).hexdigest()[:16]
-    message_id = f"<wrong-sender-{prompt.id}-{digest}@{settings.mail.message_id_domain}>"
+    message_id = f"<wrong-sender-{prompt.id}@{settings.mail.message_id_domain}>"
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)):
         return
     person, meeting = prompt.person, prompt.meeting
@@ -233,7 +231,7 @@ def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome
     )
     context = {
         **shared_context(ctx, person, meeting, prompt.question_set),
-        "sender": sender,
+        "sender": found.sender or "an address we could not read",
         "admin_email": settings.app.admin_email,
     }
     message = build_email(

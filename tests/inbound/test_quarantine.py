@@ -124,7 +124,7 @@ def test_raw_of_a_missing_message_is_one_line(cli: Cli) -> None:
     assert result.output == "okrmail: inbox #424242: no such message\n"
 
 
-def test_the_recipient_is_told_once_that_a_reply_came_from_another_address(
+def test_the_recipient_is_told_once_that_replies_came_from_another_address(
     org: AppContext, lena: SentPrompt, clock: ManualClock
 ) -> None:
     """Else they believe they answered, and are chased for it. The notice goes to the
@@ -144,8 +144,9 @@ def test_the_recipient_is_told_once_that_a_reply_came_from_another_address(
     assert "KR1 4 days" not in text and "KR2 38" not in text
 
     clock.advance(timedelta(minutes=10))
-    assert ingest(org, reply(lena, "2. Also this", sender=PERSONAL)).status == "quarantined"
-    assert len(outgoing(org, "wrong-sender-")) == 1  # once per prompt and address
+    for stranger in (PERSONAL, "someone.else@elsewhere.example"):
+        assert ingest(org, reply(lena, "2. Also this", sender=stranger)).status == "quarantined"
+    assert len(outgoing(org, "wrong-sender-")) == 1  # once per prompt, whoever writes
 
     clock.advance(timedelta(minutes=10))
     answer = reply(
