@@ -426,6 +426,8 @@ def _tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcom
     try:
         with session.begin_nested():
             tell_recipient(ctx, session, found, outcome)
+    except IntegrityError:  # another worker recorded the same notice a moment ago
+        log.info("inbox message #%s: its recipient is being told already", outcome.inbox_id)
     except Exception:
         log.exception("telling the recipient about inbox message #%s failed", outcome.inbox_id)
 

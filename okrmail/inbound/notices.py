@@ -5,6 +5,7 @@ their check-in came from an address not theirs (each notice once, via the Outbox
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ from okrmail.inbound.assess import Assessment, person_by_address
 from okrmail.inbound.directory import by_references
 from okrmail.models import OutboxMessage, Prompt
 from okrmail.prompting import shared_context
+from okrmail.questions import question_sets
+from okrmail.settings import Settings
 
 if TYPE_CHECKING:
     from okrmail.inbound.ingest import Outcome
@@ -163,22 +166,46 @@ def _notify_admin(
     admin = settings.app.admin_email
     if not admin:
         return None
-    message_id = bounces.notice_message_id(
-        address, prompt.id if prompt else None, settings.mail.message_id_domain
-    )
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)):
-        return None
     envelope = Envelope(
-        sender=Address(settings.mail.from_name, addr_spec=settings.mail.from_address),
+        sender=_our_address(settings),
         to=Address(addr_spec=admin),
-        message_id=message_id,
+        message_id=bounces.notice_message_id(
+            address, prompt.id if prompt else None, settings.mail.message_id_domain
+        ),
     )
-    context = _notice_context(ctx, inbox_id, address, prompt, diagnostic)
-    message = build_email(
-        settings.templates_path, "bounce_notice", context, envelope, date=ctx.now()
+    return _record_once(
+        ctx,
+        session,
+        "bounce_notice",
+        envelope,
+        lambda: _notice_context(ctx, inbox_id, address, prompt, diagnostic),
     )
+
+
+def _our_address(settings: Settings) -> Address:
+    return Address(settings.mail.from_name, addr_spec=settings.mail.from_address)
+
+
+def _record_once(
+    ctx: AppContext,
+    session: Session,
+    template: str,
+    envelope: Envelope,
+    context: Callable[[], dict[str, Any]],
+    prompt_id: int | None = None,
+) -> int | None:
+    """Record a notice in the Outbox under its Message-ID, the outbox id; None when one
+    with that id is there already (a second worker racing to it fails on the unique id)."""
+    taken = select(OutboxMessage.id).where(OutboxMessage.message_id == envelope.message_id)
+    if session.scalar(taken):
+        return None
+    settings = ctx.settings
+    message = build_email(settings.templates_path, template, context(), envelope, date=ctx.now())
     lease = timedelta(seconds=settings.tick.claim_lease_seconds)
-    return outbox.record(session, message, kind="bounce_notice", now=ctx.now(), lease=lease).id
+    row = outbox.record(
+        session, message, kind=template, now=ctx.now(), lease=lease, prompt_id=prompt_id
+    )
+    return row.id
 
 
 def _notice_context(
@@ -206,9 +233,13 @@ def _notice_context(
 def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome: Outcome) -> None:
     """Tell the prompt's recipient, at the address it went to (never the stranger's), that
     a reply to it came from another address and was not recorded: otherwise they believe
-    they answered and are chased for it. Once per prompt, whatever the addresses (someone
-    holding the token cannot flood the person by varying theirs); nothing of the reply's
-    text is repeated. Not when the prompt could not be answered anyway."""
+    they answered and are chased for it.
+
+    Once per prompt, whatever the addresses (someone holding the token cannot flood the
+    person by varying theirs); nothing of the reply's text is repeated. Not when the
+    prompt could not be answered anyway, nor when the sender is another of our people (a
+    manager or colleague answering all in the thread is not the recipient mistyped).
+    """
     settings = ctx.settings
     assert found.prompt is not None
     prompt = session.get(Prompt, found.prompt.id)
@@ -217,29 +248,31 @@ def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome
     max_age = settings.inbound.max_prompt_age_days
     if defences.prompt_not_answerable(prompt, ctx.now(), max_age) is not None:
         return
-    message_id = f"<wrong-sender-{prompt.id}@{settings.mail.message_id_domain}>"
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)):
+    if found.sender and person_by_address(session, found.sender) is not None:
         return
-    person, meeting = prompt.person, prompt.meeting
+    person, domain = prompt.person, settings.mail.message_id_domain
     envelope = Envelope(
-        sender=Address(settings.mail.from_name, addr_spec=settings.mail.from_address),
+        sender=_our_address(settings),
         to=Address(person.name, addr_spec=person.email),
-        message_id=message_id,
+        # Secret like the prompt's own: a reply naming it in In-Reply-To is routed to the
+        # prompt, so it must not be guessable from the prompt's number alone.
+        message_id=f"<wrong-sender-{prompt.id}-{prompt.token[:12]}@{domain}>",
         # Answering this notice from the right address records the check-in.
         reply_to=settings.mail.reply_address.format(token=prompt.token),
         in_reply_to=prompt.message_id,
     )
-    context = {
-        **shared_context(ctx, person, meeting, prompt.question_set),
-        "sender": found.sender or "an address we could not read",
-        "admin_email": settings.app.admin_email,
-    }
-    message = build_email(
-        settings.templates_path, "wrong_sender", context, envelope, date=ctx.now()
-    )
-    lease = timedelta(seconds=settings.tick.claim_lease_seconds)
-    row = outbox.record(
-        session, message, kind="wrong_sender", now=ctx.now(), lease=lease, prompt_id=prompt.id
-    )
-    outcome.outbox_ids.append(row.id)
-    outcome.reason = f"{outcome.reason}; {person.email} told"
+
+    def context() -> dict[str, Any]:
+        questions = question_sets(settings.templates_path)[prompt.question_set]
+        return {
+            **shared_context(ctx, person, prompt.meeting, prompt.question_set),
+            "sender": found.sender or "an address we could not read",
+            "answered": prompt.status == "answered",
+            "questions": [question.text for question in questions.for_role(prompt.role)],
+            "admin_email": settings.app.admin_email,
+        }
+
+    notice = _record_once(ctx, session, "wrong_sender", envelope, context, prompt.id)
+    if notice is not None:
+        outcome.outbox_ids.append(notice)
+        outcome.reason = f"{outcome.reason}; {person.email} told"

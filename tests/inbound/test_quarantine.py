@@ -167,3 +167,37 @@ def test_nobody_is_told_about_a_stray_reply_to_a_prompt_too_old_to_answer(
     clock.advance(timedelta(days=31))
     assert ingest(org, reply(lena, "1. Late", sender=PERSONAL)).status == "quarantined"
     assert outgoing(org, "wrong-sender-") == []
+
+
+def test_the_notice_cannot_be_named_to_answer_in_the_recipients_name(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    """A reply without a token is routed by the ids it answers: the notice's must be as
+    secret as the prompt's, or naming it would attach a forged reply to the check-in."""
+    assert ingest(org, reply(lena, "1. Mine", sender=PERSONAL)).status == "quarantined"
+    [notice] = outgoing(org, "wrong-sender-")
+    assert lena.token[:12] in str(notice["Message-ID"])
+    guessed = f"<wrong-sender-{lena.id}@{org.settings.mail.message_id_domain}>"
+    forged = reply(lena, "1. All done", to="checkins@example.com", parent=guessed)
+    assert ingest(org, forged).status == "quarantined"
+
+
+def test_nobody_is_told_when_a_colleague_answers_all_in_the_thread(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    """Her manager replying to the thread is not Lena answering from another address."""
+    outcome = ingest(org, reply(lena, "Looks good!", sender="ana.keller@example.com"))
+    assert outcome.status == "quarantined"
+    assert outgoing(org, "wrong-sender-") == []
+
+
+def test_after_an_answer_the_notice_says_the_check_in_stands(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    assert ingest(org, reply(lena, "1. KR1 4 days")).status == "checkin"
+    clock.advance(timedelta(hours=1))
+    assert ingest(org, reply(lena, "1. KR1 3 days", sender=PERSONAL)).status == "quarantined"
+    [notice] = outgoing(org, "wrong-sender-")
+    text = " ".join(text_of(notice).split())
+    assert "your check-in stands as you answered it" in text
+    assert "still open" not in text
