@@ -46,7 +46,7 @@ from okrmail.questions import Question, question_sets
 from okrmail.replies.courtesy import without_courtesies
 
 log = logging.getLogger(__name__)
-SHOWN_ANSWER = 400  # characters of each answer quoted back
+SHOWN_ANSWER = 400  # characters of each answer (and note) quoted back
 NOTE_TITLES = {
     "blocker": "Blocker",
     "help": "Help wanted",
@@ -257,14 +257,16 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
 
 def _shown(row: CheckInReading) -> str:
     """A note's text as shown: a free-text note without its greeting and sign-off."""
-    return without_courtesies(row.text) if row.kind == "note" else row.text
+    return _shortened(without_courtesies(row.text) if row.kind == "note" else row.text)
 
 
 def _question(number: int, question: Question, answer: CheckInAnswer | None) -> dict[str, Any]:
-    text = answer.text.strip() if answer else ""
-    if len(text) > SHOWN_ANSWER:
-        text = text[: SHOWN_ANSWER - 1].rstrip() + "…"
+    text = _shortened(answer.text.strip()) if answer else ""
     return {"number": number, "key": question.key, "text": question.text, "answer": text}
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= SHOWN_ANSWER else text[: SHOWN_ANSWER - 1].rstrip() + "…"
 
 
 def _key_results(

@@ -3,7 +3,8 @@
 They are kept with the reply (nothing a person writes is thrown away) but say nothing a
 manager needs to read. `without_courtesies` is what is left of a note once the ones that
 open and close it are gone (empty when that is all it was), in the languages of our
-users' mail clients.
+users' mail clients. `SIGN_OFF` and `is_name` also serve the answer reader, which splits
+a closing "Thanks,\nDana" off the last answer.
 """
 
 from __future__ import annotations
@@ -19,28 +20,30 @@ SIGN_OFF = re.compile(
     r"obrigad[oa]|ciao|grazie|pozdrawiam|kiitos|с уважением|спасибо)\b[\s\w,.!]{0,20}$",
     re.I,
 )
-# An opening line: a greeting and at most a name or two ("Hi Sam,", "Hallo zusammen!").
+# An opening line: a greeting and a name or two ("Hi Sam,", "Hallo zusammen!", "Hi all");
+# more words are a sentence that starts with one ("Hola equipo, ya terminamos").
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon)|hallo|liebe[rs]?|moin|servus|"
     r"bonjour|salut|coucou|hola|buenos días|buenas|ciao|salve|hoi|beste|goedemorgen|"
     r"hej|hei|moi|olá|oi|cześć|dzień dobry|привет|здравствуйте|добрый день)\b"
-    r"[\s\w.-]{0,30}[,!:]?\s*$",
+    r"(?:\s+[\w.-]+){0,2}\s*[,!:]?\s*$",
     re.I,
 )
-# "Answers inline", "see below", "meine Antworten stehen unten": the answers are elsewhere.
-# Both a place and a word for answers or seeing ("the dashboard is below target" is news).
-_PLACE = re.compile(
-    r"\b(?:inline|in-line|below|in (?:red|blue|green|bold|colou?r)|interspersed|unten|"
-    r"ci-dessous|plus bas|abajo|sotto|hieronder|nedan|nedenfor|nedenunder|poniżej|ниже)\b",
-    re.I,
-)
-_ANSWERS_OR_SEE = re.compile(
-    r"\b(?:answers?|replies|repl(?:y|ied)|comments|see|antwort(?:en)?|siehe|réponses?|voir|"
-    r"respuestas?|ver|rispost[ae]|vedi|antwoord(?:en)?|zie|svar(?:en)?|se|odpowied\w*|"
-    r"zobacz|ответы?|см)\b",
+# "Answers inline", "see below", "meine Antworten stehen unten": a word for the answers,
+# or for seeing, and then where they are ("churn is below 2%, see the dashboard" is news).
+_POINTER = re.compile(
+    r"\b(?:answers?|replies|repl(?:y|ied)|comments|antwort(?:en)?|réponses?|respuestas?|"
+    r"rispost[ae]|antwoord(?:en)?|svar(?:en)?|odpowied\w*|ответы?|see|siehe|voir|ver|vedi|"
+    r"zie|se|zobacz|см)\b.{0,40}?\b(?:inline|in-line|below|in (?:red|blue|green|bold|"
+    r"colou?r)|interspersed|unten|ci-dessous|plus bas|abajo|sotto|hieronder|nedan|nedenfor|"
+    r"nedenunder|poniżej|ниже)\b",
     re.I,
 )
 _MAX_POINTER_WORDS = 15
+# A line that closes a note: a sign-off of a few words ("Best regards,", "Thanks a lot!"),
+# not a sentence that starts with one ("Best week in a while.").
+_MAX_SIGN_OFF_WORDS = 4
+_SENTENCE_END = (".", "!", "?", ":", ";", ",")
 
 
 def is_name(text: str) -> bool:
@@ -51,27 +54,44 @@ def is_name(text: str) -> bool:
     )
 
 
-def is_courtesy(line: str) -> bool:
-    """A line that is only a greeting, a sign-off, a name, or a pointer to the answers."""
-    return bool(_GREETING.match(line) or SIGN_OFF.match(line) or is_name(line) or _is_pointer(line))
+def without_courtesies(text: str) -> str:
+    """`text` without the courtesies that open and close it: greetings and pointers to
+    the answers at the top; pointers, sign-offs and one closing name at the bottom ("Hi
+    Sam," ... "Thanks,\nDana"). "" when nothing else is left. When in doubt a line stays:
+    a note shown with a courtesy in it costs a glance, one hidden costs what it said."""
+    lines = text.splitlines()
+    first = 0
+    while first < len(lines) and (not lines[first].strip() or _opens(lines[first])):
+        first += 1
+    last = len(lines)
+    named = False
+    while last > first:
+        line = lines[last - 1]
+        if not line.strip() or _is_pointer(line) or _is_sign_off(line):
+            last -= 1
+        elif not named and _is_closing_name(lines[first : last - 1], line):
+            named, last = True, last - 1
+        else:
+            break
+    return "\n".join(lines[first:last])
+
+
+def _opens(line: str) -> bool:
+    return bool(_GREETING.match(line)) or _is_pointer(line)
 
 
 def _is_pointer(line: str) -> bool:
-    return bool(
-        len(line.split()) <= _MAX_POINTER_WORDS
-        and _PLACE.search(line)
-        and _ANSWERS_OR_SEE.search(line)
-    )
+    return len(line.split()) <= _MAX_POINTER_WORDS and bool(_POINTER.search(line))
 
 
-def without_courtesies(text: str) -> str:
-    """`text` without the blank and courtesy lines that open and close it ("Hi Sam," ...
-    "Thanks,\nDana"); "" when nothing else is left."""
-    lines = text.splitlines()
-    first = next((n for n, line in enumerate(lines) if _says_something(line)), len(lines))
-    last = next((n for n in range(len(lines) - 1, first - 1, -1) if _says_something(lines[n])), -1)
-    return "\n".join(lines[first : last + 1])
+def _is_sign_off(line: str) -> bool:
+    return len(line.split()) <= _MAX_SIGN_OFF_WORDS and bool(SIGN_OFF.match(line))
 
 
-def _says_something(line: str) -> bool:
-    return bool(line.strip()) and not is_courtesy(line)
+def _is_closing_name(above: list[str], line: str) -> bool:
+    """The writer's name under the note: one word ("Dana", "/Søren"), or a few right under
+    a sign-off ("Thanks,\nDana Reyes"); never a sentence ("On Track", "Out Friday.")."""
+    if not is_name(line) or line.rstrip().endswith(_SENTENCE_END):
+        return False
+    previous = next((text for text in reversed(above) if text.strip()), "")
+    return len(line.split()) == 1 or _is_sign_off(previous)

@@ -181,6 +181,18 @@ def test_the_confirmation_shows_what_was_kept_as_a_note_but_not_courtesies(
     assert "Hi Sam" not in text and "Thanks, Lena" not in text
 
 
+def test_a_long_note_is_shortened_in_the_confirmation_like_an_answer(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    paragraph = " ".join(f"Sentence {number} about a slow week." for number in range(80))
+    ingest(org, reply(lena, paragraph))
+
+    [confirmation] = outgoing(org, "confirm-")
+    text = " ".join(text_of(confirmation).split())
+    assert "Kept as a note: Sentence 0 about a slow week." in text
+    assert "Sentence 79" not in text and "…" in text
+
+
 def test_replying_to_the_confirmation_completes_the_checkin(
     org: AppContext, lena: SentPrompt, clock: ManualClock
 ) -> None:

@@ -32,10 +32,29 @@ def test_courtesies_say_nothing(note: str) -> None:
         "Back on Monday",
         "Hej Anna! Cloud spend landed at 82.5k this month (KR1).",
         "Thanks to Ana the export finally runs nightly, a week ahead of plan.",
+        # Look like courtesies, but say something: a sentence after a greeting word or a
+        # sign-off word, capitalised words that are no name, "below" that points nowhere.
+        "All Good",
+        "Best week in a while.",
+        "Hola equipo ya terminamos",
+        "Churn is below 2%, see the dashboard",
     ],
 )
 def test_anything_more_is_worth_showing(note: str) -> None:
     assert without_courtesies(note) == note
+
+
+@pytest.mark.parametrize(
+    ("note", "shown"),
+    [
+        ("On Track\n\nRob", "On Track"),
+        ("Shipped Payments.\n\nThanks,\nRob", "Shipped Payments."),
+        ("Out Friday.\nSee you Monday", "Out Friday."),
+        ("Hi all\nDemo moved to Thursday.\nKind regards,\nDana Reyes", "Demo moved to Thursday."),
+    ],
+)
+def test_only_the_courtesies_around_a_note_go(note: str, shown: str) -> None:
+    assert without_courtesies(note) == shown
 
 
 def test_the_courtesies_around_what_a_note_says_are_left_out() -> None:
