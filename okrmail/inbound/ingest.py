@@ -26,7 +26,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -548,13 +548,16 @@ def _earlier(ctx: AppContext, inbox_id: int, duplicate: bool) -> Outcome:
 
 
 def reprocess_stuck(ctx: AppContext, older_than: timedelta, limit: int = 200) -> list[Outcome]:
-    """Process messages stored but never processed (a crash between the two steps)."""
+    """Process messages stored but never processed (a crash between the two steps), or
+    released from quarantine but not processed again; either for `older_than`."""
     cutoff = ctx.now() - older_than
+    # A released message keeps its old received_at; processed_at says when it was released.
+    waiting_since = func.coalesce(InboxMessage.processed_at, InboxMessage.received_at)
     with ctx.sessions() as session:
         ids = list(
             session.scalars(
                 select(InboxMessage.id)
-                .where(InboxMessage.status == "received", InboxMessage.received_at < cutoff)
+                .where(InboxMessage.status == "received", waiting_since < cutoff)
                 .order_by(InboxMessage.id)
                 .limit(limit)
             )

@@ -78,11 +78,19 @@ def release(ctx: AppContext, inbox_ids: Sequence[int]) -> Release:
         releasing = [inbox_id for inbox_id in wanted if inbox_id not in refused]
         if releasing:
             # Back to where a stored, unprocessed message is; only quarantined ones, should
-            # someone else be releasing them at the same moment.
+            # someone else be releasing them at the same moment. processed_at marks the
+            # release: a fetch running meanwhile takes it for stuck only a lease later (on
+            # SQLite nothing else would stop both from processing it).
             session.execute(
                 update(InboxMessage)
                 .where(InboxMessage.id.in_(releasing), InboxMessage.status == "quarantined")
-                .values(status="received", reason=None, prompt_id=None, person_id=None)
+                .values(
+                    status="received",
+                    reason=None,
+                    prompt_id=None,
+                    person_id=None,
+                    processed_at=ctx.now(),
+                )
             )
     outcomes = process(ctx, releasing) if releasing else []
     done = {outcome.inbox_id for outcome in outcomes}

@@ -201,3 +201,34 @@ def test_after_an_answer_the_notice_says_the_check_in_stands(
     text = " ".join(text_of(notice).split())
     assert "your check-in stands as you answered it" in text
     assert "still open" not in text
+
+
+def test_a_fetch_running_during_a_release_leaves_the_released_message_to_it(
+    org: AppContext,
+    lena: SentPrompt,
+    cli: Cli,
+    clock: ManualClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A released message keeps its old received_at: a fetch looking for stuck messages
+    at that moment must not take it too (on SQLite both would merge it)."""
+    from okrmail.inbound import ingest as ingest_module
+    from okrmail.inbound import quarantine
+
+    outcome = ingest(org, reply(lena, "1. KR1 4 days", sender=PERSONAL))
+    imported = cli("people", "import", str(people_file_with_alias(tmp_path, lena.email, PERSONAL)))
+    assert imported.exit_code == 0, imported.output
+    clock.advance(timedelta(hours=2))  # long past the lease since it was received
+    taken_by_fetch: list[object] = []
+
+    def fetch_meanwhile_then_process(ctx: AppContext, ids: list[int]) -> object:
+        lease = timedelta(seconds=ctx.settings.tick.claim_lease_seconds)
+        taken_by_fetch.extend(ingest_module.reprocess_stuck(ctx, older_than=lease))
+        return ingest_module.process(ctx, ids)
+
+    monkeypatch.setattr(quarantine, "process", fetch_meanwhile_then_process)
+    released = quarantine.release(org, [outcome.inbox_id])
+    assert taken_by_fetch == []
+    assert [item.status for item in released.outcomes] == ["checkin"]
+    assert len(outgoing(org, "confirm-")) == 1
