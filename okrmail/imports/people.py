@@ -12,7 +12,7 @@ person's address. Without the column, the aliases already stored are kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -205,22 +205,28 @@ def _cycles(records: list[PersonRecord], by_email: dict[str, PersonRecord]) -> l
     return problems
 
 
-def _shared_addresses(records: list[PersonRecord]) -> list[Problem]:
+def _shared_addresses(
+    records: list[PersonRecord], kept: Mapping[str, Sequence[str]] | None = None
+) -> list[Problem]:
     """An alias that is (or, without its +tag, stands for) someone else's email or alias
-    would let that person answer in this one's name: each is reported on its line."""
+    would let that person answer in this one's name: each is reported on its line.
+    `kept`: the aliases stored for people whose record has none to replace them."""
     owner = {normalise(record.email): record for record in records}
     problems = []
     for record in records:
-        for alias in record.aliases or ():
+        stored = record.aliases is None
+        aliases = (kept or {}).get(record.email, ()) if stored else record.aliases
+        for alias in aliases or ():
             other = owner.setdefault(normalise(alias), record)
             if other is record:
                 continue
             whose = "the email" if normalise(other.email) == normalise(alias) else "an alias"
+            origin = " (stored before; this file has no aliases column)" if stored else ""
             problems.append(
                 Problem(
                     record.line,
                     "aliases",
-                    f"{alias!r} is {whose} of {other.email} (line {other.line})",
+                    f"{alias!r}{origin} is {whose} of {other.email} (line {other.line})",
                 )
             )
     return problems
@@ -231,6 +237,9 @@ def import_people(session: Session, path: Path, templates: Path) -> ImportSummar
     records = validate_people(path, templates)
     summary = ImportSummary()
     people = {person.email: person for person in session.scalars(select(Person))}
+    kept = {email: person.aliases or [] for email, person in people.items()}
+    if clashes := _shared_addresses(records, kept):
+        raise ImportFailed(str(path), clashes)
     for record in records:
         person = people.get(record.email)
         if person is None:

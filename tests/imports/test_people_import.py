@@ -268,3 +268,22 @@ def test_one_alias_for_two_people_is_refused_on_the_second(ctx: AppContext, tmp_
     assert problems_of(ctx, path) == [
         "line 4, aliases: 'shared@example.com' is an alias of ann@example.com (line 3)"
     ]
+
+
+def test_a_stored_alias_kept_by_a_file_without_the_column_is_checked_too(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    ann = "ann@example.com,Ann,boss@example.com,UTC,,,weekly,"
+    run_import(
+        ctx,
+        write_csv(
+            tmp_path / "a.csv", ALIASES_HEADER, MANAGER_WITH_ALIASES, f"{ann},bob@example.com"
+        ),
+    )
+    # Bob joins through a file without the column: Ann's stored alias is his address.
+    bob = "bob@example.com,Bob,boss@example.com,UTC,,,weekly,"
+    path = write_csv(tmp_path / "b.csv", PEOPLE_HEADER, GOOD_MANAGER, ann, bob)
+    assert problems_of(ctx, path) == [
+        "line 3, aliases: 'bob@example.com' (stored before; this file has no aliases column)"
+        " is the email of bob@example.com (line 4)"
+    ]
