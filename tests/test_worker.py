@@ -53,7 +53,15 @@ def test_the_worker_command_runs_what_the_tick_queued(redis_url: str, tmp_path: 
         finished = subprocess.run(
             [str(Path(sys.executable).parent / "okrmail"), "worker", "--burst"],
             cwd=PROJECT,
-            env={**os.environ, **environ},
+            # Only this test's settings: none of the developer's own OKRMAIL_* ones.
+            env={
+                **{
+                    name: value
+                    for name, value in os.environ.items()
+                    if not name.startswith("OKRMAIL_")
+                },
+                **environ,
+            },
             capture_output=True,
             text=True,
             timeout=120,
