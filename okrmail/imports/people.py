@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from okrmail.addresses import normalise
 from okrmail.cadence import CADENCES
 from okrmail.imports.csvfile import ImportFailed, ImportSummary, Problem, Row, read_rows
-from okrmail.inbound.defences import normalise
 from okrmail.models import Pairing, Person
 from okrmail.questions import default_question_set, question_sets
 from okrmail.settings import check_timezone, parse_window

@@ -15,6 +15,7 @@ from email.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from okrmail.addresses import normalise
 from okrmail.inbound import defences, headers
 from okrmail.inbound.checkins import key_result_refs
 from okrmail.inbound.classify import Classification, classify
@@ -148,12 +149,12 @@ def person_by_address(session: Session, address: str) -> Person | None:
     """The active person with this address as email or alias (+tags ignored)."""
     if not address:
         return None
-    wanted = defences.normalise(address)
+    wanted = normalise(address)
     person = session.scalar(select(Person).where(Person.email.in_({address, wanted})))
     if person is not None:
         return person
     # Aliases live in a JSON list; this path (robots, bounces) is rare enough to scan.
     for candidate in session.scalars(select(Person).where(Person.active)):
-        if wanted in {defences.normalise(alias) for alias in candidate.aliases or []}:
+        if wanted in {normalise(alias) for alias in candidate.aliases or []}:
             return candidate
     return None

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from email.message import Message
 from typing import TYPE_CHECKING
 
+from okrmail.addresses import normalise
 from okrmail.inbound import headers
 from okrmail.inbound.routing import token_pattern
 from okrmail.models import Person, Prompt
@@ -21,12 +22,6 @@ if TYPE_CHECKING:
 
 _DMARC = re.compile(r"(?:^|[;\s])dmarc\s*=\s*([a-z]+)", re.I)
 _HEADER_FROM = re.compile(r"header\.from\s*=\s*([^\s;()]+)", re.I)
-
-
-def normalise(address: str) -> str:
-    """Lower-case, without a +tag: alice+okr@example.com -> alice@example.com."""
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}" if local else address.strip().lower()
 
 
 def is_loop(sender: str, settings: Settings) -> str | None:
