@@ -212,6 +212,7 @@ class InboundSettings(_Section):
     trusted_authserv_id: str = ""
     away_default_days: int = Field(7, ge=1, le=365)
     confirm: bool = True
+    quarantine_report_hours: float = Field(24, gt=0)
     imap: ImapSettings = ImapSettings()
 
     @field_validator("provider")

@@ -19,6 +19,7 @@ from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.calendar_sync import claim_sync
 from okrmail.inbound.fetching import claim_fetch
+from okrmail.inbound.quarantine import claim_report
 from okrmail.models import Chase, Digest, Meeting, OutboxMessage, Prompt, Series
 
 CHUNK = 50  # ids per job: one mail connection serves a chunk
@@ -135,6 +136,7 @@ def tick(ctx: AppContext, dispatcher: Dispatcher) -> TickReport:
         meeting_ids = list(session.scalars(meetings_to_push(limit)))
         fetch_ids = claim_fetch(ctx, session, now, lease)  # at most once per interval
         sync_ids = claim_sync(ctx, session, now, lease)  # likewise
+        report_ids = claim_report(ctx, session, now, lease)  # likewise
     report = TickReport()
     for job, ids in (
         ("extend_series", series_ids),
@@ -145,6 +147,7 @@ def tick(ctx: AppContext, dispatcher: Dispatcher) -> TickReport:
         ("deliver_outbox", outbox_ids),
         ("fetch_mail", fetch_ids),
         ("sync_calendars", sync_ids),
+        ("report_quarantine", report_ids),
     ):
         for chunk in chunks(ids, CHUNK):
             dispatcher.dispatch(job, chunk)

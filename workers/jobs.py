@@ -15,6 +15,7 @@ from okrmail.calendar_sync import sync_pass
 from okrmail.chasing import send_chases
 from okrmail.digests import send_digests
 from okrmail.inbound.fetching import fetch_mail
+from okrmail.inbound.quarantine import report_quarantine
 from okrmail.meetings import push_meetings
 from okrmail.models import Series
 from okrmail.prompting import send_prompts
@@ -73,6 +74,7 @@ JOBS: dict[str, Callable[[AppContext, list[int]], None]] = {
     "push_meetings": _push_meetings,
     "fetch_mail": fetch_mail,
     "sync_calendars": sync_pass,
+    "report_quarantine": report_quarantine,
 }
 
 

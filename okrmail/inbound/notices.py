@@ -167,13 +167,13 @@ def _notify_admin(
     if not admin:
         return None
     envelope = Envelope(
-        sender=_our_address(settings),
+        sender=our_address(settings),
         to=Address(addr_spec=admin),
         message_id=bounces.notice_message_id(
             address, prompt.id if prompt else None, settings.mail.message_id_domain
         ),
     )
-    return _record_once(
+    return record_once(
         ctx,
         session,
         "bounce_notice",
@@ -182,11 +182,11 @@ def _notify_admin(
     )
 
 
-def _our_address(settings: Settings) -> Address:
+def our_address(settings: Settings) -> Address:
     return Address(settings.mail.from_name, addr_spec=settings.mail.from_address)
 
 
-def _record_once(
+def record_once(
     ctx: AppContext,
     session: Session,
     template: str,
@@ -252,7 +252,7 @@ def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome
         return
     person, domain = prompt.person, settings.mail.message_id_domain
     envelope = Envelope(
-        sender=_our_address(settings),
+        sender=our_address(settings),
         to=Address(person.name, addr_spec=person.email),
         # Secret like the prompt's own: a reply naming it in In-Reply-To is routed to the
         # prompt, so it must not be guessable from the prompt's number alone.
@@ -272,7 +272,7 @@ def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome
             "admin_email": settings.app.admin_email,
         }
 
-    notice = _record_once(ctx, session, "wrong_sender", envelope, context, prompt.id)
+    notice = record_once(ctx, session, "wrong_sender", envelope, context, prompt.id)
     if notice is not None:
         outcome.outbox_ids.append(notice)
         outcome.reason = f"{outcome.reason}; {person.email} told"

@@ -232,3 +232,76 @@ def test_a_fetch_running_during_a_release_leaves_the_released_message_to_it(
     assert taken_by_fetch == []
     assert [item.status for item in released.outcomes] == ["checkin"]
     assert len(outgoing(org, "confirm-")) == 1
+
+
+def test_the_admin_gets_what_was_quarantined_once_a_day_and_only_when_there_is_some(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    from okrmail.tick import tick
+    from tests.inbound.conftest import with_settings
+    from workers.dispatch import InlineDispatcher
+
+    admin = with_settings(org, app={"admin_email": "it@example.com"})
+
+    def reports() -> list[str]:
+        return [" ".join(text_of(message).split()) for message in outgoing(org, "quarantine-")]
+
+    forged = ingest(admin, reply(lena, "1. Done", to=f"checkins+{'x' * 32}@example.com", parent=""))
+    stray = ingest(admin, reply(lena, "1. Mine", sender=PERSONAL))
+    assert {forged.status, stray.status} == {"quarantined"}
+    tick(admin, InlineDispatcher(admin))
+    [first] = outgoing(org, "quarantine-")
+    assert first["To"].addresses[0].addr_spec == "it@example.com"
+    assert str(first["Subject"]).startswith("2 messages quarantined since")
+    text = reports()[0]
+    assert f"inbox #{forged.inbox_id} " in text and f"inbox #{stray.inbox_id} " in text
+    assert f"from {PERSONAL}" in text and "unknown reply token" in text
+    assert "okrmail mail release ID" in text
+
+    clock.advance(timedelta(hours=6))
+    tick(admin, InlineDispatcher(admin))
+    assert len(reports()) == 1  # not before the day is out
+    clock.advance(timedelta(hours=19))
+    tick(admin, InlineDispatcher(admin))
+    assert len(reports()) == 1  # a day with nothing quarantined: nothing to say
+    clock.advance(timedelta(minutes=5))
+    late = ingest(admin, reply(lena, "1. Again", sender="someone@elsewhere.example"))
+    clock.advance(timedelta(hours=25))
+    tick(admin, InlineDispatcher(admin))
+    assert len(reports()) == 2
+    latest = reports()[-1]
+    assert f"inbox #{late.inbox_id} " in latest and f"inbox #{stray.inbox_id} " not in latest
+
+
+def test_no_report_is_due_without_an_admin_to_read_it(org: AppContext, lena: SentPrompt) -> None:
+    from okrmail.tick import tick
+    from workers.dispatch import InlineDispatcher
+
+    ingest(org, reply(lena, "1. Mine", sender=PERSONAL))
+    assert "report_quarantine" not in tick(org, InlineDispatcher(org)).dispatched
+    assert outgoing(org, "quarantine-") == []
+
+
+def test_a_report_that_fails_is_sent_with_the_next_one(
+    org: AppContext, lena: SentPrompt, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from okrmail.inbound import quarantine
+    from okrmail.tick import tick
+    from tests.inbound.conftest import with_settings
+    from workers.dispatch import InlineDispatcher
+
+    admin = with_settings(org, app={"admin_email": "it@example.com"})
+    stray = ingest(admin, reply(lena, "1. Mine", sender=PERSONAL))
+    working = quarantine.record_once
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the template folder is unreadable")
+
+    monkeypatch.setattr(quarantine, "record_once", broken)
+    tick(admin, InlineDispatcher(admin))  # the job fails; the tick logs it and goes on
+    assert outgoing(org, "quarantine-") == []
+    monkeypatch.setattr(quarantine, "record_once", working)
+    clock.advance(timedelta(hours=25))
+    tick(admin, InlineDispatcher(admin))
+    [report] = outgoing(org, "quarantine-")
+    assert f"inbox #{stray.inbox_id} " in " ".join(text_of(report).split())
