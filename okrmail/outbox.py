@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
 from okrmail.app import AppContext
+from okrmail.emails import Envelope, build_email
 from okrmail.models import OutboxMessage, Prompt
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,29 @@ def record(
     session.add(row)
     session.flush()
     return row
+
+
+def record_once(
+    ctx: AppContext,
+    session: Session,
+    template: str,
+    envelope: Envelope,
+    context: Callable[[], dict[str, Any]],
+    prompt_id: int | None = None,
+) -> int | None:
+    """Build template `template` and record it under the envelope's Message-ID, claimed
+    for delivery by the caller; its id, or None when a message with that id is recorded
+    already (a second worker racing to it fails on the unique id). `context` is called
+    only when the message is built."""
+    taken = select(OutboxMessage.id).where(OutboxMessage.message_id == envelope.message_id)
+    if session.scalar(taken):
+        return None
+    settings = ctx.settings
+    message = build_email(settings.templates_path, template, context(), envelope, date=ctx.now())
+    lease = timedelta(seconds=settings.tick.claim_lease_seconds)
+    return record(
+        session, message, kind=template, now=ctx.now(), lease=lease, prompt_id=prompt_id
+    ).id
 
 
 def due_filter(now: datetime):  # type: ignore[no-untyped-def]

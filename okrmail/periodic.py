@@ -36,24 +36,14 @@ def claim(session: Session, name: str, now: datetime, lease: timedelta) -> list[
     return list(claimed)
 
 
-def finish(
-    ctx: AppContext,
-    task_id: int,
-    every: timedelta,
-    error: str | None = None,
-    ran_at: datetime | None = None,
-) -> None:
-    """Release the task and make it due again `every` from now. `ran_at`: what to record
-    as its last run, when that is not now (a task working through a stretch of time)."""
+def finish(ctx: AppContext, task_id: int, every: timedelta, error: str | None = None) -> None:
+    """Release the task and make it due again `every` from now."""
     now = ctx.now()
     with ctx.transaction() as session:
         session.execute(
             update(PeriodicTask)
             .where(PeriodicTask.id == task_id)
             .values(
-                next_run_at=now + every,
-                claim_expires_at=None,
-                last_run_at=ran_at or now,
-                last_error=error,
+                next_run_at=now + every, claim_expires_at=None, last_run_at=now, last_error=error
             )
         )

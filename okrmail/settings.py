@@ -77,7 +77,9 @@ class AppSettings(_Section):
     templates_dir: str = ""
     organisation: str = "Example Org"
     base_url: str = ""
-    admin_email: str = ""  # told when a calendar account breaks; empty: mail.from_address
+    # Told when a calendar account breaks (empty: mail.from_address), and of bounces and
+    # quarantined mail (empty: nobody).
+    admin_email: str = ""
 
 
 class DatabaseSettings(_Section):

@@ -5,7 +5,6 @@ their check-in came from an address not theirs (each notice once, via the Outbox
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
@@ -16,17 +15,17 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
-from okrmail.emails import Envelope, build_email
+from okrmail.emails import Envelope
 from okrmail.inbound import bounces, defences, headers, robots
 from okrmail.inbound.assess import Assessment, person_by_address
 from okrmail.inbound.directory import by_references
-from okrmail.models import OutboxMessage, Prompt
+from okrmail.models import Prompt
 from okrmail.prompting import shared_context
 from okrmail.questions import question_sets
-from okrmail.settings import Settings
 
 if TYPE_CHECKING:
     from okrmail.inbound.ingest import Outcome
+    from okrmail.settings import Settings
 
 # What the receiving server said: a DSN's Diagnostic-Code, qmail's "Remote host said:", or
 # else the first SMTP 5xx reply line quoted in the report (Exim, Exchange, ...).
@@ -173,7 +172,7 @@ def _notify_admin(
             address, prompt.id if prompt else None, settings.mail.message_id_domain
         ),
     )
-    return record_once(
+    return outbox.record_once(
         ctx,
         session,
         "bounce_notice",
@@ -184,28 +183,6 @@ def _notify_admin(
 
 def our_address(settings: Settings) -> Address:
     return Address(settings.mail.from_name, addr_spec=settings.mail.from_address)
-
-
-def record_once(
-    ctx: AppContext,
-    session: Session,
-    template: str,
-    envelope: Envelope,
-    context: Callable[[], dict[str, Any]],
-    prompt_id: int | None = None,
-) -> int | None:
-    """Record a notice in the Outbox under its Message-ID, the outbox id; None when one
-    with that id is there already (a second worker racing to it fails on the unique id)."""
-    taken = select(OutboxMessage.id).where(OutboxMessage.message_id == envelope.message_id)
-    if session.scalar(taken):
-        return None
-    settings = ctx.settings
-    message = build_email(settings.templates_path, template, context(), envelope, date=ctx.now())
-    lease = timedelta(seconds=settings.tick.claim_lease_seconds)
-    row = outbox.record(
-        session, message, kind=template, now=ctx.now(), lease=lease, prompt_id=prompt_id
-    )
-    return row.id
 
 
 def _notice_context(
@@ -272,7 +249,7 @@ def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome
             "admin_email": settings.app.admin_email,
         }
 
-    notice = record_once(ctx, session, "wrong_sender", envelope, context, prompt.id)
+    notice = outbox.record_once(ctx, session, "wrong_sender", envelope, context, prompt.id)
     if notice is not None:
         outcome.outbox_ids.append(notice)
         outcome.reason = f"{outcome.reason}; {person.email} told"

@@ -7,31 +7,39 @@ alias added, a setting raised, a bug fixed), `release` processes them again, fro
 stored bytes, under today's data. Every defence applies as the first time: a message that
 still fails stays quarantined, with the reason it fails now.
 
-So that someone looks, the admin (app.admin_email) gets a report of what was quarantined
-since the last one, every inbound.quarantine_report_hours: a periodic task the tick
-claims, sent only when there is something to report.
+So that someone looks, the admin (app.admin_email) gets a report of the quarantined
+messages no report has listed yet, every inbound.quarantine_report_hours: a periodic task
+the tick claims, sent only when there is something to report. A released message that
+fails again is listed again.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from okrmail import outbox, periodic
 from okrmail.app import AppContext
 from okrmail.emails import Envelope
 from okrmail.inbound.ingest import Outcome, follow_up_outcomes, process
-from okrmail.inbound.notices import our_address, record_once
+from okrmail.inbound.notices import our_address
 from okrmail.models import InboxMessage
-from okrmail.models.periodic import PeriodicTask
+
+if TYPE_CHECKING:
+    from okrmail.settings import Settings
 
 TASK = "quarantine-report"
 SHOWN_IN_REPORT = 25  # the newest; the count says how many more
+RETRY = timedelta(hours=1)  # a failed report is tried again this soon (or sooner)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,11 @@ _QUARANTINED = (
         InboxMessage.reason,
     )
     .where(InboxMessage.status == "quarantined")
+    .order_by(InboxMessage.id.desc())
+)
+_UNREPORTED = (
+    select(InboxMessage.id)
+    .where(InboxMessage.status == "quarantined", InboxMessage.reported_at.is_(None))
     .order_by(InboxMessage.id.desc())
 )
 
@@ -104,6 +117,7 @@ def release(ctx: AppContext, inbox_ids: Sequence[int]) -> Release:
                     prompt_id=None,
                     person_id=None,
                     processed_at=ctx.now(),
+                    reported_at=None,  # quarantined again, it is news again
                 )
             )
     outcomes = process(ctx, releasing) if releasing else []
@@ -126,55 +140,80 @@ def claim_report(ctx: AppContext, session: Session, now: datetime, lease: timede
 
 
 def report_quarantine(ctx: AppContext, ids: list[int]) -> None:
-    """The tick's job: report what was quarantined since the last report (the first time:
-    over the last interval), then schedule the next one. A failed report leaves its
-    stretch of time to the next."""
+    """The tick's job: report the quarantined messages no report has listed yet, then
+    schedule the next report. A failed one is tried again within the hour."""
     every = timedelta(hours=ctx.settings.inbound.quarantine_report_hours)
     for task_id in ids:
-        until = ctx.now()
-        with ctx.sessions() as session:
-            since = session.get_one(PeriodicTask, task_id).last_run_at or until - every
-        error = "the report stopped unexpectedly"
         try:
-            send_report(ctx, since, until)
-            error = None
-        finally:
-            periodic.finish(ctx, task_id, every, error, ran_at=until if error is None else since)
+            send_report(ctx)
+        except Exception as error:  # reported on the task and in the log; retried soon
+            log.exception("the quarantine report failed")
+            periodic.finish(ctx, task_id, min(every, RETRY), f"{type(error).__name__}: {error}")
+        else:
+            periodic.finish(ctx, task_id, every)
 
 
-def send_report(ctx: AppContext, since: datetime, until: datetime) -> int | None:
-    """Email the admin the messages quarantined after `since`, up to `until`; the outbox
-    id, or None when there was nothing to report."""
-    settings = ctx.settings
-    recent = (InboxMessage.processed_at > since) & (InboxMessage.processed_at <= until)
-    with ctx.transaction() as session:
-        total = session.scalar(
-            select(func.count())
-            .select_from(InboxMessage)
-            .where(InboxMessage.status == "quarantined", recent)
-        )
-        if not total:
-            return None
-        shown = [
-            Quarantined(*row)
-            for row in session.execute(_QUARANTINED.where(recent).limit(SHOWN_IN_REPORT))
-        ]
-        domain = settings.mail.message_id_domain
-        envelope = Envelope(
-            sender=our_address(settings),
-            to=Address(addr_spec=settings.app.admin_email),
-            message_id=f"<quarantine-{until:%Y%m%d%H%M%S}-{total}@{domain}>",
-        )
-        context = {
-            "total": total,
-            "since": f"{since:%Y-%m-%d %H:%M} UTC",
-            "messages": [
-                {**asdict(item), "received_at": f"{item.received_at:%Y-%m-%d %H:%M} UTC"}
-                for item in shown
-            ],
-            "organisation": settings.app.organisation,
-        }
-        notice = record_once(ctx, session, "quarantine_report", envelope, lambda: context)
+def send_report(ctx: AppContext) -> int | None:
+    """Email the admin the quarantined messages no report has listed yet, and mark them
+    listed, in one transaction; the outbox id, or None when there was none.
+
+    Marking the messages, not a stretch of time, is what makes the report whole and
+    single: a message committed while a report is being written waits for the next one,
+    and two runs of the job cannot both list a message. On PostgreSQL the second skips
+    the rows the first holds; on SQLite writers take turns, and the second finds rows
+    marked that it read unmarked, and gives up.
+    """
+    settings, now = ctx.settings, ctx.now()
+    try:
+        with ctx.transaction() as session:
+            query = _UNREPORTED
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list(session.scalars(query))  # newest first
+            if not ids:
+                return None
+            marked = session.execute(
+                update(InboxMessage)
+                .where(InboxMessage.id.in_(ids), InboxMessage.reported_at.is_(None))
+                .values(reported_at=now)
+            )
+            if marked.rowcount != len(ids):
+                raise _ReportedMeanwhile
+            notice = outbox.record_once(
+                ctx,
+                session,
+                "quarantine_report",
+                _report_envelope(settings, ids[0]),
+                lambda: _report_context(session, ids, settings.app.organisation),
+            )
+    except _ReportedMeanwhile:
+        return None
     if notice is not None:
-        outbox.deliver(ctx, [notice])
+        outbox.deliver(ctx, [notice])  # a failure here is the Outbox's to retry
     return notice
+
+
+class _ReportedMeanwhile(Exception):
+    """Another run of the report listed some of these messages first: roll back."""
+
+
+def _report_envelope(settings: Settings, newest: int) -> Envelope:
+    # Each report is new mail: what keeps a message out of a second report is its mark.
+    domain = settings.mail.message_id_domain
+    return Envelope(
+        sender=our_address(settings),
+        to=Address(addr_spec=settings.app.admin_email),
+        message_id=f"<quarantine-{newest}-{uuid.uuid4().hex[:16]}@{domain}>",
+    )
+
+
+def _report_context(session: Session, ids: list[int], organisation: str) -> dict[str, Any]:
+    shown = _QUARANTINED.where(InboxMessage.id.in_(ids[:SHOWN_IN_REPORT]))
+    return {
+        "total": len(ids),
+        "messages": [
+            {**asdict(item), "received_at": f"{item.received_at:%Y-%m-%d %H:%M} UTC"}
+            for item in (Quarantined(*row) for row in session.execute(shown))
+        ],
+        "organisation": organisation,
+    }

@@ -64,6 +64,8 @@ class InboxMessage(Base):
     prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     processed_at: Mapped[datetime | None]
+    # A quarantined message, when the admin's report listed it (cleared on release).
+    reported_at: Mapped[datetime | None]
 
     prompt: Mapped[Prompt | None] = relationship()
 

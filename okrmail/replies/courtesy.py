@@ -11,23 +11,44 @@ from __future__ import annotations
 
 import re
 
-# Closing words ("Grüße", "Saludos", ...) and up to 20 characters after them: a line
-# that is only this closes a reply (answers.py splits it off the last answer).
-SIGN_OFF = re.compile(
-    r"^\s*(?:thanks|thank you|many thanks|thx|cheers|best|regards|kind regards|best regards|"
+_SIGN_OFF_WORDS = (
+    r"thanks|thank you|many thanks|thx|cheers|best|regards|kind regards|best regards|"
     r"br|all the best|talk soon|see you|grüße|gruß|viele grüße|lg|merci|cordialement|"
     r"saludos|un saludo|groet(?:en)?|met vriendelijke groet|mvh|hilsen|hälsningar|"
-    r"obrigad[oa]|ciao|grazie|pozdrawiam|kiitos|с уважением|спасибо)\b[\s\w,.!]{0,20}$",
+    r"obrigad[oa]|ciao|grazie|pozdrawiam|kiitos|с уважением|спасибо"
+)
+# Closing words ("Grüße", "Saludos", ...) and up to 20 characters after them: a line
+# that is only this closes a reply (answers.py splits it off the last answer).
+SIGN_OFF = re.compile(rf"^\s*(?:{_SIGN_OFF_WORDS})\b[\s\w,.!]{{0,20}}$", re.I)
+# For a note shown to people, stricter: the closing words and then nothing but a name, or
+# a few words every sign-off uses ("Thanks, Rob", "Thanks a lot!"); "Thanks, blocked on
+# legal" says something.
+_CLOSING = re.compile(
+    rf"^\s*(?:{_SIGN_OFF_WORDS})\b[\s,.!]*"
+    r"(?:(?:a lot|again|so much|in advance|all|everyone|team)\b[\s,.!]*)?"
+    r"(?P<rest>.*?)[\s,.!]*$",
     re.I,
 )
-# An opening line: a greeting and a name or two ("Hi Sam,", "Hallo zusammen!", "Hi all");
-# more words are a sentence that starts with one ("Hola equipo, ya terminamos").
+_GROUP = r"all|team|everyone|folks|zusammen|alle|tous|todos|equipo|tutti|allemaal|allihop"
+_NAME_WORD = r"[^\W\d_][\w.'-]*"
+# An opening line: a greeting and a name or two, or a group ("Hi Sam,", "Dear Mia and
+# Ana,", "Hallo zusammen!"); more is a sentence that starts with one ("Hey all done").
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon)|hallo|liebe[rs]?|moin|servus|"
     r"bonjour|salut|coucou|hola|buenos días|buenas|ciao|salve|hoi|beste|goedemorgen|"
     r"hej|hei|moi|olá|oi|cześć|dzień dobry|привет|здравствуйте|добрый день)\b"
-    r"(?:\s+[\w.-]+){0,2}\s*[,!:]?\s*$",
+    rf"(?:\s+(?:{_GROUP})\b|\s+{_NAME_WORD}(?:\s+(?:and|&|und|et|y|e|en|og|och|i)\s+{_NAME_WORD})?)?"
+    r"\s*[,!:]?\s*$",
     re.I,
+)
+# One word alone under a note is its writer's name, unless it is one of these.
+_NOT_NAMES = frozenset(
+    {
+        *("done", "blocked", "ok", "okay", "yes", "no", "none", "nothing", "fine", "good"),
+        *("great", "same", "shipped", "launched", "delayed", "late", "sick", "away", "off"),
+        *("busy", "later", "soon", "tbd", "wip", "erledigt", "fertig", "fait", "hecho"),
+        *("klaar", "klar", "färdig", "gotowe"),
+    }
 )
 # "Answers inline", "see below", "meine Antworten stehen unten": a word for the answers,
 # or for seeing, and then where they are ("churn is below 2%, see the dashboard" is news).
@@ -85,13 +106,19 @@ def _is_pointer(line: str) -> bool:
 
 
 def _is_sign_off(line: str) -> bool:
-    return len(line.split()) <= _MAX_SIGN_OFF_WORDS and bool(SIGN_OFF.match(line))
+    closing = _CLOSING.match(line)
+    if closing is None or len(line.split()) > _MAX_SIGN_OFF_WORDS:
+        return False
+    rest = closing["rest"]
+    return not rest or is_name(rest)
 
 
 def _is_closing_name(above: list[str], line: str) -> bool:
     """The writer's name under the note: one word ("Dana", "/Søren"), or a few right under
     a sign-off ("Thanks,\nDana Reyes"); never a sentence ("On Track", "Out Friday.")."""
     if not is_name(line) or line.rstrip().endswith(_SENTENCE_END):
+        return False
+    if line.strip(" \t/-–—~").lower() in _NOT_NAMES:
         return False
     previous = next((text for text in reversed(above) if text.strip()), "")
     return len(line.split()) == 1 or _is_sign_off(previous)

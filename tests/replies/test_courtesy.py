@@ -38,6 +38,9 @@ def test_courtesies_say_nothing(note: str) -> None:
         "Best week in a while.",
         "Hola equipo ya terminamos",
         "Churn is below 2%, see the dashboard",
+        "Thanks, blocked on legal",
+        "Done",
+        "Hey all done",
     ],
 )
 def test_anything_more_is_worth_showing(note: str) -> None:
@@ -50,6 +53,8 @@ def test_anything_more_is_worth_showing(note: str) -> None:
         ("On Track\n\nRob", "On Track"),
         ("Shipped Payments.\n\nThanks,\nRob", "Shipped Payments."),
         ("Out Friday.\nSee you Monday", "Out Friday."),
+        ("Shipped.\nBlocked", "Shipped.\nBlocked"),
+        ("Dear Mia and Ana,\nShipped it.\nThanks a lot!\nRob", "Shipped it."),
         ("Hi all\nDemo moved to Thursday.\nKind regards,\nDana Reyes", "Demo moved to Thursday."),
     ],
 )
