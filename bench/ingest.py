@@ -63,6 +63,7 @@ from okrmail.app import AppContext  # noqa: E402
 from okrmail.clock import ManualClock  # noqa: E402
 from okrmail.db import upgrade  # noqa: E402
 from okrmail.inbound.assess import first_look  # noqa: E402
+from okrmail.inbound.checkins import key_result_refs  # noqa: E402
 from okrmail.inbound.confirmation import send_confirmations  # noqa: E402
 from okrmail.inbound.fetching import CHUNK  # noqa: E402
 from okrmail.inbound.ingest import Incoming, ingest_batch  # noqa: E402
@@ -290,17 +291,12 @@ def readings(space: Workspace, copies: int) -> list[Reading]:
     for number, item in enumerate(space.messages):
         expect = space.cases[number // copies].expect
         role = str(expect.get("role", "report"))
-        key_results = [
-            KeyResultRef(
-                number=position,
-                title=kr["title"],
-                start=Decimal(kr["start"]),
-                target=Decimal(kr["target"]),
-                unit=kr.get("unit") or "",
-                current=None if kr.get("current") is None else Decimal(kr["current"]),
-            )
-            for position, kr in enumerate(expect["key_results"], start=1)  # type: ignore[attr-defined]
+        # As seeded, then numbered as ingest numbers them.
+        seeded = [
+            _key_result(None, position, kr)  # type: ignore[arg-type]
+            for position, kr in enumerate(expect["key_results"])  # type: ignore[attr-defined]
         ]
+        key_results = key_result_refs(seeded)
         questions = sets[str(expect["question_set"])].for_role(role)
         read.append(Reading(item.raw, questions, key_results))
     return read

@@ -30,7 +30,7 @@ from connectors.calendar.google_oauth import start as start_sign_in
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.crypto import SecretBox, SecretError
-from okrmail.emails import Envelope, build_email
+from okrmail.emails import Envelope, build_email, our_address
 from okrmail.models import CalendarAccount
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,7 @@ def _queue_admin_email(ctx: AppContext, session: Session, account: CalendarAccou
         },
     }
     envelope = Envelope(
-        sender=Address(mail.from_name, addr_spec=mail.from_address),
+        sender=our_address(mail),
         to=Address(addr_spec=admin),
         message_id=f"<account-broken-{account.id}-r{account.revision}@{mail.message_id_domain}>",
     )

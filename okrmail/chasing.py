@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
-from okrmail.emails import Envelope, build_email
+from okrmail.emails import Envelope, build_email, our_address
 from okrmail.hours import Hours, hours_for
 from okrmail.models import Chase, CheckIn, Meeting, Person, Prompt
 from okrmail.prompting import prompt_context
@@ -216,7 +216,7 @@ def build_chase_email(ctx: AppContext, session: Session, chase: Chase):  # type:
         recipient = prompt.person
         template, reply_to = "chase", mail.reply_address.format(token=prompt.token)
     envelope = Envelope(
-        sender=Address(mail.from_name, addr_spec=mail.from_address),
+        sender=our_address(mail),
         to=Address(recipient.name, addr_spec=recipient.email),
         message_id=f"<chase-{chase.id}-{prompt.token[:12]}@{mail.message_id_domain}>",
         reply_to=reply_to,

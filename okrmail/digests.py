@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.digest_view import digest_context
-from okrmail.emails import Envelope, build_email
+from okrmail.emails import Envelope, build_email, our_address
 from okrmail.models import Digest, Meeting, Pairing, Person
 from okrmail.settings import DigestSettings, parse_clock
 
@@ -77,7 +77,7 @@ def build_digest_email(
     meetings = sorted((digest.meeting for digest in digests), key=lambda meeting: meeting.start)
     context = digest_context(ctx, session, manager, meetings)
     envelope = Envelope(
-        sender=Address(mail.from_name, addr_spec=mail.from_address),
+        sender=our_address(mail),
         to=Address(manager.name, addr_spec=manager.email),
         message_id=f"<digest-{min(d.id for d in digests)}-{manager.id}@{mail.message_id_domain}>",
     )

@@ -15,10 +15,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+if TYPE_CHECKING:
+    from okrmail.settings import MailSettings
 
 # Robots (out-of-office, vacation responders) must not answer our mail: RFC 3834 and the
 # header Exchange honours.
@@ -46,6 +49,11 @@ class _HeaderClassPerName(HeaderRegistry):
 
 # policy.default, building its header objects faster; the bytes it writes are the same.
 POLICY = policy.default.clone(header_factory=_HeaderClassPerName())
+
+
+def our_address(mail: MailSettings) -> Address:
+    """Whom every email okrmail sends comes from."""
+    return Address(mail.from_name, addr_spec=mail.from_address)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
-from okrmail.emails import Envelope, build_email
+from okrmail.emails import Envelope, build_email, our_address
 from okrmail.hours import hours_for
 from okrmail.models import KeyResult, Meeting, Objective, Pairing, Person, Prompt
 from okrmail.questions import question_sets
@@ -261,7 +261,7 @@ def prompt_context(ctx: AppContext, session: Session, prompt: Prompt) -> dict[st
 def build_prompt_email(ctx: AppContext, session: Session, prompt: Prompt):  # type: ignore[no-untyped-def]
     mail = ctx.settings.mail
     envelope = Envelope(
-        sender=Address(mail.from_name, addr_spec=mail.from_address),
+        sender=our_address(mail),
         to=Address(prompt.person.name, addr_spec=prompt.person.email),
         message_id=prompt_message_id(prompt, mail.message_id_domain),
         reply_to=mail.reply_address.format(token=prompt.token),

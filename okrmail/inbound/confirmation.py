@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
-from okrmail.emails import Envelope, build_email
+from okrmail.emails import Envelope, build_email, our_address
 from okrmail.models import (
     CheckIn,
     CheckInAnswer,
@@ -216,7 +216,7 @@ def build_confirmation(ctx: AppContext, due: Confirmation) -> EmailMessage:
     mail = ctx.settings.mail
     prompt, parent = due.prompt, due.reply_message_id
     envelope = Envelope(
-        sender=Address(mail.from_name, addr_spec=mail.from_address),
+        sender=our_address(mail),
         to=Address(due.person.name, addr_spec=due.reply_sender or due.person.email),
         message_id=confirmation_message_id(due.checkin, mail.message_id_domain),
         reply_to=mail.reply_address.format(token=prompt.token),

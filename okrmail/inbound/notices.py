@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
-from okrmail.emails import Envelope
+from okrmail.emails import Envelope, our_address
 from okrmail.inbound import bounces, defences, headers, robots
 from okrmail.inbound.assess import Assessment, person_by_address
 from okrmail.inbound.directory import by_references
@@ -25,7 +25,6 @@ from okrmail.questions import question_sets
 
 if TYPE_CHECKING:
     from okrmail.inbound.ingest import Outcome
-    from okrmail.settings import Settings
 
 # What the receiving server said: a DSN's Diagnostic-Code, qmail's "Remote host said:", or
 # else the first SMTP 5xx reply line quoted in the report (Exim, Exchange, ...).
@@ -166,7 +165,7 @@ def _notify_admin(
     if not admin:
         return None
     envelope = Envelope(
-        sender=our_address(settings),
+        sender=our_address(settings.mail),
         to=Address(addr_spec=admin),
         message_id=bounces.notice_message_id(
             address, prompt.id if prompt else None, settings.mail.message_id_domain
@@ -179,10 +178,6 @@ def _notify_admin(
         envelope,
         lambda: _notice_context(ctx, inbox_id, address, prompt, diagnostic),
     )
-
-
-def our_address(settings: Settings) -> Address:
-    return Address(settings.mail.from_name, addr_spec=settings.mail.from_address)
 
 
 def _notice_context(
@@ -229,7 +224,7 @@ def tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome
         return
     person, domain = prompt.person, settings.mail.message_id_domain
     envelope = Envelope(
-        sender=our_address(settings),
+        sender=our_address(settings.mail),
         to=Address(person.name, addr_spec=person.email),
         # Secret like the prompt's own: a reply naming it in In-Reply-To is routed to the
         # prompt, so it must not be guessable from the prompt's number alone.

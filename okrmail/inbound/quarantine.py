@@ -28,9 +28,8 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox, periodic
 from okrmail.app import AppContext
-from okrmail.emails import Envelope
+from okrmail.emails import Envelope, our_address
 from okrmail.inbound.ingest import Outcome, follow_up_outcomes, process
-from okrmail.inbound.notices import our_address
 from okrmail.models import InboxMessage
 
 if TYPE_CHECKING:
@@ -201,7 +200,7 @@ def _report_envelope(settings: Settings, newest: int) -> Envelope:
     # Each report is new mail: what keeps a message out of a second report is its mark.
     domain = settings.mail.message_id_domain
     return Envelope(
-        sender=our_address(settings),
+        sender=our_address(settings.mail),
         to=Address(addr_spec=settings.app.admin_email),
         message_id=f"<quarantine-{newest}-{uuid.uuid4().hex[:16]}@{domain}>",
     )
