@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from okrmail.app import AppContext
 from okrmail.models import Chase, CheckIn, CheckInAnswer, CheckInReading, Meeting, Person, Prompt
-from okrmail.prompting import format_value, key_result_lines
+from okrmail.prompting import format_value, key_result_lines, unit_suffix
 from okrmail.questions import question_sets
 from okrmail.replies.courtesy import without_courtesies
 
@@ -156,7 +156,7 @@ def _units(session: Session, person: Person) -> dict[int, str]:
     from okrmail.inbound.checkins import numbered_key_results
 
     return {
-        number: f" {result.unit}" if result.unit else ""
+        number: unit_suffix(result.unit)
         for number, result in enumerate(numbered_key_results(session, person.id), 1)
     }
 

@@ -106,6 +106,17 @@ def _pending(session: Session, meeting: Meeting) -> Sequence[Prompt]:
 # -- rendering ---------------------------------------------------------------------------
 
 
+# Units written straight after the number ("88%"); any other unit follows a space ("4 days").
+_ATTACHED_UNITS = frozenset({"%", "‰", "°"})
+
+
+def unit_suffix(unit: str) -> str:
+    """What follows a value of this unit: "%" as it is, " days" with its space, or ""."""
+    if not unit:
+        return ""
+    return unit if unit in _ATTACHED_UNITS else f" {unit}"
+
+
 def format_value(value: Decimal | None) -> str:
     if value is None:
         return "?"
@@ -182,7 +193,7 @@ def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:
     """The person's current key results as the prompt lists them, numbered KR1, KR2, ..."""
     lines = []
     for result, objective in current_key_results(session, person_id):
-        unit = f" {result.unit}" if result.unit else ""
+        unit = unit_suffix(result.unit)
         target = f"{format_value(result.target_value)}{unit}"
         if result.current_value is None:
             progress = f"no update yet (start {format_value(result.start_value)}, target {target})"

@@ -109,6 +109,9 @@ def test_due_prompts_land_in_the_maildir_once_each(org: AppContext, clock: Manua
     body = lena.get_body(("plain",)).get_content()
     assert "KR1. Cut time-to-first-value to 2 days" in body
     assert "no update yet (start 31, target 50 points)" in body
+    # A percentage unit sits on its number, as people write it; other units after a space.
+    priya = next(m for m in messages if "priya.nair" in str(m["To"]))
+    assert "no update yet (start 99.5, target 99.95%)" in priya.get_body(("plain",)).get_content()
 
 
 def test_a_send_job_run_twice_sends_once(org: AppContext, clock: ManualClock) -> None:

@@ -41,7 +41,7 @@ from okrmail.models import (
     Prompt,
     Series,
 )
-from okrmail.prompting import current_key_results_of, format_value, shared_context
+from okrmail.prompting import current_key_results_of, format_value, shared_context, unit_suffix
 from okrmail.questions import Question, question_sets
 from okrmail.replies.courtesy import without_courtesies
 
@@ -236,21 +236,22 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
     questions = question_set.for_role(prompt.role)
     key_results = _key_results(due.key_results, due.readings)
     kinds = {question.kind for question in questions}
+    shown = [
+        _question(number, question, due.answers.get(question.key), due.readings)
+        for number, question in enumerate(questions, start=1)
+    ]
     return {
         **shared_context(ctx, due.person, due.meeting, prompt.question_set),
         "late": checkin.late,
         "revision": checkin.revision,
-        "questions": [
-            _question(number, question, due.answers.get(question.key))
-            for number, question in enumerate(questions, start=1)
-        ],
+        "questions": shown,
         "key_results": key_results,
         "notes": [
             {"kind": NOTE_TITLES[row.kind], "text": text}
             for row in due.readings
             if row.kind in NOTE_TITLES and (text := _shown(row))
         ],
-        "missing": _missing(questions, due.answers, key_results, kinds),
+        "missing": _missing(questions, shown, key_results, kinds),
         "unclear": list(checkin.unclear or []),
     }
 
@@ -260,9 +261,48 @@ def _shown(row: CheckInReading) -> str:
     return _shortened(without_courtesies(row.text) if row.kind == "note" else row.text)
 
 
-def _question(number: int, question: Question, answer: CheckInAnswer | None) -> dict[str, Any]:
+def _question(
+    number: int,
+    question: Question,
+    answer: CheckInAnswer | None,
+    readings: Sequence[CheckInReading],
+) -> dict[str, Any]:
+    """A question as shown, with its answer; without one, what the reply said about it
+    elsewhere (a free paragraph's progress, confidence or blocker)."""
     text = _shortened(answer.text.strip()) if answer else ""
-    return {"number": number, "key": question.key, "text": question.text, "answer": text}
+    elsewhere = "" if text else _shortened(_said_elsewhere(question.kind, readings))
+    return {
+        "number": number,
+        "key": question.key,
+        "text": question.text,
+        "answer": text,
+        "elsewhere": elsewhere,
+    }
+
+
+# The reading kind that answers a question of each kind, wherever in the reply it was read.
+_READ_FOR = {
+    "kr_progress": "progress",
+    "confidence": "confidence",
+    "blockers": "blocker",
+    "help": "help",
+    "wins": "win",
+}
+
+
+def _said_elsewhere(kind: str, readings: Sequence[CheckInReading]) -> str:
+    """What the readings say that answers a question of `kind` ("" when nothing does):
+    "KR1 9 of 18; KR2 88%", "KR1 8/10", or the noted sentences, one per line."""
+    wanted = _READ_FOR.get(kind)
+    found = [row for row in readings if row.kind == wanted]
+    if wanted == "progress":
+        return "; ".join(f"KR{row.kr_number} {row.text}" for row in found)
+    if wanted == "confidence":
+        return "; ".join(
+            f"KR{row.kr_number} {row.score}/10" if row.kr_number else f"{row.score}/10 overall"
+            for row in found
+        )
+    return "\n".join(row.text for row in found)
 
 
 def _shortened(text: str) -> str:
@@ -279,7 +319,7 @@ def _key_results(
     for number, result in enumerate(results, start=1):
         reading = progress.get(number)
         score = confidence.get(number) or overall
-        unit = f" {result.unit}" if result.unit else ""
+        unit = unit_suffix(result.unit)
         shown = None
         if reading is not None and reading.value is not None:
             target = f"{format_value(result.target_value)}{unit}"
@@ -306,16 +346,20 @@ def _key_results(
 
 def _missing(
     questions: Sequence[Question],
-    answers: dict[str, CheckInAnswer],
+    shown: Sequence[dict[str, Any]],
     key_results: Sequence[dict[str, Any]],
     kinds: set[str],
 ) -> list[str]:
-    """What the check-in still lacks, each with how to add it by replying."""
+    """What the check-in still lacks, each with how to add it by replying. A question
+    answered in all but name (a blocker noted in a free paragraph) lacks nothing; progress
+    and confidence are asked for per key result."""
     missing = [
-        f'no answer to question {number} ("{_short(question.text)}"): reply with '
-        f'"{number}. " and your answer'
-        for number, question in enumerate(questions, start=1)
-        if question.key not in answers and question.kind not in {"kr_progress", "confidence"}
+        f'no answer to question {entry["number"]} ("{_short(question.text)}"): reply with '
+        f'"{entry["number"]}. " and your answer'
+        for question, entry in zip(questions, shown, strict=True)
+        if not entry["answer"]
+        and not entry["elsewhere"]
+        and question.kind not in {"kr_progress", "confidence"}
     ]
     if "kr_progress" in kinds:
         missing.extend(

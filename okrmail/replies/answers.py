@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 
-from okrmail.prompting import REPLY_MARKER, format_value
+from okrmail.prompting import REPLY_MARKER, format_value, unit_suffix
 from okrmail.questions import Question
 from okrmail.replies.courtesy import SIGN_OFF, is_name
 from okrmail.replies.fields import (
@@ -464,7 +464,7 @@ def _words_of(text: str) -> tuple[str, ...]:
 
 def _progress_text(kr: KeyResultRef) -> str:
     """What the prompt printed under a key result (see prompting.key_result_lines)."""
-    unit = f" {kr.unit}" if kr.unit else ""
+    unit = unit_suffix(kr.unit)
     target = f"{format_value(kr.target)}{unit}"
     if kr.current is None:
         return f"no update yet (start {format_value(kr.start)}, target {target})"

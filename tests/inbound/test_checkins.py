@@ -193,6 +193,41 @@ def test_a_long_note_is_shortened_in_the_confirmation_like_an_answer(
     assert "Sentence 79" not in text and "…" in text
 
 
+def test_a_free_paragraph_answers_what_it_says_and_only_the_rest_is_missing(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    paragraph = (
+        "Setups are at 19 of 45 and I'm fairly confident, 7/10. "
+        "We're blocked on the billing team for the new plans."
+    )
+    ingest(org, reply(lena, f"{paragraph}\n\nLena"))
+
+    [confirmation] = outgoing(org, "confirm-")
+    text = text_of(confirmation)
+    lines = text.splitlines()
+
+    def shown_under(number: int) -> list[str]:
+        start = next(n for n, line in enumerate(lines) if line.startswith(f"{number}. "))
+        return [line.strip() for line in lines[start + 1 : start + 3]]
+
+    # What the paragraph said stands in for the questions it answers...
+    found = "(not answered on its own; from what you wrote:)"
+    assert shown_under(1) == [found, "KR3 19 of 45"]
+    assert shown_under(2) == [found, "We're blocked on the billing team for the new plans."]
+    assert shown_under(4) == [found, "7/10 overall"]
+    assert shown_under(3)[0] == "(no answer)"
+    # ...so they are not asked for again; the questions it left out are.
+    assert "no answer to question 2" not in text
+    assert 'no answer to question 3 ("What will you do' in text
+    assert 'no answer to question 5 ("Are there any key results' in text
+    assert "no confidence given" not in text  # the overall score covers every key result
+    missing = sum(1 for line in lines if line.startswith("  - no "))
+    assert str(confirmation["Subject"]).startswith(f"Recorded, {missing} things missing:")
+    html = confirmation.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "from what you wrote" in html and "We’re blocked" not in html
+    assert "blocked on the billing team" in html
+
+
 def test_replying_to_the_confirmation_completes_the_checkin(
     org: AppContext, lena: SentPrompt, clock: ManualClock
 ) -> None:
