@@ -240,20 +240,34 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
         _question(number, question, due.answers.get(question.key), due.readings)
         for number, question in enumerate(questions, start=1)
     ]
+    shown_under_questions = {
+        _READ_FOR[question.kind]
+        for question, entry in zip(questions, shown, strict=True)
+        if entry["elsewhere"]
+    }
     return {
         **shared_context(ctx, due.person, due.meeting, prompt.question_set),
         "late": checkin.late,
         "revision": checkin.revision,
         "questions": shown,
         "key_results": key_results,
-        "notes": [
-            {"kind": NOTE_TITLES[row.kind], "text": text}
-            for row in due.readings
-            if row.kind in NOTE_TITLES and (text := _shown(row))
-        ],
+        "notes": _notes(due.readings, shown_under_questions),
         "missing": _missing(questions, shown, key_results, kinds),
         "unclear": list(checkin.unclear or []),
     }
+
+
+def _notes(readings: Sequence[CheckInReading], shown: set[str]) -> list[dict[str, str]]:
+    """The notes, in order, each text once ("Blocker, help wanted: …" for a sentence that is
+    both); kinds already shown under their question are left out."""
+    titles: dict[str, list[str]] = {}
+    for row in readings:
+        if row.kind in NOTE_TITLES and row.kind not in shown and (text := _shown(row)):
+            titles.setdefault(text, []).append(NOTE_TITLES[row.kind])
+    return [
+        {"kind": ", ".join([kinds[0], *(kind.lower() for kind in kinds[1:])]), "text": text}
+        for text, kinds in titles.items()
+    ]
 
 
 def _shown(row: CheckInReading) -> str:

@@ -221,11 +221,22 @@ def test_a_free_paragraph_answers_what_it_says_and_only_the_rest_is_missing(
     assert 'no answer to question 3 ("What will you do' in text
     assert 'no answer to question 5 ("Are there any key results' in text
     assert "no confidence given" not in text  # the overall score covers every key result
+    assert "Blocker:" not in text  # shown under question 2 already
     missing = sum(1 for line in lines if line.startswith("  - no "))
     assert str(confirmation["Subject"]).startswith(f"Recorded, {missing} things missing:")
     html = confirmation.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "from what you wrote" in html and "We’re blocked" not in html
     assert "blocked on the billing team" in html
+
+
+def test_a_sentence_noted_twice_is_shown_once_with_both_kinds(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    ingest(org, reply(lena, "1. KR1 4 days\n2. Blocked on legal, could you help us get a slot?"))
+
+    text = " ".join(text_of(outgoing(org, "confirm-")[0]).split())
+    assert "- Blocker, help wanted: Blocked on legal, could you help us get a slot?" in text
+    assert text.count("could you help us get a slot?") == 2  # the answer, then the note
 
 
 def test_replying_to_the_confirmation_completes_the_checkin(
