@@ -179,13 +179,17 @@ def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
             message = build_chase_email(ctx, session, chase)
             chase.status, chase.sent_at = "sent", ctx.now()
             chase.message_id, chase.claim_expires_at = str(message["Message-ID"]), None
+            # A reminder belongs to the prompt (a reply to it answers the check-in); the
+            # manager's note does not: a reply from the manager would be taken for a reply
+            # to the report's prompt, and rejected as from the wrong sender.
+            reminder = chase.kind == "reminder"
             row = outbox.record(
                 session,
                 message,
-                kind="chase",
+                kind="chase" if reminder else "chase_manager_note",
                 now=ctx.now(),
                 lease=lease,
-                prompt_id=chase.prompt_id,
+                prompt_id=chase.prompt_id if reminder else None,
             )
             outbox_ids.append(row.id)
     return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
@@ -201,7 +205,8 @@ def _locked(session: Session, chase_id: int) -> Chase | None:
 
 
 def build_chase_email(ctx: AppContext, session: Session, chase: Chase):  # type: ignore[no-untyped-def]
-    """A reminder in the prompt's thread (same Reply-To token), or the manager's note."""
+    """A reminder in the prompt's thread (same Reply-To token), or the manager's note (in
+    no thread: the manager never had the prompt, and a reply to it is not a check-in)."""
     prompt = chase.prompt
     mail = ctx.settings.mail
     prompt_id_header = prompt.message_id or ""
@@ -209,7 +214,7 @@ def build_chase_email(ctx: AppContext, session: Session, chase: Chase):  # type:
     context["chase"] = {"number": chase.number, "last": _is_last(session, chase)}
     if chase.kind == "manager_note":
         recipient = prompt.meeting.series.pairing.manager
-        template, reply_to = "chase_manager_note", None
+        template, reply_to, prompt_id_header = "chase_manager_note", None, ""
         context["report"] = {"name": prompt.person.name, "email": prompt.person.email}
         context["chases_sent"] = _sent_count(session, prompt.id)
     else:

@@ -82,13 +82,16 @@ class Run:
         return found
 
     def reply(self, prompt: EmailMessage, sender: str, body: str) -> Any:
-        """A person's reply to `prompt`, written now, fed through the real ingest path."""
+        """A person's reply to `prompt` (or any email we sent), written now as a mail client
+        writes it, fed through the real ingest path."""
         message = EmailMessage()
         message["From"] = sender
-        message["To"] = str(prompt["Reply-To"])
+        message["To"] = str(prompt["Reply-To"] or prompt["From"])
         message["Subject"] = f"Re: {prompt['Subject']}"
         message["Message-ID"] = make_msgid(domain="mail.example.com")
         message["In-Reply-To"] = str(prompt["Message-ID"])
+        thread = [str(prompt["References"])] if prompt["References"] else []
+        message["References"] = " ".join([*thread, str(prompt["Message-ID"])])
         message["Date"] = format_datetime(self.clock.now())
         quoted = "\n".join(
             f"> {line}" for line in prompt.get_body(("plain",)).get_content().splitlines()
@@ -435,6 +438,25 @@ def test_the_manager_can_also_get_a_note_when_reminders_went_unanswered(
     assert "Rob Report has not answered the check-in" in text and "after 2 reminders" in text
     assert local(note, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 19, 12, 0)
     assert len(run.emails("chase", "rob@example.com")) == 2
+
+    # Mia replies to the note and to her digest: each is explained, neither is recorded.
+    [digest] = run.emails("digest", "mia@example.com")
+    for ours, what in (
+        (note, "the note about a missing check-in"),
+        (digest, "the pre-meeting digest"),
+    ):
+        assert "Replies to this email are not read." in ours.get_body(("plain",)).get_content()
+        outcome = run.reply(ours, "Mia Manager <mia@example.com>", "Thanks, I'll raise it.")
+        assert outcome.status == "quarantined"
+        assert outcome.reason.startswith(
+            f"a reply to {what} we sent Mia Manager <mia@example.com> on 2026-11-19, "
+            "which takes no replies; nothing was recorded"
+        ), outcome.reason
+    # Not taken for a reply to Rob's prompt, from the wrong sender: no notice tells Rob.
+    assert run.emails("wrong-sender") == []
+    with run.ctx.sessions() as session:
+        assert session.scalars(select(CheckIn)).all() == []
+        assert "answered" not in session.scalars(select(Prompt.status)).all()
 
 
 def test_digest_preview_and_checkin_export_from_the_command_line(

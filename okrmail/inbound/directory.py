@@ -75,6 +75,15 @@ class KeyResultInfo:
     updated_at: datetime | None
 
 
+@dataclass(frozen=True)
+class SentInfo:
+    """An email we sent, as a reply to it is explained."""
+
+    kind: str  # the Outbox kind: digest, chase_manager_note, account_broken, ...
+    recipient: str
+    created_at: datetime
+
+
 _CHUNK = 500  # ids per IN (...) list
 _PROMPTS_TABLE: Table = Prompt.__table__  # type: ignore[assignment]
 _PEOPLE: Table = Person.__table__  # type: ignore[assignment]
@@ -98,6 +107,12 @@ _PROMPTS_BY_ID = _PROMPTS.where(_PROMPTS_TABLE.c.id.in_(bindparam("ids", expandi
 _SENT_BY_MESSAGE_ID = select(OutboxMessage.message_id, OutboxMessage.prompt_id).where(
     OutboxMessage.message_id.in_(bindparam("ids", expanding=True)),
     OutboxMessage.prompt_id.is_not(None),
+)
+_SENT_WITHOUT_PROMPT = select(
+    OutboxMessage.message_id, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.created_at
+).where(
+    OutboxMessage.message_id.in_(bindparam("ids", expanding=True)),
+    OutboxMessage.prompt_id.is_(None),
 )
 _OWNERS = (
     select(Prompt.id, Pairing.report_id)
@@ -163,6 +178,14 @@ class Directory:
             if prompt_id is not None:
                 return self._prompt(prompt_id), reference
         return None, ""
+
+    def sent_without_prompt(self, references: Sequence[str]) -> SentInfo | None:
+        """The nearest referenced message we sent that belongs to no prompt (a digest, a
+        note to a manager, an admin alert), if any. Asked only of mail that routed nowhere,
+        so it is not preloaded."""
+        rows = self.session.execute(_SENT_WITHOUT_PROMPT, {"ids": list(references)})
+        found = {row.message_id: SentInfo(*row[1:]) for row in rows}
+        return next((found[ref] for ref in references if ref in found), None)
 
     def _load_references(self, references: Iterable[str]) -> None:
         missing = sorted({ref for ref in references if ref not in self._by_reference})

@@ -66,6 +66,14 @@ def route(directory: Directory, message: Message) -> Route:
         prompt, reference = directory.prompt_by_references(references)
         if prompt is not None:
             return Route(prompt, how=f"reply to our message {reference}")
+        ours = directory.sent_without_prompt(references)
+        if ours is not None:
+            return Route(
+                None,
+                problem=f"a reply to {_WHAT_WE_SENT.get(ours.kind, 'an email')} we sent "
+                f"{ours.recipient} on {ours.created_at:%Y-%m-%d}, which takes no replies; "
+                "nothing was recorded",
+            )
     return Route(
         None,
         problem="not a reply to a check-in: no reply token in "
@@ -76,6 +84,16 @@ def route(directory: Directory, message: Message) -> Route:
             else ", and no In-Reply-To/References"
         ),
     )
+
+
+# The emails that belong to no check-in (Outbox kinds), as a quarantine reason names them.
+_WHAT_WE_SENT = {
+    "digest": "the pre-meeting digest",
+    "chase_manager_note": "the note about a missing check-in",
+    "account_broken": "the calendar account alert",
+    "bounce_notice": "the bounce notice",
+    "quarantine_report": "the quarantine report",
+}
 
 
 def _by_token(directory: Directory, tokens: Sequence[tuple[str, str]]) -> Route:
