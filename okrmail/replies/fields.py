@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import pairwise
 
 # -- data -----------------------------------------------------------------------------------
 
@@ -598,6 +599,9 @@ def read_progress(
     readings: dict[int, ProgressReading] = {}
     unclear: list[str] = []
     for item in items:
+        if item.kr is None and listed:
+            _by_target(scanned, item, key_results, readings)
+            continue
         if item.kr is None or item.kr in readings:
             continue
         kr = by_number.get(item.kr)
@@ -616,6 +620,25 @@ def read_progress(
         if not readings and text.strip() and not unclear:
             unclear.append(f'could not read any key-result progress in "{_short(text)}"')
     return ProgressScan(sorted(readings.values(), key=lambda r: r.kr_number), unclear)
+
+
+def _by_target(
+    text: str,
+    item: _Item,
+    key_results: Sequence[KeyResultRef],
+    readings: dict[int, ProgressReading],
+) -> None:
+    """An item that names no key result, written against a target ("41/45", "41 of 45"):
+    the key result with that target, when exactly one has it (and no reading yet)."""
+    ratio = _RATIO.search(text, item.start, item.end)
+    if ratio is None:
+        return
+    target = parse_number(ratio[2])
+    having = [kr for kr in key_results if kr.target == target]
+    if len(having) == 1 and having[0].number not in readings:
+        reading = _explicit_reading(having[0], _RATIO, ratio[1], ratio)
+        if reading is not None:
+            readings[having[0].number] = reading
 
 
 def _may_name_a_kr(text: str, key_results: Sequence[KeyResultRef]) -> bool:
@@ -810,6 +833,10 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
         labels = _labels(text, start, end, numbers, False)
         about = around or (labels[0][0] if len(labels) == 1 else None)
         after = _scores(text, keyword.end(), end)
+        if about is None and _one_per_key_result(text, after, key_results):
+            for kr, score in zip(key_results, after, strict=True):
+                readings.setdefault(kr.number, _confidence(kr.number, score))
+            continue
         before = _scores(text, start, keyword.start())
         chosen = after[0] if after else before[-1] if before else None
         if chosen and about not in readings:
@@ -817,9 +844,26 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
     return list(readings.values())
 
 
+_SCORE_LIST_GAP = re.compile(r"\s*(?:[,/;&]|\band\b)?\s*", re.I)
+
+
+def _one_per_key_result(
+    text: str, found: list[tuple[int, re.Match[str]]], key_results: Sequence[KeyResultRef]
+) -> bool:
+    """Whether `found` is a bare list of scores, one per key result in order ("confidence
+    8 and 6", "confidence: 8, 6, 7"): as many as there are key results (two or more), with
+    nothing but separators between them ("confidence 8, energy 6" is one score)."""
+    if len(found) != len(key_results) or len(found) < 2:
+        return False
+    return all(
+        _SCORE_LIST_GAP.fullmatch(text, earlier.end(), later.start())
+        for (_, earlier), (_, later) in pairwise(found)
+    )
+
+
 # -- blockers, help, wins -------------------------------------------------------------------
 
-_BLOCKER_WORDS = re.compile(r"\b(?:blocked|blocking|blocker|waiting (?:on|for)|stuck)\b", re.I)
+_BLOCKER_WORDS = re.compile(r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck)\b", re.I)
 _HELP_WORDS = re.compile(
     r"\b(?:need(?:s|ed)? (?:\w+ )?help|could you|can you|would you mind)\b", re.I
 )
@@ -830,6 +874,20 @@ _NOTHING = re.compile(
     r"^\W*(?:n/?a|none|nothing|nope|nil|no|all good|not really|-+)\b[^.!?\n]{0,30}[.!]?\W*$",
     re.I,
 )
+
+
+# A negation in the same clause, at most two words before a blocker or help phrase, says
+# the opposite: "Nothing blocking", "no blockers", "not stuck any more", "I don't need
+# help". A comma ends the reach: "Not much progress, blocked on legal" is a blocker.
+_NEGATED = re.compile(
+    r"(?:\b(?:no|not|nothing|none|never|without|zero)\b|n[’']t\b)(?:[^\w,;]+\w+){0,2}?[^\w,;]+$",
+    re.I,
+)
+
+
+def _negated(text: str, match: re.Match[str]) -> bool:
+    """Whether what `match` found in `text` is said not to be so."""
+    return bool(_NEGATED.search(text, max(0, match.start() - 40), match.start()))
 
 
 def _may_say_blocked(lowered: str) -> bool:
@@ -875,7 +933,8 @@ def sentences_with(kind: str, text: str) -> list[Note]:
     notes = []
     for match in _SENTENCE.finditer(text):
         sentence = match[0].strip()
-        if sentence and pattern.search(sentence):
+        said = [found for found in pattern.finditer(sentence) if not _negated(sentence, found)]
+        if said:
             start = match.start() + (len(match[0]) - len(match[0].lstrip()))
             notes.append(Note(kind, sentence, Span(start, start + len(sentence), sentence)))
     return notes

@@ -149,6 +149,16 @@ def test_unnamed_values_are_not_guessed_when_their_count_does_not_match() -> Non
     assert read_progress("40 and 2.5", KRS, listed=True).unclear
 
 
+def test_an_unnamed_value_against_a_target_is_the_key_result_with_that_target() -> None:
+    assert values("41/45") == {1: ("value", "41")}
+    assert values("80 of 80") == {3: ("value", "80")}
+    # A target no key result has, or one that two share, names none: still reported.
+    assert values("41/50") == {}
+    twins = [TEAMS, replace(ONBOARDING, target=Decimal(45))]
+    scan = read_progress("41/45", twins, listed=True)
+    assert scan.readings == [] and scan.unclear
+
+
 def test_key_results_named_by_their_title() -> None:
     assert values("Active teams: 39. Onboarding is down to 3 days. Coverage 66%") == {
         1: ("value", "39"),
@@ -258,6 +268,14 @@ def test_confidence_said_in_passing() -> None:
     assert scores("Confidence: KR1 6, KR2 9.", answer=False) == {1: 6, 2: 9}
 
 
+def test_a_bare_list_of_scores_in_passing_follows_the_key_results_in_order() -> None:
+    assert scores("Confidence 8, 6 and 7.", answer=False) == {1: 8, 2: 6, 3: 7}
+    assert scores("confidence high / medium / low", answer=False) == {1: 8, 2: 5, 3: 2}
+    # Not a bare list: other words between the scores, or one score too few.
+    assert scores("Confidence 8, energy 6, mood 7", answer=False) == {None: 8}
+    assert scores("Confidence 8 and 6.", answer=False) == {None: 8}
+
+
 def test_no_score_without_the_word_confidence_in_passing() -> None:
     assert scores("KR1 38/45, KR2 high priority", answer=False) == {}
 
@@ -286,6 +304,37 @@ def test_help_sentences() -> None:
         "Could you nudge legal?",
         "I need some help with hiring.",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nothing blocking.",
+        "No blockers this week.",
+        "I'm not blocked any more.",
+        "Nothing is blocking me right now.",
+        "We're no longer waiting on the vendor.",
+        "I haven't been blocked.",
+        "There are no real blockers, and I don't need help.",
+    ],
+)
+def test_a_blocker_or_help_said_not_to_be_is_not_noted(text: str) -> None:
+    assert sentences_with("blocker", text) == []
+    assert sentences_with("help", text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Not much progress, blocked on legal.",  # the comma ends the negation's reach
+        "No progress because we're blocked by legal.",
+        "Can't move forward: we're blocked on SSO.",
+        "Still stuck on SSO, not blocked on legal though.",
+        "Two blockers: legal and the SSO vendor.",
+    ],
+)
+def test_a_negation_elsewhere_in_the_sentence_does_not_hide_a_blocker(text: str) -> None:
+    assert [note.text for note in sentences_with("blocker", text)] == [text]
 
 
 @pytest.mark.parametrize(
