@@ -609,7 +609,7 @@ def read_progress(
             # Matched by order (KR1, KR2, ...) when the key results are not numbered
             # 1..n (a number skipped or repeated): there is no such key result.
             continue
-        bare = listed or item.labelled
+        bare = listed or item.labelled or _named_value(scanned, item, kr, key_results)
         reading = _progress_in(scanned, item.start, item.end, kr, bare, item.named)
         if reading:
             readings[item.kr] = reading
@@ -620,6 +620,37 @@ def read_progress(
         if not readings and text.strip() and not unclear:
             unclear.append(f'could not read any key-result progress in "{_short(text)}"')
     return ProgressScan(sorted(readings.values(), key=lambda r: r.kr_number), unclear)
+
+
+# A key result's name, a colon, then its value ("Active teams: 43", "Onboarding: still
+# 3 days"): in free text, as plain as a KR label.
+_NAME_THEN_VALUE = re.compile(
+    r"(?P<name>[^\W\d_][^:\n\d]{2,40}?):[ \t]*"
+    r"(?:(?:now|still|at|about|around|down to|up to)\s+)?(?=[$€£]?\d)",
+    re.I,
+)
+_AFTER_VALUE = re.compile(r"\s*(?:[.!;,(]|$)")
+
+
+def _named_value(
+    text: str, item: _Item, kr: KeyResultRef, key_results: Sequence[KeyResultRef]
+) -> bool:
+    """Whether free-text item text[item.start:item.end] is the key result's name, a colon
+    and a value in its unit or none ("Active teams: 43."), not a number of something else
+    ("Team: 3 people out sick") or a name after the colon ("Reminder: 3 teams churned")."""
+    if not item.named:
+        return False
+    named = _NAME_THEN_VALUE.match(text, item.start, item.end)
+    if named is None or not _stems(named["name"]) & _distinctive_stems(key_results)[kr.number]:
+        return False
+    number = _NUMBER_RE.match(text, named.end(), item.end)
+    if number is None:
+        return False
+    after = number.end()
+    unit = kr.unit.strip()
+    if unit and text[after : after + len(unit) + 1].strip().lower() == unit.lower():
+        after += len(text[after:]) - len(text[after:].lstrip()) + len(unit)
+    return bool(_AFTER_VALUE.match(text, after, item.end))
 
 
 def _by_target(

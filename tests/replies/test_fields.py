@@ -201,6 +201,25 @@ def test_free_text_needs_an_explicit_form_or_a_label() -> None:
     assert read_progress("Onboarding took 3 days of my week", KRS, listed=False).readings == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Active teams: 43.", {1: ("value", "43")}),
+        ("Active teams: 43 teams (up from 39)", {1: ("value", "43")}),
+        ("Onboarding: still 3 days, slow going", {2: ("value", "3")}),
+        ("Coverage: 66%", {3: ("value", "66")}),
+        # A number of something else, or the name only after the colon: not progress.
+        ("Team: 3 people out sick this week.", {}),
+        ("Reminder: 3 teams churned", {}),
+        ("Note on onboarding: 2 new hires start Monday", {}),
+    ],
+)
+def test_free_text_reads_a_key_results_name_a_colon_and_its_value(
+    text: str, expected: dict[int, tuple[str, str]]
+) -> None:
+    assert values(text, listed=False) == expected
+
+
 def test_what_cannot_be_read_is_reported() -> None:
     scan = read_progress("KR1 38/45\nKR3 about halfway-ish", KRS, listed=True)
     assert [reading.kr_number for reading in scan.readings] == [1]
