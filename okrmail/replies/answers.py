@@ -39,6 +39,7 @@ from okrmail.replies.fields import (
     read_confidence,
     read_progress,
     says_confidence,
+    says_status,
     sentences_with,
     whole_note,
 )
@@ -1008,7 +1009,7 @@ def _add_confidence(
     *,
     answer: bool,
 ) -> None:
-    if not answer and not says_confidence(passage.text):
+    if not answer and not says_confidence(passage.text) and not says_status(passage.text):
         return  # the usual case away from the confidence answer: no scan to build
     scan = read_confidence(passage.text, key_results, answer=answer)
     for reading in scan.readings:

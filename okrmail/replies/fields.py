@@ -461,9 +461,45 @@ def _may_hold_a_label(lowered: str) -> bool:
 def says_confidence(text: str) -> bool:
     """Whether `_CONFIDENCE_WORD` matches somewhere in `text` (each match holds "conf").
 
-    When not, `read_confidence(text, ..., answer=False)` finds nothing for sure: away from
-    a confidence answer only scores said with the word "confidence" count."""
+    When not, `_confidence_talk` finds nothing for sure: away from a confidence answer
+    only scores said with the word "confidence" count, or a status right after a key
+    result's label (`says_status`)."""
     return "conf" in text.lower() and _CONFIDENCE_WORD.search(text) is not None
+
+
+# A status right after a key result's label, in the same clause: "KR2 is at risk", "KR1:
+# on track", "KR3 🔴", "KR1 (8/10)". Words that also mean other things there ("KR1 high
+# priority", "KR2 green light") are left to a confidence answer or the word "confidence".
+_KR_STATUS = re.compile(
+    r"\b(?:KR|key[\s-]*result)\s*#?\s*(?P<kr>\d{1,2})\b[\s:,–-]*"
+    r"(?:(?:is|looks|feels|seems)\s+(?:\w+\s+)?)?\(?\s*"
+    r"(?P<status>on[\s-]track|at[\s-]risk|off[\s-]track|[\U0001f7e2\U0001f7e1\U0001f7e0\U0001f534]"
+    r"|(?:10|[1-9])\s*/\s*10\b)",
+    re.I,
+)
+
+
+def says_status(text: str) -> bool:
+    """Whether `_KR_STATUS` matches somewhere in `text`."""
+    return _may_hold_a_label(text.lower()) and _KR_STATUS.search(text) is not None
+
+
+def _statuses(text: str, key_results: Sequence[KeyResultRef]) -> list[ConfidenceReading]:
+    """A confidence for each key result whose label a status follows (the first one)."""
+    if not says_status(text):
+        return []
+    by_number = {kr.number: kr for kr in key_results}
+    readings: dict[int, ConfidenceReading] = {}
+    for match in _KR_STATUS.finditer(text):
+        number, kr = int(match["kr"]), by_number.get(int(match["kr"]))
+        if kr is None or number in readings:
+            continue
+        if match["status"].endswith("10") and kr.target == 10:
+            continue  # "KR1 8/10" of a key result whose target is 10 is its progress
+        found = _scores(text, match.start("status"), match.end("status"))
+        if found:
+            readings[number] = _confidence(number, found[0])
+    return list(readings.values())
 
 
 def _may_hold_explicit(lowered: str) -> bool:
@@ -492,8 +528,9 @@ def _progress_in(
     """
     # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
+    scores = _scores_out_of_ten(text, start, end, kr)
     if _may_hold_explicit(text[start:end].lower()):  # else there is no explicit form
-        if not ignored:
+        if not ignored and not scores:
             first = _EXPLICIT.search(text, start, end)
             if first:
                 pattern, group = _EXPLICIT_KINDS[first.lastindex or 0]
@@ -503,7 +540,7 @@ def _progress_in(
                 match
                 for pattern in (_RATIO, _PERCENT, _FROM_TO)
                 for match in pattern.finditer(text, start, end)
-                if not _numbers_in(match) <= ignored
+                if not (ignored and _numbers_in(match) <= ignored) and not _inside(match, scores)
             ]
             if explicit:
                 match = min(explicit, key=lambda match: match.start())
@@ -514,7 +551,8 @@ def _progress_in(
             (
                 match
                 for match in _NUMBER_RE.finditer(text, start, end)
-                if not ignored or parse_number(match[0]) not in ignored
+                if (not ignored or parse_number(match[0]) not in ignored)
+                and not _inside(match, scores)
             ),
             None,
         )
@@ -527,6 +565,18 @@ def _progress_in(
     if same:
         return _reading(kr, kr.current, None, "no-change", same)
     return None
+
+
+def _scores_out_of_ten(text: str, start: int, end: int, kr: KeyResultRef) -> list[range]:
+    """Where text[start:end] holds a score out of ten ("8/10", "3 out of 10"): a 1-10
+    confidence, not progress, unless the key result's own target is 10."""
+    if kr.target == 10 or "10" not in text[start:end]:
+        return []
+    return [range(m.start(), m.end()) for m in _SCORE_OUT_OF_TEN.finditer(text, start, end)]
+
+
+def _inside(match: re.Match[str], spans: list[range]) -> bool:
+    return any(match.start() in span for span in spans)
 
 
 def _title_numbers(kr: KeyResultRef) -> frozenset[Decimal | None]:
@@ -797,7 +847,10 @@ def read_confidence(
     ("8/10 confident").
     """
     if not answer:
-        return ConfidenceScan(_confidence_talk(text, key_results), [])
+        readings = _confidence_talk(text, key_results)
+        said = {reading.kr_number for reading in readings}
+        readings += [found for found in _statuses(text, key_results) if found.kr_number not in said]
+        return ConfidenceScan(readings, [])
     items = _merge_continuations(_items_of(text, key_results, listed=True), text)
     if any(item.kr is not None for item in items):
         return _confidence_by_label(text, items)
@@ -896,7 +949,9 @@ def _one_per_key_result(
 
 _BLOCKER_WORDS = re.compile(r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck)\b", re.I)
 _HELP_WORDS = re.compile(
-    r"\b(?:need(?:s|ed)? (?:\w+ )?help|could you|can you|would you mind)\b", re.I
+    r"\b(?:need(?:s|ed)? (?:\w+ )?help|could you|can you|would you mind)\b"
+    r"|\bhelp(?: needed| wanted)?\s*:",  # a label: "Help: a contact at the vendor"
+    re.I,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.M)
 _WORD_CHARACTER = re.compile(r"\w")

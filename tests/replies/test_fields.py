@@ -295,6 +295,26 @@ def test_a_bare_list_of_scores_in_passing_follows_the_key_results_in_order() -> 
     assert scores("Confidence 8 and 6.", answer=False) == {None: 8}
 
 
+def test_a_status_right_after_a_key_results_label_is_its_confidence_in_passing() -> None:
+    assert scores("KR2 is at risk, KR1 on track.", answer=False) == {1: 8, 2: 5}
+    assert scores("KR1 done! KR3 🔴", answer=False) == {3: 2}
+    assert scores("Good about KR1 (8/10), worried about KR2 (3/10).", answer=False) == {1: 8, 2: 3}
+    # Words that mean other things after a label are not a status there.
+    assert scores("KR1 high priority, KR2 green light", answer=False) == {}
+    # Of a key result whose target is 10, "8/10" is progress.
+    ten = [replace(TEAMS, target=Decimal(10))]
+    assert read_confidence("KR1 8/10", ten, answer=False).readings == []
+
+
+def test_a_score_out_of_ten_is_not_progress() -> None:
+    assert values("Feeling good about KR1 (8/10), KR2 at 3 days", listed=False) == {
+        2: ("value", "3")
+    }
+    assert values("KR1 41 (8/10)") == {1: ("value", "41")}
+    ten = [replace(TEAMS, target=Decimal(10))]
+    assert [r.value for r in read_progress("KR1 8/10", ten, listed=True).readings] == [8]
+
+
 def test_no_score_without_the_word_confidence_in_passing() -> None:
     assert scores("KR1 38/45, KR2 high priority", answer=False) == {}
 
@@ -323,6 +343,8 @@ def test_help_sentences() -> None:
         "Could you nudge legal?",
         "I need some help with hiring.",
     ]
+    text = "Blocked: SSO vendor\nHelp: a contact at the vendor"
+    assert [note.text for note in sentences_with("help", text)] == ["Help: a contact at the vendor"]
 
 
 @pytest.mark.parametrize(

@@ -297,3 +297,13 @@ def test_notes_worth_showing_are_the_free_paragraphs_not_the_courtesies() -> Non
     free = {case.name for case in corpus() if case.name.endswith("free-paragraph")}
     assert len(free) >= 3
     assert shown == free
+
+
+def test_free_text_statuses_and_scores_out_of_ten_are_confidence_not_progress() -> None:
+    body = (
+        "Feeling good about KR1 (8/10), worried about KR2 (3/10). Nothing blocking.\n\n"
+        + quoted_prompt()
+    )
+    parsed = parse_reply(body, WEEKLY, TWO_KRS)
+    assert parsed.progress == [] and parsed.blockers == []
+    assert [(reading.kr_number, reading.score) for reading in parsed.confidence] == [(1, 8), (2, 3)]
