@@ -28,6 +28,8 @@ from okrmail.questions import question_sets
 from okrmail.settings import PromptSettings, parse_clock
 
 REPLY_MARKER = "##- Please type your reply above this line -##"
+# Heads the recap of what a confirmation recorded: what follows it is ours, not answers.
+RECAP_MARKER = "##- Your check-in as recorded: to change it, reply above this line -##"
 
 
 def new_token() -> str:

@@ -41,7 +41,13 @@ from okrmail.models import (
     Prompt,
     Series,
 )
-from okrmail.prompting import current_key_results_of, format_value, shared_context, unit_suffix
+from okrmail.prompting import (
+    RECAP_MARKER,
+    current_key_results_of,
+    format_value,
+    shared_context,
+    unit_suffix,
+)
 from okrmail.questions import Question, question_sets
 from okrmail.replies.courtesy import without_courtesies
 
@@ -249,6 +255,7 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
         **shared_context(ctx, due.person, due.meeting, prompt.question_set),
         "late": checkin.late,
         "revision": checkin.revision,
+        "recap_marker": RECAP_MARKER,
         "questions": shown,
         "key_results": key_results,
         "notes": _notes(due.readings, shown_under_questions),

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 
-from okrmail.prompting import REPLY_MARKER, format_value, unit_suffix
+from okrmail.prompting import RECAP_MARKER, REPLY_MARKER, format_value, unit_suffix
 from okrmail.questions import Question
 from okrmail.replies.courtesy import SIGN_OFF, is_name
 from okrmail.replies.fields import (
@@ -280,6 +280,8 @@ _TEMPLATE_FOOTER = re.compile(r"^\s*Sent by okrmail\b", re.I)
 _SIGNATURE_DASHES = re.compile(r"^\s*--\s*$")
 _MARKER_TOKENS = tuple(_tokens(REPLY_MARKER))
 _MARKER_PROBES = tuple(sorted(set(_MARKER_TOKENS), key=len)[-2:])  # see _is_marker
+_RECAP_TOKENS = tuple(_tokens(RECAP_MARKER))
+_RECAP_PROBES = tuple(sorted(set(_RECAP_TOKENS), key=len)[-2:])
 _MIN_START_MATCHES = 4  # a quoted question is recognised from its first few words
 _MATCH_SHARE = 0.75  # at least this share of a line's words must follow the question
 _COMPLETE_SHARE = 0.85  # a quoted question must be (nearly) whole ...
@@ -582,16 +584,25 @@ def _is_marker_text(content: str) -> bool:
 
     Cached: asked of every line of a reply, and the prompt's lines come back each time.
     """
+    return _is_like(content, _MARKER_TOKENS, _MARKER_PROBES)
+
+
+@lru_cache(maxsize=8192)
+def _is_recap_marker(content: str) -> bool:
+    """Whether a line's content is the marker heading a confirmation's recap."""
+    return _is_like(content, _RECAP_TOKENS, _RECAP_PROBES)
+
+
+def _is_like(content: str, tokens: tuple[str, ...], probes: tuple[str, ...]) -> bool:
+    """Whether the line's words are `tokens`, in order, with at most one missing."""
     # At most one of the marker's words may be missing, so one of any two of them must be
     # there: a substring test on the line rules out nearly all lines before tokenising.
     flat = content.lower().replace("'", "").replace("’", "")
-    first, second = _MARKER_PROBES
+    first, second = probes
     if first not in flat and second not in flat:
         return False
     words = _line_words(content)
-    return len(words) >= len(_MARKER_TOKENS) and _align(words, _MARKER_TOKENS, 0)[2] >= (
-        len(_MARKER_TOKENS) - 1
-    )
+    return len(words) >= len(tokens) and _align(words, tokens, 0)[2] >= len(tokens) - 1
 
 
 # -- what the person wrote ------------------------------------------------------------------
@@ -616,8 +627,12 @@ def _drop_template(lines: list[_Line]) -> list[_Line]:
 
 @lru_cache(maxsize=8192)
 def _is_template_line(content: str) -> bool:
-    """A heading of our prompt or its reply marker (cached, as `_is_marker_text`)."""
-    return bool(_TEMPLATE_HEADING.match(content)) or _is_marker_text(content)
+    """A heading of our prompt or a marker (cached, as `_is_marker_text`)."""
+    return (
+        bool(_TEMPLATE_HEADING.match(content))
+        or _is_marker_text(content)
+        or _is_recap_marker(content)
+    )
 
 
 def _kept_by_trim(lines: list[_Line]) -> list[_Line]:
@@ -825,7 +840,7 @@ def parse_reply(
     """
     analysed = body_text[:_MAX_CHARS]
     lines = _split_lines(analysed)
-    anchors = _find_anchors(lines, questions, key_results)
+    anchors = _outside_recap(lines, _find_anchors(lines, questions, key_results))
     found = _inline(lines, anchors, questions)
     if found is None:
         marks = lines[anchors[0].first].depth > 0 if anchors else True
@@ -837,6 +852,26 @@ def parse_reply(
             f"the reply is very long: only its first {_MAX_CHARS} characters were read"
         )
     return parsed
+
+
+def _outside_recap(lines: list[_Line], anchors: list[_Anchor]) -> list[_Anchor]:
+    """The anchors, less those in the unquoted recap of a confirmation being replied to.
+
+    A confirmation repeats the questions with the answers recorded so far under them.
+    Quoted (">"), those answers are plainly not the person's and text typed between the
+    quoted lines is; a client that quotes without marks (Outlook) makes them look typed,
+    and they would be read again as answers, over the correction written above them.
+    """
+    if not anchors:
+        return anchors
+    searched = lines[: anchors[-1].first]  # a recap after the last anchor changes nothing
+    recap = next(
+        (line.index for line in searched if line.depth == 0 and _is_recap_marker(line.content)),
+        None,
+    )
+    if recap is None:
+        return anchors
+    return [a for a in anchors if a.first < recap or lines[a.first].depth > 0]
 
 
 def _before_first(lines: list[_Line], anchors: list[_Anchor]) -> list[_Line]:

@@ -182,8 +182,10 @@ def reply(
     parent: str | None = None,
     date: datetime | None = None,
     quote: str | None = None,
+    outlook: bool = False,
 ) -> bytes:
-    """A reply as a mail client writes it: our text, then the quoted email it answers."""
+    """A reply as a mail client writes it: our text, then the quoted email it answers
+    (with Outlook: under a From/Sent/To/Subject block, without quote marks)."""
     message = EmailMessage()
     message["From"] = f"{sent.name} <{sender or sent.email}>"
     message["To"] = to if to is not None else f"okrmail <{sent.reply_address}>"
@@ -197,7 +199,16 @@ def reply(
         message["References"] = parent
     for name, value in (headers or {}).items():
         message[name] = value
-    quoted = "\n".join(f"> {line}" for line in (quote or sent.text).splitlines())
+    history = quote or sent.text
+    if outlook:
+        header = (
+            "________________________________\nFrom: okrmail <checkins@example.com>\n"
+            f"Sent: Monday, November 16, 2026 9:00 AM\nTo: {sent.name} <{sent.email}>\n"
+            f"Subject: {sent.subject}\n"
+        )
+        message.set_content(f"{text}\n\n{header}\n{history}\n")
+        return message.as_bytes(policy=policy.SMTP)
+    quoted = "\n".join(f"> {line}" for line in history.splitlines())
     message.set_content(f"{text}\n\nOn Mon, 16 Nov 2026 at 09:00, okrmail wrote:\n\n{quoted}\n")
     return message.as_bytes(policy=policy.SMTP)  # CRLF line ends, as clients send it
 

@@ -267,6 +267,30 @@ def test_replying_to_the_confirmation_completes_the_checkin(
     assert "progress: 40 of 50 points" in second_text
 
 
+@pytest.mark.parametrize("outlook", [False, True], ids=["quoted", "outlook"])
+def test_a_correction_above_the_confirmation_wins_over_its_recap(
+    org: AppContext, lena: SentPrompt, clock: ManualClock, outlook: bool
+) -> None:
+    ingest(org, reply(lena, "1. KR1 5 days, KR2 38\n2. The SSO vendor is late."))
+    [confirmation] = outgoing(org, "confirm-")
+    clock.advance(timedelta(hours=1))
+
+    correction = "Sorry, KR2 should be 40, not 38.\n\n3. Escalating to their CTO."
+    history = text_of(confirmation)
+    parent = str(confirmation["Message-ID"])
+    ingest(org, reply(lena, correction, parent=parent, quote=history, outlook=outlook))
+
+    # The recap under the correction lists question 1 with "KR1 5 days, KR2 38" and
+    # question 3 with "(no answer)": without quote marks, that read like inline answers.
+    _, kr2, _ = key_results(org)
+    assert kr2.current_value == 40
+    answers = current_answers(org, checkin_of(org, lena.id).id)
+    assert answers["actions"].strip() == "Escalating to their CTO."
+    assert answers["progress"].strip() == "KR1 5 days, KR2 38"  # the first reply's, kept
+    assert answers["blockers"].strip() == "The SSO vendor is late."
+    assert "(no answer)" not in " ".join(answers.values())
+
+
 def test_an_empty_reply_is_ignored_without_a_confirmation(
     org: AppContext, lena: SentPrompt
 ) -> None:
