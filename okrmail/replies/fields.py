@@ -971,9 +971,25 @@ _NEGATED = re.compile(
 )
 
 
+_LABEL_END = re.compile(r"\s*(?:[:：]|\s[-–—])")
+# What a label followed by nothing says: "none", "n/a", "nothing so far", "-".
+_NONE_AFTER_LABEL = re.compile(
+    r"\W*(?:n/?a|none|nothing|nope|nil|no|not really|-+)"
+    r"(?:\s+(?:really|so far|this week|at the moment|right now|for now|yet|to report|atm))*"
+    r"[\W_]*",
+    re.I,
+)
+
+
 def _negated(text: str, match: re.Match[str]) -> bool:
-    """Whether what `match` found in `text` is said not to be so."""
-    return bool(_NEGATED.search(text, max(0, match.start() - 40), match.start()))
+    """Whether what `match` found in `text` is said not to be so: "no blockers", or a
+    label with nothing after it ("Blockers: none", "Help needed: n/a")."""
+    if _NEGATED.search(text, max(0, match.start() - 40), match.start()):
+        return True
+    if match[0].endswith((":", "：")):  # the pattern took the label's colon
+        return bool(_NONE_AFTER_LABEL.fullmatch(text, match.end()))
+    label = _LABEL_END.match(text, match.end())
+    return label is not None and bool(_NONE_AFTER_LABEL.fullmatch(text, label.end()))
 
 
 def _may_say_blocked(lowered: str) -> bool:

@@ -357,6 +357,9 @@ def test_help_sentences() -> None:
         "We're no longer waiting on the vendor.",
         "I haven't been blocked.",
         "There are no real blockers, and I don't need help.",
+        "Blockers: none.",
+        "Blockers - n/a",
+        "Help needed: no",
     ],
 )
 def test_a_blocker_or_help_said_not_to_be_is_not_noted(text: str) -> None:
@@ -372,6 +375,7 @@ def test_a_blocker_or_help_said_not_to_be_is_not_noted(text: str) -> None:
         "Can't move forward: we're blocked on SSO.",
         "Still stuck on SSO, not blocked on legal though.",
         "Two blockers: legal and the SSO vendor.",
+        "Blocked: nothing moves until legal signs.",
     ],
 )
 def test_a_negation_elsewhere_in_the_sentence_does_not_hide_a_blocker(text: str) -> None:
