@@ -696,10 +696,11 @@ def _named_value(
     number = _NUMBER_RE.match(text, named.end(), item.end)
     if number is None:
         return False
-    after = number.end()
-    unit = kr.unit.strip()
-    if unit and text[after : after + len(unit) + 1].strip().lower() == unit.lower():
-        after += len(text[after:]) - len(text[after:].lstrip()) + len(unit)
+    after, unit = number.end(), kr.unit.strip()
+    rest = text[after : item.end]
+    written = rest.lstrip()
+    if unit and written[: len(unit)].lower() == unit.lower():  # "43 teams"
+        after += len(rest) - len(written) + len(unit)
     return bool(_AFTER_VALUE.match(text, after, item.end))
 
 
