@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from okrmail import outbox
@@ -121,6 +121,25 @@ def retime_chases(ctx: AppContext, session: Session, meeting: Meeting) -> None:
         schedule_chases(ctx, session, prompt, prompt.sent_at or ctx.now())
 
 
+MEETING_CANCELLED = "the meeting was cancelled"
+
+
+def restore_chases(ctx: AppContext, session: Session, meeting: Meeting) -> None:
+    """After a cancellation is undone: the reminders it cancelled are planned again (from
+    scratch: they never went out) for the meeting's sent prompts."""
+    prompt_ids = select(Prompt.id).where(Prompt.meeting_id == meeting.id)
+    session.execute(
+        delete(Chase)
+        .where(
+            Chase.prompt_id.in_(prompt_ids),
+            Chase.status == "cancelled",
+            Chase.reason == MEETING_CANCELLED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    retime_chases(ctx, session, meeting)
+
+
 def cancel_chases(session: Session, meeting: Meeting, reason: str) -> None:
     """After a cancellation: no reminder for a meeting that will not happen."""
     prompt_ids = select(Prompt.id).where(Prompt.meeting_id == meeting.id)
@@ -145,7 +164,7 @@ def _why_not(ctx: AppContext, session: Session, chase: Chase) -> str | None:
     if prompt.status not in {"sent", "answered"}:
         return f"the prompt is {prompt.status}"
     if meeting.status == "cancelled":
-        return "the meeting was cancelled"
+        return MEETING_CANCELLED
     if meeting.start - LAST_CALL / 2 <= now:  # half: a tick a little late still sends
         return "the meeting is about to start"
     person = prompt.person if chase.kind == "reminder" else meeting.series.pairing.manager

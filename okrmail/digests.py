@@ -64,6 +64,14 @@ def retime_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
         digest.claim_expires_at = None
 
 
+def restore_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
+    """After a cancellation is undone: the digest it cancelled is due again."""
+    digest = _digest_of(session, meeting)
+    if digest is not None and digest.status == "cancelled":
+        digest.status = "pending"
+        retime_digest(ctx, session, meeting)
+
+
 def cancel_digest(session: Session, meeting: Meeting) -> None:
     digest = _digest_of(session, meeting)
     if digest is not None and digest.status == "pending":

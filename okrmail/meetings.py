@@ -18,10 +18,10 @@ from connectors.calendar import OccurrenceChange
 from connectors.calendar.recurrence import occurrences, utc_to_local
 from connectors.errors import ConnectorError
 from okrmail.app import AppContext
-from okrmail.chasing import cancel_chases, retime_chases
-from okrmail.digests import cancel_digest, retime_digest
+from okrmail.chasing import MEETING_CANCELLED, cancel_chases, restore_chases, retime_chases
+from okrmail.digests import cancel_digest, restore_digest, retime_digest
 from okrmail.models import Meeting, Series
-from okrmail.prompting import cancel_prompts, retime_prompts, schedule_prompts
+from okrmail.prompting import cancel_prompts, restore_prompts, retime_prompts, schedule_prompts
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,21 @@ def apply_move(ctx: AppContext, session: Session, meeting: Meeting, new_start: d
     retime_digest(ctx, session, meeting)
 
 
-def apply_cancel(session: Session, meeting: Meeting) -> None:
-    meeting.status = "cancelled"
+def apply_cancel(session: Session, meeting: Meeting, cancelled_by: str | None = None) -> None:
+    """Cancel an occurrence; `cancelled_by` says when that can be undone (see Meeting)."""
+    meeting.status, meeting.cancelled_by = "cancelled", cancelled_by
     cancel_prompts(session, meeting)
-    cancel_chases(session, meeting, "the meeting was cancelled")
+    cancel_chases(session, meeting, MEETING_CANCELLED)
     cancel_digest(session, meeting)
+
+
+def apply_restore(ctx: AppContext, session: Session, meeting: Meeting) -> None:
+    """Undo a decline: the occurrence, its prompts, reminders and digest are back."""
+    meeting.status = "scheduled" if meeting.start == meeting.original_start else "moved"
+    meeting.cancelled_by = None
+    restore_prompts(ctx, session, meeting)
+    restore_chases(ctx, session, meeting)
+    restore_digest(ctx, session, meeting)
 
 
 def move_meeting(ctx: AppContext, meeting_id: int, new_start: datetime) -> Meeting:
@@ -121,33 +131,98 @@ def push_meetings(ctx: AppContext, meeting_ids: Sequence[int]) -> int:
 def apply_changes(
     ctx: AppContext, session: Session, series: Series, changes: Sequence[OccurrenceChange]
 ) -> int:
-    """Reflect provider-side changes of one series in its meetings and prompts."""
+    """Reflect provider-side changes of one series in its meetings and prompts.
+
+    The changes of one event come together: its state (confirmed or cancelled) and a
+    "declined" per attendee who declined it. So they are taken per occurrence (or for the
+    series), and a declined event is cancelled whatever else it says; an event confirmed
+    with no one declining brings back what an earlier decline cancelled.
+    """
     applied = 0
-    for change in changes:
-        if change.original_start is None:
-            # The report declining the whole series ends it as surely as a deletion does.
-            if change.status in ("cancelled", "declined") and series.status != "cancelled":
-                series.status = "cancelled"
-                for meeting in series.meetings:
-                    if meeting.start > ctx.now() and meeting.status != "cancelled":
-                        apply_cancel(session, meeting)
-                applied += 1
+    for original_start, said in _by_occurrence(changes).items():
+        if original_start is None:
+            applied += _apply_to_series(ctx, session, series, said)
             continue
         meeting = session.scalar(
             select(Meeting).where(
-                Meeting.series_id == series.id, Meeting.original_start == change.original_start
+                Meeting.series_id == series.id, Meeting.original_start == original_start
             )
         )
         if meeting is None:
-            meeting = _unexpanded_meeting(ctx, session, series, change.original_start)
+            meeting = _unexpanded_meeting(ctx, session, series, original_start)
             if meeting is None:
                 continue
-        if change.status in ("cancelled", "declined") and meeting.status != "cancelled":
-            apply_cancel(session, meeting)
-            applied += 1
-        elif change.status == "confirmed" and change.start and change.start != meeting.start:
-            apply_move(ctx, session, meeting, change.start)
-            applied += 1
+        applied += _apply_to_meeting(ctx, session, meeting, said)
+    return applied
+
+
+def _by_occurrence(
+    changes: Sequence[OccurrenceChange],
+) -> dict[datetime | None, dict[str, OccurrenceChange]]:
+    """Each occurrence's changes (None: the series'), by status, in the order first seen."""
+    grouped: dict[datetime | None, dict[str, OccurrenceChange]] = {}
+    for change in changes:
+        grouped.setdefault(change.original_start, {}).setdefault(change.status, change)
+    return grouped
+
+
+def _apply_to_series(
+    ctx: AppContext, session: Session, series: Series, said: dict[str, OccurrenceChange]
+) -> int:
+    now = ctx.now()
+    if "cancelled" in said or "declined" in said:
+        # The report declining the whole series ends it as surely as a deletion does, but
+        # accepting it again brings it back.
+        if series.status == "cancelled":
+            return 0
+        declined = "cancelled" not in said
+        series.status, series.cancelled_by = "cancelled", "declined" if declined else None
+        for meeting in series.meetings:
+            if meeting.start > now and meeting.status != "cancelled":
+                apply_cancel(session, meeting, "series-declined" if declined else None)
+        return 1
+    if series.status != "cancelled" or series.cancelled_by != "declined":
+        return 0
+    if _other_open_series(session, series):
+        return 0  # rebooked meanwhile: the new series stands
+    series.status, series.cancelled_by = "active", None
+    for meeting in series.meetings:
+        if meeting.start > now and meeting.cancelled_by == "series-declined":
+            apply_restore(ctx, session, meeting)
+    return 1
+
+
+def _other_open_series(session: Session, series: Series) -> bool:
+    return (
+        session.scalar(
+            select(Series.id).where(
+                Series.pairing_id == series.pairing_id,
+                Series.id != series.id,
+                Series.status != "cancelled",
+            )
+        )
+        is not None
+    )
+
+
+def _apply_to_meeting(
+    ctx: AppContext, session: Session, meeting: Meeting, said: dict[str, OccurrenceChange]
+) -> int:
+    if "cancelled" in said or "declined" in said:
+        if meeting.status == "cancelled":
+            return 0
+        apply_cancel(session, meeting, None if "cancelled" in said else "declined")
+        return 1
+    confirmed = said.get("confirmed")
+    if confirmed is None:
+        return 0
+    applied = 0
+    if meeting.cancelled_by == "declined" and meeting.start > ctx.now():
+        apply_restore(ctx, session, meeting)
+        applied = 1
+    if meeting.status != "cancelled" and confirmed.start and confirmed.start != meeting.start:
+        apply_move(ctx, session, meeting, confirmed.start)
+        applied = 1
     return applied
 
 

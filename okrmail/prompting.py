@@ -99,6 +99,17 @@ def cancel_prompts(session: Session, meeting: Meeting) -> None:
         prompt.status = "cancelled"
 
 
+def restore_prompts(ctx: AppContext, session: Session, meeting: Meeting) -> None:
+    """After a cancellation is undone: the prompts it cancelled (never sent) are due again,
+    timed for the meeting as it is now."""
+    cancelled = session.scalars(
+        select(Prompt).where(Prompt.meeting_id == meeting.id, Prompt.status == "cancelled")
+    ).all()
+    for prompt in cancelled:
+        prompt.status, prompt.claim_expires_at = "pending", None
+        prompt.send_at = send_time(meeting.start, prompt.person, ctx.settings.prompts, ctx.now())
+
+
 def _pending(session: Session, meeting: Meeting) -> Sequence[Prompt]:
     return session.scalars(
         select(Prompt).where(Prompt.meeting_id == meeting.id, Prompt.status == "pending")

@@ -33,6 +33,9 @@ class Series(Base):
     first_start: Mapped[datetime]
     duration_minutes: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="booking")
+    # Why it was cancelled, when that can be undone: "declined" (the report declined the
+    # series on the calendar, and accepting it again brings it back).
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
     # Meetings (and their prompts) exist up to this instant; the tick extends it.
     expanded_until: Mapped[datetime | None] = mapped_column(index=True)
     sync_token: Mapped[str | None] = mapped_column(Text)
@@ -56,6 +59,9 @@ class Meeting(Base):
     start: Mapped[datetime] = mapped_column(index=True)
     end: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # Why it was cancelled, when that can be undone: "declined" (the report declined this
+    # occurrence) or "series-declined" (the whole series); accepting again brings it back.
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
     # A local change not yet written to the provider (retried by the tick).
     push_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 

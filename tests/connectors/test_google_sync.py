@@ -11,7 +11,7 @@ from okrmail.app import AppContext
 from okrmail.booking import book_all, expand_series
 from okrmail.calendar_sync import sync_all
 from okrmail.clock import ManualClock
-from okrmail.models import CalendarSyncState, Meeting, Prompt, Series
+from okrmail.models import CalendarSyncState, Digest, Meeting, Prompt, Series
 from tests.fakes.google_fixtures import *  # noqa: F403  (fixtures: ctx, fake_google, ...)
 from tests.fakes.google_fixtures import import_org
 from tests.fakes.google_server import FakeGoogle
@@ -96,6 +96,44 @@ def test_changes_made_on_google_follow_after_a_sync(
         assert {m.status for m in _meetings(ctx, gone)} == {"cancelled"}
         assert {p.status for m in _meetings(ctx, gone) for p in _prompts(ctx, m)} == {"cancelled"}
     assert {m.status for m in _meetings(ctx, untouched)} == {"scheduled"}
+
+
+def _digest(ctx: AppContext, meeting: Meeting) -> Digest:
+    with ctx.sessions() as session:
+        return session.scalars(select(Digest).where(Digest.meeting_id == meeting.id)).one()
+
+
+def test_accepting_again_after_declining_brings_the_meetings_back(
+    ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path
+) -> None:
+    one, whole = _book(ctx, tmp_path)[2:4]
+    occurrence = _meetings(ctx, one)[1]
+    report_of = {row.id: row.pairing.report.email for row in (one, whole)}
+    send_at = sorted(prompt.send_at for prompt in _prompts(ctx, occurrence))
+
+    fake_google.decline(one.calendar_id, one.uid, report_of[one.id], occurrence.original_start)
+    fake_google.decline(whole.calendar_id, whole.uid, report_of[whole.id])
+    assert sync_all(ctx).applied == 2
+    assert {p.status for p in _prompts(ctx, occurrence)} == {"cancelled"}
+    assert _digest(ctx, occurrence).status == "cancelled"
+    assert {m.status for m in _meetings(ctx, whole)} == {"cancelled"}
+
+    fake_google.accept(one.calendar_id, one.uid, report_of[one.id], occurrence.original_start)
+    fake_google.accept(whole.calendar_id, whole.uid, report_of[whole.id])
+    report = sync_all(ctx)
+    assert not report.failed and report.applied == 2
+
+    back = next(m for m in _meetings(ctx, one) if m.id == occurrence.id)
+    assert back.status == "scheduled"
+    assert sorted(p.send_at for p in _prompts(ctx, back)) == send_at
+    assert {p.status for p in _prompts(ctx, back)} == {"pending"}
+    assert _digest(ctx, back).status == "pending"
+    with ctx.sessions() as session:
+        assert session.get_one(Series, whole.id).status == "active"
+    assert {m.status for m in _meetings(ctx, whole)} == {"scheduled"}
+    assert {p.status for m in _meetings(ctx, whole) for p in _prompts(ctx, m)} == {"pending"}
+    # Listed again with nothing new, nothing changes.
+    assert sync_all(ctx).applied == 0
 
 
 def test_an_expired_sync_token_means_a_full_resync_without_duplicates(

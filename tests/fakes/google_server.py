@@ -225,6 +225,12 @@ class FakeGoogle:
         self.store.decline(calendar_id, uid, attendee, original)
         self.deliver_notifications()
 
+    def accept(
+        self, calendar_id: str, uid: str, attendee: str, original: datetime | None = None
+    ) -> None:
+        self.store.respond(calendar_id, uid, attendee, "accepted", original)
+        self.deliver_notifications()
+
     # -- the token endpoint ---------------------------------------------------------------
 
     def token_endpoint(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:

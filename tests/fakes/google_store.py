@@ -479,11 +479,22 @@ class CalendarStore:
     def decline(
         self, calendar_id: str, uid: str, attendee: str, original: datetime | None = None
     ) -> None:
+        self.respond(calendar_id, uid, attendee, "declined", original)
+
+    def respond(
+        self,
+        calendar_id: str,
+        uid: str,
+        attendee: str,
+        status: str,
+        original: datetime | None = None,
+    ) -> None:
+        """An attendee's answer to the series (or one occurrence): accepted, declined, ..."""
         event_id = uid if original is None else f"{uid}_{stamp(original)}"
         attendees = self.get(calendar_id, event_id).get("attendees") or []
         for entry in attendees:
             if entry["email"].lower() == attendee.lower():
-                entry["responseStatus"] = "declined"
+                entry["responseStatus"] = status
         self.patch(calendar_id, event_id, {"attendees": attendees})
 
     def series(self, calendar_id: str) -> list[dict[str, Any]]:
