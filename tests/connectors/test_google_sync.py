@@ -8,10 +8,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from okrmail.app import AppContext
-from okrmail.booking import book_all, expand_series
+from okrmail.booking import book_all, book_pairing, expand_series
 from okrmail.calendar_sync import sync_all
+from okrmail.chasing import schedule_chases
 from okrmail.clock import ManualClock
-from okrmail.models import CalendarSyncState, Digest, Meeting, Prompt, Series
+from okrmail.models import CalendarSyncState, Chase, Digest, Meeting, Prompt, Series
 from tests.fakes.google_fixtures import *  # noqa: F403  (fixtures: ctx, fake_google, ...)
 from tests.fakes.google_fixtures import import_org
 from tests.fakes.google_server import FakeGoogle
@@ -134,6 +135,42 @@ def test_accepting_again_after_declining_brings_the_meetings_back(
     assert {p.status for m in _meetings(ctx, whole) for p in _prompts(ctx, m)} == {"pending"}
     # Listed again with nothing new, nothing changes.
     assert sync_all(ctx).applied == 0
+
+
+def test_a_restored_meeting_chases_its_sent_prompt_again_and_a_rebooked_series_stands(
+    ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path
+) -> None:
+    one, whole = _book(ctx, tmp_path)[2:4]
+    occurrence = _meetings(ctx, one)[1]
+    report_of = {row.id: row.pairing.report.email for row in (one, whole)}
+    with ctx.transaction() as session:  # the report's prompt went out before the decline
+        prompt = session.scalars(
+            select(Prompt).where(Prompt.meeting_id == occurrence.id, Prompt.role == "report")
+        ).one()
+        prompt.status, prompt.sent_at = "sent", ctx.now()
+        schedule_chases(ctx, session, prompt, ctx.now())
+        prompt_id = prompt.id
+
+    def chases() -> list[str]:
+        with ctx.sessions() as session:
+            return list(session.scalars(select(Chase.status).where(Chase.prompt_id == prompt_id)))
+
+    planned = chases()
+    assert planned and set(planned) == {"pending"}
+    fake_google.decline(one.calendar_id, one.uid, report_of[one.id], occurrence.original_start)
+    fake_google.decline(whole.calendar_id, whole.uid, report_of[whole.id])
+    sync_all(ctx)
+    assert set(chases()) == {"cancelled"}
+    rebooked = book_pairing(ctx, whole.pairing_id)
+
+    fake_google.accept(one.calendar_id, one.uid, report_of[one.id], occurrence.original_start)
+    fake_google.accept(whole.calendar_id, whole.uid, report_of[whole.id])
+    sync_all(ctx)
+    assert chases() == planned  # planned again, the cancelled ones gone
+    with ctx.sessions() as session:
+        assert session.get_one(Series, whole.id).status == "cancelled"
+        assert session.get_one(Series, rebooked.id).status == "active"
+    assert {m.status for m in _meetings(ctx, whole)} == {"cancelled"}
 
 
 def test_an_expired_sync_token_means_a_full_resync_without_duplicates(
