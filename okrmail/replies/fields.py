@@ -470,9 +470,11 @@ def says_confidence(text: str) -> bool:
 # A status right after a key result's label, in the same clause: "KR2 is at risk", "KR1:
 # on track", "KR3 🔴", "KR1 (8/10)". Words that also mean other things there ("KR1 high
 # priority", "KR2 green light") are left to a confidence answer or the word "confidence".
+# Possessive repeats (*+, ++): runs of blanks are never given back, so a long run after a
+# label costs one pass, not one per way of splitting it.
 _KR_STATUS = re.compile(
-    r"\b(?:KR|key[\s-]*result)\s*#?\s*(?P<kr>\d{1,2})\b[\s:,–-]*"
-    r"(?:(?:is|looks|feels|seems)\s+(?:\w+\s+)?)?\(?\s*"
+    r"\b(?:KR|key[\s-]*result)\s*#?\s*(?P<kr>\d{1,2})\b[\s:,–-]*+"
+    r"(?:(?:is|looks|feels|seems)\s++(?:\w+\s++)?)?\(?\s*+"
     r"(?P<status>on[\s-]track|at[\s-]risk|off[\s-]track|[\U0001f7e2\U0001f7e1\U0001f7e0\U0001f534]"
     r"|(?:10|[1-9])\s*/\s*10\b)",
     re.I,
@@ -929,7 +931,7 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
     return list(readings.values())
 
 
-_SCORE_LIST_GAP = re.compile(r"\s*(?:[,/;&]|\band\b)?\s*", re.I)
+_SCORE_LIST_GAP = re.compile(r"\s*+(?:[,/;&]|\band\b)?\s*+", re.I)
 
 
 def _one_per_key_result(
@@ -972,12 +974,12 @@ _NEGATED = re.compile(
 )
 
 
-_LABEL_END = re.compile(r"\s*(?:[:：]|\s[-–—])")
+_LABEL_END = re.compile(r"\s*+(?:[:：]|(?<=\s)[-–—])")
 # What a label followed by nothing says: "none", "n/a", "nothing so far", "-".
 _NONE_AFTER_LABEL = re.compile(
-    r"\W*(?:n/?a|none|nothing|nope|nil|no|not really|-+)"
-    r"(?:\s+(?:really|so far|this week|at the moment|right now|for now|yet|to report|atm))*"
-    r"[\W_]*",
+    r"[^\w-]*+(?:n/?a|none|nothing|nope|nil|no|not really|-++)"
+    r"(?:\s++(?:really|so far|this week|at the moment|right now|for now|yet|to report|atm))*+"
+    r"[\W_]*+",
     re.I,
 )
 

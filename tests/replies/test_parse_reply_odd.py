@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -41,3 +42,22 @@ def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body
     parsed = parse_reply(body, [PROGRESS, CONFIDENCE], key_results)
     numbers = {kr.number for kr in key_results}
     assert {reading.kr_number for reading in parsed.progress} <= numbers
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "KR1" + " " * 99_000 + "x",  # a label, then blanks a status pattern could split
+        "KR1 is (" + " " * 99_000 + "x",
+        "Blockers: none" + " " * 99_000 + "x",
+        "Blockers: " + "-" * 99_000 + "x",
+        "Confidence 8" + " " * 99_000 + "6",
+    ],
+    ids=["label", "label-is", "label-none", "label-dashes", "score-gap"],
+)
+def test_long_runs_after_a_label_do_not_tie_up_a_worker(body: str) -> None:
+    """Each pattern reads such a run once: one that tried every way of splitting it
+    between two repeats took minutes here (a hang guard, not a speed goal)."""
+    started = time.perf_counter()
+    parse_reply(body, [PROGRESS, CONFIDENCE], [kr(1, "Ship it"), kr(2, "Grow it")])
+    assert time.perf_counter() - started < 10
