@@ -366,6 +366,11 @@ def _unit_items(
     return items
 
 
+# How far a label's item may grow by taking in the items after it: "KR1:" and its value
+# on the next line, not a whole pasted log (each step re-reads the grown item).
+_MAX_CONTINUED = 500
+
+
 def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
     """ "KR1:" on one line and "38/45" on the next are one item."""
     merged: list[_Item] = []
@@ -375,6 +380,7 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
             previous is not None
             and previous.labelled
             and item.kr is None
+            and previous.end - previous.start <= _MAX_CONTINUED
             and not _has_reading(text[previous.start : previous.end])
         ):
             merged[-1] = _Item(previous.kr, previous.start, item.end, True)

@@ -52,12 +52,18 @@ def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body
         "Blockers: none" + " " * 99_000 + "x",
         "Blockers: " + "-" * 99_000 + "x",
         "Confidence 8" + " " * 99_000 + "6",
+        "no" + "\t" * 99_000 + "x",  # a question label, then tabs
+        "Progress" + "\n" * 99_000 + "x",  # blank lines around an answer
+        "KR1" + "\n-" * 49_000 + "x",  # a key result's label, then lines it takes in
     ],
-    ids=["label", "label-is", "label-none", "label-dashes", "score-gap"],
-)
+    ids=["label", "label-is", "label-none", "label-dashes", "score-gap", "tabs", "blank-lines",
+         "continued"],
+)  # fmt: skip
 def test_long_runs_after_a_label_do_not_tie_up_a_worker(body: str) -> None:
-    """Each pattern reads such a run once: one that tried every way of splitting it
-    between two repeats took minutes here (a hang guard, not a speed goal)."""
+    """Such runs are read in one pass: patterns that tried every way of splitting a run
+    between two repeats, or steps that re-read what they had grown, took minutes here
+    (the 100,000 characters read of a reply are meant to bound the work). A hang guard,
+    not a speed goal."""
     started = time.perf_counter()
     parse_reply(body, [PROGRESS, CONFIDENCE], [kr(1, "Ship it"), kr(2, "Grow it")])
     assert time.perf_counter() - started < 10
