@@ -285,7 +285,6 @@ _HEADER_BLOCK = re.compile(r"h(?:[te]{0,2}h){2,}")
 
 _MAX_WRAPPED_LINES = 5  # an attribution wrapped by a client spans at most this many lines
 _MAX_FOOTER_TEXT_LINES = 6  # text below quoted history up to this size is a footer
-_TEXT_THEN_DELIMITER = re.compile(r"t[^d]*d")
 _REPLY_BELOW_HISTORY = re.compile(r"b[^t]*(t[te]*)")
 _MARKER_WITHOUT_QUOTE = re.compile(r"te*(b)[^q]*$")
 _MARKER_BEFORE_QUOTE = re.compile(r"te*(b)[eqbh]*([te]*)$")
@@ -612,9 +611,12 @@ def _cut_at_delimiter(lines: list[str], kept: _Kept) -> _Kept:
 
     A delimiter above any text (a banner at the very top) carries nothing: drop it.
     """
-    match = _TEXT_THEN_DELIMITER.search(kept.pattern)
-    if match:
-        kept = kept.cut(0, match.end() - 1)
+    # The first delimiter after the first text line (what `t[^d]*d` finds, found with two
+    # scans: that search tried each text line in turn when no delimiter followed).
+    first_text = kept.pattern.find(TEXT)
+    delimiter = kept.pattern.find(DELIMITER, first_text) if first_text >= 0 else -1
+    if delimiter >= 0:
+        kept = kept.cut(0, delimiter)
     return kept.without(DELIMITER)
 
 

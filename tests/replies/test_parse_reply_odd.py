@@ -55,9 +55,10 @@ def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body
         "no" + "\t" * 99_000 + "x",  # a question label, then tabs
         "Progress" + "\n" * 99_000 + "x",  # blank lines around an answer
         "KR1" + "\n-" * 49_000 + "x",  # a key result's label, then lines it takes in
+        "-- " + "\n-" * 49_000 + "x",  # a delimiter, then text lines and none after them
     ],
     ids=["label", "label-is", "label-none", "label-dashes", "score-gap", "tabs", "blank-lines",
-         "continued"],
+         "continued", "delimiter"],
 )  # fmt: skip
 def test_long_runs_after_a_label_do_not_tie_up_a_worker(body: str) -> None:
     """Such runs are read in one pass: patterns that tried every way of splitting a run
