@@ -104,23 +104,37 @@ def _digest(ctx: AppContext, meeting: Meeting) -> Digest:
         return session.scalars(select(Digest).where(Digest.meeting_id == meeting.id)).one()
 
 
+class Answering:
+    """Two booked series: the report of `one` answers one `occurrence` of it, the report
+    of `whole` answers the whole series."""
+
+    def __init__(self, ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path) -> None:
+        self.fake = fake_google
+        self.one, self.whole = _book(ctx, tmp_path)[2:4]
+        self.occurrence = _meetings(ctx, self.one)[1]
+        self.report_of = {row.id: row.pairing.report.email for row in (self.one, self.whole)}
+
+    def answer(self, status: str) -> None:
+        respond = self.fake.accept if status == "accepted" else self.fake.decline
+        one, whole = self.one, self.whole
+        respond(one.calendar_id, one.uid, self.report_of[one.id], self.occurrence.original_start)
+        respond(whole.calendar_id, whole.uid, self.report_of[whole.id])
+
+
 def test_accepting_again_after_declining_brings_the_meetings_back(
     ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path
 ) -> None:
-    one, whole = _book(ctx, tmp_path)[2:4]
-    occurrence = _meetings(ctx, one)[1]
-    report_of = {row.id: row.pairing.report.email for row in (one, whole)}
+    answering = Answering(ctx, fake_google, tmp_path)
+    one, whole, occurrence = answering.one, answering.whole, answering.occurrence
     send_at = sorted(prompt.send_at for prompt in _prompts(ctx, occurrence))
 
-    fake_google.decline(one.calendar_id, one.uid, report_of[one.id], occurrence.original_start)
-    fake_google.decline(whole.calendar_id, whole.uid, report_of[whole.id])
+    answering.answer("declined")
     assert sync_all(ctx).applied == 2
     assert {p.status for p in _prompts(ctx, occurrence)} == {"cancelled"}
     assert _digest(ctx, occurrence).status == "cancelled"
     assert {m.status for m in _meetings(ctx, whole)} == {"cancelled"}
 
-    fake_google.accept(one.calendar_id, one.uid, report_of[one.id], occurrence.original_start)
-    fake_google.accept(whole.calendar_id, whole.uid, report_of[whole.id])
+    answering.answer("accepted")
     report = sync_all(ctx)
     assert not report.failed and report.applied == 2
 
@@ -140,9 +154,8 @@ def test_accepting_again_after_declining_brings_the_meetings_back(
 def test_a_restored_meeting_chases_its_sent_prompt_again_and_a_rebooked_series_stands(
     ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path
 ) -> None:
-    one, whole = _book(ctx, tmp_path)[2:4]
-    occurrence = _meetings(ctx, one)[1]
-    report_of = {row.id: row.pairing.report.email for row in (one, whole)}
+    answering = Answering(ctx, fake_google, tmp_path)
+    whole, occurrence = answering.whole, answering.occurrence
     with ctx.transaction() as session:  # the report's prompt went out before the decline
         prompt = session.scalars(
             select(Prompt).where(Prompt.meeting_id == occurrence.id, Prompt.role == "report")
@@ -157,14 +170,12 @@ def test_a_restored_meeting_chases_its_sent_prompt_again_and_a_rebooked_series_s
 
     planned = chases()
     assert planned and set(planned) == {"pending"}
-    fake_google.decline(one.calendar_id, one.uid, report_of[one.id], occurrence.original_start)
-    fake_google.decline(whole.calendar_id, whole.uid, report_of[whole.id])
+    answering.answer("declined")
     sync_all(ctx)
     assert set(chases()) == {"cancelled"}
     rebooked = book_pairing(ctx, whole.pairing_id)
 
-    fake_google.accept(one.calendar_id, one.uid, report_of[one.id], occurrence.original_start)
-    fake_google.accept(whole.calendar_id, whole.uid, report_of[whole.id])
+    answering.answer("accepted")
     sync_all(ctx)
     assert chases() == planned  # planned again, the cancelled ones gone
     with ctx.sessions() as session:
