@@ -285,6 +285,7 @@ _MARKER_TOKENS = tuple(_tokens(REPLY_MARKER))
 _MARKER_PROBES = tuple(sorted(set(_MARKER_TOKENS), key=len)[-2:])  # see _is_marker
 _RECAP_TOKENS = tuple(_tokens(RECAP_MARKER))
 _RECAP_PROBES = tuple(sorted(set(_RECAP_TOKENS), key=len)[-2:])
+_RECAP_WORD = "recorded"  # a word of the marker that replies to prompts seldom hold
 _MIN_START_MATCHES = 4  # a quoted question is recognised from its first few words
 _MATCH_SHARE = 0.75  # at least this share of a line's words must follow the question
 _COMPLETE_SHARE = 0.85  # a quoted question must be (nearly) whole ...
@@ -634,7 +635,7 @@ def _is_template_line(content: str) -> bool:
     return (
         bool(_TEMPLATE_HEADING.match(content))
         or _is_marker_text(content)
-        or _is_recap_marker(content)
+        or (_RECAP_WORD in content.lower() and _is_recap_marker(content))
     )
 
 
@@ -845,7 +846,9 @@ def parse_reply(
     """
     analysed = body_text[:_MAX_CHARS]
     lines = _split_lines(analysed)
-    anchors = _outside_recap(lines, _find_anchors(lines, questions, key_results))
+    anchors = _find_anchors(lines, questions, key_results)
+    if _RECAP_WORD in analysed.lower():  # else no line can be a confirmation's recap marker
+        anchors = _outside_recap(lines, anchors)
     found = _inline(lines, anchors, questions)
     if found is None:
         marks = lines[anchors[0].first].depth > 0 if anchors else True

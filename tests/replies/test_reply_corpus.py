@@ -307,3 +307,10 @@ def test_free_text_statuses_and_scores_out_of_ten_are_confidence_not_progress() 
     parsed = parse_reply(body, WEEKLY, TWO_KRS)
     assert parsed.progress == [] and parsed.blockers == []
     assert [(reading.kr_number, reading.score) for reading in parsed.confidence] == [(1, 8), (2, 3)]
+
+
+def test_the_recap_marker_holds_the_word_looked_for_first() -> None:
+    from okrmail.prompting import RECAP_MARKER
+    from okrmail.replies.answers import _RECAP_WORD
+
+    assert _RECAP_WORD in re.findall(r"\w+", RECAP_MARKER.lower())
