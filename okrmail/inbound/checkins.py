@@ -142,6 +142,7 @@ def merge_replies(
             number: live.setdefault(result.id, _KeyResultNow.of(result))
             for number, result in enumerate(reply.key_results, start=1)
         }
+        _retract_notes(state, reply, now, superseded[CheckInReading])
         rows = {
             CheckInAnswer: _answers(reply.parsed),
             CheckInReading: _readings(reply.parsed, by_number, reply.body_text),
@@ -401,6 +402,29 @@ def _merge_rows(
         if newest:
             current[key] = _Current(values, answered_at)
     return inserts
+
+
+def _retract_notes(
+    state: _CheckInState, reply: ReplyToMerge, now: datetime, superseded: list[int]
+) -> None:
+    """Blockers, requests for help and wins read from an answer this reply replaces are
+    no longer current ("2. Blocked on legal", then "2. None, legal signed"): they are
+    superseded like the answer, and come back only if the new reply says them again."""
+    answers, readings = state.current[CheckInAnswer], state.current[CheckInReading]
+    for question_key, answer in reply.parsed.answers.items():
+        old = answers.get(("answer", question_key))
+        if old is None or old.answered_at > reply.answered_at:
+            continue
+        replaced = _fold(old.values["text"])
+        if replaced == _fold(answer.text):
+            continue
+        for key, entry in list(readings.items()):
+            if key[0] in _NOTE_READINGS and key[1] and key[1] in replaced:
+                _supersede(entry, now, superseded)
+                del readings[key]
+
+
+_NOTE_READINGS = frozenset(NOTE_KINDS.values())
 
 
 def _supersede(entry: _Current, now: datetime, superseded: list[int]) -> None:

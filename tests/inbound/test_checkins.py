@@ -132,6 +132,30 @@ def test_several_replies_merge_and_a_later_answer_wins(
     assert (kr1.current_value, kr2.current_value, kr1.confidence) == (5, 35, 7)
 
 
+def test_a_later_answer_takes_the_blockers_read_from_the_earlier_one_with_it(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    ingest(org, reply(lena, "1. KR1 5 days\n2. Blocked on legal.\n3. I'm stuck on the SSO vendor."))
+    clock.advance(timedelta(hours=2))
+    ingest(org, reply(lena, "2. None, legal signed yesterday."))
+
+    def blockers(current: bool) -> list[str]:
+        with org.sessions() as session:
+            return list(
+                session.scalars(
+                    select(CheckInReading.text)
+                    .where(CheckInReading.kind == "blocker", CheckInReading.current.is_(current))
+                    .order_by(CheckInReading.id)
+                )
+            )
+
+    # Question 2's blocker went with its answer (kept as history); question 3's stays.
+    assert blockers(current=True) == ["I'm stuck on the SSO vendor."]
+    assert blockers(current=False) == ["Blocked on legal."]
+    second = text_of(outgoing(org, "confirm-")[-1])
+    assert "Blocked on legal" not in second and "stuck on the SSO vendor" in second
+
+
 def test_a_reply_written_earlier_but_read_later_does_not_win(
     org: AppContext, lena: SentPrompt, clock: ManualClock
 ) -> None:
