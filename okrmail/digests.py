@@ -59,9 +59,7 @@ def retime_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
     """After a move: a digest not yet sent follows the meeting (a sent one stays sent)."""
     digest = _digest_of(session, meeting)
     if digest is not None and digest.status == "pending":
-        manager = session.get_one(Person, digest.manager_id)
-        digest.send_at = digest_time(meeting.start, manager, ctx.settings.digest, ctx.now())
-        digest.claim_expires_at = None
+        _time_for(ctx, session, digest, meeting)
 
 
 def restore_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
@@ -69,7 +67,13 @@ def restore_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
     digest = _digest_of(session, meeting)
     if digest is not None and digest.status == "cancelled":
         digest.status = "pending"
-        retime_digest(ctx, session, meeting)
+        _time_for(ctx, session, digest, meeting)
+
+
+def _time_for(ctx: AppContext, session: Session, digest: Digest, meeting: Meeting) -> None:
+    manager = session.get_one(Person, digest.manager_id)
+    digest.send_at = digest_time(meeting.start, manager, ctx.settings.digest, ctx.now())
+    digest.claim_expires_at = None
 
 
 def cancel_digest(session: Session, meeting: Meeting) -> None:

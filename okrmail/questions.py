@@ -19,6 +19,11 @@ KINDS = (
 )
 
 
+# The note an answer to a question of each kind is, whole: what an obstacles question is
+# answered with is a blocker, wherever the words came from.
+NOTE_KIND = {"blockers": "blocker", "help": "help", "wins": "win"}
+
+
 @dataclass(frozen=True)
 class Question:
     key: str

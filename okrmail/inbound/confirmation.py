@@ -48,7 +48,7 @@ from okrmail.prompting import (
     shared_context,
     unit_suffix,
 )
-from okrmail.questions import Question, question_sets
+from okrmail.questions import NOTE_KIND, Question, question_sets
 from okrmail.replies.courtesy import without_courtesies
 
 log = logging.getLogger(__name__)
@@ -302,13 +302,7 @@ def _question(
 
 
 # The reading kind that answers a question of each kind, wherever in the reply it was read.
-_READ_FOR = {
-    "kr_progress": "progress",
-    "confidence": "confidence",
-    "blockers": "blocker",
-    "help": "help",
-    "wins": "win",
-}
+_READ_FOR = {"kr_progress": "progress", "confidence": "confidence", **NOTE_KIND}
 
 
 def _said_elsewhere(kind: str, readings: Sequence[CheckInReading]) -> str:

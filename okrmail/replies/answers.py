@@ -28,7 +28,7 @@ from functools import lru_cache
 from itertools import islice
 
 from okrmail.prompting import RECAP_MARKER, REPLY_MARKER, format_value, unit_suffix
-from okrmail.questions import Question
+from okrmail.questions import NOTE_KIND, Question
 from okrmail.replies.courtesy import SIGN_OFF, is_name
 from okrmail.replies.fields import (
     ConfidenceReading,
@@ -981,9 +981,6 @@ def _read_facts(
     )
 
 
-_WHOLE_ANSWER_NOTES = {"blockers": "blocker", "help": "help", "wins": "win"}
-
-
 def _read_answer(
     body: str,
     draft: _Draft,
@@ -1007,7 +1004,7 @@ def _read_answer(
             scan = read_progress(own.text, key_results, listed=True)
             _add_progress(body, own, scan.readings, facts)
             facts.unclear.extend(scan.unclear)
-    note_kind = _WHOLE_ANSWER_NOTES.get(kind)
+    note_kind = NOTE_KIND.get(kind)
     if note_kind:
         notes = whole_note(note_kind, passage.text)
         _notes_list(facts, note_kind).extend(_shift_note(body, passage, note) for note in notes)

@@ -207,9 +207,10 @@ def reply(
             f"Subject: {sent.subject}\n"
         )
         message.set_content(f"{text}\n\n{header}\n{history}\n")
-        return message.as_bytes(policy=policy.SMTP)
-    quoted = "\n".join(f"> {line}" for line in history.splitlines())
-    message.set_content(f"{text}\n\nOn Mon, 16 Nov 2026 at 09:00, okrmail wrote:\n\n{quoted}\n")
+    else:
+        quoted = "\n".join(f"> {line}" for line in history.splitlines())
+        attribution = "On Mon, 16 Nov 2026 at 09:00, okrmail wrote:"
+        message.set_content(f"{text}\n\n{attribution}\n\n{quoted}\n")
     return message.as_bytes(policy=policy.SMTP)  # CRLF line ends, as clients send it
 
 
