@@ -217,20 +217,26 @@ def expand_series(ctx: AppContext, session: Session, series: Series) -> int:
     existing = set(
         session.scalars(select(Meeting.original_start).where(Meeting.series_id == series.id))
     )
-    length = timedelta(minutes=series.duration_minutes)
     created = 0
     for start in occurrences(series.rrule, first_local, series.timezone, since, until):
         if start in existing:
             continue
-        meeting = Meeting(
-            series=series, original_start=start, start=start, end=start + length, status="scheduled"
-        )
-        session.add(meeting)
-        schedule_prompts(ctx, session, meeting, series.pairing)
-        schedule_digest(ctx, session, meeting, series.pairing)
+        new_meeting(ctx, session, series, start)
         created += 1
     series.expanded_until = until
     return created
+
+
+def new_meeting(ctx: AppContext, session: Session, series: Series, start: datetime) -> Meeting:
+    """The meeting in `series` at slot `start`, with its prompts and digest."""
+    length = timedelta(minutes=series.duration_minutes)
+    meeting = Meeting(
+        series=series, original_start=start, start=start, end=start + length, status="scheduled"
+    )
+    session.add(meeting)
+    schedule_prompts(ctx, session, meeting, series.pairing)
+    schedule_digest(ctx, session, meeting, series.pairing)
+    return meeting
 
 
 def book_all(ctx: AppContext) -> tuple[list[Series], list[str]]:

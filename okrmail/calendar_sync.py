@@ -25,6 +25,7 @@ from connectors.errors import ConnectorError
 from okrmail.app import AppContext
 from okrmail.meetings import apply_changes
 from okrmail.models import CalendarSyncState, Series
+from okrmail.reshaping import follow_shape, follow_split
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def sync_calendar(ctx: AppContext, calendar_id: str) -> tuple[int, bool]:
 def _apply(
     ctx: AppContext, session: Session, calendar_id: str, changes: Sequence[OccurrenceChange]
 ) -> int:
-    """Hand each known series its changes; changes to events we did not book are ignored."""
+    """Hand each known series its changes, then take up the series split off them ("this
+    and following events"); changes to other events we did not book are ignored."""
     by_uid: dict[str, list[OccurrenceChange]] = defaultdict(list)
     for change in changes:
         by_uid[change.uid].append(change)
@@ -109,7 +111,35 @@ def _apply(
         .where(Series.calendar_id == calendar_id, Series.uid.in_(list(by_uid)))
         .order_by(Series.id)
     ).all()
-    return sum(apply_changes(ctx, session, series, by_uid[series.uid]) for series in series_rows)
+    applied = 0
+    for series in series_rows:
+        # The series' shape first: its occurrences' changes name the slots it has now.
+        applied += follow_shape(ctx, session, series, by_uid[series.uid])
+        applied += apply_changes(ctx, session, series, by_uid[series.uid])
+    known = {series.uid for series in series_rows}
+    for uid, said in by_uid.items():
+        if uid not in known:
+            applied += _take_up_split(ctx, session, calendar_id, said)
+    return applied
+
+
+def _take_up_split(
+    ctx: AppContext, session: Session, calendar_id: str, changes: Sequence[OccurrenceChange]
+) -> int:
+    """A new series split off one of ours, made ours with the meetings it carries on."""
+    split = next((c for c in changes if c.original_start is None and c.status == "confirmed"), None)
+    if split is None or split.continues is None:
+        return 0
+    ended = session.scalar(
+        select(Series).where(Series.calendar_id == calendar_id, Series.uid == split.continues)
+    )
+    if ended is None:
+        return 0
+    series, applied = follow_split(ctx, session, ended, split)
+    if series is None:
+        return 0
+    log.info("series %s was split on the calendar; %s carries it on", ended.uid, series.uid)
+    return applied + apply_changes(ctx, session, series, changes)
 
 
 def sync_all(ctx: AppContext, calendar_ids: Sequence[str] | None = None) -> SyncReport:

@@ -18,10 +18,11 @@ from connectors.calendar import OccurrenceChange
 from connectors.calendar.recurrence import occurrences, utc_to_local
 from connectors.errors import ConnectorError
 from okrmail.app import AppContext
+from okrmail.booking import new_meeting
 from okrmail.chasing import MEETING_CANCELLED, cancel_chases, restore_chases, retime_chases
 from okrmail.digests import cancel_digest, restore_digest, retime_digest
 from okrmail.models import Meeting, Series
-from okrmail.prompting import cancel_prompts, restore_prompts, retime_prompts, schedule_prompts
+from okrmail.prompting import cancel_prompts, restore_prompts, retime_prompts
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +231,9 @@ def _unexpanded_meeting(
     ctx: AppContext, session: Session, series: Series, original_start: datetime
 ) -> Meeting | None:
     """The row for an occurrence past `expanded_until` that changed on the provider's side,
-    created now (with its prompts) so the change applies to it and the later expansion,
-    which skips existing rows, cannot bring it back unchanged. None if not an occurrence."""
+    created now (with its prompts and digest) so the change applies to it and the later
+    expansion, which skips existing rows, cannot bring it back unchanged. None if not an
+    occurrence."""
     if series.expanded_until is None or original_start < series.expanded_until:
         return None
     first_local = utc_to_local(series.first_start, series.timezone)
@@ -240,17 +242,7 @@ def _unexpanded_meeting(
         series.rrule, first_local, series.timezone, original_start, slot
     ):
         return None
-    length = timedelta(minutes=series.duration_minutes)
-    meeting = Meeting(
-        series=series,
-        original_start=original_start,
-        start=original_start,
-        end=original_start + length,
-        status="scheduled",
-    )
-    session.add(meeting)
-    schedule_prompts(ctx, session, meeting, series.pairing)
-    return meeting
+    return new_meeting(ctx, session, series, original_start)
 
 
 def upcoming(session: Session, now: datetime, days: int = 14) -> Sequence[Meeting]:

@@ -51,6 +51,11 @@ class OccurrenceChange:
 
     original_start None means the whole series (cancelled = deleted). status is one of
     confirmed (moved or unchanged), cancelled, declined (an attendee declined).
+
+    A confirmed series carries its shape as the provider now has it: `start` and `end`
+    of its first occurrence, `rrule` and `timezone`, so a series moved as a whole ("all
+    events") is seen. `continues` names the series a new one was split off from ("this
+    and following events": the provider ended the old series and made a new one).
     """
 
     uid: str
@@ -59,6 +64,9 @@ class OccurrenceChange:
     start: datetime | None = None
     end: datetime | None = None
     attendee: str | None = None
+    rrule: str | None = None
+    timezone: str | None = None
+    continues: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ exception event: `recurringEventId` names the series and `originalStartTime` the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -94,12 +95,45 @@ def changes_from(event: Mapping[str, Any], calendar_id: str) -> list[OccurrenceC
         return [OccurrenceChange(uid, original_start, "cancelled")]
     start = parse_time(event["start"]) if "start" in event else None
     end = parse_time(event["end"]) if "end" in event else None
-    changes = [OccurrenceChange(uid, original_start, "confirmed", start, end)]
+    if original_start is None:  # a series: its shape, and the series it was split from
+        confirmed = OccurrenceChange(
+            uid,
+            None,
+            "confirmed",
+            start,
+            end,
+            rrule=_rrule(event),
+            timezone=(event.get("start") or {}).get("timeZone"),
+            continues=_split_from(uid),
+        )
+    else:
+        confirmed = OccurrenceChange(uid, original_start, "confirmed", start, end)
+    changes = [confirmed]
     changes += [
         OccurrenceChange(uid, original_start, "declined", start, end, attendee=email)
         for email in _declined_by(event, calendar_id)
     ]
     return changes
+
+
+def _rrule(event: Mapping[str, Any]) -> str | None:
+    """The event's RRULE without its "RRULE:" (the first, as we write one)."""
+    for line in event.get("recurrence") or []:
+        if line.upper().startswith("RRULE:"):
+            return str(line[len("RRULE:") :])
+    return None
+
+
+# "This and following events" ends the series and makes a new one whose id is the old id,
+# "_R" and the (local) start of the occurrence it was split at. Google documents event ids
+# as opaque, so this is the one place that reads one; an id not of this form is simply
+# not taken for a continuation (and its series is not one of ours).
+_SPLIT_ID = re.compile(r"^(?P<uid>.+?)_R\d{8}T\d{6}Z?$")
+
+
+def _split_from(event_id: str) -> str | None:
+    match = _SPLIT_ID.match(event_id)
+    return match["uid"] if match else None
 
 
 def all_changes(events: Iterable[Mapping[str, Any]], calendar_id: str) -> list[OccurrenceChange]:

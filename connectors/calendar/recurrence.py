@@ -7,6 +7,7 @@ instant shifts by an hour across DST while the local time stays put.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -35,7 +36,7 @@ def occurrences(
 
     `first_local` is the naive local DTSTART; `start` and `end` are aware instants.
     """
-    rule = rrulestr(rrule, dtstart=first_local)
+    rule = rrulestr(_local_until(rrule, timezone), dtstart=first_local)
     # Bound the naive walk by the window widened a day each side (zone offsets < 1 day).
     local_from = utc_to_local(start, timezone) - timedelta(days=1)
     local_to = utc_to_local(end, timezone) + timedelta(days=1)
@@ -43,3 +44,21 @@ def occurrences(
         instant = local_to_utc(local, timezone)
         if start <= instant < end:
             yield instant
+
+
+_UTC_UNTIL = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.I)
+
+
+def _local_until(rrule: str, timezone: str) -> str:
+    """The rule with a UTC UNTIL written as local wall-clock time in `timezone`.
+
+    Calendars end a timed series with a UTC UNTIL (RFC 5545 requires it with a zoned
+    DTSTART; Google writes one when a series is cut at "this and following"), but the
+    rule is expanded on naive local times, and dateutil refuses to mix the two.
+    """
+
+    def local(match: re.Match[str]) -> str:
+        until = datetime.strptime(match[1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        return f"UNTIL={utc_to_local(until, timezone):%Y%m%dT%H%M%S}"
+
+    return _UTC_UNTIL.sub(local, rrule) if "UNTIL" in rrule.upper() else rrule

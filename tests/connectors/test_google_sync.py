@@ -240,6 +240,7 @@ def test_a_change_past_the_expanded_horizon_is_kept(
     assert by_start[far_cancel].status == "cancelled"
     assert (by_start[far_move].status, by_start[far_move].start) == ("moved", new_start)
     assert [p.status for p in _prompts(ctx, by_start[far_move])] == ["pending"]
+    assert _digest(ctx, by_start[far_move]).status == "pending"  # the manager's, too
     assert all(isinstance(start, datetime) for start in by_start)
     assert len(_meetings(ctx, cancelled)) == len(
         {m.original_start for m in _meetings(ctx, cancelled)}

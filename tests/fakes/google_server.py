@@ -219,6 +219,19 @@ class FakeGoogle:
         self.store.delete_series(calendar_id, uid)
         self.deliver_notifications()
 
+    def move_series(
+        self, calendar_id: str, uid: str, first_start: datetime, rrule: str, minutes: int
+    ) -> None:
+        self.store.move_series(calendar_id, uid, first_start, rrule, minutes)
+        self.deliver_notifications()
+
+    def split_series(
+        self, calendar_id: str, uid: str, original: datetime, new_start: datetime, rrule: str
+    ) -> str:
+        split_id = self.store.split_series(calendar_id, uid, original, new_start, rrule)
+        self.deliver_notifications()
+        return split_id
+
     def decline(
         self, calendar_id: str, uid: str, attendee: str, original: datetime | None = None
     ) -> None:

@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 from connectors.calendar.recurrence import occurrences
 
 EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
-INSTANCE_ID = re.compile(r"^(?P<uid>[a-v0-9]{5,1024})_(?P<stamp>\d{8}T\d{6}Z)$")
+# An occurrence of a series, also of one split off another ("<id>_R<local start>").
+INSTANCE_ID = re.compile(r"^(?P<uid>[a-v0-9]{5,1024}(?:_R\d{8}T\d{6})*)_(?P<stamp>\d{8}T\d{6}Z)$")
 NOT_WITH_SYNC_TOKEN = (
     "iCalUID",
     "orderBy",
@@ -496,6 +497,59 @@ class CalendarStore:
             if entry["email"].lower() == attendee.lower():
                 entry["responseStatus"] = status
         self.patch(calendar_id, event_id, {"attendees": attendees})
+
+    def move_series(
+        self, calendar_id: str, uid: str, first_start: datetime, rrule: str, minutes: int
+    ) -> None:
+        """An edit to "all events": the series' first start, rule and length change."""
+        end = first_start + timedelta(minutes=minutes)
+        self.patch(
+            calendar_id,
+            uid,
+            {
+                "start": {"dateTime": rfc3339(first_start)},
+                "end": {"dateTime": rfc3339(end)},
+                "recurrence": [f"RRULE:{rrule}"],
+            },
+        )
+
+    def split_series(
+        self, calendar_id: str, uid: str, original: datetime, new_start: datetime, rrule: str
+    ) -> str:
+        """An edit to "this and following events" at occurrence `original`, as Google makes
+        it: the series ends before it (a UTC UNTIL), and a new series, its id the old one's
+        plus "_R" and the occurrence's local start, carries on at `new_start` by `rrule`.
+        Returns the new series' id."""
+        with self.lock:
+            master = self._find(calendar_id, uid)
+            zone = master["start"]["timeZone"]
+            length = _start(master, "end") - _start(master, "start")
+            old_rule = next(
+                line.removeprefix("RRULE:")
+                for line in master["recurrence"]
+                if line.startswith("RRULE:")
+            )
+            kept = ";".join(
+                part for part in old_rule.split(";") if not part.startswith(("UNTIL=", "COUNT="))
+            )
+            until = original - timedelta(seconds=1)
+            self.patch(calendar_id, uid, {"recurrence": [f"RRULE:{kept};UNTIL={stamp(until)}"]})
+            local = original.astimezone(ZoneInfo(zone))
+            split_id = f"{uid}_R{local:%Y%m%dT%H%M%S}"
+            body = {
+                key: copy.deepcopy(value)
+                for key, value in master.items()
+                if key in ("summary", "description", "attendees", "extendedProperties")
+            }
+            body.update(
+                start={"dateTime": rfc3339(new_start), "timeZone": zone},
+                end={"dateTime": rfc3339(new_start + length), "timeZone": zone},
+                recurrence=[f"RRULE:{rrule}"],
+            )
+            event = self._new_event(calendar_id, split_id, body)
+            self.calendars[calendar_id][split_id] = event
+            self._touch(calendar_id, event)
+            return split_id
 
     def series(self, calendar_id: str) -> list[dict[str, Any]]:
         """Live recurring series on a calendar (what a person sees), for assertions."""
