@@ -1008,9 +1008,15 @@ def _read_answer(
     if note_kind:
         notes = whole_note(note_kind, passage.text)
         _notes_list(facts, note_kind).extend(_shift_note(body, passage, note) for note in notes)
-    for sentence_kind in ("blocker", "help"):
-        if sentence_kind != note_kind:
-            _add_sentences(body, passage, sentence_kind, _notes_list(facts, sentence_kind))
+    for sentence_kind in _SENTENCE_KINDS_IN.get(note_kind, _SENTENCE_KINDS):
+        _add_sentences(body, passage, sentence_kind, _notes_list(facts, sentence_kind))
+
+
+# What sentences are looked for in an answer, by the note the whole answer is: not its own
+# kind, and no win in an answer about blockers or help ("Blocked since we launched the
+# new plans" tells of no win).
+_SENTENCE_KINDS = ("blocker", "help", "win")
+_SENTENCE_KINDS_IN = {"blocker": ("help",), "help": ("blocker",), "win": ("blocker", "help")}
 
 
 def _notes_list(facts: _Facts, kind: str) -> list[Note]:
@@ -1025,7 +1031,7 @@ def _read_free_text(
     scan = read_progress(notes.text, key_results, listed=False)
     _add_progress(body, notes, scan.readings, facts)
     _add_confidence(body, notes, key_results, facts, answer=False)
-    for kind in ("blocker", "help"):
+    for kind in _SENTENCE_KINDS:
         _add_sentences(body, notes, kind, _notes_list(facts, kind))
 
 

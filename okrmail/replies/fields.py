@@ -962,6 +962,17 @@ _HELP_WORDS = re.compile(
     r"|\bhelp(?: needed| wanted)?\s*:",  # a label: "Help: a contact at the vendor"
     re.I,
 )
+# A win is something that happened and went well, said so: "a big win", "Win: ...", "we
+# won the deal", "proud of the team", "went live", "shipped". Not "win" as a verb, which
+# is mostly a plan ("we need to win Acme"), nor what will be launched or shipped.
+_WIN_WORDS = re.compile(
+    r"\b(?:(?:a|one|another|our|my|the|first|big|bigger|biggest|main|key|quick|small|nice|"
+    r"great|huge|real|team)\s+wins?|wins?\s+(?:this|of the|for the)\s+week|"
+    r"won(?![’']t)|proud|celebrat(?:e|ed|ing|ion)|kudos|shout[- ]?outs?|went live|"
+    r"(?<!\bbe\s)(?:shipped|launched))\b"
+    r"|\bwins?\s*[:：]",  # a label: "Win: first invoice out"
+    re.I,
+)
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.M)
 _WORD_CHARACTER = re.compile(r"\w")
 # "n/a", "None.", "Nothing this week", "no blockers", "all good": nothing to record.
@@ -1013,6 +1024,22 @@ def _may_ask_for_help(lowered: str) -> bool:
     return "help" in lowered or "you" in lowered
 
 
+# Held by every match of `_WIN_WORDS` ("shout" and "shipped" share neither with the rest).
+_WIN_HINTS = ("win", "won", "proud", "celebrat", "kudos", "shout", "live", "shipped", "launched")
+
+
+def _may_tell_a_win(lowered: str) -> bool:
+    """False when `_WIN_WORDS` cannot match."""
+    return any(hint in lowered for hint in _WIN_HINTS)
+
+
+_SENTENCE_WORDS = {
+    "blocker": (_BLOCKER_WORDS, _may_say_blocked),
+    "help": (_HELP_WORDS, _may_ask_for_help),
+    "win": (_WIN_WORDS, _may_tell_a_win),
+}
+
+
 def says_nothing(text: str) -> bool:
     """Whether an answer only says there is nothing to say ("none", "n/a", "no blockers")."""
     stripped = text.strip()
@@ -1031,13 +1058,12 @@ def whole_note(kind: str, text: str) -> list[Note]:
 
 
 def sentences_with(kind: str, text: str) -> list[Note]:
-    """Sentences that mention a blocker or ask for help, wherever they were written."""
-    blocker = kind == "blocker"
-    pattern = _BLOCKER_WORDS if blocker else _HELP_WORDS
+    """Sentences that mention a blocker, ask for help or tell of a win (`kind`), wherever
+    they were written."""
+    pattern, may_match = _SENTENCE_WORDS[kind]
     # A sentence can only match where the whole text does, and most texts say nothing:
     # a cheap test of the lowercased text (see `_may_hold_a_label`) comes first.
-    lowered = text.lower()
-    if not (_may_say_blocked(lowered) if blocker else _may_ask_for_help(lowered)):
+    if not may_match(text.lower()):
         return []
     if not pattern.search(text):
         return []

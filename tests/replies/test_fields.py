@@ -383,6 +383,43 @@ def test_a_negation_elsewhere_in_the_sentence_does_not_hide_a_blocker(text: str)
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Biggest win was the Acme renewal.",
+        "A small win: the first invoice went out.",
+        "Win: first invoice out of the new engine",
+        "Wins this week: two new logos",
+        "We won the Acme deal!",
+        "Really proud of how the team handled the outage.",
+        "The new flow went live on Monday.",
+        "Not much else, but we shipped SSO.",
+        "Kudos to Ana for the demo.",
+    ],
+)
+def test_a_win_said_anywhere_is_noted(text: str) -> None:
+    assert [note.text for note in sentences_with("win", text)] == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We need to win the Acme deal.",  # a plan, not a win
+        "If we win Acme we hit the target.",
+        "It will be launched next week.",
+        "We haven't launched yet.",
+        "No wins this week.",
+        "Nothing to celebrate.",
+        "Wins: none",
+        "I won't make the Friday demo.",
+        "The Windows build is flaky.",
+        "The live demo slipped.",
+    ],
+)
+def test_what_is_no_win_is_not_noted_as_one(text: str) -> None:
+    assert sentences_with("win", text) == []
+
+
+@pytest.mark.parametrize(
     "text", ["", "-", "n/a", "None.", "Nothing this week", "No blockers", "nope"]
 )
 def test_answers_that_say_nothing(text: str) -> None:

@@ -309,6 +309,22 @@ def test_free_text_statuses_and_scores_out_of_ten_are_confidence_not_progress() 
     assert [(reading.kr_number, reading.score) for reading in parsed.confidence] == [(1, 8), (2, 3)]
 
 
+def test_a_win_in_a_free_paragraph_is_noted_but_not_one_in_a_blocker_answer() -> None:
+    free = (
+        "KR1 is at 41/45. Biggest win was the Acme renewal. Still blocked on legal for KR2.\n\n"
+        + quoted_prompt()
+    )
+    parsed = parse_reply(free, WEEKLY, TWO_KRS)
+    assert [note.text for note in parsed.wins] == ["Biggest win was the Acme renewal."]
+    assert [note.text for note in parsed.blockers] == ["Still blocked on legal for KR2."]
+    assert free[parsed.wins[0].span.start : parsed.wins[0].span.end] == parsed.wins[0].text
+
+    numbered = "1. KR1 41/45, and we shipped SSO.\n2. Stuck since we launched the new plans.\n\n"
+    parsed = parse_reply(numbered + quoted_prompt(), WEEKLY, TWO_KRS)
+    assert [note.text for note in parsed.wins] == ["KR1 41/45, and we shipped SSO."]
+    assert [note.text for note in parsed.blockers] == ["Stuck since we launched the new plans."]
+
+
 def test_the_recap_marker_holds_the_word_looked_for_first() -> None:
     from okrmail.prompting import RECAP_MARKER
     from okrmail.replies.answers import _RECAP_WORD
