@@ -680,14 +680,20 @@ def read_progress(
     return ProgressScan(sorted(readings.values(), key=lambda r: r.kr_number), unclear)
 
 
-# A key result's name, a colon, then its value ("Active teams: 43", "Onboarding: still
-# 3 days"): in free text, as plain as a KR label.
+# A key result's name, then its value, joined by a colon or by saying where it stands
+# ("Active teams: 43", "Onboarding: still 3 days", "Onboarding is at 2 days", "active
+# teams went up to 43"): in free text, as plain as a KR label.
 _NAME_THEN_VALUE = re.compile(
-    r"(?P<name>[^\W\d_][^:\n\d]{2,40}?):[ \t]*"
-    r"(?:(?:now|still|at|about|around|down to|up to)\s+)?(?=[$€£]?\d)",
+    r"(?P<name>[^\W\d_][^:\n\d]{2,40}?)"
+    r"(?::[ \t]*(?:(?:now|still|at|about|around|down to|up to)\s+)?"
+    r"|\s+(?:(?:is|are|was|were|went|got|stands?|sits?)\s+)?(?:now\s+|still\s+)?"
+    r"(?:at|about|around|(?:down|up)\s+to)\s+"
+    r"|\s+(?:is|are|stands?|sits?)\s+(?:now\s+|still\s+)?)"
+    r"(?=[$€£]?\d)",
     re.I,
 )
-_AFTER_VALUE = re.compile(r"\s*(?:[.!;,(]|$)")
+# What may follow the value: the end of the clause, perhaps after "now" ("... 2 days now.").
+_AFTER_VALUE = re.compile(r"\s*(?:(?:now|today|already|so far)\b\s*)?(?:[.!;,(]|$)", re.I)
 
 
 def _named_value(

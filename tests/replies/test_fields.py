@@ -212,6 +212,15 @@ def test_free_text_needs_an_explicit_form_or_a_label() -> None:
         ("Team: 3 people out sick this week.", {}),
         ("Reminder: 3 teams churned", {}),
         ("Note on onboarding: 2 new hires start Monday", {}),
+        # Said where it stands instead of a colon.
+        ("Onboarding is at 2 days now.", {2: ("value", "2")}),
+        ("Onboarding time is 2 days.", {2: ("value", "2")}),
+        ("Active teams went up to 43, from 39.", {1: ("value", "43")}),
+        ("Coverage sits at 66%", {3: ("value", "66")}),
+        ("The onboarding call is at 3pm.", {}),
+        ("Onboarding is 2 days behind.", {}),
+        ("Onboarding was at 3 days last week.", {}),  # where it stood, not where it is
+        ("Team is at 3 offsites this week.", {}),
     ],
 )
 def test_free_text_reads_a_key_results_name_a_colon_and_its_value(
