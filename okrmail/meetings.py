@@ -194,11 +194,22 @@ def _apply_to_series(
 
 
 def _other_open_series(session: Session, series: Series) -> bool:
+    """Whether the pairing was booked again: an open series of it outside this one's
+    family (the series split off it, or it off them, however many times: a split carries
+    the one 1-on-1 on)."""
+    of_pairing = session.scalars(select(Series).where(Series.pairing_id == series.pairing_id))
+    links = [(row.id, row.split_from_id) for row in of_pairing if row.split_from_id]
+    family = {series.id}
+    while True:
+        more = {a for a, b in links if b in family} | {b for a, b in links if a in family}
+        if more <= family:
+            break
+        family |= more
     return (
         session.scalar(
             select(Series.id).where(
                 Series.pairing_id == series.pairing_id,
-                Series.id != series.id,
+                Series.id.not_in(family),
                 Series.status != "cancelled",
             )
         )

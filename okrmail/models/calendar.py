@@ -36,6 +36,9 @@ class Series(Base):
     # Why it was cancelled, when that can be undone: "declined" (the report declined the
     # series on the calendar, and accepting it again brings it back).
     cancelled_by: Mapped[str | None] = mapped_column(String(16))
+    # The series this one carries on, when the calendar split it ("this and following
+    # events"): the two are one pairing's 1-on-1, not a rebooking of it.
+    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"))
     # Meetings (and their prompts) exist up to this instant; the tick extends it.
     expanded_until: Mapped[datetime | None] = mapped_column(index=True)
     sync_token: Mapped[str | None] = mapped_column(Text)

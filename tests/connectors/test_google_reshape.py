@@ -174,3 +174,89 @@ def test_a_series_cut_short_cancels_the_meetings_past_its_end(
     for meeting in after[2:]:
         assert {p.status for p in _prompts(ctx, meeting)} == {"cancelled"}
         assert _digest(ctx, meeting).status == "cancelled"
+
+
+def test_a_series_made_biweekly_keeps_every_other_meeting_where_it_was(
+    ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path, clock: ManualClock
+) -> None:
+    """Fewer occurrences than meetings: the ones with no occurrence left are cancelled,
+    the others stay put (and the slots handed round never clash)."""
+    series = _book(ctx, tmp_path)[0]
+    before = _coming(ctx, series, clock)
+    rule = series.rrule.replace("INTERVAL=1", "INTERVAL=2")
+    fake_google.move_series(series.calendar_id, series.uid, series.first_start, rule, 30)
+
+    report = sync_all(ctx)
+    assert not report.failed and report.applied == len(before) // 2
+    after = _coming(ctx, series, clock)
+    assert [(m.id, m.start) for m in after] == [(m.id, m.start) for m in before]
+    assert [m.status for m in after] == ["scheduled", "cancelled"] * (len(before) // 2) + [
+        "scheduled"
+    ] * (len(before) % 2)
+    assert {p.status for m in after[1::2] for p in _prompts(ctx, m)} == {"cancelled"}
+
+
+def test_a_move_just_after_todays_meeting_does_not_hold_it_twice(
+    ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path, clock: ManualClock
+) -> None:
+    """Today's 08:00 meeting took place; at 08:40 the series moves to 10:00 from today on.
+    Today's 10:00 is that meeting, already held: the next one goes to next week's 10:00."""
+    series = _book(ctx, tmp_path)[0]
+    today, *coming = _meetings(ctx, series)
+    clock.set(today.start + timedelta(minutes=40))
+    totals = _totals(ctx)
+    first = series.first_start + timedelta(hours=2)
+    fake_google.move_series(series.calendar_id, series.uid, first, series.rrule, 30)
+
+    assert sync_all(ctx).applied == len(coming)
+    assert _totals(ctx) == totals, "no meeting made for today's 10:00"
+    held, *after = _meetings(ctx, series)
+    assert (held.id, held.start, held.status) == (today.id, today.start, "scheduled")
+    _assert_followed(ctx, after, [m.start + timedelta(hours=2) for m in coming])
+
+
+def test_declining_and_accepting_a_split_off_series_brings_it_back(
+    ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path, clock: ManualClock
+) -> None:
+    """The series it was split off is the same 1-on-1, not a rebooking that would stand
+    in the way (either way round)."""
+    series = _book(ctx, tmp_path)[1]
+    carried = _coming(ctx, series, clock)[2:]
+    new_start = carried[0].original_start + timedelta(days=1)
+    split_id = fake_google.split_series(
+        series.calendar_id,
+        series.uid,
+        carried[0].original_start,
+        new_start,
+        _weekly_at(new_start, series),
+    )
+    assert not sync_all(ctx).failed
+    with ctx.sessions() as session:
+        report_email = session.get_one(Series, series.id).pairing.report.email
+    for uid in (split_id, series.uid):
+        fake_google.decline(series.calendar_id, uid, report_email)
+        sync_all(ctx)
+        assert _series(ctx, uid).status == "cancelled"
+        fake_google.accept(series.calendar_id, uid, report_email)
+        sync_all(ctx)
+        assert _series(ctx, uid).status == "active"
+        assert {m.status for m in _coming(ctx, _series(ctx, uid), clock)} == {"scheduled"}
+
+
+def test_a_series_moved_while_declined_comes_back_at_its_new_times(
+    ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path, clock: ManualClock
+) -> None:
+    series = _book(ctx, tmp_path)[0]
+    with ctx.sessions() as session:
+        report_email = session.get_one(Series, series.id).pairing.report.email
+    before = _coming(ctx, series, clock)
+    fake_google.decline(series.calendar_id, series.uid, report_email)
+    assert sync_all(ctx).applied == 1
+    first = series.first_start + timedelta(hours=3)
+    fake_google.move_series(series.calendar_id, series.uid, first, series.rrule, 30)
+    sync_all(ctx)
+    fake_google.accept(series.calendar_id, series.uid, report_email)
+    sync_all(ctx)
+    _assert_followed(
+        ctx, _coming(ctx, series, clock), [m.start + timedelta(hours=3) for m in before]
+    )
