@@ -32,6 +32,20 @@ def _series(ctx: AppContext, uid: str) -> Series:
         return session.scalars(select(Series).where(Series.uid == uid)).one()
 
 
+def _split(fake_google: FakeGoogle, series: Series, at: Meeting, later: timedelta) -> str:
+    """ "This and following events" from meeting `at` on, `later` than it, weekly on the
+    weekday that makes; the split-off series' id."""
+    new_start = at.original_start + later
+    return fake_google.split_series(
+        series.calendar_id, series.uid, at.original_start, new_start, _weekly_at(new_start, series)
+    )
+
+
+def _report_email(ctx: AppContext, series: Series) -> str:
+    with ctx.sessions() as session:
+        return session.get_one(Series, series.id).pairing.report.email
+
+
 def _coming(ctx: AppContext, series: Series, clock: ManualClock) -> list[Meeting]:
     return [meeting for meeting in _meetings(ctx, series) if meeting.start > clock.now()]
 
@@ -66,6 +80,12 @@ def _assert_followed(ctx: AppContext, meetings: list[Meeting], starts: list[date
         assert _digest(ctx, meeting).status == "pending"
 
 
+def _full_listing_changes_nothing(ctx: AppContext, fake_google: FakeGoogle) -> None:
+    fake_google.store.expire_sync_tokens()
+    again = sync_all(ctx)
+    assert again.full_resyncs == again.calendars and again.applied == 0
+
+
 def test_a_series_moved_as_a_whole_takes_its_meetings_and_prompts_along(
     ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -98,9 +118,7 @@ def test_a_series_moved_as_a_whole_takes_its_meetings_and_prompts_along(
     row = next(m for m in _meetings(ctx, series) if m.id == moved.id)
     assert (row.status, row.start) == ("moved", moved.start + timedelta(hours=1))
 
-    fake_google.store.expire_sync_tokens()  # a full listing changes nothing again
-    again = sync_all(ctx)
-    assert again.full_resyncs == again.calendars and again.applied == 0
+    _full_listing_changes_nothing(ctx, fake_google)
     assert _totals(ctx) == totals
 
 
@@ -112,14 +130,7 @@ def test_this_and_following_carries_the_meetings_on_in_the_split_off_series(
     kept, carried = before[:2], before[2:]
     answered = _sent_prompt(ctx, carried[0])
     totals = _totals(ctx)
-    new_start = carried[0].original_start + timedelta(days=1, hours=2)
-    split_id = fake_google.split_series(
-        series.calendar_id,
-        series.uid,
-        carried[0].original_start,
-        new_start,
-        _weekly_at(new_start, series),
-    )
+    split_id = _split(fake_google, series, carried[0], timedelta(days=1, hours=2))
 
     report = sync_all(ctx)
     # Two changes each: ended with the old series, then taken up by the new one.
@@ -138,17 +149,14 @@ def test_this_and_following_carries_the_meetings_on_in_the_split_off_series(
 
     # The split-off series is followed like any other: the report declines one occurrence.
     declined = after[1]
-    with ctx.sessions() as session:
-        report_email = session.get_one(Series, split.id).pairing.report.email
+    report_email = _report_email(ctx, split)
     fake_google.decline(series.calendar_id, split_id, report_email, declined.original_start)
     assert sync_all(ctx).applied == 1
     row = next(m for m in _meetings(ctx, split) if m.id == declined.id)
     assert row.status == "cancelled"
     assert {p.status for p in _prompts(ctx, row)} == {"cancelled"}
 
-    fake_google.store.expire_sync_tokens()  # a full listing makes no second split-off series
-    again = sync_all(ctx)
-    assert again.full_resyncs == again.calendars and again.applied == 0
+    _full_listing_changes_nothing(ctx, fake_google)  # nor makes a second split-off
     with ctx.sessions() as session:
         uids = session.scalars(
             select(Series.uid).where(Series.pairing_id == series.pairing_id).order_by(Series.id)
@@ -221,18 +229,9 @@ def test_declining_and_accepting_a_split_off_series_brings_it_back(
     """The series it was split off is the same 1-on-1, not a rebooking that would stand
     in the way (either way round)."""
     series = _book(ctx, tmp_path)[1]
-    carried = _coming(ctx, series, clock)[2:]
-    new_start = carried[0].original_start + timedelta(days=1)
-    split_id = fake_google.split_series(
-        series.calendar_id,
-        series.uid,
-        carried[0].original_start,
-        new_start,
-        _weekly_at(new_start, series),
-    )
+    split_id = _split(fake_google, series, _coming(ctx, series, clock)[2], timedelta(days=1))
     assert not sync_all(ctx).failed
-    with ctx.sessions() as session:
-        report_email = session.get_one(Series, series.id).pairing.report.email
+    report_email = _report_email(ctx, series)
     for uid in (split_id, series.uid):
         fake_google.decline(series.calendar_id, uid, report_email)
         sync_all(ctx)
@@ -247,8 +246,7 @@ def test_a_series_moved_while_declined_comes_back_at_its_new_times(
     ctx: AppContext, fake_google: FakeGoogle, tmp_path: Path, clock: ManualClock
 ) -> None:
     series = _book(ctx, tmp_path)[0]
-    with ctx.sessions() as session:
-        report_email = session.get_one(Series, series.id).pairing.report.email
+    report_email = _report_email(ctx, series)
     before = _coming(ctx, series, clock)
     fake_google.decline(series.calendar_id, series.uid, report_email)
     assert sync_all(ctx).applied == 1
