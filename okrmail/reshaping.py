@@ -171,8 +171,8 @@ def _slots_to_come(
 
 
 # An out-of-the-way slot per meeting while slots are handed round: two meetings of one
-# series may not hold the same slot even for a moment (a unique key). A cancelled meeting
-# whose old slot another meeting now holds keeps its parked one.
+# series may not hold the same slot even for a moment (a unique key). A meeting left over
+# whose old slot another meeting now holds (or a new one is made at) keeps its parked one.
 _PARKED = datetime(1900, 1, 1, tzinfo=UTC)
 
 
@@ -190,7 +190,7 @@ def _hand_over(
     `held` took place at). Returns how many meetings changed."""
     session.flush()  # every meeting has its id (see _PARKED)
     pairs, left_over, free = _match(coming, held, slots, gap)
-    taken = {slot for _, slot in pairs}
+    taken = {slot for _, slot in pairs} | set(free)
     rekeyed = [(m, slot) for m, slot in pairs if m.series is not series or m.original_start != slot]
     parked = [m for m in left_over if m.series is series and m.original_start in taken]
     for meeting in [m for m, _ in rekeyed] + parked:
@@ -208,6 +208,7 @@ def _hand_over(
             _put(ctx, session, meeting, start, length)
         if meeting.cancelled_by == ENDED:
             apply_restore(ctx, session, meeting)
+            changed += meeting.id not in moved_slot
     for meeting in left_over:
         if meeting.status != "cancelled":
             apply_cancel(session, meeting, ENDED)
