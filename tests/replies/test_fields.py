@@ -219,7 +219,7 @@ def test_free_text_needs_an_explicit_form_or_a_label() -> None:
         ("Coverage sits at 66%", {3: ("value", "66")}),
         ("The onboarding call is at 3pm.", {}),
         ("Onboarding is 2 days behind.", {}),
-        ("Onboarding was at 3 days last week.", {}),  # where it stood, not where it is
+        ("Onboarding was at 3 days, now 2.", {}),  # where it stood, not where it is
         ("Team is at 3 offsites this week.", {}),
     ],
 )
