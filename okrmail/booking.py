@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.calendar import BusyInterval, SeriesSpec
-from connectors.calendar.recurrence import occurrences, utc_to_local
+from connectors.calendar.recurrence import occurrences, occurrences_from, utc_to_local
 from connectors.errors import ConnectorError
 from okrmail.app import AppContext
 from okrmail.cadence import cadence_rrule
@@ -213,12 +213,11 @@ def expand_series(ctx: AppContext, session: Session, series: Series) -> int:
     since = series.expanded_until or series.first_start
     if series.status != "active" or since >= until:
         return 0
-    first_local = utc_to_local(series.first_start, series.timezone)
     existing = set(
         session.scalars(select(Meeting.original_start).where(Meeting.series_id == series.id))
     )
     created = 0
-    for start in occurrences(series.rrule, first_local, series.timezone, since, until):
+    for start in occurrences_from(series.rrule, series.first_start, series.timezone, since, until):
         if start in existing:
             continue
         new_meeting(ctx, session, series, start)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.calendar import OccurrenceChange
-from connectors.calendar.recurrence import occurrences, utc_to_local
+from connectors.calendar.recurrence import occurrences_from
 from connectors.errors import ConnectorError
 from okrmail.app import AppContext
 from okrmail.booking import new_meeting
@@ -247,10 +247,9 @@ def _unexpanded_meeting(
     occurrence."""
     if series.expanded_until is None or original_start < series.expanded_until:
         return None
-    first_local = utc_to_local(series.first_start, series.timezone)
     slot = original_start + timedelta(seconds=1)
-    if original_start not in occurrences(
-        series.rrule, first_local, series.timezone, original_start, slot
+    if original_start not in occurrences_from(
+        series.rrule, series.first_start, series.timezone, original_start, slot
     ):
         return None
     return new_meeting(ctx, session, series, original_start)

@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.calendar import OccurrenceChange
-from connectors.calendar.recurrence import occurrences, utc_to_local
+from connectors.calendar.recurrence import occurrences_from, utc_to_local
 from okrmail.app import AppContext
 from okrmail.booking import new_meeting
 from okrmail.meetings import apply_cancel, apply_move, apply_restore
@@ -74,8 +74,7 @@ class Shape:
 
     def slots(self, start: datetime, end: datetime) -> list[datetime]:
         """The occurrences starting in [start, end)."""
-        first_local = utc_to_local(self.first_start, self.timezone)
-        return list(occurrences(self.rrule, first_local, self.timezone, start, end))
+        return list(occurrences_from(self.rrule, self.first_start, self.timezone, start, end))
 
 
 def series_shape_change(changes: Sequence[OccurrenceChange]) -> Shape | None:

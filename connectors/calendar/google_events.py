@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -95,19 +96,14 @@ def changes_from(event: Mapping[str, Any], calendar_id: str) -> list[OccurrenceC
         return [OccurrenceChange(uid, original_start, "cancelled")]
     start = parse_time(event["start"]) if "start" in event else None
     end = parse_time(event["end"]) if "end" in event else None
-    if original_start is None:  # a series: its shape, and the series it was split from
-        confirmed = OccurrenceChange(
-            uid,
-            None,
-            "confirmed",
-            start,
-            end,
+    confirmed = OccurrenceChange(uid, original_start, "confirmed", start, end)
+    if original_start is None:  # a series also says its shape, and the series it was split off
+        confirmed = replace(
+            confirmed,
             rrule=_rrule(event),
             timezone=(event.get("start") or {}).get("timeZone"),
             continues=_split_from(uid),
         )
-    else:
-        confirmed = OccurrenceChange(uid, original_start, "confirmed", start, end)
     changes = [confirmed]
     changes += [
         OccurrenceChange(uid, original_start, "declined", start, end, attendee=email)

@@ -27,7 +27,7 @@ from connectors.calendar import (
     SeriesSpec,
     calendar_providers,
 )
-from connectors.calendar.recurrence import local_to_utc, occurrences, utc_to_local
+from connectors.calendar.recurrence import local_to_utc, occurrences_from
 from connectors.errors import ConnectorError
 from okrmail.models import LocalCalendarEvent
 
@@ -241,12 +241,11 @@ def _busy_intervals(
         length = timedelta(minutes=row.duration_minutes)
         starts = [row.start]
         if row.rrule:
-            first_local = utc_to_local(row.start, row.timezone)
             # Widen the window so an occurrence moved *into* it from outside is seen.
             starts = list(
-                occurrences(
+                occurrences_from(
                     row.rrule,
-                    first_local,
+                    row.start,
                     row.timezone,
                     start - timedelta(days=35),
                     end + timedelta(days=35),

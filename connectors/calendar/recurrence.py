@@ -46,6 +46,14 @@ def occurrences(
             yield instant
 
 
+def occurrences_from(
+    rrule: str, first_start: datetime, timezone: str, start: datetime, end: datetime
+) -> Iterator[datetime]:
+    """`occurrences` of a series whose first occurrence is the aware instant `first_start`
+    (as stored: a series' DTSTART is kept in UTC, its zone beside it)."""
+    return occurrences(rrule, utc_to_local(first_start, timezone), timezone, start, end)
+
+
 _UTC_UNTIL = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.I)
 
 

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.calendar.recurrence import occurrences
+from connectors.calendar.recurrence import occurrences_from
 
 EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 # An occurrence of a series, also of one split off another ("<id>_R<local start>").
@@ -243,11 +243,10 @@ class CalendarStore:
         return instance
 
     def _slots(self, master: dict[str, Any], start: datetime, end: datetime) -> Iterator[datetime]:
-        zone = master["start"]["timeZone"]
-        first = _start(master, "start").astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        zone, first = master["start"]["timeZone"], _start(master, "start")
         for line in master.get("recurrence") or []:
             if line.startswith("RRULE:"):
-                yield from occurrences(line.removeprefix("RRULE:"), first, zone, start, end)
+                yield from occurrences_from(line.removeprefix("RRULE:"), first, zone, start, end)
 
     def _touch(self, calendar_id: str, event: dict[str, Any]) -> None:
         self.seq += 1
