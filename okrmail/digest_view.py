@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from okrmail.app import AppContext
 from okrmail.models import Chase, CheckIn, CheckInAnswer, CheckInReading, Meeting, Person, Prompt
-from okrmail.prompting import format_value, key_result_lines, unit_suffix
+from okrmail.prompting import amount, format_value, key_result_lines
 from okrmail.questions import question_sets
 from okrmail.replies.courtesy import without_courtesies
 
@@ -111,22 +111,25 @@ def _progress_line(
 ) -> str:
     if latest is None or latest.value is None:
         return "" if previous is None else "no update in this check-in"
-    now = format_value(latest.value)
+    now = amount(latest.value, unit)
     if previous is None or previous.value is None:
-        return f"now {now}{unit} (first reading)"
+        return f"now {now} (first reading)"
     change = latest.value - previous.value
     if change == 0:
-        return f"no change since last check-in ({now}{unit})"
+        return f"no change since last check-in ({now})"
     sign = "+" if change > 0 else "−"
-    before = format_value(previous.value)
-    return f"{sign}{format_value(abs(change))}{unit} since last check-in ({before} → {now})"
+    before, now = (
+        format_value(previous.value, grouped=True),
+        format_value(latest.value, grouped=True),
+    )
+    return f"{sign}{amount(abs(change), unit)} since last check-in ({before} → {now})"
 
 
 def key_results_view(
     ctx: AppContext, session: Session, person: Person, history: list[CheckIn]
 ) -> list[dict[str, Any]]:
     """Each key result with the change since the previous check-in and the confidence trend."""
-    lines = key_result_lines(session, person.id)
+    lines = key_result_lines(session, person.id, for_digest=True)
     trend_length = ctx.settings.digest.trend_length
     progress = [_by_kr(_readings(checkin, "progress")) for checkin in history]
     confidence = [_by_kr(_readings(checkin, "confidence")) for checkin in history]
@@ -156,7 +159,7 @@ def _units(session: Session, person: Person) -> dict[int, str]:
     from okrmail.inbound.checkins import numbered_key_results
 
     return {
-        number: unit_suffix(result.unit)
+        number: result.unit
         for number, result in enumerate(numbered_key_results(session, person.id), 1)
     }
 

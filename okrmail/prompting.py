@@ -130,11 +130,45 @@ def unit_suffix(unit: str) -> str:
     return unit if unit in _ATTACHED_UNITS else f" {unit}"
 
 
-def format_value(value: Decimal | None) -> str:
+def format_value(value: Decimal | None, *, grouped: bool = False) -> str:
+    """The number as written, without trailing zeros ("1200000", "99.5"); `grouped`: with
+    thousands separators ("1,200,000"), for text only people read (the digest). Prompts
+    and confirmations keep the plain form: replies quote them, and the reader recognises
+    its own lines by their words (see `replies.answers._progress_text`)."""
     if value is None:
         return "?"
-    text = f"{value:f}"
+    text = f"{value:,f}" if grouped else f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def amount(value: Decimal | None, unit: str) -> str:
+    """A value with its unit, for people to read: "1,200,000 GBP", "88%", "1 day", "2 days".
+
+    Units are imported in the plural ("days", "customers"); for exactly one, the unit's
+    last word is made singular when it plainly is an English plural.
+    """
+    suffix = unit_suffix(unit)
+    if value is not None and abs(value) == 1 and suffix:
+        head, _, word = suffix.rpartition(" ")
+        suffix = f"{head} {_singular(word)}" if head or suffix.startswith(" ") else suffix
+    return f"{format_value(value, grouped=True)}{suffix}"
+
+
+_INVARIABLE = frozenset({"series", "species", "news", "kudos"})
+
+
+def _singular(word: str) -> str:
+    """ "days" -> "day", "stories" -> "story", "batches" -> "batch"; anything that does not
+    look like a lower-case English plural (GBP, bps, NPS, status) as it is."""
+    if len(word) <= 3 or not word.isalpha() or not word.islower() or word in _INVARIABLE:
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def current_key_results(session: Session, person_id: int) -> list[tuple[KeyResult, Objective]]:
@@ -202,23 +236,18 @@ def current_key_results_of(
     }
 
 
-def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:
-    """The person's current key results as the prompt lists them, numbered KR1, KR2, ..."""
+def key_result_lines(
+    session: Session, person_id: int, *, for_digest: bool = False
+) -> list[dict[str, Any]]:
+    """The person's current key results as the prompt lists them, numbered KR1, KR2, ...
+
+    `for_digest`: every value with its unit and thousands separators ("start 4 days",
+    "310,000 of 1,200,000 GBP"). Prompts keep the plain form, which the reply reader
+    recognises when the prompt comes back quoted (`replies.answers._progress_text`).
+    """
     lines = []
     for result, objective in current_key_results(session, person_id):
-        unit = unit_suffix(result.unit)
-        target = f"{format_value(result.target_value)}{unit}"
-        if result.current_value is None:
-            progress = f"no update yet (start {format_value(result.start_value)}, target {target})"
-        elif result.target_value > result.start_value:
-            progress = (
-                f"{format_value(result.current_value)} of {target} ({result.progress_percent}%)"
-            )
-        else:  # a key result that goes down: "4 days" of "2 days" would read oddly
-            progress = (
-                f"{format_value(result.current_value)}{unit}, target {target} "
-                f"({result.progress_percent}% of the way)"
-            )
+        progress = key_result_progress(result, for_digest=for_digest)
         lines.append(
             {
                 "number": len(lines) + 1,
@@ -229,6 +258,25 @@ def key_result_lines(session: Session, person_id: int) -> list[dict[str, Any]]:
             }
         )
     return lines
+
+
+def key_result_progress(result: KeyResult, *, for_digest: bool = False) -> str:
+    """Where a key result stands, as `key_result_lines` shows it."""
+    values = (result.start_value, result.current_value, result.target_value)
+    if for_digest:
+        start, current, target = (amount(value, result.unit) for value in values)
+        of = format_value(result.current_value, grouped=True)
+    else:
+        unit = unit_suffix(result.unit)
+        start, current, target = (f"{format_value(value)}{unit}" for value in values)
+        start = format_value(result.start_value)  # as prompts have always shown it
+        of = format_value(result.current_value)
+    if result.current_value is None:
+        return f"no update yet (start {start}, target {target})"
+    if result.target_value > result.start_value:
+        return f"{of} of {target} ({result.progress_percent}%)"
+    # A key result that goes down: "4 days" of "2 days" would read oddly.
+    return f"{current}, target {target} ({result.progress_percent}% of the way)"
 
 
 def _when(start: datetime, end: datetime, timezone: str) -> tuple[str, str]:

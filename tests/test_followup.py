@@ -295,6 +295,21 @@ def test_a_late_reply_is_recorded_and_flagged_in_the_next_digest(run: Run) -> No
     assert "LATE: after that meeting" in text
 
 
+def test_the_digest_shows_each_change_in_the_key_results_unit(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [first] = run.emails("prompt", "rob@example.com")
+    assert run.reply(first, "rob@example.com", ANSWERS).status == "checkin"
+    run.until(thursday(14, 30, day=24))
+    second = run.emails("prompt", "rob@example.com")[-1]
+    assert run.reply(second, "rob@example.com", "1. KR1 17/50, KR2 31%").status == "checkin"
+    run.until(thursday(15, day=26))
+    text = " ".join(
+        run.emails("digest", "mia@example.com")[-1].get_body(("plain",)).get_content().split()
+    )
+    assert "17 of 50 teams (18%); −1 team since last check-in (18 → 17)" in text
+    assert "no change since last check-in (31%)" in text
+
+
 def test_manager_and_report_across_a_dst_change(
     ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
 ) -> None:

@@ -1,5 +1,6 @@
 import mailbox
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from types import SimpleNamespace
@@ -11,8 +12,8 @@ from sqlalchemy import func, select
 from okrmail.app import AppContext
 from okrmail.booking import book_all
 from okrmail.clock import ManualClock
-from okrmail.models import OutboxMessage, Prompt
-from okrmail.prompting import REPLY_MARKER, send_prompts, send_time
+from okrmail.models import KeyResult, OutboxMessage, Prompt
+from okrmail.prompting import REPLY_MARKER, amount, key_result_progress, send_prompts, send_time
 from okrmail.settings import PromptSettings
 from okrmail.tick import tick
 from tests.conftest import make_settings
@@ -258,3 +259,48 @@ def test_rq_on_redis_sends_the_same_emails_as_inline(
     messages = sent_messages(org)
     assert {p.meeting_id for p in sent} == due
     assert len(messages) == len(sent) == len({str(m["Message-ID"]) for m in messages})
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        ("1", "days", "1 day"),
+        ("-1", "days", "-1 day"),
+        ("2", "days", "2 days"),
+        ("1.0", "stories", "1 story"),
+        ("1", "NPS points", "1 NPS point"),
+        ("1", "GBP", "1 GBP"),
+        ("1", "bps", "1 bps"),
+        ("1", "status", "1 status"),
+        ("1", "%", "1%"),
+        ("1200000", "GBP", "1,200,000 GBP"),
+        ("99.50", "%", "99.5%"),
+        ("0", "", "0"),
+    ],
+)
+def test_a_value_reads_with_its_unit_in_the_digest(value: str, unit: str, shown: str) -> None:
+    assert amount(Decimal(value), unit) == shown
+
+
+def test_the_digest_writes_every_key_result_value_with_its_unit() -> None:
+    def result(start: str, current: str | None, target: str, unit: str) -> KeyResult:
+        return KeyResult(
+            title="KR",
+            start_value=Decimal(start),
+            current_value=None if current is None else Decimal(current),
+            target_value=Decimal(target),
+            unit=unit,
+        )
+
+    revenue = result("0", "310000", "1200000", "GBP")
+    assert key_result_progress(revenue, for_digest=True) == "310,000 of 1,200,000 GBP (26%)"
+    # The prompt keeps the form the reply reader recognises when it comes back quoted.
+    assert key_result_progress(revenue) == "310000 of 1200000 GBP (26%)"
+    uptime = result("99.5", None, "99.95", "%")
+    assert (
+        key_result_progress(uptime, for_digest=True) == "no update yet (start 99.5%, target 99.95%)"
+    )
+    onboarding = result("4", "1", "1", "days")
+    assert (
+        key_result_progress(onboarding, for_digest=True) == "1 day, target 1 day (100% of the way)"
+    )
