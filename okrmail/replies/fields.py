@@ -421,15 +421,62 @@ _EXPLICIT = re.compile(f"({_RATIO_FORM})|({_PERCENT_FORM})|({_FROM_TO_FORM})", r
 # For each alternative (by the number of its group): the pattern, and the group of the
 # number read as the value (or the share, for a percentage).
 _EXPLICIT_KINDS = {1: (_RATIO, 2), 4: (_PERCENT, 5), 6: (_FROM_TO, 8)}
-_DONE = re.compile(r"\b(?:done|completed?|finished|achieved|hit it|nailed it)\b", re.I)
+# Done, and no change, also as written in the languages of our corpus's mail clients
+# (German, French, Spanish, Dutch, Italian, Portuguese): the questions are English, but
+# people often answer in their own.
+_DONE = re.compile(
+    r"\b(?:done|completed?|finished|achieved|hit it|nailed it"
+    r"|erledigt|fertig|abgeschlossen|geschafft|erreicht"
+    r"|termin[ée]e?s?|finie?s?|atteinte?s?|accomplie?s?"
+    r"|terminad[oa]s?|completad[oa]s?|logrado|conseguido|listo"
+    r"|klaar|gedaan|afgerond|behaald|bereikt"
+    r"|fatto|completat[oa]|raggiunt[oa]|finit[oa]"
+    r"|conclu[íi]d[oa]|feito|atingid[oa]|alcan[çc]ad[oa])\b",
+    re.I,
+)
+# A negation or a hedge just before "done" in its clause ("not done", "almost done",
+# "noch nicht erledigt", "pas encore terminé"), or a plan ("will be done", "get it
+# done"): the key result is not done. Any sentence or clause mark ends the reach.
+_NOT_DONE_BEFORE = re.compile(
+    r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|be|get"
+    r"|getting|nicht|kaum|fast|halb|pas|presque|no|casi|niet|bijna|non|quasi|n[ãa]o|quase)\b"
+    r"|n[’']t\b)(?:[^\w,;.!?]+\w+){0,2}?[^\w,;.!?]+$",
+    re.I,
+)
+# "done by Friday", "finished by the end of the month": a plan.
+_DONE_BY = re.compile(
+    r"\s+(?:by|until|before)\s+(?:the\s+)?(?:mon|tue|wed|thu|fri|sat|sun|end|eo[dwmq]\b|"
+    r"tomorrow|next|this|\d)",
+    re.I,
+)
 _NO_CHANGE = re.compile(
     r"\b(?:no change|unchanged|same as (?:last|before|previous)(?: \w+)?|no progress|"
-    r"not changed|hasn't changed|no movement|flat|as before)\b",
+    r"not changed|hasn't changed|no movement|flat|as before"
+    r"|keine (?:Änderung|Veränderung)(?:en)?|unverändert|gleich geblieben"
+    r"|(?:aucun|pas de|sans) changement|inchangée?s?"
+    r"|sin cambios?|ning[úu]n cambio|igual que antes"
+    r"|geen (?:verandering|wijziging)(?:en)?|ongewijzigd|onveranderd"
+    r"|nessun[oa]? (?:cambiamento|variazione)|invariat[oa]"
+    r"|sem (?:altera[çc](?:[ãa]o|[õo]es)|mudan[çc]as?)|inalterad[oa])\b",
     re.I,
 )
 _PERCENT_UNITS = {"%", "percent", "pct", "per cent"}
 # Talk about confidence is not progress ("38/45, confidence 8"): blanked before reading.
-_CONFIDENCE_WORD = re.compile(r"\bconfiden\w*", re.I)
+_CONFIDENCE_WORD = re.compile(
+    r"\b(?:confiden\w*|confian\w*|zuversicht\w*|vertrauen|vertrouwen|fiducia)", re.I
+)
+
+
+def said_done(text: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
+    """The first "done" in text[start:end] that is not negated, hedged or planned."""
+    end = len(text) if end is None else end
+    for done in _DONE.finditer(text, start, end):
+        if _NOT_DONE_BEFORE.search(text, max(start, done.start() - 40), done.start()):
+            continue
+        if _DONE_BY.match(text, done.end(), end):
+            continue
+        return done
+    return None
 
 
 def _has_reading(text: str) -> bool:
@@ -465,12 +512,15 @@ def _may_hold_a_label(lowered: str) -> bool:
 
 
 def says_confidence(text: str) -> bool:
-    """Whether `_CONFIDENCE_WORD` matches somewhere in `text` (each match holds "conf").
+    """Whether `_CONFIDENCE_WORD` matches somewhere in `text` (each match holds "conf",
+    "zuver", "vertr" or "duc").
 
     When not, `_confidence_talk` finds nothing for sure: away from a confidence answer
     only scores said with the word "confidence" count, or a status right after a key
     result's label (`says_status`)."""
-    return "conf" in text.lower() and _CONFIDENCE_WORD.search(text) is not None
+    lowered = text.lower()
+    maybe = "conf" in lowered or "zuver" in lowered or "vertr" in lowered or "duc" in lowered
+    return maybe and _CONFIDENCE_WORD.search(text) is not None
 
 
 # A status right after a key result's label, in the same clause: "KR2 is at risk", "KR1:
@@ -566,7 +616,7 @@ def _progress_in(
         )
         if number:
             return _reading(kr, parse_number(number[0]), None, "value", number)
-    done = _DONE.search(text, start, end)
+    done = said_done(text, start, end)
     if done:
         return _reading(kr, kr.target, Decimal(100), "done", done)
     same = _NO_CHANGE.search(text, start, end)
@@ -754,7 +804,7 @@ def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[in
     same = _NO_CHANGE.search(text)
     if same:
         return {kr.number: _reading(kr, kr.current, None, "no-change", same) for kr in key_results}
-    done = _DONE.search(text)
+    done = said_done(text)
     if done:
         return {
             kr.number: _reading(kr, kr.target, Decimal(100), "done", done) for kr in key_results
@@ -786,6 +836,10 @@ _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\bhigh\b|\bgreen\b", re.I), 8),
     (re.compile(r"\bmedium\b|\bmoderate\b|\bmid\b|\byellow\b|\bamber\b|\borange\b", re.I), 5),
     (re.compile(r"\blow\b|\bred\b", re.I), 2),
+    # High, medium and low in German, French, Spanish, Dutch, Italian and Portuguese.
+    (re.compile(r"\b(?:hoch|[ée]lev[ée]e?|haute?|alt[oa]|hoog)\b", re.I), 8),
+    (re.compile(r"\b(?:mittel|moyenne?|medi[oa]|m[ée]dia|gemiddeld)\b", re.I), 5),
+    (re.compile(r"\b(?:niedrig|gering|faible|basse?|baj[oa]|laag|bass[oa]|baix[oa])\b", re.I), 2),
     # green circle, check marks, thumbs up
     (re.compile("[\U0001f7e2\u2705\U0001f44d\u2714]"), 8),
     # yellow and orange circles, warning sign, neutral face
@@ -963,10 +1017,19 @@ def _one_per_key_result(
 
 # -- blockers, help, wins -------------------------------------------------------------------
 
-_BLOCKER_WORDS = re.compile(r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck)\b", re.I)
+_BLOCKER_WORDS = re.compile(
+    r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck"
+    # German, French, Spanish, Dutch, Italian, Portuguese
+    r"|blockiert|hindernisse?|warten? auf|bloqu(?:é|e|ant)e?s?|en attente d"
+    r"|bloquead[oa]s?|bloqueos?|esperando|geblokkeerd|wachten op|bloccat[oaie]|in attesa di"
+    r"|aguardando)\b",
+    re.I,
+)
 _HELP_WORDS = re.compile(
-    r"\b(?:need(?:s|ed)? (?:\w+ )?help|could you|can you|would you mind)\b"
-    r"|\bhelp(?: needed| wanted)?\s*:",  # a label: "Help: a contact at the vendor"
+    r"\b(?:need(?:s|ed)? (?:\w+ )?help|could you|can you|would you mind"
+    r"|(?:brauche|benötige)(?:n)? (?:\w+ )?(?:hilfe|unterstützung)|besoin d['’]aide"
+    r"|necesito (?:\w+ )?ayuda|hulp nodig|bisogno di (?:\w+ )?aiuto|preciso de (?:\w+ )?ajuda)\b"
+    r"|\b(?:help|hilfe|aide|ayuda|hulp|aiuto|ajuda)(?: needed| wanted)?\s*:",  # a label
     re.I,
 )
 # A win is something that happened and went well, said so: "a big win", "Win: ...", "we
@@ -983,8 +1046,11 @@ _WIN_WORDS = re.compile(
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.M)
 _WORD_CHARACTER = re.compile(r"\w")
 # "n/a", "None.", "Nothing this week", "no blockers", "all good": nothing to record.
+# Also "none" and "nothing" in German, French, Spanish, Dutch, Italian and Portuguese.
+_NONE_WORDS = r"keine?|nichts|aucune?|rien|ningun[oa]?|nada|geen|niets|nessun[oa]?|niente|nenhuma?"
 _NOTHING = re.compile(
-    r"^\W*(?:n/?a|none|nothing|nope|nil|no|all good|not really|-+)\b[^.!?\n]{0,30}[.!]?\W*$",
+    r"^\W*(?:n/?a|none|nothing|nope|nil|no|all good|not really|-+|" + _NONE_WORDS + r")\b"
+    r"[^.!?\n]{0,30}[.!]?\W*$",
     re.I,
 )
 
@@ -993,7 +1059,8 @@ _NOTHING = re.compile(
 # the opposite: "Nothing blocking", "no blockers", "not stuck any more", "I don't need
 # help". A comma ends the reach: "Not much progress, blocked on legal" is a blocker.
 _NEGATED = re.compile(
-    r"(?:\b(?:no|not|nothing|none|never|without|zero)\b|n[’']t\b)(?:[^\w,;]+\w+){0,2}?[^\w,;]+$",
+    r"(?:\b(?:no|not|nothing|none|never|without|zero|nicht|nicht mehr|pas|sans|sin|niet|non"
+    r"|n[ãa]o|sem|" + _NONE_WORDS + r")\b|n[’']t\b)(?:[^\w,;]+\w+){0,2}?[^\w,;]+$",
     re.I,
 )
 
@@ -1001,7 +1068,7 @@ _NEGATED = re.compile(
 _LABEL_END = re.compile(r"\s*+(?:[:：]|(?<=\s)[-–—])")
 # What a label followed by nothing says: "none", "n/a", "nothing so far", "-".
 _NONE_AFTER_LABEL = re.compile(
-    r"[^\w-]*+(?:n/?a|none|nothing|nope|nil|no|not really|-++)"
+    r"[^\w-]*+(?:n/?a|none|nothing|nope|nil|no|not really|-++|" + _NONE_WORDS + r")"
     r"(?:\s++(?:really|so far|this week|at the moment|right now|for now|yet|to report|atm))*+"
     r"[\W_]*+",
     re.I,
@@ -1023,12 +1090,28 @@ def _may_say_blocked(lowered: str) -> bool:
     """False when `_BLOCKER_WORDS` cannot match: "blocked", "blocking", "blocker", "waiting
     on", "waiting for" and "stuck" each hold one of these (none with an "i" or "s", whose
     case-insensitive matches include characters that lowercase to something else)."""
-    return "block" in lowered or "tuck" in lowered or "ng on" in lowered or "ng for" in lowered
+    return (
+        "block" in lowered
+        or "tuck" in lowered
+        or "ng on" in lowered
+        or "ng for" in lowered
+        or any(hint in lowered for hint in _OTHER_BLOCKER_HINTS)
+    )
+
+
+# Each of the other languages' blocker words holds one of these (none with an "i" or "s").
+_OTHER_BLOCKER_HINTS = ("bloq", "blok", "blocc", "warte", "wacht", "ndern", "atte", "perando",
+                        "guardando")  # fmt: skip
 
 
 def _may_ask_for_help(lowered: str) -> bool:
     """False when `_HELP_WORDS` cannot match: each of its phrases holds "help" or "you"."""
-    return "help" in lowered or "you" in lowered
+    return "help" in lowered or "you" in lowered or any(h in lowered for h in _OTHER_HELP_HINTS)
+
+
+# Each of the other languages' phrases holds one of these ("aide" has an "i": a label
+# "AİDE:" with a Turkish capital İ goes unnoted, like a win so written, see `_WIN_HINTS`).
+_OTHER_HELP_HINTS = ("lfe", "unter", "aide", "d'a", "d’a", "ayuda", "hulp", "uto", "ajuda")
 
 
 # Every match of `_WIN_WORDS` holds one of these once lowercased (but for a capital "İ" or

@@ -118,6 +118,48 @@ def test_no_change_means_the_current_value(words: str) -> None:
     assert values(f"KR1 {words}, KR2 {words}") == {1: ("no-change", "34"), 2: ("no-change", None)}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KR2 not done yet",
+        "KR2 isn't done",
+        "KR2 almost done",
+        "KR2 nearly finished",
+        "KR2 will be done next week",
+        "KR2 should be completed by Friday",
+        "KR2 done by Friday",
+        "KR2 noch nicht erledigt",
+        "KR2 pas encore terminé",
+        "KR2 aún no terminado",
+        "KR2 nog niet klaar",
+    ],
+)
+def test_not_done_is_not_done(text: str) -> None:
+    """Said not to be done, or only planned to be: no reading, and the person is asked."""
+    scan = read_progress(text, KRS, listed=True)
+    assert scan.readings == []
+    assert scan.unclear == [f'could not read a value for KR2 in "{text[4:]}"']
+    assert read_progress(text.removeprefix("KR2 "), KRS, listed=True).readings == []
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["erledigt", "abgeschlossen", "terminé", "atteint", "terminado", "klaar", "afgerond",
+     "completato", "concluído"],
+)  # fmt: skip
+def test_done_in_other_languages(word: str) -> None:
+    assert values(f"KR2 {word}") == {2: ("done", "1")}
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["keine Änderung", "unverändert", "pas de changement", "inchangé", "sin cambios",
+     "geen verandering", "ongewijzigd", "nessun cambiamento", "sem alterações"],
+)  # fmt: skip
+def test_no_change_in_other_languages(words: str) -> None:
+    assert values(f"KR1 {words}, KR2 {words}") == {1: ("no-change", "34"), 2: ("no-change", None)}
+
+
 def test_a_lone_no_change_speaks_for_every_key_result() -> None:
     assert set(values("No change since last week.")) == {1, 2, 3}
 
@@ -315,6 +357,28 @@ def test_a_status_right_after_a_key_results_label_is_its_confidence_in_passing()
     assert read_confidence("KR1 8/10", ten, answer=False).readings == []
 
 
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("Zuversicht: hoch", 8),
+        ("Vertrauen mittel", 5),
+        ("Confiance : moyenne.", 5),
+        ("Confianza: baja", 2),
+        ("Vertrouwen: hoog", 8),
+        ("Fiducia: alta", 8),
+        ("Confiança: média", 5),
+        ("Zuversicht 7/10", 7),
+    ],
+)
+def test_confidence_in_other_languages(text: str, score: int) -> None:
+    assert scores(text, answer=False) == {None: score}
+    assert scores(text.split()[-1], answer=True) == {None: score}
+
+
+def test_confidence_in_another_language_is_not_progress() -> None:
+    assert values("KR1 41/45, Zuversicht 8", listed=False) == {1: ("value", "41")}
+
+
 def test_a_score_out_of_ten_is_not_progress() -> None:
     assert values("Feeling good about KR1 (8/10), KR2 at 3 days", listed=False) == {
         2: ("value", "3")
@@ -434,6 +498,39 @@ def test_what_is_no_win_is_not_noted_as_one(text: str) -> None:
 def test_answers_that_say_nothing(text: str) -> None:
     assert says_nothing(text)
     assert whole_note("blocker", text) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["Keine.", "Keine Blocker", "Nichts", "Rien pour l'instant", "Aucun", "Nada",
+             "Ninguno", "Geen", "Niets", "Nessuno", "Nenhum"]
+)  # fmt: skip
+def test_answers_that_say_nothing_in_other_languages(text: str) -> None:
+    assert says_nothing(text)
+    assert whole_note("blocker", text) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("blocker", "Wir sind blockiert, bis die Rechtsabteilung unterschreibt."),
+        ("blocker", "Nous sommes bloqués par le service juridique."),
+        ("blocker", "Seguimos esperando al proveedor de SSO."),
+        ("blocker", "We wachten op de leverancier."),
+        ("blocker", "Siamo bloccati dal fornitore."),
+        ("help", "Ich brauche Hilfe beim Vertrag."),
+        ("help", "J'ai besoin d'aide pour le recrutement."),
+        ("help", "Necesito ayuda con la contratación."),
+    ],
+)
+def test_blockers_and_help_in_other_languages(kind: str, text: str) -> None:
+    assert [note.text for note in sentences_with(kind, text)] == [text]
+
+
+@pytest.mark.parametrize(
+    "text", ["Keine Blocker diese Woche.", "Nicht mehr blockiert.", "Pas bloqués.", "Sin bloqueos."]
+)
+def test_a_blocker_said_not_to_be_in_another_language_is_not_noted(text: str) -> None:
+    assert sentences_with("blocker", text) == []
 
 
 def test_an_answer_is_a_note_with_its_span() -> None:
