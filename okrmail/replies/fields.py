@@ -1020,7 +1020,7 @@ def _one_per_key_result(
 _BLOCKER_WORDS = re.compile(
     r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck"
     # German, French, Spanish, Dutch, Italian, Portuguese
-    r"|blockiert|hindernisse?|warten? auf|bloqu(?:é|e|ant)e?s?|en attente d"
+    r"|blockiert|hindernisse?|warten? auf|bloqu(?:é|e|ant)e?s?|en attente d(?:es?|u|['’])"
     r"|bloquead[oa]s?|bloqueos?|esperando|geblokkeerd|wachten op|bloccat[oaie]|in attesa di"
     r"|aguardando)\b",
     re.I,
