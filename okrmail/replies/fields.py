@@ -436,10 +436,12 @@ _DONE = re.compile(
 )
 # A negation or a hedge just before "done" in its clause ("not done", "almost done",
 # "noch nicht erledigt", "pas encore terminé"), or a plan ("will be done", "get it
-# done"): the key result is not done. Any sentence or clause mark ends the reach.
+# done", "bis Freitag erledigt", "sera terminé"): the key result is not done. Any
+# sentence or clause mark ends the reach.
 _NOT_DONE_BEFORE = re.compile(
     r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|be|get"
-    r"|getting|nicht|kaum|fast|halb|pas|presque|no|casi|niet|bijna|non|quasi|n[ãa]o|quase)\b"
+    r"|getting|nicht|kaum|fast|halb|pas|presque|no|casi|niet|bijna|non|quasi|n[ãa]o|quase"
+    r"|bis|wird|werden|sera|será|wordt|sarà)\b"
     r"|n[’']t\b)(?:[^\w,;.!?]+\w+){0,2}?[^\w,;.!?]+$",
     re.I,
 )

@@ -132,6 +132,9 @@ def test_no_change_means_the_current_value(words: str) -> None:
         "KR2 pas encore terminé",
         "KR2 aún no terminado",
         "KR2 nog niet klaar",
+        "KR2 bis Freitag erledigt",
+        "KR2 wird nächste Woche fertig",
+        "KR2 sera terminé vendredi",
     ],
 )
 def test_not_done_is_not_done(text: str) -> None:
