@@ -3,8 +3,8 @@
 Each script says when a person answers each of their prompts (hours after it arrived, or
 after the meeting — a late answer) and what they write, in the style of a real mail
 client: Gmail top-posting with `>` quotes, Outlook with a From:/Sent: block, answers typed
-inline under the quoted questions, one free paragraph. The replies go through the real
-ingest path, exactly as if they had arrived by IMAP.
+inline under the quoted questions, one free paragraph; Sofia answers in German. The
+replies go through the real ingest path, exactly as if they had arrived by IMAP.
 """
 
 from __future__ import annotations
@@ -92,7 +92,23 @@ Dana""",
 Inês""",
         ),
     ],
-    # Priya, Kenji, Luis, Sofia and the rest never answer: they are chased.
+    "sofia.hartmann@example.com": [
+        Reply(
+            timedelta(hours=3),
+            "outlook",
+            """1. KR1 4/5, KR2 erledigt
+2. Der Vertrag mit Alpenblick ist unterschrieben, unser vierter Launch-Partner.
+3. Wir warten auf die Übersetzungen der Hilfeseiten.
+4. Ja, passt.
+5. Nichts, danke.
+
+Zuversicht: hoch
+
+Viele Grüße
+Sofia""",
+        ),
+    ],
+    # Priya, Kenji, Luis and the rest never answer: they are chased.
 }
 
 INLINE_ANSWERS = {  # Dana answers under each quoted question, Outlook-style (no ">")

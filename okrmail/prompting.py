@@ -132,40 +132,40 @@ def unit_suffix(unit: str) -> str:
 
 def format_value(value: Decimal | None, *, grouped: bool = False) -> str:
     """The number as written, without trailing zeros ("1200000", "99.5"); `grouped`: with
-    thousands separators ("1,200,000"), for text only people read (the digest). Prompts
-    and confirmations keep the plain form: replies quote them, and the reader recognises
-    its own lines by their words (see `replies.answers._progress_text`)."""
+    thousands separators from 10,000 on ("1,200,000", but "2025"), for text only people
+    read (the digest). Prompts and confirmations keep the plain form: replies quote them,
+    and the reader recognises its own lines by their words (`answers._progress_text`)."""
     if value is None:
         return "?"
-    text = f"{value:,f}" if grouped else f"{value:f}"
+    text = f"{value:,f}" if grouped and abs(value) >= 10_000 else f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def amount(value: Decimal | None, unit: str) -> str:
     """A value with its unit, for people to read: "1,200,000 GBP", "88%", "1 day", "2 days".
 
-    Units are imported in the plural ("days", "customers"); for exactly one, the unit's
-    last word is made singular when it plainly is an English plural.
+    Units are imported in the plural ("days", "errors per 1k requests"); for exactly one,
+    the unit's first word is made singular when it plainly is an English plural.
     """
     suffix = unit_suffix(unit)
-    if value is not None and abs(value) == 1 and suffix:
-        head, _, word = suffix.rpartition(" ")
-        suffix = f"{head} {_singular(word)}" if head or suffix.startswith(" ") else suffix
+    if value is not None and abs(value) == 1 and suffix.startswith(" "):
+        first, space, rest = suffix[1:].partition(" ")
+        suffix = f" {_singular(first)}{space}{rest}"
     return f"{format_value(value, grouped=True)}{suffix}"
 
 
-_INVARIABLE = frozenset({"series", "species", "news", "kudos"})
+_INVARIABLE = frozenset({"series", "species", "news", "kudos", "analyses", "lives"})
 
 
 def _singular(word: str) -> str:
-    """ "days" -> "day", "stories" -> "story", "batches" -> "batch"; anything that does not
-    look like a lower-case English plural (GBP, bps, NPS, status) as it is."""
+    """ "days" -> "day", "stories" -> "story", "boxes" -> "box", "statuses" -> "status";
+    anything that does not look like a lower-case English plural (GBP, bps, NPS) as it is."""
     if len(word) <= 3 or not word.isalpha() or not word.islower() or word in _INVARIABLE:
         return word
     if word.endswith("ies"):
         return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes")):
-        return word[:-2]
+    if word.endswith(("sses", "xes", "ches", "shes", "zzes", "uses")):
+        return word[:-3] if word.endswith("zzes") else word[:-2]
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word

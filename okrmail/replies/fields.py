@@ -435,22 +435,29 @@ _DONE = re.compile(
     re.I,
 )
 # A negation or a hedge just before "done" in its clause ("not done", "almost done",
-# "noch nicht erledigt", "pas encore terminé"), or a plan ("will be done", "get it
-# done", "bis Freitag erledigt", "sera terminé"): the key result is not done. Any
-# sentence or clause mark ends the reach.
+# "noch nicht erledigt", "pas encore terminé"), or a plan ("will be done", "should be
+# finished", "bis Freitag erledigt", "sera terminé"): the key result is not done. A
+# clause mark or a dash between words ends the reach ("No problem - done"); a hyphen
+# inside a word does not ("half-done").
+_BETWEEN_WORDS = r"(?:[^\w,;.!?–—-]|(?<=\w)-(?=\w|$))+"
 _NOT_DONE_BEFORE = re.compile(
-    r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|be|get"
-    r"|getting|nicht|kaum|fast|halb|pas|presque|no|casi|niet|bijna|non|quasi|n[ãa]o|quase"
-    r"|bis|wird|werden|sera|será|wordt|sarà)\b"
-    r"|n[’']t\b)(?:[^\w,;.!?]+\w+){0,2}?[^\w,;.!?]+$",
+    r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|will|shall"
+    r"|should|would|could|might|must|gonna|nicht|kaum|halb|presque|casi|niet|bijna|quasi"
+    r"|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-))\b"
+    r"|n[’']t\b|[’']ll\b)(?:" + _BETWEEN_WORDS + r"\w+){0,2}?" + _BETWEEN_WORDS + r"$"
+    # German "fast" (almost) only right before the word: "fast fertig", not "fast-tracked".
+    r"|\bfast\s+$",
     re.I,
 )
-# "done by Friday", "finished by the end of the month": a plan.
+# "done by Friday", "finished by the end of this month": a plan, unless said in the past
+# ("was completed by Thursday"). Not "done by Monica's team".
 _DONE_BY = re.compile(
-    r"\s+(?:by|until|before)\s+(?:the\s+)?(?:mon|tue|wed|thu|fri|sat|sun|end|eo[dwmq]\b|"
-    r"tomorrow|next|this|\d)",
+    r"\s+by\s+(?:the\s+)?(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?"
+    r"|tomorrow|tonight|next\s+\w+|end\s+of\s+(?:the|this|next)\s+\w+|eo[dwmq]"
+    r"|\d{1,2}(?:st|nd|rd|th)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b",
     re.I,
 )
+_IN_THE_PAST = re.compile(r"\b(?:was|were|been|got|had|already)\s+(?:\w+\s+)?$", re.I)
 _NO_CHANGE = re.compile(
     r"\b(?:no change|unchanged|same as (?:last|before|previous)(?: \w+)?|no progress|"
     r"not changed|hasn't changed|no movement|flat|as before"
@@ -465,7 +472,7 @@ _NO_CHANGE = re.compile(
 _PERCENT_UNITS = {"%", "percent", "pct", "per cent"}
 # Talk about confidence is not progress ("38/45, confidence 8"): blanked before reading.
 _CONFIDENCE_WORD = re.compile(
-    r"\b(?:confiden\w*|confian\w*|zuversicht\w*|vertrauen|vertrouwen|fiducia)", re.I
+    r"\b(?:confiden\w*|confian\w*|zuversicht\w*|vertrauen\w*|vertrouwen|fiducia)\b", re.I
 )
 
 
@@ -475,7 +482,8 @@ def said_done(text: str, start: int = 0, end: int | None = None) -> re.Match[str
     for done in _DONE.finditer(text, start, end):
         if _NOT_DONE_BEFORE.search(text, max(start, done.start() - 40), done.start()):
             continue
-        if _DONE_BY.match(text, done.end(), end):
+        past = _IN_THE_PAST.search(text, max(start, done.start() - 30), done.start())
+        if not past and _DONE_BY.match(text, done.end(), end):
             continue
         return done
     return None
@@ -838,10 +846,11 @@ _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\bhigh\b|\bgreen\b", re.I), 8),
     (re.compile(r"\bmedium\b|\bmoderate\b|\bmid\b|\byellow\b|\bamber\b|\borange\b", re.I), 5),
     (re.compile(r"\blow\b|\bred\b", re.I), 2),
-    # High, medium and low in German, French, Spanish, Dutch, Italian and Portuguese.
-    (re.compile(r"\b(?:hoch|[ée]lev[ée]e?|haute?|alt[oa]|hoog)\b", re.I), 8),
-    (re.compile(r"\b(?:mittel|moyenne?|medi[oa]|m[ée]dia|gemiddeld)\b", re.I), 5),
-    (re.compile(r"\b(?:niedrig|gering|faible|basse?|baj[oa]|laag|bass[oa]|baix[oa])\b", re.I), 2),
+    # High, medium and low in German, French, Spanish, Dutch, Italian and Portuguese, but
+    # for words that are also English ("social media", "Bass Pro", "Alta Vista").
+    (re.compile(r"\b(?:hoch|[ée]lev[ée]e?|hoog|elevad[oa])\b", re.I), 8),
+    (re.compile(r"\b(?:mittel|moyenne?|média|gemiddeld)\b", re.I), 5),
+    (re.compile(r"\b(?:niedrig|gering|faible|laag|baix[oa])\b", re.I), 2),
     # green circle, check marks, thumbs up
     (re.compile("[\U0001f7e2\u2705\U0001f44d\u2714]"), 8),
     # yellow and orange circles, warning sign, neutral face
@@ -988,7 +997,7 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
         around = next((i.kr for i in in_unit if i.start <= keyword.start() <= i.end and i.kr), None)
         labels = _labels(text, start, end, numbers, False)
         about = around or (labels[0][0] if len(labels) == 1 else None)
-        after = _scores(text, keyword.end(), end)
+        after = _scores(text, keyword.end(), end) or _word_after_keyword(text, keyword.end(), end)
         if about is None and _one_per_key_result(text, after, key_results):
             for kr, score in zip(key_results, after, strict=True):
                 readings.setdefault(kr.number, _confidence(kr.number, score))
@@ -998,6 +1007,23 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
         if chosen and about not in readings:
             readings[about] = _confidence(about, chosen)
     return list(readings.values())
+
+
+# Words for high, medium and low that are also English words or names ("social media",
+# "Alta Vista", "Bass Pro"): a score only right after the word for confidence
+# ("Confianza: media", "fiducia alta", "confiance basse").
+_SCORE_WORD_AFTER_KEYWORD = re.compile(
+    r"[\s:=–-]*+(?:(?P<high>alt[oa]|haute?)|(?P<medium>medi[oa])|(?P<low>baj[oa]|bass[oa]|basse?))\b",
+    re.I,
+)
+_WORD_SCORES = {"high": 8, "medium": 5, "low": 2}
+
+
+def _word_after_keyword(text: str, start: int, end: int) -> list[tuple[int, re.Match[str]]]:
+    found = _SCORE_WORD_AFTER_KEYWORD.match(text, start, end)
+    if found is None or found.lastgroup is None:
+        return []
+    return [(_WORD_SCORES[found.lastgroup], found)]
 
 
 _SCORE_LIST_GAP = re.compile(r"\s*+(?:[,/;&]|\band\b)?\s*+", re.I)
@@ -1022,9 +1048,10 @@ def _one_per_key_result(
 _BLOCKER_WORDS = re.compile(
     r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck"
     # German, French, Spanish, Dutch, Italian, Portuguese
-    r"|blockiert|hindernisse?|warten? auf|bloqu(?:é|e|ant)e?s?|en attente d(?:es?|u|['’])"
-    r"|bloquead[oa]s?|bloqueos?|esperando|geblokkeerd|wachten op|bloccat[oaie]|in attesa di"
-    r"|aguardando)\b",
+    # (French "bloque" only in lower case: "The Bloque Party")
+    r"|blockiert|hindernisse?|warten? auf|bloqu(?:é|ant)e?s?|(?-i:bloque)"
+    r"|en attente d(?:es?|u|['’])|bloquead[oa]s?|bloqueos?|esperando|geblokkeerd|wachten op"
+    r"|bloccat[oaie]|in attesa di|aguardando)\b",
     re.I,
 )
 _HELP_WORDS = re.compile(
@@ -1049,9 +1076,16 @@ _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.M)
 _WORD_CHARACTER = re.compile(r"\w")
 # "n/a", "None.", "Nothing this week", "no blockers", "all good": nothing to record.
 # Also "none" and "nothing" in German, French, Spanish, Dutch, Italian and Portuguese.
-_NONE_WORDS = r"keine?|nichts|aucune?|rien|ningun[oa]?|nada|geen|niets|nessun[oa]?|niente|nenhuma?"
+_NONE_WORDS = r"keine?|nichts|aucune?|ningun[oa]?|geen|niets|nessun[oa]?|niente|nenhuma?"
+# Spanish "nada" and French "rien" are also first names ("Nada hasn't signed yet"): they
+# say nothing alone, or before the usual few words ("Nada por ahora", "Rien à signaler").
+_NADA = r"(?:nada|rien)(?=\W*$|\s+(?:por|pour|de|à|que|a|so far|yet)\b)"
 _NOTHING = re.compile(
-    r"^\W*(?:n/?a|none|nothing|nope|nil|no|all good|not really|-+|" + _NONE_WORDS + r")\b"
+    r"^\W*(?:n/?a|none|nothing|nope|nil|no|all good|not really|-+|"
+    + _NONE_WORDS
+    + "|"
+    + _NADA
+    + r")\b"
     r"[^.!?\n]{0,30}[.!]?\W*$",
     re.I,
 )
@@ -1061,8 +1095,8 @@ _NOTHING = re.compile(
 # the opposite: "Nothing blocking", "no blockers", "not stuck any more", "I don't need
 # help". A comma ends the reach: "Not much progress, blocked on legal" is a blocker.
 _NEGATED = re.compile(
-    r"(?:\b(?:no|not|nothing|none|never|without|zero|nicht|nicht mehr|pas|sans|sin|niet|non"
-    r"|n[ãa]o|sem|" + _NONE_WORDS + r")\b|n[’']t\b)(?:[^\w,;]+\w+){0,2}?[^\w,;]+$",
+    r"(?:\b(?:no|not|nothing|none|never|without|zero|nicht|(?-i:[Pp]as)|sans|sin|niet|non(?!-)"
+    r"|n[ãa]o|" + _NONE_WORDS + r")\b|n[’']t\b)(?:[^\w,;]+\w+){0,2}?[^\w,;]+$",
     re.I,
 )
 
@@ -1070,7 +1104,7 @@ _NEGATED = re.compile(
 _LABEL_END = re.compile(r"\s*+(?:[:：]|(?<=\s)[-–—])")
 # What a label followed by nothing says: "none", "n/a", "nothing so far", "-".
 _NONE_AFTER_LABEL = re.compile(
-    r"[^\w-]*+(?:n/?a|none|nothing|nope|nil|no|not really|-++|" + _NONE_WORDS + r")"
+    r"[^\w-]*+(?:n/?a|none|nothing|nope|nil|no|not really|-++|nada|rien|" + _NONE_WORDS + r")"
     r"(?:\s++(?:really|so far|this week|at the moment|right now|for now|yet|to report|atm))*+"
     r"[\W_]*+",
     re.I,
@@ -1113,7 +1147,7 @@ def _may_ask_for_help(lowered: str) -> bool:
 
 # Each of the other languages' phrases holds one of these ("aide" has an "i": a label
 # "AİDE:" with a Turkish capital İ goes unnoted, like a win so written, see `_WIN_HINTS`).
-_OTHER_HELP_HINTS = ("lfe", "unter", "aide", "d'a", "d’a", "ayuda", "hulp", "uto", "ajuda")
+_OTHER_HELP_HINTS = ("lfe", "unter", "aide", "ayuda", "hulp", "uto", "ajuda")
 
 
 # Every match of `_WIN_WORDS` holds one of these once lowercased (but for a capital "İ" or
@@ -1142,11 +1176,26 @@ def says_nothing(text: str) -> bool:
     return bool(_NOTHING.match(stripped) and len(stripped.split()) <= 6)
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
 def whole_note(kind: str, text: str) -> list[Note]:
-    """The whole answer as one note, unless it says there is nothing."""
+    """The whole answer as one note, unless it says there is nothing.
+
+    An answer whose first paragraph says nothing ("None, thanks.") and that goes on after
+    a blank line is often a paragraph glued onto the last numbered answer ("Confidence:
+    high"): only what the rest says of `kind`, sentence by sentence, is noted.
+    """
     if says_nothing(text):
         return []
     start = len(text) - len(text.lstrip())
+    gap = _PARAGRAPH_BREAK.search(text, start)
+    if gap and says_nothing(text[start : gap.start()]):
+        rest = gap.end()
+        return [
+            Note(kind, note.text, Span(rest + note.span.start, rest + note.span.end, note.text))
+            for note in sentences_with(kind, text[rest:])
+        ]
     body = text.strip()
     return [Note(kind, body, Span(start, start + len(body), body))]
 

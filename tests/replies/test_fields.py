@@ -146,6 +146,31 @@ def test_not_done_is_not_done(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "KR2 has been done",
+        "KR2: done, no blockers",
+        "Got KR2 done!",
+        "KR2 done. Not KR1 though",
+        "KR2 done by Monica's team",
+        "KR2 was completed by Thursday, two days early",
+        "KR2 done by end of last week",
+        "Happy to be done with KR2 at last.",
+        "KR2 can be considered done.",
+        "KR2: no problem - done.",
+        "KR2 fast-tracked and done.",
+        "KR2 fast fertig, KR2 erledigt",
+    ],
+)
+def test_done_is_done(text: str) -> None:
+    assert values(text)[2] == ("done", "1")
+
+
+def test_half_done_is_not_done() -> None:
+    assert values("KR2 half-done") == {}
+
+
+@pytest.mark.parametrize(
     "word",
     ["erledigt", "abgeschlossen", "terminé", "atteint", "terminado", "klaar", "afgerond",
      "completato", "concluído"],
@@ -366,9 +391,7 @@ def test_a_status_right_after_a_key_results_label_is_its_confidence_in_passing()
         ("Zuversicht: hoch", 8),
         ("Vertrauen mittel", 5),
         ("Confiance : moyenne.", 5),
-        ("Confianza: baja", 2),
         ("Vertrouwen: hoog", 8),
-        ("Fiducia: alta", 8),
         ("Confiança: média", 5),
         ("Zuversicht 7/10", 7),
     ],
@@ -376,6 +399,35 @@ def test_a_status_right_after_a_key_results_label_is_its_confidence_in_passing()
 def test_confidence_in_other_languages(text: str, score: int) -> None:
     assert scores(text, answer=False) == {None: score}
     assert scores(text.split()[-1], answer=True) == {None: score}
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [("Confianza: baja", 2), ("Fiducia alta", 8), ("Confianza alta", 8), ("Confiance basse", 2)],
+)
+def test_words_that_are_also_english_are_scores_only_right_after_the_word_confidence(
+    text: str, score: int
+) -> None:
+    assert scores(text, answer=False) == {None: score}
+    assert scores(text, answer=True) == {None: score}
+    assert scores(text.split()[-1], answer=True) == {}  # "alta" alone: maybe a name
+
+
+def test_media_is_medium_only_right_after_the_word_confidence() -> None:
+    # (Not with KRS: "media" would name ONBOARDING, the "median" onboarding time.)
+    for answer in (False, True):
+        assert [
+            r.score for r in read_confidence("Confianza: media", [TEAMS], answer=answer).readings
+        ] == [5]
+        assert read_confidence("Social media", [TEAMS], answer=answer).readings == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["KR2 social media: 6", "My confidence in the social media plan is 6.", "Bass Pro: 6"],
+)
+def test_english_look_alikes_are_no_scores(text: str) -> None:
+    assert set(scores(text, answer=True).values()) == {6}
 
 
 def test_confidence_in_another_language_is_not_progress() -> None:
@@ -530,10 +582,61 @@ def test_blockers_and_help_in_other_languages(kind: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Hit a non-trivial blocker: the vendor changed their API.",
+        "Non-urgent but blocked on legal review.",
+        "SEM spend is blocked on finance approval.",
+        "PAS team is blocked on data access.",
+        "Rien Nguyen is blocked on access.",
+        "Nada is stuck on the export.",
+    ],
+)
+def test_english_look_alikes_of_foreign_negations_hide_no_blocker(text: str) -> None:
+    assert [note.text for note in sentences_with("blocker", text)] == [text]
+    assert not says_nothing(text)
+
+
+def test_a_name_that_means_nothing_elsewhere_is_still_an_answer() -> None:
+    assert [n.text for n in whole_note("blocker", "Nada hasn't signed yet.")] == [
+        "Nada hasn't signed yet."
+    ]
+    assert (
+        says_nothing("Nada.") and says_nothing("Nada por ahora") and says_nothing("Rien à signaler")
+    )
+
+
+def test_words_that_merely_start_like_confidence_are_not_it() -> None:
+    assert values("Our fiduciary review is 3/5 complete, KR1 38/45.", listed=False) == {
+        1: ("value", "38")
+    }
+
+
+@pytest.mark.parametrize(
     "text", ["Keine Blocker diese Woche.", "Nicht mehr blockiert.", "Pas bloqués.", "Sin bloqueos."]
 )
 def test_a_blocker_said_not_to_be_in_another_language_is_not_noted(text: str) -> None:
     assert sentences_with("blocker", text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "noted"),
+    [
+        ("Nothing, thanks.\n\nConfidence: high", []),
+        ("Nichts, danke.\n\nZuversicht: hoch", []),
+        ("None.\n\nCould you ask legal to hurry?", ["Could you ask legal to hurry?"]),
+        ("Legal is slow.\n\nAlso the vendor.", ["Legal is slow.\n\nAlso the vendor."]),
+    ],
+)
+def test_an_answer_that_opens_with_nothing_notes_only_what_the_rest_asks(
+    text: str, noted: list[str]
+) -> None:
+    """Often a paragraph after the last numbered answer is glued onto it: "5. Nothing,
+    thanks." then "Confidence: high" is no request for help."""
+    notes = whole_note("help", text)
+    assert [note.text for note in notes] == noted
+    for note in notes:
+        assert text[note.span.start : note.span.end] == note.text
 
 
 def test_an_answer_is_a_note_with_its_span() -> None:
