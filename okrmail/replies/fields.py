@@ -436,13 +436,13 @@ _DONE = re.compile(
 )
 # A negation or a hedge just before "done" in its clause ("not done", "almost done",
 # "noch nicht erledigt", "pas encore terminé"), or a plan ("will be done", "should be
-# finished", "bis Freitag erledigt", "sera terminé"): the key result is not done. A
+# finished", "needs to be done", "bis Freitag erledigt", "sera terminé"): not done. A
 # clause mark or a dash between words ends the reach ("No problem - done"); a hyphen
 # inside a word does not ("half-done").
 _BETWEEN_WORDS = r"(?:[^\w,;.!?–—-]|(?<=\w)-(?=\w|$))+"
 _NOT_DONE_BEFORE = re.compile(
     r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|will|shall"
-    r"|should|would|could|might|must|gonna|nicht|kaum|halb|presque|casi|niet|bijna|quasi"
+    r"|should|would|could|might|must|gonna|needs?|yet(?=\s+to\b)|nicht|kaum|halb|presque|casi|niet|bijna|quasi"
     r"|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-))\b"
     r"|n[’']t\b|[’']ll\b)(?:" + _BETWEEN_WORDS + r"\w+){0,2}?" + _BETWEEN_WORDS + r"$"
     # German "fast" (almost) only right before the word: "fast fertig", not "fast-tracked".

@@ -135,6 +135,8 @@ def test_no_change_means_the_current_value(words: str) -> None:
         "KR2 bis Freitag erledigt",
         "KR2 wird nächste Woche fertig",
         "KR2 sera terminé vendredi",
+        "KR2 still needs to be done",
+        "KR2 yet to be finished",
     ],
 )
 def test_not_done_is_not_done(text: str) -> None:
