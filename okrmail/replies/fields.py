@@ -442,8 +442,8 @@ _DONE = re.compile(
 _BETWEEN_WORDS = r"(?:[^\w,;.!?–—-]|(?<=\w)-(?=\w|$))+"
 _NOT_DONE_BEFORE = re.compile(
     r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|will|shall"
-    r"|should|would|could|might|must|gonna|needs?|yet(?=\s+to\b)|nicht|kaum|halb|presque|casi|niet|bijna|quasi"
-    r"|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-))\b"
+    r"|should|would|could|might|must|gonna|needs?|yet(?=\s+to\b)"
+    r"|nicht|kaum|halb|presque|casi|niet|bijna|quasi|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-))\b"
     r"|n[’']t\b|[’']ll\b)(?:" + _BETWEEN_WORDS + r"\w+){0,2}?" + _BETWEEN_WORDS + r"$"
     # German "fast" (almost) only right before the word: "fast fertig", not "fast-tracked".
     r"|\bfast\s+$",
