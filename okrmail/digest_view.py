@@ -133,7 +133,6 @@ def key_results_view(
     trend_length = ctx.settings.digest.trend_length
     progress = [_by_kr(_readings(checkin, "progress")) for checkin in history]
     confidence = [_by_kr(_readings(checkin, "confidence")) for checkin in history]
-    units = _units(session, person)
     view = []
     for line in lines:
         number = line["number"]
@@ -144,7 +143,7 @@ def key_results_view(
         view.append(
             {
                 **line,
-                "change_text": _progress_line(latest, previous, units.get(number, "")),
+                "change_text": _progress_line(latest, previous, line["unit"]),
                 "confidence": scores[-1] if scores else None,
                 "trend": sparkline(scores) if len(scores) > 1 else "",
                 "trend_text": " → ".join(str(score) for score in scores)
@@ -153,15 +152,6 @@ def key_results_view(
             }
         )
     return view
-
-
-def _units(session: Session, person: Person) -> dict[int, str]:
-    from okrmail.inbound.checkins import numbered_key_results
-
-    return {
-        number: result.unit
-        for number, result in enumerate(numbered_key_results(session, person.id), 1)
-    }
 
 
 def blockers_view(history: list[CheckIn]) -> list[dict[str, Any]]:

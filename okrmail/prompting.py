@@ -254,6 +254,7 @@ def key_result_lines(
                 "cycle": objective.cycle,
                 "objective": objective.title,
                 "title": result.title,
+                "unit": result.unit,
                 "progress_text": progress,
             }
         )
@@ -268,8 +269,8 @@ def key_result_progress(result: KeyResult, *, for_digest: bool = False) -> str:
         of = format_value(result.current_value, grouped=True)
     else:
         unit = unit_suffix(result.unit)
-        start, current, target = (f"{format_value(value)}{unit}" for value in values)
-        start = format_value(result.start_value)  # as prompts have always shown it
+        start = format_value(result.start_value)  # without its unit, as prompts always had it
+        current, target = (f"{format_value(value)}{unit}" for value in values[1:])
         of = format_value(result.current_value)
     if result.current_value is None:
         return f"no update yet (start {start}, target {target})"

@@ -482,8 +482,8 @@ def said_done(text: str, start: int = 0, end: int | None = None) -> re.Match[str
     for done in _DONE.finditer(text, start, end):
         if _NOT_DONE_BEFORE.search(text, max(start, done.start() - 40), done.start()):
             continue
-        past = _IN_THE_PAST.search(text, max(start, done.start() - 30), done.start())
-        if not past and _DONE_BY.match(text, done.end(), end):
+        planned = _DONE_BY.match(text, done.end(), end)
+        if planned and not _IN_THE_PAST.search(text, max(start, done.start() - 30), done.start()):
             continue
         return done
     return None
