@@ -407,20 +407,35 @@ def _assign_by_order(
 
 # -- progress -------------------------------------------------------------------------------
 
-_RATIO_FORM = rf"({_NUMBER})\s*(?:/|\bout\s+of\b|\bof\b)\s*({_NUMBER})"
-_PERCENT_FORM = rf"({_NUMBER})\s*(?:%|\bper\s?cent\b|\bpct\b)"
-_FROM_TO_FORM = rf"(?:\bfrom\s+)?({_NUMBER})\s*(?:->|→|=>|\bto\b)\s*({_NUMBER})"
+# "of" and "per cent" also as written in German, French, Spanish, Dutch, Italian and
+# Portuguese ("38 von 45", "60 Prozent"), and a change "from … to" ("von 30 auf 38", "de 30
+# à 38"): read as English's, not as their first bare number (30, a value, for "von 30 auf
+# 38"; 60 as a value for "60 Prozent").
+_OF = r"(?:/|\b(?:out\s+of|of|von|sur|de|van|su)\b)"
+_PER_CENT = (
+    r"(?:%|\b(?:per\s?cent|pct|prozent|pour\s?cent|por\s?ciento|por\s?cento|per\s?cento"
+    r"|procent)\b)"
+)
+_RATIO_FORM = rf"({_NUMBER})\s*{_OF}\s*({_NUMBER})"
+_PERCENT_FORM = rf"({_NUMBER})\s*{_PER_CENT}"
+# "to" words that are a change only after a "from" word ("da 30 a 38"; "a" alone is not
+# one). The from word is a group of its own: the conditional asks whether it was there.
+_FROM_TO_FORM = (
+    rf"(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_NUMBER})\s*"
+    r"(?:->|→|=>|\b(?:to|auf|naar)\b|(?(from_word)\b(?:à|a|al|hasta|para|tot|bis)\b|(?!)))"
+    rf"\s*({_NUMBER})"
+)
 _RATIO = re.compile(_RATIO_FORM, re.I)
 _PERCENT = re.compile(_PERCENT_FORM, re.I)
 _FROM_TO = re.compile(_FROM_TO_FORM, re.I)
 # The three in one pattern. Its first match is the first match of any of them (at the
 # same place, the earlier alternative wins, as `_progress_in` wants), in one search
 # instead of three full scans. Groups: 1 a ratio (2, 3 its numbers), 4 a percentage (5),
-# 6 a change (7 from, 8 to).
+# 6 a change (7 its "from" word, 8 from, 9 to).
 _EXPLICIT = re.compile(f"({_RATIO_FORM})|({_PERCENT_FORM})|({_FROM_TO_FORM})", re.I)
 # For each alternative (by the number of its group): the pattern, and the group of the
 # number read as the value (or the share, for a percentage).
-_EXPLICIT_KINDS = {1: (_RATIO, 2), 4: (_PERCENT, 5), 6: (_FROM_TO, 8)}
+_EXPLICIT_KINDS = {1: (_RATIO, 2), 4: (_PERCENT, 5), 6: (_FROM_TO, 9)}
 # Done, and no change, also as written in the languages of our corpus's mail clients
 # (German, French, Spanish, Dutch, Italian, Portuguese): the questions are English, but
 # people often answer in their own.
@@ -571,18 +586,16 @@ def _statuses(text: str, key_results: Sequence[KeyResultRef]) -> list[Confidence
 
 
 def _may_hold_explicit(lowered: str) -> bool:
-    """False when `_EXPLICIT` (or any of its three forms) cannot match: a ratio holds "/"
-    or "of", a percentage "%", "per" or "pct", a change ">" (of "->", "=>"), "→" or "to"."""
-    return (
-        "/" in lowered
-        or "%" in lowered
-        or ">" in lowered
-        or "→" in lowered
-        or "of" in lowered
-        or "to" in lowered
-        or "per" in lowered
-        or "pct" in lowered
-    )
+    """False when `_EXPLICIT` (or any of its three forms) cannot match: it holds one of
+    these (a ratio "/" or an "of" word, a percentage "%" or a "per cent" word, a change
+    ">", "→", a "to" word or the "from" word a conditional "to" word needs)."""
+    return any(hint in lowered for hint in _EXPLICIT_HINTS)
+
+
+_EXPLICIT_HINTS = (
+    "/", "%", ">", "→", "of", "to", "per", "pct", "von", "su", "de", "van", "da", "from",
+    "cent", "prozent", "ciento", "auf", "naar",
+)  # fmt: skip
 
 
 def _progress_in(
@@ -612,7 +625,7 @@ def _progress_in(
             ]
             if explicit:
                 match = min(explicit, key=lambda match: match.start())
-                value = match[2] if match.re is _FROM_TO else match[1]
+                value = match[3] if match.re is _FROM_TO else match[1]
                 return _explicit_reading(kr, match.re, value, match)
     if bare:
         number = next(
@@ -652,7 +665,8 @@ def _title_numbers(kr: KeyResultRef) -> frozenset[Decimal | None]:
 
 
 def _numbers_in(match: re.Match[str]) -> set[Decimal | None]:
-    return {parse_number(group) for group in match.groups() if group}
+    """The numbers a match is made of (not its words: a change's "from" word)."""
+    return {parse_number(group) for group in match.groups() if group and _DIGIT.search(group)}
 
 
 def _explicit_reading(
@@ -833,10 +847,8 @@ def _short(text: str, limit: int = 60) -> str:
 
 # -- confidence -----------------------------------------------------------------------------
 
-_SCORE_OUT_OF_TEN = re.compile(
-    r"(?<![\d.])(10|[1-9])(?:[.,]\d)?\s*(?:/|\bout\s+of\b|\bof\b)\s*10\b", re.I
-)
-_SCORE_PERCENT = re.compile(r"(?<![\d.])(100|\d{1,2})\s*(?:%|\bpercent\b)", re.I)
+_SCORE_OUT_OF_TEN = re.compile(rf"(?<![\d.])(10|[1-9])(?:[.,]\d)?\s*{_OF}\s*10\b", re.I)
+_SCORE_PERCENT = re.compile(rf"(?<![\d.])(100|\d{{1,2}})\s*{_PER_CENT}", re.I)
 _SCORE_BARE = re.compile(r"(?<![\w.,/])(10|[1-9])(?:[.,](\d))?(?![\w%/]|[.,]\d)")
 # Words and emoji people use instead of numbers, mapped onto the 1-10 scale.
 _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (

@@ -190,6 +190,45 @@ def test_no_change_in_other_languages(words: str) -> None:
     assert values(f"KR1 {words}, KR2 {words}") == {1: ("no-change", "34"), 2: ("no-change", None)}
 
 
+@pytest.mark.parametrize(
+    "ratio", ["38 von 45", "38 sur 45", "38 de 45", "38 van 45", "38 su 45"]
+)  # fmt: skip
+def test_a_value_of_its_target_in_other_languages(ratio: str) -> None:
+    assert values(f"KR1: {ratio}") == {1: ("value", "38")}
+    assert progress(f"KR1: {ratio}")[1].span.text == ratio
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["von 30 auf 38", "de 30 à 38", "de 30 a 38", "van 30 naar 38", "van 30 tot 38",
+     "da 30 a 38", "de 30 para 38"],
+)  # fmt: skip
+def test_a_change_in_other_languages_reads_where_it_went(change: str) -> None:
+    # Not 30, the first number, as before.
+    assert values(f"KR1 {change}", listed=True) == {1: ("value", "38")}
+    assert values(f"KR1 {change}", listed=False) == {1: ("value", "38")}
+
+
+@pytest.mark.parametrize(
+    "words", ["Prozent", "pour cent", "por ciento", "per cento", "por cento", "procent"]
+)  # fmt: skip
+def test_per_cent_in_other_languages(words: str) -> None:
+    # 60% of the way from 30 to 45, not a value of 60.
+    assert values(f"KR1: 60 {words}") == {1: ("percent", "39")}
+
+
+def test_a_to_word_of_another_language_needs_its_from_word() -> None:
+    # "a" is a change's "to" only after "de"/"da": "30 a week" in English is not one.
+    assert values("KR1 30 a 38", listed=True) == {1: ("value", "30")}
+    assert values("KR1 von 5 auf 3", listed=True) == {1: ("value", "3")}
+
+
+@pytest.mark.parametrize("text", ["KR1 8 von 10", "KR1 8 sur 10"])
+def test_a_score_out_of_ten_in_another_language_is_confidence_not_progress(text: str) -> None:
+    assert values(text, listed=False) == {}  # as "KR1 8 out of 10" (target 45)
+    assert scores(text, answer=True) == {1: 8}
+
+
 def test_a_lone_no_change_speaks_for_every_key_result() -> None:
     assert set(values("No change since last week.")) == {1, 2, 3}
 
@@ -401,6 +440,15 @@ def test_a_status_right_after_a_key_results_label_is_its_confidence_in_passing()
 def test_confidence_in_other_languages(text: str, score: int) -> None:
     assert scores(text, answer=False) == {None: score}
     assert scores(text.split()[-1], answer=True) == {None: score}
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [("Zuversicht 7 von 10", 7), ("Confiance : 70 pour cent", 7), ("Confianza 6 de 10", 6)],
+)
+def test_a_score_out_of_ten_or_a_percentage_in_other_languages(text: str, score: int) -> None:
+    assert scores(text, answer=False) == {None: score}
+    assert scores(text.split(maxsplit=1)[1].lstrip(": "), answer=True) == {None: score}
 
 
 @pytest.mark.parametrize(
