@@ -100,25 +100,41 @@ class ConfidenceScan:
 
 # -- numbers --------------------------------------------------------------------------------
 
-# "12,500", "1 250" (narrow/no-break space), "38", "2.5", "1,5" (decimal comma), then an
-# optional k/m/bn multiplier that is not the start of a word ("45 min" is not 45 million).
+# "12,500", "1 250" (a space, narrow or no-break too), "38", "2.5", "1,5" (decimal comma); as most
+# of Europe writes them, "1.200.000", "1.200,50", "1 200,5"; then an optional k/m/bn (or
+# German Mio/Mrd) multiplier that is not the start of a word ("45 min" is not 45 million).
 _NUMBER = (
     r"(?<![\w.,])[$€£]?"
-    r"(?:\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?![\d,])|\d+)(?:[.,]\d+)?"
-    r"(?:\s?(?:k|m|bn)(?![a-z]))?"
+    r"(?:\d{1,3}(?:[. \u00a0\u202f]\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,}(?![\d.]\d)"
+    r"|\d{1,3}(?:[, \u00a0\u202f]\d{3})+(?![\d,])|\d+)(?:[.,]\d+)?"
+    r"(?:\s?(?:k|m|bn|mio|mrd)(?![a-z]))?"
 )
 _NUMBER_RE = re.compile(_NUMBER, re.I)
-_NUMBER_PARTS = re.compile(r"[$€£]?(?P<digits>[\d,.\u00a0\u202f]+?)\s?(?P<suffix>k|m|bn)?$", re.I)
-_THOUSANDS = re.compile(r"^\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?:\.\d+)?$")
-_GROUP_SEPARATORS = re.compile(r"[,\u00a0\u202f]")
-_MULTIPLIERS = {"k": Decimal(1000), "m": Decimal(1_000_000), "bn": Decimal(1_000_000_000)}
+_NUMBER_PARTS = re.compile(
+    r"[$€£]?(?P<digits>[\d,. \u00a0\u202f]+?)\s?(?P<suffix>k|m|bn|mio|mrd)?$", re.I
+)
+_THOUSANDS = re.compile(r"^\d{1,3}(?:[, \u00a0\u202f]\d{3})+(?:\.\d+)?$")
+_GROUP_SEPARATORS = re.compile(r"[, \u00a0\u202f]")
+# Dots (or spaces) between thousands and a decimal comma, or two dots or more: European.
+_EUROPEAN = re.compile(r"^\d{1,3}(?:[. \u00a0\u202f]\d{3})+,\d+$|^\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?$")
+# "610.000" is 610 in English and 610,000 in German: see `value_of`.
+_ONE_DOT_GROUP = re.compile(r"^[$€£]?\d{1,3}\.\d{3}$")
+_MULTIPLIERS = {
+    "k": Decimal(1000),
+    "m": Decimal(1_000_000),
+    "bn": Decimal(1_000_000_000),
+    "mio": Decimal(1_000_000),
+    "mrd": Decimal(1_000_000_000),
+}
 
 
 def parse_number(text: str) -> Decimal | None:
-    """'12,500' -> 12500, '1.2m' -> 1200000, '40k' -> 40000, '1,5' -> 1.5; else None.
+    """'12,500' -> 12500, '1.2m' -> 1200000, '40k' -> 40000, '1,5' -> 1.5,
+    '1.200.000' -> 1200000, '1.200,5' -> 1200.5, '2,5 Mio' -> 2500000; else None.
 
     A comma followed by exactly three digits separates thousands; any other comma is a
-    decimal comma (as most of Europe writes it).
+    decimal comma (as most of Europe writes it), and so is one after dots between groups
+    of three digits. A single dot is a decimal point ("1.500" is 1.5; but see `value_of`).
     """
     parts = _NUMBER_PARTS.match(text.strip())
     if not parts:
@@ -126,6 +142,8 @@ def parse_number(text: str) -> Decimal | None:
     digits = parts["digits"]
     if _THOUSANDS.match(digits):
         digits = _GROUP_SEPARATORS.sub("", digits)
+    elif _EUROPEAN.match(digits):
+        digits = re.sub(r"[. \u00a0\u202f]", "", digits).replace(",", ".")
     else:
         digits = digits.replace(",", ".")
     try:
@@ -134,6 +152,17 @@ def parse_number(text: str) -> Decimal | None:
         return None
     suffix = (parts["suffix"] or "").lower()
     return tidy(value * _MULTIPLIERS[suffix]) if suffix else tidy(value)
+
+
+def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
+    """A key result's value as written: `parse_number`, but "610.000" (one dot before
+    three digits) is 610000 for a key result counted in thousands or more, where nobody
+    writes a value to three decimals, and 610 where it could be either ("99.950")."""
+    value = parse_number(written)
+    if value is None or not _ONE_DOT_GROUP.match(written.strip()):
+        return value
+    scale = max(abs(kr.start), abs(kr.target), abs(kr.current or 0))
+    return tidy(value * 1000) if scale >= 1000 else value
 
 
 def tidy(value: Decimal) -> Decimal:
@@ -638,7 +667,7 @@ def _progress_in(
             None,
         )
         if number:
-            return _reading(kr, parse_number(number[0]), None, "value", number)
+            return _reading(kr, value_of(number[0], kr), None, "value", number)
     done = said_done(text, start, end)
     if done:
         return _reading(kr, kr.target, Decimal(100), "done", done)
@@ -675,7 +704,7 @@ def _explicit_reading(
     """The reading of `match`, a match of `pattern` (_RATIO, _PERCENT or _FROM_TO) whose
     value (or share, for a percentage) is written `number`."""
     if pattern is not _PERCENT:
-        return _reading(kr, parse_number(number), None, "value", match)
+        return _reading(kr, value_of(number, kr), None, "value", match)
     share = parse_number(number)
     if share is None:
         return None
@@ -804,8 +833,7 @@ def _by_target(
     ratio = _RATIO.search(text, item.start, item.end)
     if ratio is None:
         return
-    target = parse_number(ratio[2])
-    having = [kr for kr in key_results if kr.target == target]
+    having = [kr for kr in key_results if value_of(ratio[2], kr) == kr.target]
     if len(having) == 1 and having[0].number not in readings:
         reading = _explicit_reading(having[0], _RATIO, ratio[1], ratio)
         if reading is not None:

@@ -15,6 +15,7 @@ from okrmail.replies.fields import (
     read_progress,
     says_nothing,
     sentences_with,
+    value_of,
     whole_note,
 )
 
@@ -74,10 +75,43 @@ def scores(text: str, *, answer: bool = True) -> dict[int | None, int]:
         ("$1.2m", "1200000"),
         ("€40k", "40000"),
         ("3bn", "3000000000"),
+        # As most of Europe writes them.
+        ("1.200.000", "1200000"),
+        ("1.200,50", "1200.5"),
+        ("1\u202f200,5", "1200.5"),
+        ("610 000", "610000"),
+        ("1 200 000,75", "1200000.75"),
+        ("2,5 Mio", "2500000"),
+        ("3 Mrd", "3000000000"),
+        # One dot: a decimal point, unless the key result says otherwise (`value_of`).
+        ("1.500", "1.5"),
     ],
 )
 def test_numbers(text: str, value: str) -> None:
     assert parse_number(text) == Decimal(value)
+
+
+def test_one_dot_before_three_digits_is_thousands_for_a_key_result_counted_in_thousands() -> None:
+    revenue = KeyResultRef(
+        1, "Close 1.2m EUR of new contracts", Decimal(0), Decimal(1_200_000), "EUR", None
+    )
+    assert value_of("610.000", revenue) == 610_000
+    assert value_of("610.000", TEAMS) == Decimal("610")  # 45 teams: "610.000" is not 610,000
+    assert value_of("99.950", COVERAGE) == Decimal("99.95")
+    assert value_of("1.5", revenue) == Decimal("1.5")  # not three digits after the dot
+    readings = read_progress("KR1: 610.000 von 1.200.000 EUR", [revenue], listed=True).readings
+    assert [(r.value, r.span.text) for r in readings] == [(610_000, "610.000 von 1.200.000")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["KR1 610.000 EUR", "KR1 von 450.000 auf 610.000", "KR1 de 450 000 à 610 000 €",
+     "KR1 0,61 Mio", "KR1 610.000,00"],
+)  # fmt: skip
+def test_european_amounts_are_read_whole(text: str) -> None:
+    revenue = KeyResultRef(1, "New contracts", Decimal(0), Decimal(1_200_000), "EUR", None)
+    [reading] = read_progress(text, [revenue], listed=True).readings
+    assert reading.value == 610_000
 
 
 def test_not_a_number() -> None:
