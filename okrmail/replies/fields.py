@@ -117,8 +117,8 @@ _THOUSANDS = re.compile(r"^\d{1,3}(?:[, \u00a0\u202f]\d{3})+(?:\.\d+)?$")
 _GROUP_SEPARATORS = re.compile(r"[, \u00a0\u202f]")
 # Dots (or spaces) between thousands and a decimal comma, or two dots or more: European.
 _EUROPEAN = re.compile(r"^\d{1,3}(?:[. \u00a0\u202f]\d{3})+,\d+$|^\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?$")
-# "610.000" is 610 in English and 610,000 in German: see `value_of`.
-_ONE_DOT_GROUP = re.compile(r"^[$€£]?\d{1,3}\.\d{3}$")
+# "610.000" is 610 in English and 610,000 in German, "1,500" 1500 and 1.5: see `value_of`.
+_ONE_GROUP = re.compile(r"^[$€£]?(?P<whole>[1-9]\d{0,2})[.,](?P<three>\d{3})$")
 _MULTIPLIERS = {
     "k": Decimal(1000),
     "m": Decimal(1_000_000),
@@ -155,14 +155,20 @@ def parse_number(text: str) -> Decimal | None:
 
 
 def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
-    """A key result's value as written: `parse_number`, but "610.000" (one dot before
-    three digits) is 610000 for a key result counted in thousands or more, where nobody
-    writes a value to three decimals, and 610 where it could be either ("99.950")."""
+    """A key result's value as written: `parse_number`, but a number with one separator
+    before three digits ("610.000", "1,050"), which is a whole number in one language and
+    a fraction in another, is read the way nearer the key result's own numbers in order of
+    magnitude: 610000 of a 1.2m EUR key result, 1050 customers of 800, 99.95 of 99.95%,
+    1.5 days of 5 (a tie, or a key result of only zeros: as `parse_number`)."""
     value = parse_number(written)
-    if value is None or not _ONE_DOT_GROUP.match(written.strip()):
-        return value
+    one_group = _ONE_GROUP.match(written.strip())
     scale = max(abs(kr.start), abs(kr.target), abs(kr.current or 0))
-    return tidy(value * 1000) if scale >= 1000 else value
+    if value is None or one_group is None or not scale:
+        return value
+    whole, three = one_group["whole"], one_group["three"]
+    readings = (tidy(Decimal(f"{whole}.{three}")), Decimal(whole + three))
+    order = scale.log10()
+    return min(readings, key=lambda reading: (abs(reading.log10() - order), reading != value))
 
 
 def tidy(value: Decimal) -> Decimal:
@@ -708,8 +714,8 @@ def _explicit_reading(
     share = parse_number(number)
     if share is None:
         return None
-    if kr.unit.strip().lower() in _PERCENT_UNITS:
-        return _reading(kr, share, None, "value", match)  # "64%" of coverage is a value
+    if kr.unit.strip().lower() in _PERCENT_UNITS:  # "64%" of coverage is a value
+        return _reading(kr, value_of(number, kr), None, "value", match)
     value = tidy(kr.start + (kr.target - kr.start) * share / 100)
     return _reading(kr, value, share, "percent", match)
 

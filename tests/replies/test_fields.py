@@ -91,14 +91,20 @@ def test_numbers(text: str, value: str) -> None:
     assert parse_number(text) == Decimal(value)
 
 
-def test_one_dot_before_three_digits_is_thousands_for_a_key_result_counted_in_thousands() -> None:
+def test_one_separator_before_three_digits_is_read_the_way_nearer_the_key_result() -> None:
     revenue = KeyResultRef(
         1, "Close 1.2m EUR of new contracts", Decimal(0), Decimal(1_200_000), "EUR", None
     )
-    assert value_of("610.000", revenue) == 610_000
-    assert value_of("610.000", TEAMS) == Decimal("610")  # 45 teams: "610.000" is not 610,000
+    customers = KeyResultRef(2, "Reach 800 customers", Decimal(200), Decimal(800), "", None)
+    assert value_of("610.000", revenue) == 610_000  # German: nobody writes 610 to 3 decimals
+    assert value_of("1.050", customers) == 1050  # more than the target, not 1.05 customers
+    assert value_of("1,050", customers) == 1050
     assert value_of("99.950", COVERAGE) == Decimal("99.95")
+    assert value_of("99,950", COVERAGE) == Decimal("99.95")  # not 99,950 %
+    assert values("KR3 99,950 %") == {3: ("value", "99.95")}
+    assert value_of("1,500", ONBOARDING) == Decimal("1.5")  # days, from 5 to 1
     assert value_of("1.5", revenue) == Decimal("1.5")  # not three digits after the dot
+    assert value_of("0.500", revenue) == Decimal("0.5")  # "0" cannot lead a thousands group
     readings = read_progress("KR1: 610.000 von 1.200.000 EUR", [revenue], listed=True).readings
     assert [(r.value, r.span.text) for r in readings] == [(610_000, "610.000 von 1.200.000")]
 
