@@ -644,7 +644,8 @@ def _progress_in(
     """
     # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
-    scores = _scores_out_of_ten(text, start, end, kr)
+    # Scores out of ten and dates are not progress.
+    scores = _scores_out_of_ten(text, start, end, kr) + _dates(text, start, end)
     if _may_hold_explicit(text[start:end].lower()):  # else there is no explicit form
         if not ignored and not scores:
             first = _EXPLICIT.search(text, start, end)
@@ -689,6 +690,54 @@ def _scores_out_of_ten(text: str, start: int, end: int, kr: KeyResultRef) -> lis
     if kr.target == 10 or "10" not in text[start:end]:
         return []
     return [range(m.start(), m.end()) for m in _SCORE_OUT_OF_TEN.finditer(text, start, end)]
+
+
+# A date is not progress: "done on 11/15" is done, "38 as of 11/15" is 38, "am 15.11.
+# erledigt" is done. A date with a year ("2026-11-15", "15.11.2026", "11/15/26"), German
+# day and month with their dots ("15.11. erledigt"), or a day and month after a word that
+# says when ("on", "by", "as of", "since", "am", "bis", "le", "el", "op", ...); "11/15"
+# alone stays a value against a target. Each is checked to be a possible day and month.
+_DATE = re.compile(
+    r"(?<![\w.,/-])(?:"
+    r"\d{4}-(?P<iso_month>\d{1,2})-(?P<iso_day>\d{1,2})(?![\d-])"
+    r"|(?P<first>\d{1,2})(?P<separator>[./])(?P<second>\d{1,2})(?P=separator)(?:\d{4}|\d{2})(?![\d./])"
+    r"|(?P<day>\d{2})\.(?P<month>\d{2})\.(?=\s+\S)"
+    r"|\b(?:on|by|as\s+of|since|until|till|due|before|after|am|bis|vom|seit|le|au|du"
+    r"|el|op|tot|il|entro|até)\s+(?P<cued_first>\d{1,2})[./](?P<cued_second>\d{1,2})"
+    r"(?![\d/]|\.\d))",
+    re.I,
+)
+
+
+def _dates(text: str, start: int, end: int) -> list[range]:
+    """Where text[start:end] holds a date (see `_DATE`)."""
+    stretch = text[start:end]
+    if "/" not in stretch and "." not in stretch and "-" not in stretch:
+        return []  # every date has one of these
+    return [
+        range(found.start(), found.end())
+        for found in _DATE.finditer(text, start, end)
+        if _could_be_a_date(found)
+    ]
+
+
+def _could_be_a_date(found: re.Match[str]) -> bool:
+    if found["iso_month"]:
+        return _is_day_and_month(int(found["iso_day"]), int(found["iso_month"]))
+    if found["day"]:
+        return _is_day_and_month(int(found["day"]), int(found["month"]))
+    first, second = (
+        (found["first"], found["second"])
+        if found["first"]
+        else (found["cued_first"], found["cued_second"])
+    )
+    one, other = int(first), int(second)
+    # Day first (most of the world) or month first (the US), whichever fits.
+    return _is_day_and_month(one, other) or _is_day_and_month(other, one)
+
+
+def _is_day_and_month(day: int, month: int) -> bool:
+    return 1 <= day <= 31 and 1 <= month <= 12
 
 
 def _inside(match: re.Match[str], spans: list[range]) -> bool:
@@ -856,8 +905,10 @@ def _may_name_a_kr(text: str, key_results: Sequence[KeyResultRef]) -> bool:
 
 
 def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[int, ProgressReading]:
-    """A lone "no change" / "all done" with no key result named speaks for all of them."""
-    if _NUMBER_RE.search(text):
+    """A lone "no change" / "all done" with no key result named speaks for all of them
+    ("All done as of 15.11." too: a date is not a number that says otherwise)."""
+    dates = _dates(text, 0, len(text))
+    if any(not _inside(number, dates) for number in _NUMBER_RE.finditer(text)):
         return {}
     same = _NO_CHANGE.search(text)
     if same:

@@ -269,6 +269,41 @@ def test_a_score_out_of_ten_in_another_language_is_confidence_not_progress(text:
     assert scores(text, answer=True) == {1: 8}
 
 
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("KR1 done on 11/15", ("done", "45")),  # not 11 of 15
+        ("KR1 38 as of 11/15", ("value", "38")),
+        ("KR1 41/45 as of 11/15", ("value", "41")),
+        ("KR1 am 15.11. erledigt", ("done", "45")),  # not 15.11
+        ("KR1 erledigt am 15.11.", ("done", "45")),
+        ("KR1 done 15.11.2026", ("done", "45")),
+        ("KR1 38 (15/11/2026)", ("value", "38")),
+        ("KR1 done on 2026-11-15", ("done", "45")),
+        ("KR1 38 seit 1.11", ("value", "38")),
+        ("KR1 terminé le 15/11", ("done", "45")),
+    ],
+)
+def test_a_date_is_not_progress(text: str, reading: tuple[str, str]) -> None:
+    assert values(text) == {1: reading}
+    assert values(text, listed=False) == {1: reading}
+
+
+def test_a_ratio_alone_or_not_a_day_and_month_is_still_a_value() -> None:
+    assert values("KR1 11/15") == {1: ("value", "11")}  # no word saying when
+    assert values("KR1 on 38/45") == {1: ("value", "38")}  # no month 38
+    assert values("KR2 down to 3.5.") == {2: ("value", "3.5")}
+
+
+def test_done_by_a_date_is_a_plan() -> None:
+    assert values("KR1 done by 11/20") == {}
+
+
+def test_a_lone_all_done_with_a_date_speaks_for_every_key_result() -> None:
+    assert set(values("All done as of 15.11. Thanks!")) == {1, 2, 3}
+    assert values("All done, 3 of them") == {}
+
+
 def test_a_lone_no_change_speaks_for_every_key_result() -> None:
     assert set(values("No change since last week.")) == {1, 2, 3}
 
