@@ -644,8 +644,12 @@ def _progress_in(
     """
     # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
-    # Scores out of ten and dates are not progress.
-    scores = _scores_out_of_ten(text, start, end, kr) + _dates(text, start, end)
+    # Scores out of ten, dates and changes since last time are not where it stands now.
+    scores = (
+        _scores_out_of_ten(text, start, end, kr)
+        + _dates(text, start, end)
+        + _changes(text, start, end, kr)
+    )
     if _may_hold_explicit(text[start:end].lower()):  # else there is no explicit form
         if not ignored and not scores:
             first = _EXPLICIT.search(text, start, end)
@@ -674,7 +678,10 @@ def _progress_in(
             None,
         )
         if number:
-            return _reading(kr, value_of(number[0], kr), None, "value", number)
+            value = value_of(number[0], kr)
+            if value is not None and _negative(text, number.start(), kr):
+                value = -value  # "NPS -5"
+            return _reading(kr, value, None, "value", number)
     done = said_done(text, start, end)
     if done:
         return _reading(kr, kr.target, Decimal(100), "done", done)
@@ -682,6 +689,44 @@ def _progress_in(
     if same:
         return _reading(kr, kr.current, None, "no-change", same)
     return None
+
+
+# A change since last time, not where a key result stands: "+3", "-1 day", "up 3", "3 more
+# teams". Read as a value it would be silently wrong ("+3" of 34 teams is not 3 teams), so
+# it is no reading, and the confirmation asks for the value now. A sign is part of the
+# value of a key result whose numbers can be negative ("NPS -5", "NPS +12"). A minus is a
+# sign only when written onto the number: "- 38" is a bullet, "30-38" a range.
+_CHANGE = re.compile(
+    rf"(?:(?<![\w.,/+−-])(?:\+\s?|[-−](?=\d)){_NUMBER}"
+    rf"|\b(?:up|down|plus|minus|added|gained|lost|another)\s+(?:by\s+)?{_NUMBER}"
+    rf"(?!\s*(?:%\s*)?(?:to|→)\b)"
+    rf"|{_NUMBER}\s+(?:more|fewer|less)\b)",
+    re.I,
+)
+
+
+def _changes(text: str, start: int, end: int, kr: KeyResultRef) -> list[range]:
+    """Where text[start:end] holds a change since last time (see `_CHANGE`)."""
+    found = [range(m.start(), m.end()) for m in _CHANGE.finditer(text, start, end)]
+    if found and _can_be_negative(kr):
+        # Signed numbers are values here; only the words still say a change.
+        return [span for span in found if text[span.start] not in "+-−"]
+    return found
+
+
+def _can_be_negative(kr: KeyResultRef) -> bool:
+    return kr.start < 0 or kr.target < 0 or (kr.current is not None and kr.current < 0)
+
+
+def _negative(text: str, number_start: int, kr: KeyResultRef) -> bool:
+    """Whether the number at `number_start` carries a minus sign of a key result whose
+    numbers can be negative."""
+    before = text[number_start - 1 : number_start]
+    return (
+        before in ("-", "−")
+        and _can_be_negative(kr)
+        and not text[number_start - 2 : number_start - 1].isalnum()
+    )
 
 
 def _scores_out_of_ten(text: str, start: int, end: int, kr: KeyResultRef) -> list[range]:
@@ -830,7 +875,7 @@ def read_progress(
         if reading:
             readings[item.kr] = reading
         elif listed and item.labelled:
-            unclear.append(_unclear("a value", item.kr, text[item.start : item.end]))
+            unclear.append(_unclear_value(scanned, item, kr, text[item.start : item.end]))
     if listed and not readings:
         readings = _progress_for_all(scanned, key_results)
         if not readings and text.strip() and not unclear:
@@ -919,6 +964,20 @@ def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[in
             kr.number: _reading(kr, kr.target, Decimal(100), "done", done) for kr in key_results
         }
     return {}
+
+
+def _unclear_value(scanned: str, item: _Item, kr: KeyResultRef, written: str) -> str:
+    """What to say of a labelled item with no value: a change since last time is asked
+    for as where the key result stands now, with the value it had."""
+    if not _changes(scanned, item.start, item.end, kr):
+        return _unclear("a value", kr.number, written)
+    unit = kr.unit.strip()
+    unit = unit if unit in ("", "%") else f" {unit}"
+    was = "" if kr.current is None else f" (it was {tidy(kr.current):f}{unit})"
+    return (
+        f'KR{kr.number}: "{_short(written.strip(" :"))}" reads as a change since last time: '
+        f"give the value it stands at now{was}"
+    )
 
 
 def _unclear(what: str, kr_number: int, text: str) -> str:

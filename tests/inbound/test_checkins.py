@@ -193,6 +193,20 @@ def test_the_confirmation_says_what_was_recorded_and_what_is_missing(
     assert 'no answer to question 3 ("What will you do to get past those obstacles' in text
 
 
+def test_a_change_since_last_time_is_not_recorded_as_the_value_and_is_asked_for(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    ingest(org, reply(lena, "1. KR1 4 days, KR2 38, KR3 12 accounts"))
+    clock.advance(timedelta(hours=1))
+    ingest(org, reply(lena, "1. KR3 +7 setups"))
+
+    # "+7" is not 7 accounts: the key result keeps its value until the person gives it.
+    assert key_results(org)[2].current_value == 12
+    text = " ".join(text_of(outgoing(org, "confirm-")[-1]).split())
+    asked = 'KR3: "+7 setups" reads as a change since last time: give the value it stands at now'
+    assert f"{asked} (it was 12 accounts)" in text
+
+
 def test_the_confirmation_shows_what_was_kept_as_a_note_but_not_courtesies(
     org: AppContext, lena: SentPrompt
 ) -> None:

@@ -304,6 +304,45 @@ def test_a_lone_all_done_with_a_date_speaks_for_every_key_result() -> None:
     assert values("All done, 3 of them") == {}
 
 
+@pytest.mark.parametrize(
+    "change",
+    ["+3 teams", "+ 3", "-1 day", "−1", "up 3 this week", "3 more teams", "added 4 teams", "+5%"],
+)
+def test_a_change_since_last_time_is_not_a_value(change: str) -> None:
+    # "+3" of 34 teams is not 3 teams: no reading, and the confirmation asks.
+    assert values(f"KR1 {change}") == {}
+    assert values(f"KR1 {change}", listed=False) == {}
+    [unclear] = read_progress(f"KR1 {change}", KRS, listed=True).unclear
+    assert "reads as a change since last time" in unclear and "(it was 34 teams)" in unclear
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("KR1 +3 (now 37)", "37"),
+        ("KR1 38 (+3)", "38"),
+        ("KR1 went up 3 to 37", "37"),
+        ("KR1 up to 38", "38"),
+        ("- 38 teams", "38"),  # a bullet, not a minus
+        ("KR1 30-38", "30"),  # a range, not a minus
+    ],
+)
+def test_a_value_beside_a_change_or_a_dash_is_still_read(text: str, value: str) -> None:
+    assert values(text)[1] == ("value", value)
+
+
+def test_a_sign_is_part_of_the_value_of_a_key_result_that_can_be_negative() -> None:
+    nps = KeyResultRef(1, "Lift NPS", Decimal(-10), Decimal(30), "points", Decimal(-4))
+
+    def read(text: str) -> list[Decimal | None]:
+        return [r.value for r in read_progress(text, [nps], listed=True).readings]
+
+    assert read("KR1 -5") == [-5]
+    assert read("KR1: −2") == [-2]
+    assert read("KR1 +12") == [12]
+    assert read("KR1 up 3") == []  # words still say a change
+
+
 def test_a_lone_no_change_speaks_for_every_key_result() -> None:
     assert set(values("No change since last week.")) == {1, 2, 3}
 
