@@ -100,47 +100,76 @@ class ConfidenceScan:
 
 # -- numbers --------------------------------------------------------------------------------
 
-# "12,500", "1 250" (a space, narrow or no-break too), "38", "2.5", "1,5" (decimal comma); as most
-# of Europe writes them, "1.200.000", "1.200,50", "1 200,5"; then an optional k/m/bn (or
-# German Mio/Mrd) multiplier that is not the start of a word ("45 min" is not 45 million).
+# "12,500", "1 250" (a space, no-break, narrow or plain), "38", "2.5", "1,5" (decimal
+# comma); as most of Europe writes them, "1.200.000", "1.200,50", "1 200,5"; then an
+# optional k/m/bn (or German Mio/Mrd) multiplier that is not the start of a word ("45 min"
+# is not 45 million). At most five groups of digits (trillions): a longer run is a list of
+# numbers ("120 135 150 160 171 180"), each read on its own, and a cap keeps a line of
+# thousands of them one pass.
+_GROUPS = r"{1,4}"
+# Thousands, millions and billions, also in words of the six other languages we read (not
+# Spanish "mil", a thousand, which is a million in English slang: "$2 mil").
+_MULTIPLIER_WORDS = (
+    r"(?:k|m|bn|mio|mrd|tsd|tausend|mille|millionen|millions?|millones|milh[õo]es|milioni"
+    r"|miljoen|milliarden?|milliards?)"
+)
 _NUMBER = (
     r"(?<![\w.,])[$€£]?"
-    r"(?:\d{1,3}(?:[. \u00a0\u202f]\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,}(?![\d.]\d)"
-    r"|\d{1,3}(?:[, \u00a0\u202f]\d{3})+(?![\d,])|\d+)(?:[.,]\d+)?"
-    r"(?:\s?(?:k|m|bn|mio|mrd)(?![a-z]))?"
+    rf"(?:[1-9]\d{{0,2}}(?:[. \u00a0\u202f]\d{{3}}){_GROUPS},\d+"
+    r"|[1-9]\d{0,2}(?:\.\d{3}){2,4}(?![\d.]\d)"
+    rf"|[1-9]\d{{0,2}}(?:[, \u00a0\u202f]\d{{3}}){_GROUPS}(?![\d,]|[ \u00a0\u202f]\d{{3}}(?!\d))"
+    r"|\d+)(?:[.,]\d+)?"
+    rf"(?:\s?{_MULTIPLIER_WORDS}(?![a-z]))?"
 )
 _NUMBER_RE = re.compile(_NUMBER, re.I)
 _NUMBER_PARTS = re.compile(
-    r"[$€£]?(?P<digits>[\d,. \u00a0\u202f]+?)\s?(?P<suffix>k|m|bn|mio|mrd)?$", re.I
+    rf"[$€£]?(?P<digits>[\d,. \u00a0\u202f]+?)\s?(?P<suffix>{_MULTIPLIER_WORDS})?\.?$", re.I
 )
-_THOUSANDS = re.compile(r"^\d{1,3}(?:[, \u00a0\u202f]\d{3})+(?:\.\d+)?$")
+_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:[, \u00a0\u202f]\d{3})+(?:\.\d+)?$")
 _GROUP_SEPARATORS = re.compile(r"[, \u00a0\u202f]")
 # Dots (or spaces) between thousands and a decimal comma, or two dots or more: European.
-_EUROPEAN = re.compile(r"^\d{1,3}(?:[. \u00a0\u202f]\d{3})+,\d+$|^\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?$")
+_EUROPEAN = re.compile(
+    r"^[1-9]\d{0,2}(?:[. \u00a0\u202f]\d{3})+,\d+$|^[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d+)?$"
+)
 # "610.000" is 610 in English and 610,000 in German, "1,500" 1500 and 1.5: see `value_of`.
 _ONE_GROUP = re.compile(r"^[$€£]?(?P<whole>[1-9]\d{0,2})[.,](?P<three>\d{3})$")
-_MULTIPLIERS = {
-    "k": Decimal(1000),
-    "m": Decimal(1_000_000),
-    "bn": Decimal(1_000_000_000),
-    "mio": Decimal(1_000_000),
-    "mrd": Decimal(1_000_000_000),
-}
+# "610 000" is 610,000 in French, but "38 120 new signups" is 38 and then 120: see `value_of`.
+_SPACED = re.compile(r"^[$€£]?(?P<first>[1-9]\d{0,2})(?: \d{3})+(?:[.,]\d+)?$")
+_MULTIPLIERS = {"k": Decimal(1000), "m": Decimal(1_000_000), "bn": Decimal(1_000_000_000)}
+# Said the European way: a comma before them is a decimal comma ("1,2 Millionen"), and dots
+# between groups of three digits separate thousands ("1.250 Tsd").
+_EUROPEAN_MULTIPLIERS = {
+    **dict.fromkeys(("tsd", "tausend", "mille"), Decimal(1000)),
+    **dict.fromkeys(
+        ("mio", "millionen", "million", "millions", "millones", "milhões", "milhoes",
+         "milioni", "miljoen"),
+        Decimal(1_000_000),
+    ),
+    **dict.fromkeys(("mrd", "milliarde", "milliarden", "milliard", "milliards"), Decimal(10**9)),
+}  # fmt: skip
+_DOT_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
 
 def parse_number(text: str) -> Decimal | None:
     """'12,500' -> 12500, '1.2m' -> 1200000, '40k' -> 40000, '1,5' -> 1.5,
-    '1.200.000' -> 1200000, '1.200,5' -> 1200.5, '2,5 Mio' -> 2500000; else None.
+    '1.200.000' -> 1200000, '1.200,5' -> 1200.5, '0,875 Mio' -> 875000, '1,2 Millionen'
+    -> 1200000, '610 Tsd' -> 610000; else None.
 
     A comma followed by exactly three digits separates thousands; any other comma is a
     decimal comma (as most of Europe writes it), and so is one after dots between groups
-    of three digits. A single dot is a decimal point ("1.500" is 1.5; but see `value_of`).
+    of three digits, or before a multiplier word of another language ("Mio", "millones"),
+    where dots between groups of three digits separate thousands. A single dot is a
+    decimal point ("1.500" is 1.5; but see `value_of`).
     """
     parts = _NUMBER_PARTS.match(text.strip())
     if not parts:
         return None
     digits = parts["digits"]
-    if _THOUSANDS.match(digits):
+    suffix = (parts["suffix"] or "").lower()
+    european = suffix in _EUROPEAN_MULTIPLIERS
+    if european and ("," in digits or _DOT_THOUSANDS.match(digits)):  # "1,2 Mio", "1.250 Tsd"
+        digits = re.sub(r"[. \u00a0\u202f]", "", digits).replace(",", ".")
+    elif _THOUSANDS.match(digits):
         digits = _GROUP_SEPARATORS.sub("", digits)
     elif _EUROPEAN.match(digits):
         digits = re.sub(r"[. \u00a0\u202f]", "", digits).replace(",", ".")
@@ -148,25 +177,41 @@ def parse_number(text: str) -> Decimal | None:
         digits = digits.replace(",", ".")
     try:
         value = Decimal(digits)
-    except InvalidOperation:
+        if suffix:
+            value *= _EUROPEAN_MULTIPLIERS[suffix] if european else _MULTIPLIERS[suffix]
+        return tidy(value)
+    except InvalidOperation:  # malformed, or too many digits to quantize
         return None
-    suffix = (parts["suffix"] or "").lower()
-    return tidy(value * _MULTIPLIERS[suffix]) if suffix else tidy(value)
 
 
 def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
-    """A key result's value as written: `parse_number`, but a number with one separator
-    before three digits ("610.000", "1,050"), which is a whole number in one language and
-    a fraction in another, is read the way nearer the key result's own numbers in order of
-    magnitude: 610000 of a 1.2m EUR key result, 1050 customers of 800, 99.95 of 99.95%,
-    1.5 days of 5 (a tie, or a key result of only zeros: as `parse_number`)."""
+    """A key result's value as written: `parse_number`, but where a number reads two ways
+    it is read the way nearer the key result's own numbers in order of magnitude:
+
+    - one separator before three digits ("610.000", "1,050"), a whole number in one
+      language and a fraction in another: 610000 of a 1.2m EUR key result, 1050 customers
+      of 800, 99.95 of 99.95%, 1.5 days of 5;
+    - groups split by plain spaces ("610 000"): 610000 of 1.2m EUR, but 38 of 45 teams for
+      "38 120 new signups" (two numbers).
+
+    On a tie, or for a key result of only zeros, as written in English (`parse_number`),
+    but plain spaces do not join numbers then.
+    """
     value = parse_number(written)
-    one_group = _ONE_GROUP.match(written.strip())
-    scale = max(abs(kr.start), abs(kr.target), abs(kr.current or 0))
-    if value is None or one_group is None or not scale:
+    if value is None:
+        return None
+    written = written.strip()
+    one_group, spaced = _ONE_GROUP.match(written), _SPACED.match(written)
+    if one_group is None and spaced is None:
         return value
-    whole, three = one_group["whole"], one_group["three"]
-    readings = (tidy(Decimal(f"{whole}.{three}")), Decimal(whole + three))
+    if spaced is not None:
+        readings = (Decimal(spaced["first"]), value)
+    else:
+        whole, three = one_group["whole"], one_group["three"]  # type: ignore[index]
+        readings = (tidy(Decimal(f"{whole}.{three}")), Decimal(whole + three))
+    scale = max(abs(kr.start), abs(kr.target), abs(kr.current or 0))
+    if not scale:
+        return readings[0] if spaced is not None else value
     order = scale.log10()
     return min(readings, key=lambda reading: (abs(reading.log10() - order), reading != value))
 
@@ -445,7 +490,7 @@ def _assign_by_order(
 # "of" and "per cent" also as written in German, French, Spanish, Dutch, Italian and
 # Portuguese ("38 von 45", "60 Prozent"), and a change "from … to" ("von 30 auf 38", "de 30
 # à 38"): read as English's, not as their first bare number (30, a value, for "von 30 auf
-# 38"; 60 as a value for "60 Prozent").
+# 38"; 60 as a value for "60 Prozent"); see `_weak` for those that are everyday words.
 _OF = r"(?:/|\b(?:out\s+of|of|von|sur|de|van|su)\b)"
 _PER_CENT = (
     r"(?:%|\b(?:per\s?cent|pct|prozent|pour\s?cent|por\s?ciento|por\s?cento|per\s?cento"
@@ -455,9 +500,10 @@ _RATIO_FORM = rf"({_NUMBER})\s*{_OF}\s*({_NUMBER})"
 _PERCENT_FORM = rf"({_NUMBER})\s*{_PER_CENT}"
 # "to" words that are a change only after a "from" word ("da 30 a 38"; "a" alone is not
 # one). The from word is a group of its own: the conditional asks whether it was there.
+# Not "bis", "tot", "hasta": "von 9 bis 12 Uhr" is a range (a change says "auf", "naar").
 _FROM_TO_FORM = (
     rf"(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_NUMBER})\s*"
-    r"(?:->|→|=>|\b(?:to|auf|naar)\b|(?(from_word)\b(?:à|a|al|hasta|para|tot|bis)\b|(?!)))"
+    r"(?:->|→|=>|\b(?:to|auf|naar)\b|(?(from_word)\b(?:à|a|al|para)\b|(?!)))"
     rf"\s*({_NUMBER})"
 )
 _RATIO = re.compile(_RATIO_FORM, re.I)
@@ -645,43 +691,28 @@ def _progress_in(
     # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
     # Scores out of ten, dates and changes since last time are not where it stands now.
-    scores = (
-        _scores_out_of_ten(text, start, end, kr)
-        + _dates(text, start, end)
-        + _changes(text, start, end, kr)
-    )
+    changes = _changes(text, start, end, kr)
+    scores = _scores_out_of_ten(text, start, end, kr) + _dates(text, start, end) + changes
+    number = _first_number(text, start, end, ignored, scores) if bare else None
+    if number and changes and number.start() > changes[0].start:
+        # After a change, only a number said to be where it stands: "+3 (now 37)", not
+        # the 200 of "added 3 teams from the EMEA 200 list".
+        number = number if _STANDS_AT.search(text, start, number.start()) else None
     if _may_hold_explicit(text[start:end].lower()):  # else there is no explicit form
-        if not ignored and not scores:
-            first = _EXPLICIT.search(text, start, end)
-            if first:
-                pattern, group = _EXPLICIT_KINDS[first.lastindex or 0]
-                return _explicit_reading(kr, pattern, first[group], first)
-        else:  # each pattern's first match not made of the title's numbers, the earliest wins
-            explicit = [
-                match
-                for pattern in (_RATIO, _PERCENT, _FROM_TO)
-                for match in pattern.finditer(text, start, end)
-                if not (ignored and _numbers_in(match) <= ignored) and not _inside(match, scores)
-            ]
-            if explicit:
-                match = min(explicit, key=lambda match: match.start())
-                value = match[3] if match.re is _FROM_TO else match[1]
-                return _explicit_reading(kr, match.re, value, match)
-    if bare:
-        number = next(
-            (
-                match
-                for match in _NUMBER_RE.finditer(text, start, end)
-                if (not ignored or parse_number(match[0]) not in ignored)
-                and not _inside(match, scores)
-            ),
-            None,
-        )
-        if number:
-            value = value_of(number[0], kr)
-            if value is not None and _negative(text, number.start(), kr):
-                value = -value  # "NPS -5"
-            return _reading(kr, value, None, "value", number)
+        explicit = _first_explicit(text, start, end, ignored, scores)
+        # Said with a word that also says other things, it loses to a number before it:
+        # "38 equipos (de 2 a 3 por semana)", "38 Teams (4 von 5 aus Berlin)" are 38.
+        if explicit and not (number and number.start() < explicit.start() and _weak(explicit)):
+            pattern, value = _explicit_kind(explicit)
+            return _explicit_reading(kr, pattern, value, explicit)
+    if number:
+        value = value_of(number[0], kr)
+        spaced = _SPACED.match(number[0])
+        # "38 120 new signups" read as 38: the reading is "38", not the run.
+        length = spaced.end("first") if spaced and value == Decimal(spaced["first"]) else None
+        if value is not None and _negative(text, number.start(), kr):
+            value = -value  # "NPS -5"
+        return _reading(kr, value, None, "value", number, length)
     done = said_done(text, start, end)
     if done:
         return _reading(kr, kr.target, Decimal(100), "done", done)
@@ -703,6 +734,9 @@ _CHANGE = re.compile(
     rf"|{_NUMBER}\s+(?:more|fewer|less)\b)",
     re.I,
 )
+
+
+_STANDS_AT = re.compile(r"(?:\b(?:now|at|total|so far)|[=:→]|->)\s*[$€£]?$", re.I)
 
 
 def _changes(text: str, start: int, end: int, kr: KeyResultRef) -> list[range]:
@@ -727,6 +761,56 @@ def _negative(text: str, number_start: int, kr: KeyResultRef) -> bool:
         and _can_be_negative(kr)
         and not text[number_start - 2 : number_start - 1].isalnum()
     )
+
+
+def _first_explicit(
+    text: str, start: int, end: int, ignored: frozenset[Decimal | None], skipped: list[range]
+) -> re.Match[str] | None:
+    """The first explicit form in text[start:end] (38/45, 60%, 30 -> 38), but for those
+    made of the title's numbers (`ignored`) or starting in a `skipped` span."""
+    if not ignored and not skipped:
+        return _EXPLICIT.search(text, start, end)
+    # Each pattern's first match that counts; the earliest of them wins.
+    found = [
+        match
+        for pattern in (_RATIO, _PERCENT, _FROM_TO)
+        for match in pattern.finditer(text, start, end)
+        if not (ignored and _numbers_in(match) <= ignored) and not _inside(match, skipped)
+    ]
+    return min(found, key=lambda match: match.start()) if found else None
+
+
+def _first_number(
+    text: str, start: int, end: int, ignored: frozenset[Decimal | None], skipped: list[range]
+) -> re.Match[str] | None:
+    """The first number in text[start:end] not of the title nor in a `skipped` span."""
+    return next(
+        (
+            match
+            for match in _NUMBER_RE.finditer(text, start, end)
+            if (not ignored or parse_number(match[0]) not in ignored)
+            and not _inside(match, skipped)
+        ),
+        None,
+    )
+
+
+# An "of" or "to" of another language that is also an everyday word between numbers: "2 de
+# 3 regiones", "de 2 a 3 por semana" (a range as often as a change).
+_WEAK_WORD = re.compile(r"\d\s*\b(?:von|sur|de|van|su|à|a|al|para)\b\s*[$€£]?\d", re.I)
+
+
+def _weak(match: re.Match[str]) -> bool:
+    return _explicit_kind(match)[0] is not _PERCENT and _WEAK_WORD.search(match[0]) is not None
+
+
+def _explicit_kind(match: re.Match[str]) -> tuple[re.Pattern[str], str]:
+    """The form (_RATIO, _PERCENT or _FROM_TO) of a match of it or of `_EXPLICIT`, and the
+    number it reads as the value (or the share, for a percentage)."""
+    if match.re is _EXPLICIT:
+        pattern, group = _EXPLICIT_KINDS[match.lastindex or 0]
+        return pattern, match[group]
+    return match.re, match[3] if match.re is _FROM_TO else match[1]
 
 
 def _scores_out_of_ten(text: str, start: int, end: int, kr: KeyResultRef) -> list[range]:
@@ -820,8 +904,11 @@ def _reading(
     percent: Decimal | None,
     status: str,
     match: re.Match[str],
+    length: int | None = None,
 ) -> ProgressReading:
-    span = Span(match.start(), match.end(), match[0])
+    """A reading from `match`, or from its first `length` characters."""
+    end = match.end() if length is None else match.start() + length
+    span = Span(match.start(), end, match.string[match.start() : end])
     return ProgressReading(kr.number, value, percent, status, span)
 
 

@@ -82,6 +82,14 @@ def scores(text: str, *, answer: bool = True) -> dict[int | None, int]:
         ("610 000", "610000"),
         ("1 200 000,75", "1200000.75"),
         ("2,5 Mio", "2500000"),
+        ("0,875 Mio", "875000"),
+        ("1,250 Mio", "1250000"),
+        ("1,2 Millionen", "1200000"),
+        ("2,5 millions", "2500000"),
+        ("1,2 millones", "1200000"),
+        ("1.250 Tsd.", "1250000"),
+        ("2 Milliarden", "2000000000"),
+        ("1.2 million", "1200000"),
         ("3 Mrd", "3000000000"),
         # One dot: a decimal point, unless the key result says otherwise (`value_of`).
         ("1.500", "1.5"),
@@ -240,8 +248,8 @@ def test_a_value_of_its_target_in_other_languages(ratio: str) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    ["von 30 auf 38", "de 30 à 38", "de 30 a 38", "van 30 naar 38", "van 30 tot 38",
-     "da 30 a 38", "de 30 para 38"],
+    ["von 30 auf 38", "de 30 à 38", "de 30 a 38", "van 30 naar 38", "da 30 a 38",
+     "de 30 para 38"],
 )  # fmt: skip
 def test_a_change_in_other_languages_reads_where_it_went(change: str) -> None:
     # Not 30, the first number, as before.
@@ -255,6 +263,31 @@ def test_a_change_in_other_languages_reads_where_it_went(change: str) -> None:
 def test_per_cent_in_other_languages(words: str) -> None:
     # 60% of the way from 30 to 45, not a value of 60.
     assert values(f"KR1: 60 {words}") == {1: ("percent", "39")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["KR1: 38 Teams (Workshop von 9 bis 12 Uhr)", "KR1: 38 equipos (de 2 a 3 nuevos por semana)",
+     "KR1 : 38 équipes (de 2 à 3 nouvelles par semaine)", "KR1: 38 team (riunione da 9 a 10)",
+     "KR1: 38 teams (van 9 tot 5 gewerkt)", "KR1: 38 equipos (2 de 3 regiones)",
+     "KR1: 38 Teams (4 von 5 neuen aus Berlin)"],
+)  # fmt: skip
+def test_a_range_or_an_everyday_of_after_the_value_does_not_replace_it(text: str) -> None:
+    assert values(text) == {1: ("value", "38")}
+
+
+def test_numbers_split_by_plain_spaces_join_only_when_the_key_result_is_that_large() -> None:
+    assert values("KR1 38 120 new signups this week") == {1: ("value", "38")}
+    assert values("KR1: call me at 555 123 4567") == {1: ("value", "555")}
+    revenue = KeyResultRef(1, "New contracts", Decimal(0), Decimal(1_200_000), "EUR", None)
+    [reading] = read_progress("KR1 610 000 EUR", [revenue], listed=True).readings
+    assert reading.value == 610_000
+
+
+def test_a_list_of_many_numbers_is_not_one_huge_number() -> None:
+    # Ten groups of three digits made one 29-digit number, and reading it raised.
+    assert values("1. Signups by week: 120 135 150 160 171 180 190 205 210 220") == {}
+    assert parse_number("120 135 150 160 171 180 190 205 210 220") is None
 
 
 def test_a_to_word_of_another_language_needs_its_from_word() -> None:
@@ -293,6 +326,11 @@ def test_a_ratio_alone_or_not_a_day_and_month_is_still_a_value() -> None:
     assert values("KR1 11/15") == {1: ("value", "11")}  # no word saying when
     assert values("KR1 on 38/45") == {1: ("value", "38")}  # no month 38
     assert values("KR2 down to 3.5.") == {2: ("value", "3.5")}
+
+
+def test_after_a_change_only_a_number_said_to_be_where_it_stands_is_the_value() -> None:
+    assert values("On KR1 we added 3 teams from the EMEA 200 list") == {}  # not 200
+    assert values("KR1 +3 → 37") == {1: ("value", "37")}
 
 
 def test_done_by_a_date_is_a_plan() -> None:
