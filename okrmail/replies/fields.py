@@ -114,7 +114,8 @@ _MULTIPLIER_WORDS = (
     r"|miljoen|milliarden?|milliards?)"
 )
 _NUMBER = (
-    r"(?<![\w.,])[$€£]?"
+    # The lookahead first: it fails at once where no number starts (most places).
+    r"(?=[$€£\d])(?<![\w.,])[$€£]?"
     rf"(?:[1-9]\d{{0,2}}(?:[. \u00a0\u202f]\d{{3}}){_GROUPS},\d+"
     r"|[1-9]\d{0,2}(?:\.\d{3}){2,4}(?![\d.]\d)"
     rf"|[1-9]\d{{0,2}}(?:[, \u00a0\u202f]\d{{3}}){_GROUPS}(?![\d,]|[ \u00a0\u202f]\d{{3}}(?!\d))"
@@ -197,6 +198,8 @@ def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
     On a tie, or for a key result of only zeros, as written in English (`parse_number`),
     but plain spaces do not join numbers then.
     """
+    if written.isascii() and written.isdigit():  # most are: "38"
+        return Decimal(written)
     value = parse_number(written)
     if value is None:
         return None
@@ -230,7 +233,7 @@ _KR_LABEL = re.compile(r"\b(?:KR|key[\s-]*result)\s*#?\s*(\d{1,2})\b", re.I)
 # In a listed answer, "2) 60%" or "- 2. 38/45" at the start of a line names KR2.
 _LIST_NUMBER = re.compile(r"\s*(?:[-*•]\s*)?(\d{1,2})\s*[.):]\s+")
 # A sentence ends at . ! or ? followed by a capital (not "3.5", not "e.g. KR1").
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_SENTENCE_END = re.compile(r"(?=\s)(?<=[.!?])\s+(?=[A-Z\"'(])")
 # Clause boundaries inside a unit: ", " and ";" and " and " (not "12,500" or "1,5").
 _CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|&)\s+")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -502,7 +505,8 @@ _PERCENT_FORM = rf"({_NUMBER})\s*{_PER_CENT}"
 # one). The from word is a group of its own: the conditional asks whether it was there.
 # Not "bis", "tot", "hasta": "von 9 bis 12 Uhr" is a range (a change says "auf", "naar").
 _FROM_TO_FORM = (
-    rf"(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_NUMBER})\s*"
+    # A change starts with a number or a from word: the lookahead fails at once elsewhere.
+    rf"(?=[$€£\dfvdFVD])(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_NUMBER})\s*"
     r"(?:->|→|=>|\b(?:to|auf|naar)\b|(?(from_word)\b(?:à|a|al|para)\b|(?!)))"
     rf"\s*({_NUMBER})"
 )
@@ -670,12 +674,16 @@ def _may_hold_explicit(lowered: str) -> bool:
     """False when `_EXPLICIT` (or any of its three forms) cannot match: it holds one of
     these (a ratio "/" or an "of" word, a percentage "%" or a "per cent" word, a change
     ">", "→", a "to" word or the "from" word a conditional "to" word needs)."""
-    return any(hint in lowered for hint in _EXPLICIT_HINTS)
+    return _EXPLICIT_HINT.search(lowered) is not None
 
 
-_EXPLICIT_HINTS = (
-    "/", "%", ">", "→", "of", "to", "per", "pct", "von", "su", "de", "van", "da", "from",
-    "cent", "prozent", "ciento", "auf", "naar",
+# One search for any of them: a C loop, cheaper than a test per hint.
+_EXPLICIT_HINT = re.compile(
+    "|".join(
+        re.escape(hint)
+        for hint in ("/", "%", ">", "→", "of", "to", "per", "pct", "von", "su", "de", "van",
+                     "da", "from", "cent", "prozent", "ciento", "auf", "naar")
+    )
 )  # fmt: skip
 
 
@@ -693,18 +701,22 @@ def _progress_in(
     # Scores out of ten, dates and changes since last time are not where it stands now.
     changes = _changes(text, start, end, kr)
     scores = _scores_out_of_ten(text, start, end, kr) + _dates(text, start, end) + changes
+    explicit = (
+        _first_explicit(text, start, end, ignored, scores)
+        if _may_hold_explicit(text[start:end].lower())  # else there is no explicit form
+        else None
+    )
+    if explicit and not _weak(explicit):
+        return _explicit_reading(kr, *_explicit_kind(explicit), explicit)
     number = _first_number(text, start, end, ignored, scores) if bare else None
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
         number = number if _STANDS_AT.search(text, start, number.start()) else None
-    if _may_hold_explicit(text[start:end].lower()):  # else there is no explicit form
-        explicit = _first_explicit(text, start, end, ignored, scores)
-        # Said with a word that also says other things, it loses to a number before it:
-        # "38 equipos (de 2 a 3 por semana)", "38 Teams (4 von 5 aus Berlin)" are 38.
-        if explicit and not (number and number.start() < explicit.start() and _weak(explicit)):
-            pattern, value = _explicit_kind(explicit)
-            return _explicit_reading(kr, pattern, value, explicit)
+    # Said with a word that also says other things, it loses to a number before it:
+    # "38 equipos (de 2 a 3 por semana)", "38 Teams (4 von 5 aus Berlin)" are 38.
+    if explicit and not (number and number.start() < explicit.start()):
+        return _explicit_reading(kr, *_explicit_kind(explicit), explicit)
     if number:
         value = value_of(number[0], kr)
         spaced = _SPACED.match(number[0])
@@ -728,6 +740,7 @@ def _progress_in(
 # value of a key result whose numbers can be negative ("NPS -5", "NPS +12"). A minus is a
 # sign only when written onto the number: "- 38" is a bullet, "30-38" a range.
 _CHANGE = re.compile(
+    r"(?=[-+−\dudpmaglUDPMAGL$€£])"  # what a change can start with: fails at once elsewhere
     rf"(?:(?<![\w.,/+−-])(?:\+\s?|[-−](?=\d)){_NUMBER}"
     rf"|\b(?:up|down|plus|minus|added|gained|lost|another)\s+(?:by\s+)?{_NUMBER}"
     rf"(?!\s*(?:%\s*)?(?:to|→)\b)"
@@ -739,8 +752,14 @@ _CHANGE = re.compile(
 _STANDS_AT = re.compile(r"(?:\b(?:now|at|total|so far)|[=:→]|->)\s*[$€£]?$", re.I)
 
 
+# Every match of `_CHANGE` holds one of these once lowercased: most stretches hold none.
+_CHANGE_HINT = re.compile(r"[+\-−]|up|down|plus|minus|add|gain|lost|another|more|fewer|less")
+
+
 def _changes(text: str, start: int, end: int, kr: KeyResultRef) -> list[range]:
     """Where text[start:end] holds a change since last time (see `_CHANGE`)."""
+    if not _DIGIT.search(text, start, end) or not _CHANGE_HINT.search(text[start:end].lower()):
+        return []  # a change has a number, and a sign or one of its words
     found = [range(m.start(), m.end()) for m in _CHANGE.finditer(text, start, end)]
     if found and _can_be_negative(kr):
         # Signed numbers are values here; only the words still say a change.
@@ -838,11 +857,13 @@ _DATE = re.compile(
 )
 
 
+_DIGIT_SEPARATOR_DIGIT = re.compile(r"\d[./-]\d")
+
+
 def _dates(text: str, start: int, end: int) -> list[range]:
     """Where text[start:end] holds a date (see `_DATE`)."""
-    stretch = text[start:end]
-    if "/" not in stretch and "." not in stretch and "-" not in stretch:
-        return []  # every date has one of these
+    if not _DIGIT_SEPARATOR_DIGIT.search(text, start, end):
+        return []  # every date has one
     return [
         range(found.start(), found.end())
         for found in _DATE.finditer(text, start, end)
@@ -1078,9 +1099,9 @@ def _short(text: str, limit: int = 60) -> str:
 
 # -- confidence -----------------------------------------------------------------------------
 
-_SCORE_OUT_OF_TEN = re.compile(rf"(?<![\d.])(10|[1-9])(?:[.,]\d)?\s*{_OF}\s*10\b", re.I)
-_SCORE_PERCENT = re.compile(rf"(?<![\d.])(100|\d{{1,2}})\s*{_PER_CENT}", re.I)
-_SCORE_BARE = re.compile(r"(?<![\w.,/])(10|[1-9])(?:[.,](\d))?(?![\w%/]|[.,]\d)")
+_SCORE_OUT_OF_TEN = re.compile(rf"(?=\d)(?<![\d.])(10|[1-9])(?:[.,]\d)?\s*{_OF}\s*10\b", re.I)
+_SCORE_PERCENT = re.compile(rf"(?=\d)(?<![\d.])(100|\d{{1,2}})\s*{_PER_CENT}", re.I)
+_SCORE_BARE = re.compile(r"(?=\d)(?<![\w.,/])(10|[1-9])(?:[.,](\d))?(?![\w%/]|[.,]\d)")
 # Words and emoji people use instead of numbers, mapped onto the 1-10 scale.
 _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\boff[\s-]track\b|\bvery low\b", re.I), 2),

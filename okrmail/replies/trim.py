@@ -113,8 +113,10 @@ _DATE_START = re.compile(rf"{_LEAD}{_DATE_FIRST}")
 # A name, then an address: "Some One <some@one.org>" (a bare "<x@y>" is not enough).
 _NAMED_EMAIL = re.compile(rf"\S\s+[\"'<(\[]?\s*(?:mailto:)?{_EMAIL}")
 # A year or a clock time: what makes "On …" an attribution rather than "On KR2 I wrote:".
-_DATE_OR_TIME = re.compile(r"(?<!\d)(?:\d{4}|\d{1,2}[:.]\d{2})(?!\d)")
-_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+# A lookahead first, here and below: a pattern that opens with a lookbehind is tried in
+# full at every position, and the lookahead fails at once where no digit is.
+_DATE_OR_TIME = re.compile(r"(?=\d)(?<!\d)(?:\d{4}|\d{1,2}[:.]\d{2})(?!\d)")
+_YEAR = re.compile(r"(?=\d)(?<!\d)\d{4}(?!\d)")
 _ENDS_WITH_WROTE = re.compile(rf"(?:(?<!\w)(?:{_WROTE})|{_WROTE_CJK})[\s.:：>\-]*$")
 _WROTE_THEN_COLON = re.compile(rf"(?<!\w)(?:{_WROTE_MID})\s.*[:：]\s*$")
 
