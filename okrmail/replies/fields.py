@@ -136,13 +136,19 @@ _EUROPEAN = re.compile(
 _ONE_GROUP = re.compile(r"^[$€£]?(?P<whole>[1-9]\d{0,2})[.,](?P<three>\d{3})$")
 # "610 000" is 610,000 in French, but "38 120 new signups" is 38 and then 120: see `value_of`.
 _SPACED = re.compile(r"^[$€£]?(?P<first>[1-9]\d{0,2})(?: \d{3})+(?:[.,]\d+)?$")
-_MULTIPLIERS = {"k": Decimal(1000), "m": Decimal(1_000_000), "bn": Decimal(1_000_000_000)}
+_MULTIPLIERS = {
+    "k": Decimal(1000),
+    "m": Decimal(1_000_000),
+    "million": Decimal(1_000_000),
+    "millions": Decimal(1_000_000),
+    "bn": Decimal(1_000_000_000),
+}
 # Said the European way: a comma before them is a decimal comma ("1,2 Millionen"), and dots
 # between groups of three digits separate thousands ("1.250 Tsd").
 _EUROPEAN_MULTIPLIERS = {
     **dict.fromkeys(("tsd", "tausend", "mille"), Decimal(1000)),
     **dict.fromkeys(
-        ("mio", "millionen", "million", "millions", "millones", "milhões", "milhoes",
+        ("mio", "millionen", "millones", "milhões", "milhoes",
          "milioni", "miljoen"),
         Decimal(1_000_000),
     ),
@@ -742,14 +748,19 @@ def _progress_in(
 _CHANGE = re.compile(
     r"(?=[-+−\dudpmaglUDPMAGL$€£])"  # what a change can start with: fails at once elsewhere
     rf"(?:(?<![\w.,/+−-])(?:\+\s?|[-−](?=\d)){_NUMBER}"
-    rf"|\b(?:up|down|plus|minus|added|gained|lost|another)\s+(?:by\s+)?{_NUMBER}"
+    # "up 12 to 41" is where it went: the number is atomic, so that "12" is not given back
+    # as "1" for the "to" check to pass. "signed up 38 teams" is not a change.
+    r"|(?<!signed )(?<!set )(?<!ramped )(?<!picked )(?<!spun )(?<!stood )"
+    rf"\b(?:up|down|plus|minus|added|gained|lost|another)\s+(?:by\s+)?(?>{_NUMBER})"
     rf"(?!\s*(?:%\s*)?(?:to|→)\b)"
-    rf"|{_NUMBER}\s+(?:more|fewer|less)\b)",
+    rf"|{_NUMBER}\s+(?:more|fewer|less)\b(?!\s+(?:to\s+go|or\s+less|left)\b))",
     re.I,
 )
 
 
-_STANDS_AT = re.compile(r"(?:\b(?:now|at|total|so far)|[=:→]|->)\s*[$€£]?$", re.I)
+_STANDS_AT = re.compile(
+    r"(?:\b(?:now(?:\s+at)?|total|so\s+far)\s*:?|[=→]|->)\s*[$€£]?$", re.I
+)  # not "at" or ":" alone: "+4 at 9am standup", "+3 teams (EMEA: 2)"
 
 
 # Every match of `_CHANGE` holds one of these once lowercased: most stretches hold none.
@@ -850,9 +861,11 @@ _DATE = re.compile(
     r"\d{4}-(?P<iso_month>\d{1,2})-(?P<iso_day>\d{1,2})(?![\d-])"
     r"|(?P<first>\d{1,2})(?P<separator>[./])(?P<second>\d{1,2})(?P=separator)(?:\d{4}|\d{2})(?![\d./])"
     r"|(?P<day>\d{2})\.(?P<month>\d{2})\.(?=\s+\S)"
-    r"|\b(?:on|by|as\s+of|since|until|till|due|before|after|am|bis|vom|seit|le|au|du"
-    r"|el|op|tot|il|entro|até)\s+(?P<cued_first>\d{1,2})[./](?P<cued_second>\d{1,2})"
-    r"(?![\d/]|\.\d))",
+    # English writes a day and month with "/": "on 2.5 days" is a decimal.
+    r"|\b(?:on|by|as\s+of|since|until|till|due|before|after)\s+"
+    r"(?P<cued_first>\d{1,2})/(?P<cued_second>\d{1,2})(?![\d/%]|\.\d)"
+    r"|\b(?:am|bis|vom|seit|le|au|du|el|op|tot|il|entro|até)\s+"
+    r"(?P<other_first>\d{1,2})[./](?P<other_second>\d{1,2})(?![\d/%]|\.\d))",
     re.I,
 )
 
@@ -876,10 +889,10 @@ def _could_be_a_date(found: re.Match[str]) -> bool:
         return _is_day_and_month(int(found["iso_day"]), int(found["iso_month"]))
     if found["day"]:
         return _is_day_and_month(int(found["day"]), int(found["month"]))
-    first, second = (
-        (found["first"], found["second"])
-        if found["first"]
-        else (found["cued_first"], found["cued_second"])
+    first, second = next(
+        (found[f"{name}first"], found[f"{name}second"])
+        for name in ("", "cued_", "other_")
+        if found[f"{name}first"]
     )
     one, other = int(first), int(second)
     # Day first (most of the world) or month first (the US), whichever fits.
@@ -891,7 +904,35 @@ def _is_day_and_month(day: int, month: int) -> bool:
 
 
 def _inside(match: re.Match[str], spans: list[range]) -> bool:
-    return any(match.start() in span for span in spans)
+    """Whether the match starts inside one of `spans`. A pasted log may hold thousands of
+    dates or changes, each a span, and as many numbers: not a scan of all per number."""
+    if len(spans) < 8:
+        return any(match.start() in span for span in spans)
+    ordered = _ordered(spans)
+    where = bisect_right(ordered[0], match.start()) - 1
+    return where >= 0 and match.start() < ordered[1][where]
+
+
+def _ordered(spans: list[range]) -> tuple[list[int], list[int]]:
+    """`spans` merged and sorted: their starts, and each one's furthest end (cached on
+    the list's identity for the one `_progress_in` call that asks for it many times)."""
+    cached = _ORDERED_CACHE.get(id(spans))
+    if cached is not None and cached[0] is spans:
+        return cached[1]
+    starts: list[int] = []
+    ends: list[int] = []
+    for span in sorted(spans, key=lambda span: span.start):
+        if starts and span.start <= ends[-1]:
+            ends[-1] = max(ends[-1], span.stop)
+        else:
+            starts.append(span.start)
+            ends.append(span.stop)
+    _ORDERED_CACHE.clear()
+    _ORDERED_CACHE[id(spans)] = (spans, (starts, ends))
+    return starts, ends
+
+
+_ORDERED_CACHE: dict[int, tuple[list[range], tuple[list[int], list[int]]]] = {}
 
 
 def _title_numbers(kr: KeyResultRef) -> frozenset[Decimal | None]:

@@ -90,6 +90,7 @@ def scores(text: str, *, answer: bool = True) -> dict[int | None, int]:
         ("1.250 Tsd.", "1250000"),
         ("2 Milliarden", "2000000000"),
         ("1.2 million", "1200000"),
+        ("1.250 million", "1250000"),  # English: a decimal point, not 1.25 billion
         ("3 Mrd", "3000000000"),
         # One dot: a decimal point, unless the key result says otherwise (`value_of`).
         ("1.500", "1.5"),
@@ -331,6 +332,23 @@ def test_a_ratio_alone_or_not_a_day_and_month_is_still_a_value() -> None:
 def test_after_a_change_only_a_number_said_to_be_where_it_stands_is_the_value() -> None:
     assert values("On KR1 we added 3 teams from the EMEA 200 list") == {}  # not 200
     assert values("KR1 +3 → 37") == {1: ("value", "37")}
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("KR1 up 12 to 41", {1: ("value", "41")}),  # not a change "up 1"
+        ("KR1 up 120k to 570k", {1: ("value", "570000")}),
+        ("KR2 on 2.5 days", {2: ("value", "2.5")}),  # English days and months take "/"
+        ("we signed up 38 teams for KR1", {1: ("value", "38")}),
+        ("KR1 +4 at 9am standup", {}),  # not 9: a time is not where it stands
+        ("KR1 +4 (ETA: 2 weeks)", {}),
+    ],
+)
+def test_what_a_change_or_a_date_does_not_swallow(
+    text: str, reading: dict[int, tuple[str, str]]
+) -> None:
+    assert values(text) == reading
 
 
 def test_done_by_a_date_is_a_plan() -> None:

@@ -56,9 +56,11 @@ def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body
         "Progress" + "\n" * 99_000 + "x",  # blank lines around an answer
         "KR1" + "\n-" * 49_000 + "x",  # a key result's label, then lines it takes in
         "-- " + "\n-" * 49_000 + "x",  # a delimiter, then text lines and none after them
+        "1. KR1 " + "2026-1-1 " * 11_000,  # a date per number: a span each to skip
+        "1. KR1 " + "+1 now " * 14_000,  # a change per number
     ],
     ids=["label", "label-is", "label-none", "label-dashes", "score-gap", "tabs", "blank-lines",
-         "continued", "delimiter"],
+         "continued", "delimiter", "dates", "changes"],
 )  # fmt: skip
 def test_long_runs_after_a_label_do_not_tie_up_a_worker(body: str) -> None:
     """Such runs are read in one pass: patterns that tried every way of splitting a run
