@@ -706,7 +706,7 @@ def _progress_in(
     ignored = _title_numbers(kr) if named else frozenset()
     # Scores out of ten, dates and changes since last time are not where it stands now.
     changes = _changes(text, start, end, kr)
-    scores = _scores_out_of_ten(text, start, end, kr) + _dates(text, start, end) + changes
+    scores = _Spans(_scores_out_of_ten(text, start, end, kr) + _dates(text, start, end) + changes)
     explicit = (
         _first_explicit(text, start, end, ignored, scores)
         if _may_hold_explicit(text[start:end].lower())  # else there is no explicit form
@@ -794,7 +794,7 @@ def _negative(text: str, number_start: int, kr: KeyResultRef) -> bool:
 
 
 def _first_explicit(
-    text: str, start: int, end: int, ignored: frozenset[Decimal | None], skipped: list[range]
+    text: str, start: int, end: int, ignored: frozenset[Decimal | None], skipped: _Spans
 ) -> re.Match[str] | None:
     """The first explicit form in text[start:end] (38/45, 60%, 30 -> 38), but for those
     made of the title's numbers (`ignored`) or starting in a `skipped` span."""
@@ -811,7 +811,7 @@ def _first_explicit(
 
 
 def _first_number(
-    text: str, start: int, end: int, ignored: frozenset[Decimal | None], skipped: list[range]
+    text: str, start: int, end: int, ignored: frozenset[Decimal | None], skipped: _Spans
 ) -> re.Match[str] | None:
     """The first number in text[start:end] not of the title nor in a `skipped` span."""
     return next(
@@ -903,36 +903,30 @@ def _is_day_and_month(day: int, month: int) -> bool:
     return 1 <= day <= 31 and 1 <= month <= 12
 
 
-def _inside(match: re.Match[str], spans: list[range]) -> bool:
-    """Whether the match starts inside one of `spans`. A pasted log may hold thousands of
-    dates or changes, each a span, and as many numbers: not a scan of all per number."""
-    if len(spans) < 8:
-        return any(match.start() in span for span in spans)
-    ordered = _ordered(spans)
-    where = bisect_right(ordered[0], match.start()) - 1
-    return where >= 0 and match.start() < ordered[1][where]
+class _Spans:
+    """Stretches of a text to skip, merged and sorted once: a pasted log may hold
+    thousands of dates or changes, and as many numbers to check against them."""
+
+    def __init__(self, spans: Sequence[range]) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for span in sorted(spans, key=lambda span: span.start):
+            if self.starts and span.start <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], span.stop)
+            else:
+                self.starts.append(span.start)
+                self.ends.append(span.stop)
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+    def __contains__(self, position: int) -> bool:
+        where = bisect_right(self.starts, position) - 1
+        return where >= 0 and position < self.ends[where]
 
 
-def _ordered(spans: list[range]) -> tuple[list[int], list[int]]:
-    """`spans` merged and sorted: their starts, and each one's furthest end (cached on
-    the list's identity for the one `_progress_in` call that asks for it many times)."""
-    cached = _ORDERED_CACHE.get(id(spans))
-    if cached is not None and cached[0] is spans:
-        return cached[1]
-    starts: list[int] = []
-    ends: list[int] = []
-    for span in sorted(spans, key=lambda span: span.start):
-        if starts and span.start <= ends[-1]:
-            ends[-1] = max(ends[-1], span.stop)
-        else:
-            starts.append(span.start)
-            ends.append(span.stop)
-    _ORDERED_CACHE.clear()
-    _ORDERED_CACHE[id(spans)] = (spans, (starts, ends))
-    return starts, ends
-
-
-_ORDERED_CACHE: dict[int, tuple[list[range], tuple[list[int], list[int]]]] = {}
+def _inside(match: re.Match[str], spans: _Spans) -> bool:
+    return match.start() in spans
 
 
 def _title_numbers(kr: KeyResultRef) -> frozenset[Decimal | None]:
@@ -1101,7 +1095,7 @@ def _may_name_a_kr(text: str, key_results: Sequence[KeyResultRef]) -> bool:
 def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[int, ProgressReading]:
     """A lone "no change" / "all done" with no key result named speaks for all of them
     ("All done as of 15.11." too: a date is not a number that says otherwise)."""
-    dates = _dates(text, 0, len(text))
+    dates = _Spans(_dates(text, 0, len(text)))
     if any(not _inside(number, dates) for number in _NUMBER_RE.finditer(text)):
         return {}
     same = _NO_CHANGE.search(text)
