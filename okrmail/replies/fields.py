@@ -102,10 +102,10 @@ class ConfidenceScan:
 
 # "12,500", "1 250" (a space, no-break, narrow or plain), "38", "2.5", "1,5" (decimal
 # comma); as most of Europe writes them, "1.200.000", "1.200,50", "1 200,5"; then an
-# optional k/m/bn (or German Mio/Mrd) multiplier that is not the start of a word ("45 min"
-# is not 45 million). At most five groups of digits (trillions): a longer run is a list of
-# numbers ("120 135 150 160 171 180"), each read on its own, and a cap keeps a line of
-# thousands of them one pass.
+# optional multiplier (k, m, bn, million, or a word of another language: see
+# `_MULTIPLIER_WORDS`) that is not the start of a word ("45 min" is not 45 million). At
+# most five groups of digits (trillions): a longer run is a list of numbers ("120 135 150
+# 160 171 180"), each read on its own, and a cap keeps a line of thousands of them one pass.
 _GROUPS = r"{1,4}"
 # Thousands, millions and billions, also in words of the six other languages we read (not
 # Spanish "mil", a thousand, which is a million in English slang: "$2 mil").
@@ -706,15 +706,15 @@ def _progress_in(
     ignored = _title_numbers(kr) if named else frozenset()
     # Scores out of ten, dates and changes since last time are not where it stands now.
     changes = _changes(text, start, end, kr)
-    scores = _Spans(_scores_out_of_ten(text, start, end, kr) + _dates(text, start, end) + changes)
+    skipped = _Spans(_scores_out_of_ten(text, start, end, kr) + _dates(text, start, end) + changes)
     explicit = (
-        _first_explicit(text, start, end, ignored, scores)
+        _first_explicit(text, start, end, ignored, skipped)
         if _may_hold_explicit(text[start:end].lower())  # else there is no explicit form
         else None
     )
     if explicit and not _weak(explicit):
         return _explicit_reading(kr, *_explicit_kind(explicit), explicit)
-    number = _first_number(text, start, end, ignored, scores) if bare else None
+    number = _first_number(text, start, end, ignored, skipped) if bare else None
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
