@@ -28,6 +28,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import pairwise
 
+from okrmail.prompting import format_value, unit_suffix
+
 # -- data -----------------------------------------------------------------------------------
 
 
@@ -128,6 +130,7 @@ _NUMBER_PARTS = re.compile(
 )
 _THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:[, \u00a0\u202f]\d{3})+(?:\.\d+)?$")
 _GROUP_SEPARATORS = re.compile(r"[, \u00a0\u202f]")
+_EUROPEAN_SEPARATORS = re.compile(r"[. \u00a0\u202f]")
 # Dots (or spaces) between thousands and a decimal comma, or two dots or more: European.
 _EUROPEAN = re.compile(
     r"^[1-9]\d{0,2}(?:[. \u00a0\u202f]\d{3})+,\d+$|^[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d+)?$"
@@ -174,12 +177,14 @@ def parse_number(text: str) -> Decimal | None:
     digits = parts["digits"]
     suffix = (parts["suffix"] or "").lower()
     european = suffix in _EUROPEAN_MULTIPLIERS
-    if european and ("," in digits or _DOT_THOUSANDS.match(digits)):  # "1,2 Mio", "1.250 Tsd"
-        digits = re.sub(r"[. \u00a0\u202f]", "", digits).replace(",", ".")
+    # "1,2 Mio", "1.250 Tsd", "1.200,50", "1.200.000" (no English-grouped number is one).
+    said_in_europe = (european and ("," in digits or _DOT_THOUSANDS.match(digits))) or (
+        _EUROPEAN.match(digits)
+    )
+    if said_in_europe:
+        digits = _EUROPEAN_SEPARATORS.sub("", digits).replace(",", ".")
     elif _THOUSANDS.match(digits):
         digits = _GROUP_SEPARATORS.sub("", digits)
-    elif _EUROPEAN.match(digits):
-        digits = re.sub(r"[. \u00a0\u202f]", "", digits).replace(",", ".")
     else:
         digits = digits.replace(",", ".")
     try:
@@ -945,11 +950,12 @@ def _explicit_reading(
     value (or share, for a percentage) is written `number`."""
     if pattern is not _PERCENT:
         return _reading(kr, value_of(number, kr), None, "value", match)
+    if kr.unit.strip().lower() in _PERCENT_UNITS:  # "64%" of coverage is a value
+        value = value_of(number, kr)
+        return None if value is None else _reading(kr, value, None, "value", match)
     share = parse_number(number)
     if share is None:
         return None
-    if kr.unit.strip().lower() in _PERCENT_UNITS:  # "64%" of coverage is a value
-        return _reading(kr, value_of(number, kr), None, "value", match)
     value = tidy(kr.start + (kr.target - kr.start) * share / 100)
     return _reading(kr, value, share, "percent", match)
 
@@ -1114,9 +1120,10 @@ def _unclear_value(scanned: str, item: _Item, kr: KeyResultRef, written: str) ->
     for as where the key result stands now, with the value it had."""
     if not _changes(scanned, item.start, item.end, kr):
         return _unclear("a value", kr.number, written)
-    unit = kr.unit.strip()
-    unit = unit if unit in ("", "%") else f" {unit}"
-    was = "" if kr.current is None else f" (it was {tidy(kr.current):f}{unit})"
+    # Written as the prompt writes values (the confirmation holds both).
+    was = (
+        "" if kr.current is None else f" (it was {format_value(kr.current)}{unit_suffix(kr.unit)})"
+    )
     return (
         f'KR{kr.number}: "{_short(written.strip(" :"))}" reads as a change since last time: '
         f"give the value it stands at now{was}"
