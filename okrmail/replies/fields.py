@@ -110,10 +110,16 @@ class ConfidenceScan:
 # 160 171 180"), each read on its own, and a cap keeps a line of thousands of them one pass.
 _GROUPS = r"{1,4}"
 # Thousands, millions and billions, also in words of the six other languages we read (not
-# Spanish "mil", a thousand, which is a million in English slang: "$2 mil").
+# Spanish "mil", a thousand, which is a million in English slang, "$2 mil", but before an
+# amount of money: see `_THOUSAND_BEFORE_MONEY`).
 _MULTIPLIER_WORDS = (
     r"(?:k|m|bn|mio|mrd|tsd|tausend|mille|millionen|millions?|millones|milh[õo]es|milioni"
     r"|miljoen|milliarden?|milliards?)"
+)
+# Thousands as German ("610 T€", "610 TEUR") and Spanish and Portuguese ("610 mil euros")
+# write them before an amount of money.
+_THOUSAND_BEFORE_MONEY = (
+    r"t(?=\s?(?:€|eur\b))|mil(?=\s(?:€|euros?|d[óo]lares|reais|pesos)(?![a-z]))"
 )
 _NUMBER = (
     # The lookahead first: it fails at once where no number starts (most places).
@@ -122,11 +128,13 @@ _NUMBER = (
     r"|[1-9]\d{0,2}(?:\.\d{3}){2,4}(?![\d.]\d)"
     rf"|[1-9]\d{{0,2}}(?:[, \u00a0\u202f]\d{{3}}){_GROUPS}(?![\d,]|[ \u00a0\u202f]\d{{3}}(?!\d))"
     r"|\d+)(?:[.,]\d+)?"
-    rf"(?:\s?{_MULTIPLIER_WORDS}(?![a-z]))?"
+    rf"(?:\s?(?:{_MULTIPLIER_WORDS}(?![a-z])|{_THOUSAND_BEFORE_MONEY}))?"
 )
 _NUMBER_RE = re.compile(_NUMBER, re.I)
 _NUMBER_PARTS = re.compile(
-    rf"[$€£]?(?P<digits>[\d,. \u00a0\u202f]+?)\s?(?P<suffix>{_MULTIPLIER_WORDS})?\.?$", re.I
+    r"(?P<minus>[-−])?[$€£]?(?P<digits>[\d,. \u00a0\u202f]+?)"
+    rf"\s?(?P<suffix>{_MULTIPLIER_WORDS}|t|mil)?\.?$",
+    re.I,
 )
 _THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:[, \u00a0\u202f]\d{3})+(?:\.\d+)?$")
 _GROUP_SEPARATORS = re.compile(r"[, \u00a0\u202f]")
@@ -149,7 +157,7 @@ _MULTIPLIERS = {
 # Said the European way: a comma before them is a decimal comma ("1,2 Millionen"), and dots
 # between groups of three digits separate thousands ("1.250 Tsd").
 _EUROPEAN_MULTIPLIERS = {
-    **dict.fromkeys(("tsd", "tausend", "mille"), Decimal(1000)),
+    **dict.fromkeys(("tsd", "tausend", "mille", "t", "mil"), Decimal(1000)),
     **dict.fromkeys(
         ("mio", "millionen", "millones", "milhões", "milhoes",
          "milioni", "miljoen"),
@@ -191,7 +199,7 @@ def parse_number(text: str) -> Decimal | None:
         value = Decimal(digits)
         if suffix:
             value *= _EUROPEAN_MULTIPLIERS[suffix] if european else _MULTIPLIERS[suffix]
-        return tidy(value)
+        return tidy(-value if parts["minus"] else value)
     except InvalidOperation:  # malformed, or too many digits to quantize
         return None
 
@@ -239,14 +247,40 @@ def tidy(value: Decimal) -> Decimal:
 
 # -- cutting a passage into items -----------------------------------------------------------
 
+
+def _longest_first(words: frozenset[str]) -> str:
+    """The words as alternatives of a pattern, longest first ("march" before "mar")."""
+    return "|".join(sorted(words, key=lambda word: (-len(word), word)))
+
+
+# Months in English and the six other languages we read: a day or a year said with one
+# is no value (see `_WHEN`), and no sentence ends inside one ("15. November").
+_MONTHS = frozenset(
+    """jan january feb february mar march apr april may jun june jul july aug august sep sept
+    september oct october nov november dec december
+    januar februar märz mai juni juli oktober dezember
+    janvier février mars avril juin juillet août septembre octobre novembre décembre
+    enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+    januari februari maart mei augustus
+    gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
+    janeiro fevereiro março maio junho julho setembro outubro dezembro""".split()  # noqa: SIM905
+)
+# English "May" only with its capital ("may 3 teams join").
+_MONTH = _longest_first(_MONTHS - {"may"}) + "|(?-i:May)"
+
 # "KR1", "KR 2", "kr#3", "Key result 2"
 _KR_LABEL = re.compile(r"\b(?:KR|key[\s-]*result)\s*#?\s*(\d{1,2})\b", re.I)
 # In a listed answer, "2) 60%" or "- 2. 38/45" at the start of a line names KR2.
 _LIST_NUMBER = re.compile(r"\s*(?:[-*•]\s*)?(\d{1,2})\s*[.):]\s+")
-# A sentence ends at . ! or ? followed by a capital (not "3.5", not "e.g. KR1").
-_SENTENCE_END = re.compile(r"(?=\s)(?<=[.!?])\s+(?=[A-Z\"'(])")
-# Clause boundaries inside a unit: ", " and ";" and " and " (not "12,500" or "1,5").
-_CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|&)\s+")
+# A sentence ends at . ! or ? followed by a capital (not "3.5", not "e.g. KR1"), but for
+# a German day's dot before its month ("am 15. November").
+_SENTENCE_END = re.compile(
+    r"(?=\s)(?<=[.!?])(?!(?<=\b\d\.)\s+(?i:" + _MONTH + r")\b)"
+    r"(?!(?<=\b\d\d\.)\s+(?i:" + _MONTH + r")\b)\s+(?=[A-Z\"'(])"
+)
+# Clause boundaries inside a unit: ", " and ";" and " and " (not "12,500" or "1,5", nor
+# the comma before a date's year, "November 16, 2026").
+_CLAUSE_BREAK = re.compile(r",\s+(?!(?:19|20)\d\d\b)|;\s*|\s+(?:and|&)\s+")
 _WORD = re.compile(r"[^\W\d_]+")
 # Words that say what kind of change a key result wants, not which one it is.
 _GENERIC_TITLE_WORDS = frozenset(
@@ -515,11 +549,14 @@ _PERCENT_FORM = rf"({_NUMBER})\s*{_PER_CENT}"
 # "to" words that are a change only after a "from" word ("da 30 a 38"; "a" alone is not
 # one). The from word is a group of its own: the conditional asks whether it was there.
 # Not "bis", "tot", "hasta": "von 9 bis 12 Uhr" is a range (a change says "auf", "naar").
+# Either number may carry a minus ("from -10 to -3", of an NPS), taken as the number's:
+# `_explicit_reading` reads no negative value of a key result that cannot have one.
+_SIGNED_NUMBER = rf"(?:(?<![\w.,])[-−](?=[$€£\d]))?{_NUMBER}"
 _FROM_TO_FORM = (
     # A change starts with a number or a from word: the lookahead fails at once elsewhere.
-    rf"(?=[$€£\dfvdFVD])(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_NUMBER})\s*"
-    r"(?:->|→|=>|\b(?:to|auf|naar)\b|(?(from_word)\b(?:à|a|al|para)\b|(?!)))"
-    rf"\s*({_NUMBER})"
+    rf"(?=[$€£\dfvdFVD\-−])(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_SIGNED_NUMBER})"
+    r"\s*(?:->|→|=>|\b(?:to|auf|naar)\b|(?(from_word)\b(?:à|a|al|para)\b|(?!)))"
+    rf"\s*({_SIGNED_NUMBER})"
 )
 _RATIO = re.compile(_RATIO_FORM, re.I)
 _PERCENT = re.compile(_PERCENT_FORM, re.I)
@@ -699,25 +736,47 @@ _EXPLICIT_HINT = re.compile(
 
 
 def _progress_in(
-    text: str, start: int, end: int, kr: KeyResultRef, bare: bool, named: bool = False
+    text: str,
+    start: int,
+    end: int,
+    kr: KeyResultRef,
+    bare: bool,
+    named: bool = False,
+    passed_over: range | None = None,
 ) -> ProgressReading | None:
     """The progress statement in text[start:end]: the first explicit one (38/45, 60%,
     30 -> 38), else a bare number (when `bare`), else done, else no change.
 
     named: the text names the key result by its title, so the title's own numbers
-    ("from 30 to 45 teams") are the title, not progress.
+    ("from 30 to 45 teams") are the title, not progress. passed_over: a stretch read as
+    something else (see `_may_be_a_date`).
     """
     # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
-    # Scores out of ten, dates and changes since last time are not where it stands now.
+    # Scores out of ten, dates, the numbers of names, changes since last time and what is
+    # left to go are not where it stands now.
     changes = _changes(text, start, end, kr)
-    skipped = _Spans(_scores_out_of_ten(text, start, end, kr) + _dates(text, start, end) + changes)
+    skipped = _Spans(
+        _scores_out_of_ten(text, start, end, kr)
+        + _dates(text, start, end)
+        + _names(text, start, end)
+        + changes
+        + _remaining(text, start, end)
+        + ([passed_over] if passed_over else [])
+    )
     explicit = (
         _first_explicit(text, start, end, ignored, skipped)
         if _may_hold_explicit(text[start:end].lower())  # else there is no explicit form
         else None
     )
     if explicit and not _weak(explicit):
+        if passed_over is None and _may_be_a_date(explicit, kr):
+            # "41 (11/15 update)", "done 11/15": a date, when something else is said.
+            instead = _progress_in(
+                text, start, end, kr, bare, named, range(explicit.start(), explicit.end())
+            )
+            if instead is not None:
+                return instead
         return _explicit_reading(kr, *_explicit_kind(explicit), explicit)
     number = _first_number(text, start, end, ignored, skipped) if bare else None
     if number and changes and number.start() > changes[0].start:
@@ -734,7 +793,7 @@ def _progress_in(
         # "38 120 new signups" read as 38: the reading is "38", not the run.
         length = spaced.end("first") if spaced and value == Decimal(spaced["first"]) else None
         if value is not None and _negative(text, number.start(), kr):
-            value = -value  # "NPS -5"
+            return _reading(kr, -value, None, "value", number, length, signed=True)  # "NPS -5"
         return _reading(kr, value, None, "value", number, length)
     done = said_done(text, start, end)
     if done:
@@ -908,6 +967,122 @@ def _is_day_and_month(day: int, month: int) -> bool:
     return 1 <= day <= 31 and 1 <= month <= 12
 
 
+# A ratio that could be a day and month ("11/15") and is not against the key result's
+# target: read as a date when the stretch says something else ("41 (11/15 update)" is 41,
+# "done 11/15" is done), else as a ratio. Not when the key result's unit follows it
+# ("11/12 teams").
+_DAY_AND_MONTH = re.compile(r"(\d{1,2})/(\d{1,2})")
+
+
+def _may_be_a_date(match: re.Match[str], kr: KeyResultRef) -> bool:
+    pattern, _ = _explicit_kind(match)
+    date = _DAY_AND_MONTH.fullmatch(match[0]) if pattern is _RATIO else None
+    if date is None or Decimal(date[2]) == kr.target:
+        return False
+    one, other = int(date[1]), int(date[2])
+    if not (_is_day_and_month(one, other) or _is_day_and_month(other, one)):
+        return False
+    unit = kr.unit.strip().lower()
+    after = match.string[match.end() : match.end() + len(unit) + 1].strip().lower()
+    return not (unit and after.startswith(unit))
+
+
+# A number that names something says neither where a key result stands nor a score: "Week
+# 47: 38 teams", "Sprint 23-24", "Phase 2", "release 4.2", "KW 47", "PR #482", "COVID-19",
+# "ISO-9001", "1-on-1", "our 1:1". Not after "this", "last", "per", ...: "This week 41
+# teams" is 41. Not a percentage: "sprint 12%".
+_LABEL_WORDS = frozenset(
+    """week wk sprint iteration phase release version milestone pr kw cw woche semaine semana
+    fase versie versione versão versao""".split()  # noqa: SIM905 (a list of words)
+)
+# Each alternative first looks ahead for what it must start with (a word before a number,
+# a digit, "#"): a pattern is tried at every position of a line, and most fail at once.
+_NAMING_NUMBER = re.compile(
+    r"(?:\b(?=[^\W\d_]{2,9}\.?\s*(?:no\.?\s*|#\s*)?\d)"
+    r"(?<!\bthis )(?<!\blast )(?<!\bnext )(?<!\bper )(?<!\ba )(?<!\beach )(?<!\bevery )"
+    rf"(?<!\bthe )(?:{_longest_first(_LABEL_WORDS)})\.?\s*+(?:no\.?\s*|#\s*)?"
+    r"|#\s*|(?=\d)(?<=[^\W\d_]-))"
+    r"(?<![\d.,])\d++(?:[.-]\d++)*+(?!\s*%)"
+    r"|(?=1)(?<![\w.,:])1(?:-on-|\s+on\s+|:)1\b(?!:)",
+    re.I,
+)
+# A day or a year said with a month ("Nov 15", "15. November 2026", "2 de marzo", "November
+# 16, 2026", "Q4 2026"), a year after a word that says when ("in 2026 so far", "since
+# 2025"), or a time of day ("14:00", "9:30 am").
+_YEAR = r"(?:19|20)\d\d(?![\w.,]\d|%)"
+_WHEN = re.compile(
+    rf"\b(?=[^\W\d_]{{3,9}}\.?\s*\d)(?:{_MONTH})\.?\s*+"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s*{_YEAR})?|{_YEAR})"
+    rf"|(?=\d)(?<![\w.,])\d{{1,2}}(?:st|nd|rd|th|\.)?\s*+(?:de\s+)?(?:{_MONTH})\b"
+    rf"(?:\.?,?\s*(?:de\s+)?{_YEAR})?"
+    rf"|\b(?=\w{{1,6}}\s+(?:19|20)\d\d)(?:Q[1-4]|H[12]|FY|in|since|during|for|of|year)\s+{_YEAR}\b"
+    r"|(?=\d)(?<![\w.,:])(?:[01]?\d|2[0-3]):[0-5]\d(?!\d|:\d)(?:\s*(?:am|pm|h|uhr)\b)?",
+    re.I,
+)
+
+
+def _names(text: str, start: int, end: int) -> list[range]:
+    """Where the lines of text[start:end] hold the number of a name, a day or year with its
+    month, or a time of day (see `_NAMING_NUMBER`, `_WHEN`), each from its first digit on.
+
+    Whole lines are read: a clause or a sentence may end inside a date ("November 16,
+    2026", "Montag, 16. November").
+    """
+    if not _DIGIT.search(text, start, end):
+        return []
+    found: list[range] = []
+    line_start = text.rfind("\n", 0, start) + 1
+    while line_start < end:
+        line_end = text.find("\n", line_start)
+        line_end = len(text) if line_end < 0 else line_end
+        found += [
+            range(line_start + begin, line_start + stop)
+            for begin, stop in _names_in_line(text[line_start:line_end])
+        ]
+        line_start = line_end + 1
+    return found
+
+
+@lru_cache(maxsize=4096)  # lines recur: each item of a line asks, and quoted prompts recur
+def _names_in_line(line: str) -> tuple[tuple[int, int], ...]:
+    if not _DIGIT.search(line):
+        return ()
+    # Either pattern is tried at every position of the line, and most lines with numbers
+    # hold none of what they look for: what each needs is looked for first, cheaply.
+    words = set(_WORD.findall(line.lower()))
+    found = []
+    if "#" in line or words & _LABEL_WORDS or _NAMING_HINT.search(line):
+        found += [(m.start(), m.end()) for m in _NAMING_NUMBER.finditer(line)]
+    if words & _MONTHS or _WHEN_HINT.search(line):
+        for when in _WHEN.finditer(line):
+            number = _DIGIT.search(line, when.start(), when.end())
+            found.append((number.start() if number else when.start(), when.end()))
+    return tuple(found)
+
+
+# Every match of `_NAMING_NUMBER` holds "#", one of its label words as a word, or one of
+# these; every match of `_WHEN` a month as a word or one of these (a time, a year).
+_NAMING_HINT = re.compile(r"[^\W\d_]-\d|1(?:-on-|\s+on\s+|:)1")
+_WHEN_HINT = re.compile(r"\d:[0-5]\d|(?<!\d)(?:19|20)\d\d")
+
+
+# What is left to reach the target, not where a key result stands: "7 to go", "38 more to
+# go", "3 teams left to onboard", "4 remaining", "2 short of the target". Asked for, as a
+# change is.
+_REMAINING = re.compile(
+    rf"{_NUMBER}\s+(?:more\s+)?(?:[^\W\d_]+\s+)?"
+    r"(?:(?:still\s+)?to\s+go|left(?=\s+to\b|\s*(?:[.,;:!)]|$))|remaining|short\s+of)\b",
+    re.I,
+)
+_REMAINING_HINT = re.compile(r"to go|left|remaining|short")
+
+
+def _remaining(text: str, start: int, end: int) -> list[range]:
+    if not _REMAINING_HINT.search(text[start:end].lower()):
+        return []
+    return [range(m.start(), m.end()) for m in _REMAINING.finditer(text, start, end)]
+
+
 class _Spans:
     """Stretches of a text to skip, merged and sorted once: a pasted log may hold
     thousands of dates or changes, and as many numbers to check against them."""
@@ -939,8 +1114,13 @@ def _title_numbers(kr: KeyResultRef) -> frozenset[Decimal | None]:
 
 
 def _numbers_in(match: re.Match[str]) -> set[Decimal | None]:
-    """The numbers a match is made of (not its words: a change's "from" word)."""
-    return {parse_number(group) for group in match.groups() if group and _DIGIT.search(group)}
+    """The numbers a match is made of (not its words: a change's "from" word), without
+    their signs, as a title's numbers are read (`_title_numbers`)."""
+    return {
+        parse_number(group.lstrip("-−"))
+        for group in match.groups()
+        if group and _DIGIT.search(group)
+    }
 
 
 def _explicit_reading(
@@ -949,7 +1129,10 @@ def _explicit_reading(
     """The reading of `match`, a match of `pattern` (_RATIO, _PERCENT or _FROM_TO) whose
     value (or share, for a percentage) is written `number`."""
     if pattern is not _PERCENT:
-        return _reading(kr, value_of(number, kr), None, "value", match)
+        value = value_of(number, kr)
+        if value is not None and value < 0 and not _can_be_negative(kr):
+            return None  # "from 30 to -3" of a count: asked for
+        return _reading(kr, value, None, "value", match)
     if kr.unit.strip().lower() in _PERCENT_UNITS:  # "64%" of coverage is a value
         value = value_of(number, kr)
         return None if value is None else _reading(kr, value, None, "value", match)
@@ -967,10 +1150,13 @@ def _reading(
     status: str,
     match: re.Match[str],
     length: int | None = None,
+    signed: bool = False,
 ) -> ProgressReading:
-    """A reading from `match`, or from its first `length` characters."""
+    """A reading from `match`, or from its first `length` characters; `signed`: and the
+    sign written just before it."""
+    begin = match.start() - signed
     end = match.end() if length is None else match.start() + length
-    span = Span(match.start(), end, match.string[match.start() : end])
+    span = Span(begin, end, match.string[begin:end])
     return ProgressReading(kr.number, value, percent, status, span)
 
 
@@ -1007,7 +1193,9 @@ def read_progress(
             lambda part: _progress_in(part, 0, len(part), any_kr, True) is not None,
         )
     readings: dict[int, ProgressReading] = {}
-    unclear: list[str] = []
+    # What could not be read, by key result: only of those read nowhere else in the
+    # passage ("KR1 PR #482 merged, 38 teams" reads 38 teams, and asks nothing).
+    unread: dict[int, str] = {}
     for item in items:
         if item.kr is None and listed:
             _by_target(scanned, item, key_results, readings)
@@ -1024,7 +1212,10 @@ def read_progress(
         if reading:
             readings[item.kr] = reading
         elif listed and item.labelled:
-            unclear.append(_unclear_value(scanned, item, kr, text[item.start : item.end]))
+            unread.setdefault(
+                kr.number, _unclear_value(scanned, item, kr, text[item.start : item.end])
+            )
+    unclear = [said for number, said in unread.items() if number not in readings]
     if listed and not readings:
         readings = _progress_for_all(scanned, key_results)
         if not readings and text.strip() and not unclear:
@@ -1100,8 +1291,9 @@ def _may_name_a_kr(text: str, key_results: Sequence[KeyResultRef]) -> bool:
 
 def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[int, ProgressReading]:
     """A lone "no change" / "all done" with no key result named speaks for all of them
-    ("All done as of 15.11." too: a date is not a number that says otherwise)."""
-    dates = _Spans(_dates(text, 0, len(text)))
+    ("All done as of 15.11.", "All done in sprint 23" too: a date or a name's number is
+    not a number that says otherwise)."""
+    dates = _Spans(_dates(text, 0, len(text)) + _names(text, 0, len(text)))
     if any(not _inside(number, dates) for number in _NUMBER_RE.finditer(text)):
         return {}
     same = _NO_CHANGE.search(text)
@@ -1116,16 +1308,20 @@ def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[in
 
 
 def _unclear_value(scanned: str, item: _Item, kr: KeyResultRef, written: str) -> str:
-    """What to say of a labelled item with no value: a change since last time is asked
-    for as where the key result stands now, with the value it had."""
-    if not _changes(scanned, item.start, item.end, kr):
+    """What to say of a labelled item with no value: a change since last time, or what is
+    left to go, is asked for as where the key result stands now, with the value it had."""
+    if _changes(scanned, item.start, item.end, kr):
+        reads_as = "a change since last time"
+    elif _remaining(scanned, item.start, item.end):
+        reads_as = "what is left to go"
+    else:
         return _unclear("a value", kr.number, written)
     # Written as the prompt writes values (the confirmation holds both).
     was = (
         "" if kr.current is None else f" (it was {format_value(kr.current)}{unit_suffix(kr.unit)})"
     )
     return (
-        f'KR{kr.number}: "{_short(written.strip(" :"))}" reads as a change since last time: '
+        f'KR{kr.number}: "{_short(written.strip(" :"))}" reads as {reads_as}: '
         f"give the value it stands at now{was}"
     )
 
@@ -1194,7 +1390,11 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
         for pattern, score in _SCORE_WORDS:
             found.extend((score, match) for match in pattern.finditer(text, start, end))
     if numbers:
+        # "Sprint 3: 8" is 8, "Nov 5: 7" is 7.
+        names = _Spans(_names(text, start, end))
         for match in _SCORE_BARE.finditer(text, start, end):
+            if _inside(match, names):
+                continue
             if not any(ten.start() <= match.start() < ten.end() for ten in tens):
                 rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
                 found.append((min(10, rounded), match))
@@ -1257,15 +1457,18 @@ def read_confidence(
 
 def _confidence_by_label(text: str, items: list[_Item]) -> ConfidenceScan:
     readings: dict[int | None, ConfidenceReading] = {}
-    unclear: list[str] = []
+    unread: dict[int, str] = {}  # as in `read_progress`: of those read nowhere else
     for item in items:
         found = _scores(text, item.start, item.end)
         if not found:
             if item.kr is not None:
-                unclear.append(_unclear("a confidence", item.kr, text[item.start : item.end]))
+                unread.setdefault(
+                    item.kr, _unclear("a confidence", item.kr, text[item.start : item.end])
+                )
             continue
         if item.kr not in readings:
             readings[item.kr] = _confidence(item.kr, found[0])
+    unclear = [said for number, said in unread.items() if number not in readings]
     return ConfidenceScan(list(readings.values()), unclear)
 
 

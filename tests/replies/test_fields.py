@@ -361,6 +361,114 @@ def test_a_lone_all_done_with_a_date_speaks_for_every_key_result() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("KR1 Week 47: 38 teams", "38"),  # was 47
+        ("KR1 Sprint 23-24: 41", "41"),
+        ("KR1 Phase 2: 38", "38"),
+        ("KR1 after release 4.2: 38", "38"),
+        ("KR1 KW 47: 38", "38"),
+        ("KR1 PR #482 merged, 38 teams", "38"),
+        ("KR1 COVID-19 slowed us, 38 teams", "38"),
+        ("KR1 38, our 1:1 moved", "38"),
+        ("KR1 this week 41 teams", "41"),  # "this week" names no week
+        ("KR1 this sprint 41", "41"),
+    ],
+)
+def test_the_number_of_a_name_is_not_progress(text: str, value: str) -> None:
+    assert values(text) == {1: ("value", value)}
+    assert read_progress(text, KRS, listed=True).unclear == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("KR1 Nov 15: 38", "38"),  # was 15
+        ("KR1 as of 15. November: 38", "38"),  # no sentence ends after "15."
+        ("KR1 (November 16, 2026): 38", "38"),  # no clause ends before the year
+        ("KR1 in 2026 so far: 38", "38"),  # was 2026
+        ("KR1 Q4 2026: 41", "41"),
+        ("KR1 38 (since the 14:00 call)", "38"),
+        ("KR1 41 (11/15 update)", "41"),  # was 11, of 15
+        ("KR1 on May 3 we hit 41", "41"),
+    ],
+)
+def test_a_day_a_year_or_a_time_is_not_progress(text: str, value: str) -> None:
+    assert values(text) == {1: ("value", value)}
+
+
+def test_a_ratio_that_could_be_a_date_is_a_date_only_beside_another_reading() -> None:
+    assert values("KR1 done 11/15") == {1: ("done", "45")}
+    assert values("KR1 11/15") == {1: ("value", "11")}
+    assert values("KR1 11/12 teams") == {1: ("value", "11")}  # the unit follows it
+    assert values("KR1 38/45 (41 by Friday)") == {1: ("value", "38")}  # 45 is the target
+
+
+def test_days_years_and_names_do_not_stop_a_lone_all_done() -> None:
+    assert set(values("All done in sprint 23")) == {1, 2, 3}
+    assert set(values("All done since Nov 12")) == {1, 2, 3}
+
+
+@pytest.mark.parametrize(
+    "left", ["7 to go", "38 more to go", "3 teams left", "4 remaining", "2 short of the target"]
+)
+def test_what_is_left_to_go_is_not_a_value(left: str) -> None:
+    # "7 to go" of 45 teams is not 7 teams: no reading, and the confirmation asks.
+    assert values(f"KR1 {left}") == {}
+    [unclear] = read_progress(f"KR1 {left}", KRS, listed=True).unclear
+    assert f'"{left}" reads as what is left to go' in unclear and "(it was 34 teams)" in unclear
+    assert values(f"KR1 38 ({left})") == {1: ("value", "38")}
+
+
+def test_thousands_written_before_an_amount_of_money() -> None:
+    revenue = KeyResultRef(1, "New contracts", Decimal(0), Decimal(1_200_000), "EUR", None)
+
+    def read(text: str) -> list[Decimal | None]:
+        return [r.value for r in read_progress(text, [revenue], listed=True).readings]
+
+    assert read("KR1 610 T€") == [610_000]
+    assert read("KR1 610 TEUR") == [610_000]
+    assert read("KR1 610 mil euros") == [610_000]
+    assert read("KR1 1,5 mil €") == [1500]
+    assert read("KR1 610 Tage") == [610]  # no amount of money follows
+    assert read("KR1 2 mil") == [2]  # "mil" alone is English slang for a million
+
+
+def test_a_change_between_negative_numbers_reads_where_it_went() -> None:
+    nps = KeyResultRef(1, "Lift NPS", Decimal(-10), Decimal(30), "points", Decimal(-4))
+    [reading] = read_progress("KR1 from -10 to -3", [nps], listed=True).readings
+    assert (reading.value, reading.span.text) == (-3, "from -10 to -3")  # was -10
+    [reading] = read_progress("KR1 went -4 -> -1", [nps], listed=True).readings
+    assert reading.value == -1
+    [reading] = read_progress("KR1: −2", [nps], listed=True).readings
+    assert reading.span.text == "−2"  # the sign is part of what was read
+    # A key result that cannot be negative reads none: asked for.
+    scan = read_progress("KR1 from 30 to -3", KRS, listed=True)
+    assert scan.readings == [] and scan.unclear
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Sprint 3: 8", {None: 8}),  # was KR1 3, KR2 8
+        ("7 for week 3", {None: 7}),
+        ("8 (as of Nov 5)", {None: 8}),
+        ("KR1 8, KR2 6 after the 1:1", {1: 8, 2: 6}),
+        ("Q4 2026: 7", {None: 7}),
+    ],
+)
+def test_the_number_of_a_name_a_day_or_a_time_is_no_score(
+    text: str, read: dict[int | None, int]
+) -> None:
+    assert scores(text) == read
+
+
+def test_a_key_result_read_elsewhere_in_the_answer_is_not_reported_unclear() -> None:
+    scan = read_progress("KR1 PR #482 merged, 38 teams", KRS, listed=True)
+    assert [r.value for r in scan.readings] == [38] and scan.unclear == []
+
+
+@pytest.mark.parametrize(
     "change",
     ["+3 teams", "+ 3", "-1 day", "−1", "up 3 this week", "3 more teams", "added 4 teams", "+5%"],
 )
