@@ -988,21 +988,24 @@ def _may_be_a_date(match: re.Match[str], kr: KeyResultRef) -> bool:
 
 
 # A number that names something says neither where a key result stands nor a score: "Week
-# 47: 38 teams", "Sprint 23-24", "Phase 2", "release 4.2", "KW 47", "PR #482", "COVID-19",
-# "ISO-9001", "1-on-1", "our 1:1". Not after "this", "last", "per", ...: "This week 41
-# teams" is 41. Not a percentage: "sprint 12%".
+# 47: 38 teams", "weeks 46 and 47", "Sprint 23-24", "Phase 2", "release 4.2", "KW 47", "PR
+# #482", "COVID-19", "ISO-9001", "1-on-1", "our 1:1". Not after "this", "last", "per",
+# ...: "This week 41 teams" is 41. Not a percentage: "sprint 12%".
 _LABEL_WORDS = frozenset(
-    """week wk sprint iteration phase release version milestone pr kw cw woche semaine semana
-    fase versie versione versão versao""".split()  # noqa: SIM905 (a list of words)
+    """week weeks wk sprint sprints iteration iterations phase phases release releases version
+    versions milestone milestones pr kw cw woche wochen semaine semaines semana semanas fase
+    fases versie versione versão versao""".split()  # noqa: SIM905 (a list of words)
 )
+_NAME_NUMBER = r"(?<![\d.,])\d++(?:[.-]\d++)*+"
 # Each alternative first looks ahead for what it must start with (a word before a number,
 # a digit, "#"): a pattern is tried at every position of a line, and most fail at once.
 _NAMING_NUMBER = re.compile(
-    r"(?:\b(?=[^\W\d_]{2,9}\.?\s*(?:no\.?\s*|#\s*)?\d)"
+    r"\b(?=[^\W\d_]{2,11}\.?\s*(?:no\.?\s*|#\s*)?\d)"
     r"(?<!\bthis )(?<!\blast )(?<!\bnext )(?<!\bper )(?<!\ba )(?<!\beach )(?<!\bevery )"
-    rf"(?<!\bthe )(?:{_longest_first(_LABEL_WORDS)})\.?\s*+(?:no\.?\s*|#\s*)?"
-    r"|#\s*|(?=\d)(?<=[^\W\d_]-))"
-    r"(?<![\d.,])\d++(?:[.-]\d++)*+(?!\s*%)"
+    rf"(?<!\bthe )(?:{_longest_first(_LABEL_WORDS)})\.?\s*+(?:no\.?\s*|#\s*)?{_NAME_NUMBER}"
+    # "weeks 46 and 47", "KW 46 und 47", "sprints 3/4"
+    rf"(?:\s*+(?:(?:and|und|et|y|e|en|bis|to)\b|[&/–])\s*+{_NAME_NUMBER})*+(?!\s*%)"
+    rf"|(?:#\s*|(?=\d)(?<=[^\W\d_]-)){_NAME_NUMBER}(?!\s*%)"
     r"|(?=1)(?<![\w.,:])1(?:-on-|\s+on\s+|:)1\b(?!:)",
     re.I,
 )
@@ -1050,14 +1053,16 @@ def _names_in_line(line: str) -> tuple[tuple[int, int], ...]:
     # Either pattern is tried at every position of the line, and most lines with numbers
     # hold none of what they look for: what each needs is looked for first, cheaply.
     words = set(_WORD.findall(line.lower()))
-    found = []
+    found: list[re.Match[str]] = []
     if "#" in line or words & _LABEL_WORDS or _NAMING_HINT.search(line):
-        found += [(m.start(), m.end()) for m in _NAMING_NUMBER.finditer(line)]
+        found += _NAMING_NUMBER.finditer(line)
     if words & _MONTHS or _WHEN_HINT.search(line):
-        for when in _WHEN.finditer(line):
-            number = _DIGIT.search(line, when.start(), when.end())
-            found.append((number.start() if number else when.start(), when.end()))
-    return tuple(found)
+        found += _WHEN.finditer(line)
+    spans = []
+    for match in found:
+        number = _DIGIT.search(line, match.start(), match.end())
+        spans.append((number.start() if number else match.start(), match.end()))
+    return tuple(spans)
 
 
 # Every match of `_NAMING_NUMBER` holds "#", one of its label words as a word, or one of

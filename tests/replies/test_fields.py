@@ -368,6 +368,8 @@ def test_a_lone_all_done_with_a_date_speaks_for_every_key_result() -> None:
         ("KR1 Phase 2: 38", "38"),
         ("KR1 after release 4.2: 38", "38"),
         ("KR1 KW 47: 38", "38"),
+        ("KR1: 41 in weeks 46 and 47", "41"),
+        ("KR1 in KW 46 und 47 zusammen 41", "41"),
         ("KR1 PR #482 merged, 38 teams", "38"),
         ("KR1 COVID-19 slowed us, 38 teams", "38"),
         ("KR1 38, our 1:1 moved", "38"),
