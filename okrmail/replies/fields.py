@@ -118,8 +118,11 @@ _MULTIPLIER_WORDS = (
 )
 # Thousands as German ("610 T€", "610 TEUR") and Spanish and Portuguese ("610 mil euros")
 # write them before an amount of money.
+# Not "1.1 mil euros": a decimal before "mil" is English slang's million.
 _THOUSAND_BEFORE_MONEY = (
-    r"t(?=\s?(?:€|eur\b))|mil(?=\s(?:€|euros?|d[óo]lares|reais|pesos)(?![a-z]))"
+    r"t(?=\s?(?:€|eur\b))"
+    r"|(?<![.,]\d)(?<![.,]\d\d)(?<![.,]\d )(?<![.,]\d\d )"
+    r"mil(?=\s(?:€|euros?|d[óo]lares|reais|pesos)(?![a-z]))"
 )
 _NUMBER = (
     # The lookahead first: it fails at once where no number starts (most places).
@@ -132,7 +135,7 @@ _NUMBER = (
 )
 _NUMBER_RE = re.compile(_NUMBER, re.I)
 _NUMBER_PARTS = re.compile(
-    r"(?P<minus>[-−])?[$€£]?(?P<digits>[\d,. \u00a0\u202f]+?)"
+    r"(?:(?P<minus>[-−])|\+)?(?=[$€£\d])[$€£]?(?P<digits>[\d,. \u00a0\u202f]+?)"
     rf"\s?(?P<suffix>{_MULTIPLIER_WORDS}|t|mil)?\.?$",
     re.I,
 )
@@ -273,14 +276,13 @@ _KR_LABEL = re.compile(r"\b(?:KR|key[\s-]*result)\s*#?\s*(\d{1,2})\b", re.I)
 # In a listed answer, "2) 60%" or "- 2. 38/45" at the start of a line names KR2.
 _LIST_NUMBER = re.compile(r"\s*(?:[-*•]\s*)?(\d{1,2})\s*[.):]\s+")
 # A sentence ends at . ! or ? followed by a capital (not "3.5", not "e.g. KR1"), but for
-# a German day's dot before its month ("am 15. November").
+# a German day's dot before its month and year ("Montag, 16. November 2026").
 _SENTENCE_END = re.compile(
-    r"(?=\s)(?<=[.!?])(?!(?<=\b\d\.)\s+(?i:" + _MONTH + r")\b)"
-    r"(?!(?<=\b\d\d\.)\s+(?i:" + _MONTH + r")\b)\s+(?=[A-Z\"'(])"
+    r"(?=\s)(?<=[.!?])(?!(?<=\b\d\.)\s+(?i:" + _MONTH + r")\s+(?:19|20)\d\d\b)"
+    r"(?!(?<=\b\d\d\.)\s+(?i:" + _MONTH + r")\s+(?:19|20)\d\d\b)\s+(?=[A-Z\"'(])"
 )
-# Clause boundaries inside a unit: ", " and ";" and " and " (not "12,500" or "1,5", nor
-# the comma before a date's year, "November 16, 2026").
-_CLAUSE_BREAK = re.compile(r",\s+(?!(?:19|20)\d\d\b)|;\s*|\s+(?:and|&)\s+")
+# Clause boundaries inside a unit: ", " and ";" and " and " (not "12,500" or "1,5").
+_CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|&)\s+")
 _WORD = re.compile(r"[^\W\d_]+")
 # Words that say what kind of change a key result wants, not which one it is.
 _GENERIC_TITLE_WORDS = frozenset(
@@ -549,12 +551,12 @@ _PERCENT_FORM = rf"({_NUMBER})\s*{_PER_CENT}"
 # "to" words that are a change only after a "from" word ("da 30 a 38"; "a" alone is not
 # one). The from word is a group of its own: the conditional asks whether it was there.
 # Not "bis", "tot", "hasta": "von 9 bis 12 Uhr" is a range (a change says "auf", "naar").
-# Either number may carry a minus ("from -10 to -3", of an NPS), taken as the number's:
+# Either number may carry a sign ("from -10 to -3", "-4 -> +2", of an NPS), the number's:
 # `_explicit_reading` reads no negative value of a key result that cannot have one.
-_SIGNED_NUMBER = rf"(?:(?<![\w.,])[-−](?=[$€£\d]))?{_NUMBER}"
+_SIGNED_NUMBER = rf"(?:(?<![\w.,])[-−+](?=[$€£\d]))?{_NUMBER}"
 _FROM_TO_FORM = (
     # A change starts with a number or a from word: the lookahead fails at once elsewhere.
-    rf"(?=[$€£\dfvdFVD\-−])(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_SIGNED_NUMBER})"
+    rf"(?=[$€£\dfvdFVD\-−+])(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_SIGNED_NUMBER})"
     r"\s*(?:->|→|=>|\b(?:to|auf|naar)\b|(?(from_word)\b(?:à|a|al|para)\b|(?!)))"
     rf"\s*({_SIGNED_NUMBER})"
 )
@@ -756,10 +758,11 @@ def _progress_in(
     # Scores out of ten, dates, the numbers of names, changes since last time and what is
     # left to go are not where it stands now.
     changes = _changes(text, start, end, kr)
+    names = _names(text, start, end, kr)
     skipped = _Spans(
         _scores_out_of_ten(text, start, end, kr)
         + _dates(text, start, end)
-        + _names(text, start, end)
+        + names
         + changes
         + _remaining(text, start, end)
         + ([passed_over] if passed_over else [])
@@ -771,11 +774,14 @@ def _progress_in(
     )
     if explicit and not _weak(explicit):
         if passed_over is None and _may_be_a_date(explicit, kr):
-            # "41 (11/15 update)", "done 11/15": a date, when something else is said.
+            # "41 (11/15 update)", "done 11/15": a date, when a number before it or a
+            # "done" says where it stands (not "7/12 services above 80%": a ratio).
             instead = _progress_in(
                 text, start, end, kr, bare, named, range(explicit.start(), explicit.end())
             )
-            if instead is not None:
+            if instead is not None and (
+                instead.status in ("done", "no-change") or instead.span.start < explicit.start()
+            ):
                 return instead
         return _explicit_reading(kr, *_explicit_kind(explicit), explicit)
     number = _first_number(text, start, end, ignored, skipped) if bare else None
@@ -796,7 +802,7 @@ def _progress_in(
             return _reading(kr, -value, None, "value", number, length, signed=True)  # "NPS -5"
         return _reading(kr, value, None, "value", number, length)
     done = said_done(text, start, end)
-    if done:
+    if done and not _about_a_name(text, names, done.start()):  # not "Sprint 23 done"
         return _reading(kr, kr.target, Decimal(100), "done", done)
     same = _NO_CHANGE.search(text, start, end)
     if same:
@@ -869,9 +875,19 @@ def _first_explicit(
         match
         for pattern in (_RATIO, _PERCENT, _FROM_TO)
         for match in pattern.finditer(text, start, end)
-        if not (ignored and _numbers_in(match) <= ignored) and not _inside(match, skipped)
+        if not (ignored and _numbers_in(match) <= ignored) and not _skipped(match, skipped)
     ]
     return min(found, key=lambda match: match.start()) if found else None
+
+
+def _skipped(match: re.Match[str], skipped: _Spans) -> bool:
+    """Whether an explicit form is one to pass over: it starts in a skipped span, but for a
+    change, which is passed over when where it went is ("from 38 in week 46 to 41" and "+3
+    to 41" say 41); a signed "to" is read (and asked for, of a key result that cannot be
+    negative: "from 30 to -3")."""
+    if match.re is not _FROM_TO:
+        return match.start() in skipped
+    return match[3][0] not in "-−+" and match.start(3) in skipped
 
 
 def _first_number(
@@ -988,9 +1004,11 @@ def _may_be_a_date(match: re.Match[str], kr: KeyResultRef) -> bool:
 
 
 # A number that names something says neither where a key result stands nor a score: "Week
-# 47: 38 teams", "weeks 46 and 47", "Sprint 23-24", "Phase 2", "release 4.2", "KW 47", "PR
-# #482", "COVID-19", "ISO-9001", "1-on-1", "our 1:1". Not after "this", "last", "per",
-# ...: "This week 41 teams" is 41. Not a percentage: "sprint 12%".
+# 47: 38 teams", "weeks 46 and 47", "Sprint 3 of 6", "Sprint 23-24", "Phase 2", "release
+# 4.2", "KW 47", "PR #482", "COVID-19", "ISO-9001", "1-on-1", "our 1:1". Not after "this",
+# "last", "per", "of", ...: "This week 41 teams" and "week over week 41" are 41. Not a
+# percentage: "sprint 12%". Numbers after a label word are a key result's own when it
+# counts such things ("Milestone 3 of 5" of "Ship 5 milestones"): see `_kinds_not_values`.
 _LABEL_WORDS = frozenset(
     """week weeks wk sprint sprints iteration iterations phase phases release releases version
     versions milestone milestones pr kw cw woche wochen semaine semaines semana semanas fase
@@ -999,57 +1017,107 @@ _LABEL_WORDS = frozenset(
 _NAME_NUMBER = r"(?<![\d.,])\d++(?:[.-]\d++)*+"
 # Each alternative first looks ahead for what it must start with (a word before a number,
 # a digit, "#"): a pattern is tried at every position of a line, and most fail at once.
+# Each is a named group, the kind of what it found.
 _NAMING_NUMBER = re.compile(
-    r"\b(?=[^\W\d_]{2,11}\.?\s*(?:no\.?\s*|#\s*)?\d)"
+    r"(?P<label>\b(?=[^\W\d_]{2,11}\.?\s*(?:no\.?\s*|#\s*)?\d)"
     r"(?<!\bthis )(?<!\blast )(?<!\bnext )(?<!\bper )(?<!\ba )(?<!\beach )(?<!\bevery )"
-    rf"(?<!\bthe )(?:{_longest_first(_LABEL_WORDS)})\.?\s*+(?:no\.?\s*|#\s*)?{_NAME_NUMBER}"
-    # "weeks 46 and 47", "KW 46 und 47", "sprints 3/4"
-    rf"(?:\s*+(?:(?:and|und|et|y|e|en|bis|to)\b|[&/–])\s*+{_NAME_NUMBER})*+(?!\s*%)"
-    rf"|(?:#\s*|(?=\d)(?<=[^\W\d_]-)){_NAME_NUMBER}(?!\s*%)"
-    r"|(?=1)(?<![\w.,:])1(?:-on-|\s+on\s+|:)1\b(?!:)",
+    r"(?<!\bthe )(?<!\bof )(?<!\bover )"
+    rf"(?:{_longest_first(_LABEL_WORDS)})\.?\s*+(?:no\.?\s*|#\s*)?"
+    r"(?<![\d.,])(?:(?P<tens>[1-9])\d(?!\d)|\d++)(?:[.-]\d++)*+"
+    # "weeks 46 and 47", "KW 46 und 47" (of the same tens: "Sprint 23 and 41 teams" is 41),
+    # "Sprint 3 of 6", "week 3/4"
+    r"(?:\s*+(?:and|und|et|y|e|en|&)\s*+(?(tens)(?P=tens)\d|\d)(?!\d))*+"
+    rf"(?:\s*+(?:of|von|de|sur|/)\s*+{_NAME_NUMBER})?+(?!\s*%))"
+    rf"|(?P<name>(?:#\s*|(?=\d)(?<=[^\W\d_]-)){_NAME_NUMBER}(?!\s*%)"
+    r"|(?=1)(?<![\w.,:])1(?:-on-|\s+on\s+|:)1\b(?!:))",
     re.I,
 )
-# A day or a year said with a month ("Nov 15", "15. November 2026", "2 de marzo", "November
-# 16, 2026", "Q4 2026"), a year after a word that says when ("in 2026 so far", "since
-# 2025"), or a time of day ("14:00", "9:30 am").
+# A day or a year said with a month, a year after a word that says when, or a time of day:
+# - a day: "Nov 15:", "Nov 15th", "November 16, 2026", "on May 3", "15 Nov", "2 de marzo",
+#   and the German "am 15. November", "16. November 2026" (but not "41. May reach 45": a
+#   sentence ends there); a number after a month that could not be a day, or that goes on
+#   ("In November 41 teams", "In November 12 teams", "Nov 64%"), stays a number;
+# - a year: "Nov 2026", "Q4 2026", "in 2026 so far", "since 2025" (not of a key result
+#   whose own numbers look like years: see `_kinds_not_values`);
+# - a time: "14:00", "9:30 am".
 _YEAR = r"(?:19|20)\d\d(?![\w.,]\d|%)"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?!\d)"
+_DAY_CUE = r"on|by|since|until|till|as\s+of|from|before|after|due|am|le|el|op|il|em"
+# After a word that says when, a month and a number is a day, but for a quantity: "since
+# May 6 weeks average".
+_UNIT_WORDS = r"days?|weeks?|months?|hours?|h|teams?|people|points?|pts|users?|customers?|deals?|%"
 _WHEN = re.compile(
-    rf"\b(?=[^\W\d_]{{3,9}}\.?\s*\d)(?:{_MONTH})\.?\s*+"
-    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s*{_YEAR})?|{_YEAR})"
-    rf"|(?=\d)(?<![\w.,])\d{{1,2}}(?:st|nd|rd|th|\.)?\s*+(?:de\s+)?(?:{_MONTH})\b"
-    rf"(?:\.?,?\s*(?:de\s+)?{_YEAR})?"
-    rf"|\b(?=\w{{1,6}}\s+(?:19|20)\d\d)(?:Q[1-4]|H[12]|FY|in|since|during|for|of|year)\s+{_YEAR}\b"
-    r"|(?=\d)(?<![\w.,:])(?:[01]?\d|2[0-3]):[0-5]\d(?!\d|:\d)(?:\s*(?:am|pm|h|uhr)\b)?",
+    rf"(?P<day>\b(?=[^\W\d_]{{3,9}}\.?\s*\d)(?:{_MONTH})\.?\s*+{_DAY}"
+    rf"(?:(?:st|nd|rd|th)\b(?:,?\s*{_YEAR})?|,?\s*{_YEAR}|(?=\s*(?:[,.:;)\]–-](?!\d)|$)))"
+    rf"|\b(?:{_DAY_CUE})\s+(?:the\s+)?(?:{_MONTH})\.?\s*+{_DAY}(?:st|nd|rd|th)?\b"
+    rf"(?![%.,]\d|%|\s+(?:{_UNIT_WORDS})\b)"
+    rf"|(?=\d)(?<![\w.,]){_DAY}(?:st|nd|rd|th)?\s*+(?:de\s+)?(?:{_MONTH})\b"
+    rf"(?:,?\s*(?:de\s+)?{_YEAR})?"
+    rf"|(?=\d)(?:(?<=\bam )|(?<=\bbis )|(?<=\bvom )|(?<=\bseit )|(?<=\bzum )|(?<=\bab )"
+    rf"|(?<=\bden )|(?<=, )|(?<=\()){_DAY}\.\s*+(?:{_MONTH})\b(?:\s*{_YEAR})?"
+    rf"|(?=\d)(?<![\w.,]){_DAY}\.\s*+(?:{_MONTH})\s+{_YEAR}"
+    r"|(?=\d)(?<![\w.,:])(?:[01]?\d|2[0-3]):[0-5]\d(?!\d|:\d)(?:\s*(?:am|pm|h|uhr)\b)?)"
+    rf"|(?P<year>\b(?=[^\W\d_]{{3,9}}\.?\s*(?:19|20)\d\d)(?:{_MONTH})\.?\s*+{_YEAR}"
+    rf"|\b(?=\w{{1,6}}\s+(?:19|20)\d\d)(?:Q[1-4]|H[12]|FY|in|since|during|for|of|year)\s+{_YEAR}\b)",
     re.I,
 )
 
 
-def _names(text: str, start: int, end: int) -> list[range]:
+def _names(text: str, start: int, end: int, kr: KeyResultRef | None = None) -> list[range]:
     """Where the lines of text[start:end] hold the number of a name, a day or year with its
-    month, or a time of day (see `_NAMING_NUMBER`, `_WHEN`), each from its first digit on.
+    month, or a time of day (see `_NAMING_NUMBER`, `_WHEN`), each from its first digit on:
+    those that are not values of `kr` (of any key result, when None).
 
     Whole lines are read: a clause or a sentence may end inside a date ("November 16,
     2026", "Montag, 16. November").
     """
     if not _DIGIT.search(text, start, end):
         return []
+    kinds = _kinds_not_values(kr)
     found: list[range] = []
     line_start = text.rfind("\n", 0, start) + 1
     while line_start < end:
         line_end = text.find("\n", line_start)
         line_end = len(text) if line_end < 0 else line_end
+        starts, spans = _names_in_line(text[line_start:line_end])
+        # Only those near the stretch: a line may hold thousands, and as many items.
+        first = bisect_left(starts, start - line_start - _LONGEST_NAME)
+        last = bisect_left(starts, end - line_start)
         found += [
             range(line_start + begin, line_start + stop)
-            for begin, stop in _names_in_line(text[line_start:line_end])
+            for begin, stop, kind in spans[first:last]
+            if kind in kinds
         ]
         line_start = line_end + 1
     return found
 
 
+# Names and dates are short: one that starts further back than this before a stretch is
+# taken to end before it.
+_LONGEST_NAME = 64
+
+
+@lru_cache(maxsize=64)
+def _kinds_not_values(kr: KeyResultRef | None) -> frozenset[str]:
+    """The kinds of `_names` that are no value of `kr`: a label's number is the value of a
+    key result that counts what it labels ("Ship 5 milestones": "Milestone 3 of 5"), and a
+    year could be the value of one whose numbers look like years (1,500 to 2,500 signups)."""
+    kinds = {"label", "name", "day", "year"}
+    if kr is None:
+        return frozenset(kinds)
+    if set(_WORD.findall(f"{kr.title} {kr.unit}".lower())) & _LABEL_WORDS:
+        kinds.discard("label")
+    scale = max(abs(kr.start), abs(kr.target), abs(kr.current or 0))
+    if 1000 <= scale < 10000:
+        kinds.discard("year")
+    return frozenset(kinds)
+
+
 @lru_cache(maxsize=4096)  # lines recur: each item of a line asks, and quoted prompts recur
-def _names_in_line(line: str) -> tuple[tuple[int, int], ...]:
+def _names_in_line(line: str) -> tuple[list[int], list[tuple[int, int, str]]]:
+    """The starts, and the (start, end, kind) sorted by start, of what `_names` looks for."""
     if not _DIGIT.search(line):
-        return ()
+        return [], []
     # Either pattern is tried at every position of the line, and most lines with numbers
     # hold none of what they look for: what each needs is looked for first, cheaply.
     words = set(_WORD.findall(line.lower()))
@@ -1061,25 +1129,41 @@ def _names_in_line(line: str) -> tuple[tuple[int, int], ...]:
     spans = []
     for match in found:
         number = _DIGIT.search(line, match.start(), match.end())
-        spans.append((number.start() if number else match.start(), match.end()))
-    return tuple(spans)
+        begin = number.start() if number else match.start()
+        spans.append((begin, match.end(), match.lastgroup or "name"))
+    spans.sort()
+    return [begin for begin, _, _ in spans], spans
 
 
 # Every match of `_NAMING_NUMBER` holds "#", one of its label words as a word, or one of
 # these; every match of `_WHEN` a month as a word or one of these (a time, a year).
 _NAMING_HINT = re.compile(r"[^\W\d_]-\d|1(?:-on-|\s+on\s+|:)1")
 _WHEN_HINT = re.compile(r"\d:[0-5]\d|(?<!\d)(?:19|20)\d\d")
+# Between a name and a "done" about it ("Sprint 23 done", "PR #482 is now done").
+_BEFORE_DONE = re.compile(
+    r"[\s:,()–-]*+(?:(?:is|was|are|were|now|all|fully|completely|finally|been)\s++)*", re.I
+)
+
+
+def _about_a_name(text: str, names: list[range], position: int) -> bool:
+    """Whether what is said at `position` follows a name's number ("Sprint 23 done")."""
+    return any(
+        name.stop <= position and _BEFORE_DONE.fullmatch(text, name.stop, position)
+        for name in names
+    )
 
 
 # What is left to reach the target, not where a key result stands: "7 to go", "38 more to
-# go", "3 teams left to onboard", "4 remaining", "2 short of the target". Asked for, as a
-# change is.
+# go", "3 teams left to onboard", "2 short of the target". Asked for, as a change is. Not
+# "3 days to go live", "2 people left" (of an attrition key result) or "41 remaining".
 _REMAINING = re.compile(
     rf"{_NUMBER}\s+(?:more\s+)?(?:[^\W\d_]+\s+)?"
-    r"(?:(?:still\s+)?to\s+go|left(?=\s+to\b|\s*(?:[.,;:!)]|$))|remaining|short\s+of)\b",
+    r"(?:(?:still\s+)?to\s+go(?=\s*(?:[.,;:!)(]|$|until\b|till\b|before\b|to\s+(?:reach|hit)\b))"
+    r"|left\s+to\s+(?:go|do|reach|hit|onboard|close|sign|ship|hire|migrate|finish|complete)\b"
+    r"|short\s+of\b)",
     re.I,
 )
-_REMAINING_HINT = re.compile(r"to go|left|remaining|short")
+_REMAINING_HINT = re.compile(r"to go|left|short")
 
 
 def _remaining(text: str, start: int, end: int) -> list[range]:
@@ -1122,7 +1206,7 @@ def _numbers_in(match: re.Match[str]) -> set[Decimal | None]:
     """The numbers a match is made of (not its words: a change's "from" word), without
     their signs, as a title's numbers are read (`_title_numbers`)."""
     return {
-        parse_number(group.lstrip("-−"))
+        parse_number(group.lstrip("-−+"))
         for group in match.groups()
         if group and _DIGIT.search(group)
     }

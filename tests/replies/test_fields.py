@@ -386,8 +386,9 @@ def test_the_number_of_a_name_is_not_progress(text: str, value: str) -> None:
     ("text", "value"),
     [
         ("KR1 Nov 15: 38", "38"),  # was 15
-        ("KR1 as of 15. November: 38", "38"),  # no sentence ends after "15."
-        ("KR1 (November 16, 2026): 38", "38"),  # no clause ends before the year
+        ("KR1 Stand 16. November 2026: 38", "38"),  # no sentence ends after "16."
+        ("KR1 Stand Montag, 16. November 2026: 38", "38"),
+        ("KR1 (Nov 16th): 38", "38"),
         ("KR1 in 2026 so far: 38", "38"),  # was 2026
         ("KR1 Q4 2026: 41", "41"),
         ("KR1 38 (since the 14:00 call)", "38"),
@@ -397,6 +398,69 @@ def test_the_number_of_a_name_is_not_progress(text: str, value: str) -> None:
 )
 def test_a_day_a_year_or_a_time_is_not_progress(text: str, value: str) -> None:
     assert values(text) == {1: ("value", value)}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # A number after a month that is no day, or that goes on, is still a number.
+        ("KR1 In November 41 teams were active", "41"),
+        ("KR1 In November 12 teams were active", "12"),
+        ("KR1 Since March 41 teams", "41"),
+        ("KR1 Mar 41", "41"),
+        ("KR1 Seit Mai 41 Teams aktiv", "41"),
+        ("KR1 En novembre 41 équipes actives", "41"),
+        # "41." ends a sentence before "May": no German day.
+        ("KR1 41. May reach 45 next week.", "41"),
+        ("KR1 41. Dec was slow because of the holidays.", "41"),
+        # What joins week numbers does not take the value after them.
+        ("KR1 week 47 – 41/45", "41"),
+        ("KR1 release 4.2 – 41 of 45", "41"),
+        ("KR1 Went from 38 in week 46 to 41 in week 47", "41"),
+        ("KR1 Week over week 41 teams active", "41"),
+        ("KR1 End of week 41 teams active", "41"),
+        # A name's "done" is the name's: not the key result's.
+        ("KR1 Sprint 23 done, 41 teams", "41"),
+        ("KR1 PR #482 is now done, 38 teams", "38"),
+        ("KR1 Sprint 3 of 6: 41 teams", "41"),
+        ("KR1 Sprint 23 and 41 teams active", "41"),  # no list of sprints
+        ("KR2 Since May 3 days on average", "3"),  # a quantity after the month, no day
+    ],
+)
+def test_what_looks_like_a_date_or_a_name_but_is_not_one_keeps_its_value(
+    text: str, value: str
+) -> None:
+    assert values(text) == {int(text[2]): ("value", value)}  # "KR1 …", "KR2 …"
+
+
+def test_a_key_result_that_counts_what_a_label_names_reads_its_numbers() -> None:
+    milestones = KeyResultRef(1, "Ship 5 milestones", Decimal(0), Decimal(5), "milestones", None)
+
+    def read(text: str) -> list[tuple[str, Decimal | None]]:
+        scan = read_progress(text, [milestones], listed=True)
+        return [(r.status, r.value) for r in scan.readings]
+
+    assert read("KR1: Milestone 3 of 5") == [("value", 3)]  # not 5, its target
+    assert read("KR1 Milestone 3 done") == [("value", 3)]  # not done
+    assert read("KR1 milestone 3/5") == [("value", 3)]
+
+
+def test_a_year_is_the_value_of_a_key_result_whose_numbers_look_like_years() -> None:
+    signups = KeyResultRef(1, "Grow signups to 2500", Decimal(1500), Decimal(2500), "", None)
+    [reading] = read_progress("KR1 Signups in November 2010", [signups], listed=True).readings
+    assert reading.value == 2010
+    assert values("KR1 in 2026 so far: 38") == {1: ("value", "38")}  # a year of 45 teams
+
+
+def test_numbers_beside_a_year_are_still_clauses_of_their_own() -> None:
+    signups = KeyResultRef(3, "Grow signups to 2500", Decimal(1500), Decimal(2500), "", None)
+    scan = read_progress("41, 3, 1950", [TEAMS, ONBOARDING, signups], listed=True)
+    assert [reading.value for reading in scan.readings] == [41, 3, 1950]
+
+
+def test_a_ratio_after_a_day_and_month_like_ratio_is_not_taken_for_its_reading() -> None:
+    # "7/12" could be a date, but what comes after it is no reason to pass it over.
+    assert values("KR3 7/12 services above 80%, overall 64%") == {3: ("value", "7")}
 
 
 def test_a_ratio_that_could_be_a_date_is_a_date_only_beside_another_reading() -> None:
@@ -412,7 +476,30 @@ def test_days_years_and_names_do_not_stop_a_lone_all_done() -> None:
 
 
 @pytest.mark.parametrize(
-    "left", ["7 to go", "38 more to go", "3 teams left", "4 remaining", "2 short of the target"]
+    ("text", "value"),
+    [
+        ("KR2 3 days to go live", "3"),
+        ("KR2 3 days to go from signup to first project", "3"),
+        ("KR1 41 teams remaining after the cleanup", "41"),
+        ("KR1 41 remaining", "41"),
+    ],
+)
+def test_to_go_and_remaining_that_say_no_distance_to_the_target_are_values(
+    text: str, value: str
+) -> None:
+    assert values(text) == {int(text[2]): ("value", value)}
+
+
+def test_people_who_left_are_the_value_of_an_attrition_key_result() -> None:
+    attrition = KeyResultRef(
+        1, "Cut regretted attrition to 1", Decimal(4), Decimal(1), "people", None
+    )
+    [reading] = read_progress("KR1 2 people left", [attrition], listed=True).readings
+    assert reading.value == 2
+
+
+@pytest.mark.parametrize(
+    "left", ["7 to go", "38 more to go", "3 teams left to onboard", "2 short of the target"]
 )
 def test_what_is_left_to_go_is_not_a_value(left: str) -> None:
     # "7 to go" of 45 teams is not 7 teams: no reading, and the confirmation asks.
@@ -431,7 +518,7 @@ def test_thousands_written_before_an_amount_of_money() -> None:
     assert read("KR1 610 T€") == [610_000]
     assert read("KR1 610 TEUR") == [610_000]
     assert read("KR1 610 mil euros") == [610_000]
-    assert read("KR1 1,5 mil €") == [1500]
+    assert read("KR1 1.1 mil euros") == [Decimal("1.1")]  # slang's million: not 1,100
     assert read("KR1 610 Tage") == [610]  # no amount of money follows
     assert read("KR1 2 mil") == [2]  # "mil" alone is English slang for a million
 
@@ -442,6 +529,8 @@ def test_a_change_between_negative_numbers_reads_where_it_went() -> None:
     assert (reading.value, reading.span.text) == (-3, "from -10 to -3")  # was -10
     [reading] = read_progress("KR1 went -4 -> -1", [nps], listed=True).readings
     assert reading.value == -1
+    [reading] = read_progress("KR1 from -4 to +2", [nps], listed=True).readings
+    assert reading.value == 2
     [reading] = read_progress("KR1: −2", [nps], listed=True).readings
     assert reading.span.text == "−2"  # the sign is part of what was read
     # A key result that cannot be negative reads none: asked for.
@@ -457,6 +546,7 @@ def test_a_change_between_negative_numbers_reads_where_it_went() -> None:
         ("8 (as of Nov 5)", {None: 8}),
         ("KR1 8, KR2 6 after the 1:1", {1: 8, 2: 6}),
         ("Q4 2026: 7", {None: 7}),
+        ("7. May drop if hiring slips.", {None: 7}),  # no German day: a sentence ends
     ],
 )
 def test_the_number_of_a_name_a_day_or_a_time_is_no_score(
