@@ -641,8 +641,21 @@ def said_done(text: str, start: int = 0, end: int | None = None) -> re.Match[str
 
 def _has_reading(text: str) -> bool:
     return bool(
-        _NUMBER_RE.search(text) or _DONE.search(text) or _NO_CHANGE.search(text) or _has_score(text)
+        _has_a_value(text) or _DONE.search(text) or _NO_CHANGE.search(text) or _has_score(text)
     )
+
+
+def _has_a_value(text: str) -> bool:
+    """Whether `text` holds a number that is not a name's, a date's or a target's: "KR1
+    Goal: 45, now 38" is KR1 with its value after the goal."""
+    number = _NUMBER_RE.search(text)
+    if number is None:
+        return False
+    names = _names(text, 0, len(text))
+    if not names:
+        return True
+    skipped = _Spans(names)
+    return any(not _inside(number, skipped) for number in _NUMBER_RE.finditer(text))
 
 
 def _without_confidence_talk(text: str) -> str:
@@ -783,7 +796,10 @@ def _progress_in(
                 instead.status in ("done", "no-change") or instead.span.start < explicit.start()
             ):
                 return instead
-        return _explicit_reading(kr, *_explicit_kind(explicit), explicit)
+        against_target = _ratio_against_target(text, explicit, end, kr, skipped)
+        return _explicit_reading(
+            kr, *_explicit_kind(against_target or explicit), against_target or explicit
+        )
     number = _first_number(text, start, end, ignored, skipped) if bare else None
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
@@ -878,6 +894,19 @@ def _first_explicit(
         if not (ignored and _numbers_in(match) <= ignored) and not _skipped(match, skipped)
     ]
     return min(found, key=lambda match: match.start()) if found else None
+
+
+def _ratio_against_target(
+    text: str, explicit: re.Match[str], end: int, kr: KeyResultRef, skipped: _Spans
+) -> re.Match[str] | None:
+    """After a percentage, a value against the key result's target that says the same more
+    exactly: "84% (38/45)" is 38 teams, where 84% of the way from 30 to 45 would be 42.6."""
+    if _explicit_kind(explicit)[0] is not _PERCENT or "/" not in text[explicit.end() : end]:
+        return None  # "of" words are everyday words too: only "/" is looked for
+    for ratio in _RATIO.finditer(text, explicit.end(), end):
+        if "/" in ratio[0] and not _skipped(ratio, skipped) and value_of(ratio[2], kr) == kr.target:
+            return ratio
+    return None
 
 
 def _skipped(match: re.Match[str], skipped: _Spans) -> bool:
@@ -1102,7 +1131,7 @@ def _kinds_not_values(kr: KeyResultRef | None) -> frozenset[str]:
     """The kinds of `_names` that are no value of `kr`: a label's number is the value of a
     key result that counts what it labels ("Ship 5 milestones": "Milestone 3 of 5"), and a
     year could be the value of one whose numbers look like years (1,500 to 2,500 signups)."""
-    kinds = {"label", "name", "day", "year"}
+    kinds = {"label", "name", "day", "year", "target"}
     if kr is None:
         return frozenset(kinds)
     if set(_WORD.findall(f"{kr.title} {kr.unit}".lower())) & _LABEL_WORDS:
@@ -1126,6 +1155,8 @@ def _names_in_line(line: str) -> tuple[list[int], list[tuple[int, int, str]]]:
         found += _NAMING_NUMBER.finditer(line)
     if words & _MONTHS or _WHEN_HINT.search(line):
         found += _WHEN.finditer(line)
+    if words & _TARGET_WORDS:
+        found += _TARGET_NUMBER.finditer(line)
     spans = []
     for match in found:
         number = _DIGIT.search(line, match.start(), match.end())
@@ -1138,6 +1169,17 @@ def _names_in_line(line: str) -> tuple[list[int], list[tuple[int, int, str]]]:
 # Every match of `_NAMING_NUMBER` holds "#", one of its label words as a word, or one of
 # these; every match of `_WHEN` a month as a word or one of these (a time, a year).
 _NAMING_HINT = re.compile(r"[^\W\d_]-\d|1(?:-on-|\s+on\s+|:)1")
+# A number said to be the target, or the start, is no value: "Q4 target 45: we're at 38",
+# "at 38, goal 45", "baseline 30, now 38".
+_TARGET_WORDS = frozenset(
+    """target goal ziel zielwert objectif cible objetivo doel streefwaarde obiettivo start
+    baseline""".split()  # noqa: SIM905 (a list of words)
+)
+_TARGET_NUMBER = re.compile(
+    rf"(?P<target>\b(?:{_longest_first(_TARGET_WORDS)})\b\s*+(?:(?:is|was|of|von|de|van|di)\s+)?"
+    rf":?\s*+{_NUMBER})",
+    re.I,
+)
 _WHEN_HINT = re.compile(r"\d:[0-5]\d|(?<!\d)(?:19|20)\d\d")
 # Between a name and a "done" about it ("Sprint 23 done", "PR #482 is now done").
 _BEFORE_DONE = re.compile(
@@ -1157,7 +1199,7 @@ def _about_a_name(text: str, names: list[range], position: int) -> bool:
 # go", "3 teams left to onboard", "2 short of the target". Asked for, as a change is. Not
 # "3 days to go live", "2 people left" (of an attrition key result) or "41 remaining".
 _REMAINING = re.compile(
-    rf"{_NUMBER}\s+(?:more\s+)?(?:[^\W\d_]+\s+)?"
+    rf"{_NUMBER}(?:\s*%)?\s+(?:more\s+)?(?:[^\W\d_]+\s+)?"
     r"(?:(?:still\s+)?to\s+go(?=\s*(?:[.,;:!)(]|$|until\b|till\b|before\b|to\s+(?:reach|hit)\b))"
     r"|left\s+to\s+(?:go|do|reach|hit|onboard|close|sign|ship|hire|migrate|finish|complete)\b"
     r"|short\s+of\b)",

@@ -433,6 +433,20 @@ def test_what_looks_like_a_date_or_a_name_but_is_not_one_keeps_its_value(
     assert values(text) == {int(text[2]): ("value", value)}  # "KR1 …", "KR2 …"
 
 
+@pytest.mark.parametrize(
+    "text", ["KR1 Q4 target 45: we're at 38", "KR1 at 38, target 45", "KR1 Goal: 45, now 38",
+             "KR1 Ziel 45, aktuell 38", "KR1 baseline 30, now 38"],
+)  # fmt: skip
+def test_a_number_said_to_be_the_target_is_not_the_value(text: str) -> None:
+    assert values(text) == {1: ("value", "38")}  # was 45, the target, or nothing
+
+
+def test_a_percentage_gives_way_to_the_value_against_the_target_beside_it() -> None:
+    # 84% of the way from 30 to 45 would be 42.6 teams; 38/45 says 38.
+    assert values("KR1 84% (38/45)") == {1: ("value", "38")}
+    assert values("KR1 60% (3/5 regions)") == {1: ("percent", "39")}  # not the target's
+
+
 def test_a_key_result_that_counts_what_a_label_names_reads_its_numbers() -> None:
     milestones = KeyResultRef(1, "Ship 5 milestones", Decimal(0), Decimal(5), "milestones", None)
 
@@ -499,7 +513,8 @@ def test_people_who_left_are_the_value_of_an_attrition_key_result() -> None:
 
 
 @pytest.mark.parametrize(
-    "left", ["7 to go", "38 more to go", "3 teams left to onboard", "2 short of the target"]
+    "left",
+    ["7 to go", "38 more to go", "3 teams left to onboard", "2 short of the target", "16% to go"],
 )
 def test_what_is_left_to_go_is_not_a_value(left: str) -> None:
     # "7 to go" of 45 teams is not 7 teams: no reading, and the confirmation asks.
