@@ -418,9 +418,9 @@ def _label_items(
         # before it are found by bisection.
         after_end = min(next_label, ends[bisect_left(ends, label_end)])
         before_start = max(previous_label, begins[bisect_right(begins, label_start) - 1])
-        if _has_reading(text[label_end:after_end]):
+        if _has_reading(text, label_end, after_end):
             items.append(_Item(kr, label_end, after_end, True))
-        elif _has_reading(text[before_start:label_start]):
+        elif _has_reading(text, before_start, label_start):
             items.append(_Item(kr, before_start, label_end, True))
         else:
             items.append(_Item(kr, label_end, after_end, True))
@@ -511,7 +511,7 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
             and previous.labelled
             and item.kr is None
             and previous.end - previous.start <= _MAX_CONTINUED
-            and not _has_reading(text[previous.start : previous.end])
+            and not _has_reading(text, previous.start, previous.end)
         ):
             merged[-1] = _Item(previous.kr, previous.start, item.end, True)
             continue
@@ -520,12 +520,12 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
 
 
 def _assign_by_order(
-    items: list[_Item], text: str, count: int, readable: Callable[[str], bool]
+    items: list[_Item], text: str, count: int, readable: Callable[[str, int, int], bool]
 ) -> list[_Item]:
     """Items naming no key result at all, as many as there are key results: KR1, KR2, ..."""
     if count < 1 or any(item.kr is not None for item in items):
         return items
-    said = [readable(text[item.start : item.end]) for item in items]
+    said = [readable(text, item.start, item.end) for item in items]
     if sum(said) != count:
         return items
     numbers = iter(range(1, count + 1))
@@ -639,23 +639,29 @@ def said_done(text: str, start: int = 0, end: int | None = None) -> re.Match[str
     return None
 
 
-def _has_reading(text: str) -> bool:
+def _has_reading(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] says something a progress or confidence answer can read."""
+    part = text[start:end]
     return bool(
-        _has_a_value(text) or _DONE.search(text) or _NO_CHANGE.search(text) or _has_score(text)
+        _has_a_value(text, start, end)
+        or _DONE.search(part)
+        or _NO_CHANGE.search(part)
+        or _has_score(part)
     )
 
 
-def _has_a_value(text: str) -> bool:
-    """Whether `text` holds a number that is not a name's, a date's or a target's: "KR1
-    Goal: 45, now 38" is KR1 with its value after the goal."""
-    number = _NUMBER_RE.search(text)
+def _has_a_value(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] holds a number that is not a name's, a date's or a target's:
+    "KR1 Goal: 45, now 38" is KR1 with its value after the goal. (Read in its text: its
+    lines are those `_progress_in` reads, and their names are found once.)"""
+    number = _NUMBER_RE.search(text, start, end)
     if number is None:
         return False
-    names = _names(text, 0, len(text))
+    names = _names(text, start, end)
     if not names:
         return True
     skipped = _Spans(names)
-    return any(not _inside(number, skipped) for number in _NUMBER_RE.finditer(text))
+    return any(not _inside(number, skipped) for number in _NUMBER_RE.finditer(text, start, end))
 
 
 def _without_confidence_talk(text: str) -> str:
@@ -1093,32 +1099,36 @@ _WHEN = re.compile(
 
 
 def _names(text: str, start: int, end: int, kr: KeyResultRef | None = None) -> list[range]:
-    """Where the lines of text[start:end] hold the number of a name, a day or year with its
-    month, or a time of day (see `_NAMING_NUMBER`, `_WHEN`), each from its first digit on:
-    those that are not values of `kr` (of any key result, when None).
+    """Where text[start:end] holds the number of a name, a day or year with its month, a
+    time of day or a target (see `_NAMING_NUMBER`, `_WHEN`, `_TARGET_NUMBER`), each from
+    its first digit on: those that are no value of `kr` (of any key result, when None).
 
     Whole lines are read: a clause or a sentence may end inside a date ("November 16,
     2026", "Montag, 16. November").
     """
     if not _DIGIT.search(text, start, end):
         return []
+    starts, spans = _names_in_text(text)
+    if not spans:
+        return []
     kinds = _kinds_not_values(kr)
-    found: list[range] = []
-    line_start = text.rfind("\n", 0, start) + 1
-    while line_start < end:
-        line_end = text.find("\n", line_start)
-        line_end = len(text) if line_end < 0 else line_end
-        starts, spans = _names_in_line(text[line_start:line_end])
-        # Only those near the stretch: a line may hold thousands, and as many items.
-        first = bisect_left(starts, start - line_start - _LONGEST_NAME)
-        last = bisect_left(starts, end - line_start)
-        found += [
-            range(line_start + begin, line_start + stop)
-            for begin, stop, kind in spans[first:last]
-            if kind in kinds
+    # Only those near the stretch: a line may hold thousands, and as many items.
+    first = bisect_left(starts, start - _LONGEST_NAME)
+    last = bisect_left(starts, end)
+    return [range(begin, stop) for begin, stop, kind in spans[first:last] if kind in kinds]
+
+
+@lru_cache(maxsize=256)  # a passage is cut into items, each asking of the same text object
+def _names_in_text(text: str) -> tuple[list[int], list[tuple[int, int, str]]]:
+    """`_names_in_line` of every line of `text`, as offsets into it."""
+    spans: list[tuple[int, int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        spans += [
+            (offset + begin, offset + stop, kind) for begin, stop, kind in _names_in_line(line)
         ]
-        line_start = line_end + 1
-    return found
+        offset += len(line) + 1
+    return [begin for begin, _, _ in spans], spans
 
 
 # Names and dates are short: one that starts further back than this before a stretch is
@@ -1142,11 +1152,11 @@ def _kinds_not_values(kr: KeyResultRef | None) -> frozenset[str]:
     return frozenset(kinds)
 
 
-@lru_cache(maxsize=4096)  # lines recur: each item of a line asks, and quoted prompts recur
-def _names_in_line(line: str) -> tuple[list[int], list[tuple[int, int, str]]]:
-    """The starts, and the (start, end, kind) sorted by start, of what `_names` looks for."""
+@lru_cache(maxsize=4096)  # lines recur: the quoted prompt's in every reply
+def _names_in_line(line: str) -> list[tuple[int, int, str]]:
+    """The (start, end, kind) of what `_names` looks for in `line`, sorted by start."""
     if not _DIGIT.search(line):
-        return [], []
+        return []
     # Either pattern is tried at every position of the line, and most lines with numbers
     # hold none of what they look for: what each needs is looked for first, cheaply.
     words = set(_WORD.findall(line.lower()))
@@ -1163,7 +1173,7 @@ def _names_in_line(line: str) -> tuple[list[int], list[tuple[int, int, str]]]:
         begin = number.start() if number else match.start()
         spans.append((begin, match.end(), match.lastgroup or "name"))
     spans.sort()
-    return [begin for begin, _, _ in spans], spans
+    return spans
 
 
 # Every match of `_NAMING_NUMBER` holds "#", one of its label words as a word, or one of
@@ -1321,7 +1331,7 @@ def read_progress(
             items,
             scanned,
             len(key_results),
-            lambda part: _progress_in(part, 0, len(part), any_kr, True) is not None,
+            lambda text, start, end: _progress_in(text, start, end, any_kr, True) is not None,
         )
     readings: dict[int, ProgressReading] = {}
     # What could not be read, by key result: only of those read nowhere else in the
