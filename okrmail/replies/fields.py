@@ -863,7 +863,7 @@ def _changes(text: str, start: int, end: int, kr: KeyResultRef) -> list[range]:
     """Where text[start:end] holds a change since last time (see `_CHANGE`)."""
     if not _DIGIT.search(text, start, end) or not _CHANGE_HINT.search(text[start:end].lower()):
         return []  # a change has a number, and a sign or one of its words
-    found = [range(m.start(), m.end()) for m in _CHANGE.finditer(text, start, end)]
+    found = _ranges(_CHANGE, text, start, end)
     if found and _can_be_negative(kr):
         # Signed numbers are values here; only the words still say a change.
         return [span for span in found if text[span.start] not in "+-−"]
@@ -963,7 +963,7 @@ def _scores_out_of_ten(text: str, start: int, end: int, kr: KeyResultRef) -> lis
     confidence, not progress, unless the key result's own target is 10."""
     if kr.target == 10 or "10" not in text[start:end]:
         return []
-    return [range(m.start(), m.end()) for m in _SCORE_OUT_OF_TEN.finditer(text, start, end)]
+    return _ranges(_SCORE_OUT_OF_TEN, text, start, end)
 
 
 # A date is not progress: "done on 11/15" is done, "38 as of 11/15" is 38, "am 15.11.
@@ -1221,7 +1221,12 @@ _REMAINING_HINT = re.compile(r"to go|left|short")
 def _remaining(text: str, start: int, end: int) -> list[range]:
     if not _REMAINING_HINT.search(text[start:end].lower()):
         return []
-    return [range(m.start(), m.end()) for m in _REMAINING.finditer(text, start, end)]
+    return _ranges(_REMAINING, text, start, end)
+
+
+def _ranges(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[range]:
+    """Where `pattern` matches in text[start:end]."""
+    return [range(match.start(), match.end()) for match in pattern.finditer(text, start, end)]
 
 
 class _Spans:
