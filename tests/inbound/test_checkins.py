@@ -193,17 +193,22 @@ def test_the_confirmation_says_what_was_recorded_and_what_is_missing(
     assert 'no answer to question 3 ("What will you do to get past those obstacles' in text
 
 
-def test_a_change_since_last_time_is_not_recorded_as_the_value_and_is_asked_for(
-    org: AppContext, lena: SentPrompt, clock: ManualClock
+@pytest.mark.parametrize(
+    ("said", "reads_as"),
+    [("+7 setups", "a change since last time"), ("8 to go", "what is left to go")],
+)
+def test_a_change_or_what_is_left_is_not_recorded_as_the_value_and_is_asked_for(
+    org: AppContext, lena: SentPrompt, clock: ManualClock, said: str, reads_as: str
 ) -> None:
     ingest(org, reply(lena, "1. KR1 4 days, KR2 38, KR3 12 accounts"))
     clock.advance(timedelta(hours=1))
-    ingest(org, reply(lena, "1. KR3 +7 setups"))
+    ingest(org, reply(lena, f"1. KR3 {said}"))
 
-    # "+7" is not 7 accounts: the key result keeps its value until the person gives it.
+    # "+7" or "8 to go" is not 7 or 8 accounts: the key result keeps its value until the
+    # person gives it.
     assert key_results(org)[2].current_value == 12
     text = " ".join(text_of(outgoing(org, "confirm-")[-1]).split())
-    asked = 'KR3: "+7 setups" reads as a change since last time: give the value it stands at now'
+    asked = f'KR3: "{said}" reads as {reads_as}: give the value it stands at now'
     assert f"{asked} (it was 12 accounts)" in text
 
 
