@@ -171,6 +171,11 @@ _EUROPEAN_MULTIPLIERS = {
 _DOT_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
 
+# No key result counts to 10^27: a longer number is a run of numbers read as one.
+_MOST_DIGITS = 27
+_MOST_PERCENT = 1000
+
+
 def parse_number(text: str) -> Decimal | None:
     """'12,500' -> 12500, '1.2m' -> 1200000, '40k' -> 40000, '1,5' -> 1.5,
     '1.200.000' -> 1200000, '1.200,5' -> 1200.5, '0,875 Mio' -> 875000, '1,2 Millionen'
@@ -202,6 +207,8 @@ def parse_number(text: str) -> Decimal | None:
         value = Decimal(digits)
         if suffix:
             value *= _EUROPEAN_MULTIPLIERS[suffix] if european else _MULTIPLIERS[suffix]
+        if value.adjusted() >= _MOST_DIGITS:
+            return None  # a run of numbers, not one: "120 135 150 … 220"
         return tidy(-value if parts["minus"] else value)
     except InvalidOperation:  # malformed, or too many digits to quantize
         return None
@@ -226,6 +233,10 @@ def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
     if value is None:
         return None
     written = written.strip()
+    if _IN_THOUSANDS.match(kr.unit.strip()) and _THOUSANDS_SUFFIX.search(written):
+        return tidy(value / 1000)  # "610 T€" of a key result counted in T€ is 610
+    if written[-3:].lower() == "mil":  # a thousand in Spanish, a million in English slang
+        return _nearer_in_scale((value, value * 1000), kr, value)
     one_group, spaced = _ONE_GROUP.match(written), _SPACED.match(written)
     if one_group is None and spaced is None:
         return value
@@ -234,18 +245,42 @@ def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
     else:
         whole, three = one_group["whole"], one_group["three"]  # type: ignore[index]
         readings = (tidy(Decimal(f"{whole}.{three}")), Decimal(whole + three))
-    scale = max(abs(kr.start), abs(kr.target), abs(kr.current or 0))
-    if not scale:
-        return readings[0] if spaced is not None else value
+    if spaced is not None and not _scale(kr):
+        return readings[0]
+    return _nearer_in_scale(readings, kr, value)
+
+
+def _scale(kr: KeyResultRef) -> Decimal:
+    return max(abs(kr.start), abs(kr.target), abs(kr.current or 0))
+
+
+def _nearer_in_scale(readings: Sequence[Decimal], kr: KeyResultRef, tie: Decimal) -> Decimal:
+    """Of the readings of one number, the one nearer the key result's own numbers in
+    order of magnitude (`tie` when equally near, or for a key result of only zeros)."""
+    scale = _scale(kr)
+    if not scale or any(reading <= 0 for reading in readings):
+        return tie
     order = scale.log10()
-    return min(readings, key=lambda reading: (abs(reading.log10() - order), reading != value))
+    return min(readings, key=lambda reading: (abs(reading.log10() - order), reading != tie))
+
+
+# A key result counted in thousands ("TEUR", "T€", "k€", "mil reais"), and a number said in
+# thousands ("610 T€", "610k"): the number is already in the key result's unit.
+_IN_THOUSANDS = re.compile(
+    r"^(?:k|t|tsd\.?|tausend|mil)\s?(?:€|eur|euros?|usd|\$|£|gbp|chf|reais|r\$)?$", re.I
+)
+_THOUSANDS_SUFFIX = re.compile(r"\d\s?(?:k|t|tsd|tausend|mille|mil)\.?$", re.I)
 
 
 def tidy(value: Decimal) -> Decimal:
-    """Drop trailing zeros without switching to exponent notation (1.2E+6)."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
+    """Drop trailing zeros without switching to exponent notation (1.2E+6); a value too
+    long for that (a pasted run of nines times a target) as it is."""
+    try:
+        if value == value.to_integral_value():
+            return value.quantize(Decimal(1))
+        return value.normalize()
+    except InvalidOperation:
+        return value
 
 
 # -- cutting a passage into items -----------------------------------------------------------
@@ -266,7 +301,8 @@ _MONTHS = frozenset(
     enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
     januari februari maart mei augustus
     gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
-    janeiro fevereiro março maio junho julho setembro outubro dezembro""".split()  # noqa: SIM905
+    janeiro fevereiro março maio junho julho setembro outubro novembro dezembro
+    jänner okt dez mär marz févr fév fevrier janv juil aout déc decembre ene abr dic""".split()  # noqa: SIM905
 )
 # English "May" only with its capital ("may 3 teams join").
 _MONTH = _longest_first(_MONTHS - {"may"}) + "|(?-i:May)"
@@ -593,7 +629,8 @@ _BETWEEN_WORDS = r"(?:[^\w,;.!?–—-]|(?<=\w)-(?=\w|$))+"
 _NOT_DONE_BEFORE = re.compile(
     r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|will|shall"
     r"|should|would|could|might|must|gonna|needs?|yet(?=\s+to\b)"
-    r"|nicht|kaum|halb|presque|casi|niet|bijna|quasi|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-))\b"
+    r"|nicht|kaum|halb|presque|casi|niet|bijna|quasi|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-)"
+    r"|nothing|nichts|rien|nada|niets|niente|nulla)\b"
     r"|n[’']t\b|[’']ll\b)(?:" + _BETWEEN_WORDS + r"\w+){0,2}?" + _BETWEEN_WORDS + r"$"
     # German "fast" (almost) only right before the word: "fast fertig", not "fast-tracked".
     r"|\bfast\s+$",
@@ -646,7 +683,8 @@ def _has_reading(text: str, start: int, end: int) -> bool:
         _has_a_value(text, start, end)
         or _DONE.search(part)
         or _NO_CHANGE.search(part)
-        or _has_score(part)
+        # A score, but for a name's, a date's or a target's number ("KR1: target 2, now 3")
+        or (_has_score(part) and _scores(text, start, end))
     )
 
 
@@ -906,11 +944,25 @@ def _ratio_against_target(
     text: str, explicit: re.Match[str], end: int, kr: KeyResultRef, skipped: _Spans
 ) -> re.Match[str] | None:
     """After a percentage, a value against the key result's target that says the same more
-    exactly: "84% (38/45)" is 38 teams, where 84% of the way from 30 to 45 would be 42.6."""
-    if _explicit_kind(explicit)[0] is not _PERCENT or "/" not in text[explicit.end() : end]:
+    exactly: "84% (38/45)" is 38 teams, where 84% of the way from 30 to 45 would be 42.6.
+    Not another one ("84% (was 34/45)"): the two must agree, as a share of the target or of
+    the way to it, to within a point and a half."""
+    pattern, share_written = _explicit_kind(explicit)
+    if pattern is not _PERCENT or "/" not in text[explicit.end() : end]:
         return None  # "of" words are everyday words too: only "/" is looked for
+    share = parse_number(share_written)
+    if share is None or not kr.target:
+        return None
     for ratio in _RATIO.finditer(text, explicit.end(), end):
-        if "/" in ratio[0] and not _skipped(ratio, skipped) and value_of(ratio[2], kr) == kr.target:
+        if "/" not in ratio[0] or _skipped(ratio, skipped) or value_of(ratio[2], kr) != kr.target:
+            continue
+        value = value_of(ratio[1], kr)
+        if value is None:
+            continue
+        shares = [100 * value / kr.target]
+        if kr.target != kr.start:
+            shares.append(100 * (value - kr.start) / (kr.target - kr.start))
+        if any(abs(said - share) <= Decimal("1.5") for said in shares):
             return ratio
     return None
 
@@ -1035,13 +1087,20 @@ def _may_be_a_date(match: re.Match[str], kr: KeyResultRef) -> bool:
         return False
     unit = kr.unit.strip().lower()
     after = match.string[match.end() : match.end() + len(unit) + 1].strip().lower()
-    return not (unit and after.startswith(unit))
+    if unit and after.startswith(unit):
+        return False
+    return not _COUNTED.match(match.string, match.end())
+
+
+# What a count is of ("3/4 pilots", "9/12 migrations"): no date is followed by a plural.
+_COUNTED = re.compile(r"\s+[^\W\d_]{2,}s\b")
 
 
 # A number that names something says neither where a key result stands nor a score: "Week
 # 47: 38 teams", "weeks 46 and 47", "Sprint 3 of 6", "Sprint 23-24", "Phase 2", "release
 # 4.2", "KW 47", "PR #482", "COVID-19", "ISO-9001", "1-on-1", "our 1:1". Not after "this",
-# "last", "per", "of", ...: "This week 41 teams" and "week over week 41" are 41. Not a
+# "last", "per", "of", ... (also as the other languages say them: "diese Woche 38", "cette
+# semaine 38"): "This week 41 teams" and "week over week 41" are 41. Not a
 # percentage: "sprint 12%". Numbers after a label word are a key result's own when it
 # counts such things ("Milestone 3 of 5" of "Ship 5 milestones"): see `_kinds_not_values`.
 _LABEL_WORDS = frozenset(
@@ -1056,7 +1115,11 @@ _NAME_NUMBER = r"(?<![\d.,])\d++(?:[.-]\d++)*+"
 _NAMING_NUMBER = re.compile(
     r"(?P<label>\b(?=[^\W\d_]{2,11}\.?\s*(?:no\.?\s*|#\s*)?\d)"
     r"(?<!\bthis )(?<!\blast )(?<!\bnext )(?<!\bper )(?<!\ba )(?<!\beach )(?<!\bevery )"
-    r"(?<!\bthe )(?<!\bof )(?<!\bover )"
+    r"(?<!\bthe )(?<!\bof )(?<!\bover )(?<!\bcurrent )(?<!-)"
+    # and as other languages say "this", "per", "for": "diese Woche 38", "cette semaine 38"
+    r"(?<!\bdiese )(?<!\bdieser )(?<!\bpro )(?<!\bje )(?<!\bfür )(?<!\bcette )(?<!\bpar )"
+    r"(?<!\besta )(?<!\beste )(?<!\bpor )(?<!\bdeze )(?<!\bper )(?<!\bnesta )(?<!\bneste )"
+    r"(?<!\bquesta )(?<!\bcada )(?<!\bchaque )(?<!\belke )(?<!\bjede )"
     rf"(?:{_longest_first(_LABEL_WORDS)})\.?\s*+(?:no\.?\s*|#\s*)?"
     r"(?<![\d.,])(?:(?P<tens>[1-9])\d(?!\d)|\d++)(?:[.-]\d++)*+"
     # "weeks 46 and 47", "KW 46 und 47" (of the same tens: "Sprint 23 and 41 teams" is 41),
@@ -1085,7 +1148,7 @@ _WHEN = re.compile(
     rf"(?P<day>\b(?=[^\W\d_]{{3,9}}\.?\s*\d)(?:{_MONTH})\.?\s*+{_DAY}"
     rf"(?:(?:st|nd|rd|th)\b(?:,?\s*{_YEAR})?|,?\s*{_YEAR}|(?=\s*(?:[,.:;)\]–-](?!\d)|$)))"
     rf"|\b(?:{_DAY_CUE})\s+(?:the\s+)?(?:{_MONTH})\.?\s*+{_DAY}(?:st|nd|rd|th)?\b"
-    rf"(?![%.,]\d|%|\s+(?:{_UNIT_WORDS})\b)"
+    rf"(?:,?\s*{_YEAR}|(?![%.,]\d|%|\s+(?:{_UNIT_WORDS})\b))"
     rf"|(?=\d)(?<![\w.,]){_DAY}(?:st|nd|rd|th)?\s*+(?:de\s+)?(?:{_MONTH})\b"
     rf"(?:,?\s*(?:de\s+)?{_YEAR})?"
     rf"|(?=\d)(?:(?<=\bam )|(?<=\bbis )|(?<=\bvom )|(?<=\bseit )|(?<=\bzum )|(?<=\bab )"
@@ -1186,8 +1249,12 @@ _TARGET_WORDS = frozenset(
     baseline""".split()  # noqa: SIM905 (a list of words)
 )
 _TARGET_NUMBER = re.compile(
-    rf"(?P<target>\b(?:{_longest_first(_TARGET_WORDS)})\b\s*+(?:(?:is|was|of|von|de|van|di)\s+)?"
-    rf":?\s*+{_NUMBER})",
+    # Not one said to be reached: "Target 45 reached", "reached target 45", "at goal: 45".
+    r"(?P<target>(?<!\breached )(?<!\bhit )(?<!\bmet )(?<!\bachieved )(?<!\bat )"
+    rf"\b(?:{_longest_first(_TARGET_WORDS)})\b\s*+(?:(?:is|was|of|von|de|van|di)\s+)?"
+    rf":?\s*+(?>{_NUMBER})"
+    r"(?!\s*(?:reached|hit|met|achieved|made|erreicht|geschafft|atteinte?|raggiunt[oa]"
+    r"|cumplid[oa]|alcanzad[oa]|logrado|conseguido|gehaald|bereikt|atingid[oa]|alcan[çc]ad[oa])\b))",
     re.I,
 )
 _WHEN_HINT = re.compile(r"\d:[0-5]\d|(?<!\d)(?:19|20)\d\d")
@@ -1209,13 +1276,18 @@ def _about_a_name(text: str, names: list[range], position: int) -> bool:
 # go", "3 teams left to onboard", "2 short of the target". Asked for, as a change is. Not
 # "3 days to go live", "2 people left" (of an attrition key result) or "41 remaining".
 _REMAINING = re.compile(
-    rf"{_NUMBER}(?:\s*%)?\s+(?:more\s+)?(?:[^\W\d_]+\s+)?"
+    # Not "38 ready to go", "all 45 good to go".
+    rf"{_NUMBER}(?:\s*%)?\s+(?:more\s+)?(?:(?!(?:ready|good|set|raring)\b)[^\W\d_]+\s+)?"
     r"(?:(?:still\s+)?to\s+go(?=\s*(?:[.,;:!)(]|$|until\b|till\b|before\b|to\s+(?:reach|hit)\b))"
     r"|left\s+to\s+(?:go|do|reach|hit|onboard|close|sign|ship|hire|migrate|finish|complete)\b"
-    r"|short\s+of\b)",
+    # "2 short of 40": what it is short of is no value either
+    r"|short\s+of\b(?:\s+(?:the\s+)?(?:target|goal|plan|[$€£]?\d[\d,.]*+\w*))?)"
+    # "faltan 7", "il reste 7", "nog 7 te gaan", "noch 7 bis zum Ziel"
+    rf"|\b(?:faltan|quedan|faltam|restam|mancano|restano|il\s+reste|reste|restent)\s+{_NUMBER}"
+    rf"|\b(?:nog|noch)\s+{_NUMBER}\s+(?:[^\W\d_]+\s+)?(?:te\s+gaan|bis\s+zum\s+ziel)\b",
     re.I,
 )
-_REMAINING_HINT = re.compile(r"to go|left|short")
+_REMAINING_HINT = re.compile(r"to go|left|short|falta|queda|resta|manca|reste|te gaan|zum ziel")
 
 
 def _remaining(text: str, start: int, end: int) -> list[range]:
@@ -1283,8 +1355,8 @@ def _explicit_reading(
         value = value_of(number, kr)
         return None if value is None else _reading(kr, value, None, "value", match)
     share = parse_number(number)
-    if share is None:
-        return None
+    if share is None or share > _MOST_PERCENT:
+        return None  # asked for: no key result is ten times over its target
     value = tidy(kr.start + (kr.target - kr.start) * share / 100)
     return _reading(kr, value, share, "percent", match)
 
@@ -1439,14 +1511,15 @@ def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[in
     """A lone "no change" / "all done" with no key result named speaks for all of them
     ("All done as of 15.11.", "All done in sprint 23" too: a date or a name's number is
     not a number that says otherwise)."""
-    dates = _Spans(_dates(text, 0, len(text)) + _names(text, 0, len(text)))
+    names = _names(text, 0, len(text))
+    dates = _Spans(_dates(text, 0, len(text)) + names)
     if any(not _inside(number, dates) for number in _NUMBER_RE.finditer(text)):
         return {}
     same = _NO_CHANGE.search(text)
     if same:
         return {kr.number: _reading(kr, kr.current, None, "no-change", same) for kr in key_results}
     done = said_done(text)
-    if done:
+    if done and not _about_a_name(text, names, done.start()):  # not "Sprint 23 done"
         return {
             kr.number: _reading(kr, kr.target, Decimal(100), "done", done) for kr in key_results
         }

@@ -447,6 +447,60 @@ def test_a_percentage_gives_way_to_the_value_against_the_target_beside_it() -> N
     assert values("KR1 60% (3/5 regions)") == {1: ("percent", "39")}  # not the target's
 
 
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("KR1 diese Woche 38 Teams", ("value", "38")),  # "this week" in German names none
+        ("KR1 cette semaine 38", ("value", "38")),
+        ("KR1 esta semana 38 equipos", ("value", "38")),
+        ("KR1 mid-week 38 teams", ("value", "38")),
+        ("KR1 As of November 15, 2026: 38", ("value", "38")),  # was 2026
+        ("KR1 on Nov 15 2026 we had 38", ("value", "38")),
+        ("KR1 em 15 de novembro: 38", ("value", "38")),
+        ("KR1 38 ready to go", ("value", "38")),  # not what is left to go
+        ("KR1 all 45 good to go", ("value", "45")),
+        ("KR1 Target 45 reached", ("value", "45")),  # a target said to be reached
+        ("KR1 reached target 45", ("value", "45")),
+        ("KR1 objetivo de 45 cumplido", ("value", "45")),
+        ("KR1 Ziel 45 erreicht", ("value", "45")),
+        ("KR1 84% (was 34/45)", ("percent", "42.6")),  # the ratio says another thing
+        ("KR1 Done: 3/4 pilots", ("value", "3")),  # a count of pilots, not a date
+        ("KR2: target 1, now 3", ("value", "3")),  # the clause after the target's is KR2's
+        ("KR1: Sprint 3, now at 38", ("value", "38")),
+    ],
+)
+def test_what_a_second_review_found_read_wrong(text: str, reading: tuple[str, str]) -> None:
+    assert values(text) == {int(text[2]): reading}
+
+
+@pytest.mark.parametrize(
+    "text", ["Sprint 23 done", "PR #482 done", "nothing done yet", "noch nichts erledigt",
+             "Week 47: nothing done"],
+)  # fmt: skip
+def test_a_names_done_or_nothing_done_is_not_every_key_result_done(text: str) -> None:
+    assert values(text) == {}
+
+
+@pytest.mark.parametrize("text", ["KR1 2 short of 40", "KR1 faltan 7", "KR1 noch 7 bis zum Ziel"])
+def test_what_is_left_in_other_words_is_asked_for(text: str) -> None:
+    assert values(text) == {}
+    [unclear] = read_progress(text, KRS, listed=True).unclear
+    assert "reads as what is left to go" in unclear
+
+
+def test_a_key_result_counted_in_thousands_reads_thousands_as_its_unit() -> None:
+    revenue = KeyResultRef(1, "Umsatz auf 1.200 TEUR", Decimal(0), Decimal(1200), "TEUR", None)
+    for text in ("KR1 610 T€", "KR1 610 TEUR", "KR1 610k", "KR1 610", "KR1 51 % (610/1.200 T€)"):
+        [reading] = read_progress(text, [revenue], listed=True).readings
+        assert reading.value == 610, text
+
+
+def test_a_huge_percentage_is_no_reading_and_raises_nothing() -> None:
+    revenue = KeyResultRef(1, "New contracts", Decimal(0), Decimal(1_200_000), "EUR", None)
+    scan = read_progress("KR1 99999999999999999999999999 %", [revenue], listed=True)
+    assert scan.readings == [] and scan.unclear
+
+
 def test_a_key_result_that_counts_what_a_label_names_reads_its_numbers() -> None:
     milestones = KeyResultRef(1, "Ship 5 milestones", Decimal(0), Decimal(5), "milestones", None)
 
@@ -534,6 +588,8 @@ def test_thousands_written_before_an_amount_of_money() -> None:
     assert read("KR1 610 TEUR") == [610_000]
     assert read("KR1 610 mil euros") == [610_000]
     assert read("KR1 1.1 mil euros") == [Decimal("1.1")]  # slang's million: not 1,100
+    # "mil" is a thousand in Spanish and a million in English slang: the nearer in scale
+    assert read("KR1 2 mil euros") == [2_000_000]
     assert read("KR1 610 Tage") == [610]  # no amount of money follows
     assert read("KR1 2 mil") == [2]  # "mil" alone is English slang for a million
 
