@@ -117,8 +117,8 @@ _MULTIPLIER_WORDS = (
     r"|miljoen|milliarden?|milliards?)"
 )
 # Thousands as German ("610 T€", "610 TEUR") and Spanish and Portuguese ("610 mil euros")
-# write them before an amount of money.
-# Not "1.1 mil euros": a decimal before "mil" is English slang's million.
+# write them before an amount of money (not "1.1 mil euros": a decimal before "mil" is
+# English slang's million).
 _THOUSAND_BEFORE_MONEY = (
     r"t(?=\s?(?:€|eur\b))"
     r"|(?<![.,]\d)(?<![.,]\d\d)(?<![.,]\d )(?<![.,]\d\d )"
@@ -173,6 +173,7 @@ _DOT_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
 # No key result counts to 10^27: a longer number is a run of numbers read as one.
 _MOST_DIGITS = 27
+# Nor is any ten times over its target: a larger percentage is asked for.
 _MOST_PERCENT = 1000
 
 
@@ -1118,7 +1119,7 @@ _NAMING_NUMBER = re.compile(
     r"(?<!\bthe )(?<!\bof )(?<!\bover )(?<!\bcurrent )(?<!-)"
     # and as other languages say "this", "per", "for": "diese Woche 38", "cette semaine 38"
     r"(?<!\bdiese )(?<!\bdieser )(?<!\bpro )(?<!\bje )(?<!\bfür )(?<!\bcette )(?<!\bpar )"
-    r"(?<!\besta )(?<!\beste )(?<!\bpor )(?<!\bdeze )(?<!\bper )(?<!\bnesta )(?<!\bneste )"
+    r"(?<!\besta )(?<!\beste )(?<!\bpor )(?<!\bdeze )(?<!\bnesta )(?<!\bneste )"
     r"(?<!\bquesta )(?<!\bcada )(?<!\bchaque )(?<!\belke )(?<!\bjede )"
     rf"(?:{_longest_first(_LABEL_WORDS)})\.?\s*+(?:no\.?\s*|#\s*)?"
     r"(?<![\d.,])(?:(?P<tens>[1-9])\d(?!\d)|\d++)(?:[.-]\d++)*+"
@@ -1209,8 +1210,7 @@ def _kinds_not_values(kr: KeyResultRef | None) -> frozenset[str]:
         return frozenset(kinds)
     if set(_WORD.findall(f"{kr.title} {kr.unit}".lower())) & _LABEL_WORDS:
         kinds.discard("label")
-    scale = max(abs(kr.start), abs(kr.target), abs(kr.current or 0))
-    if 1000 <= scale < 10000:
+    if 1000 <= _scale(kr) < 10000:
         kinds.discard("year")
     return frozenset(kinds)
 
@@ -1242,6 +1242,7 @@ def _names_in_line(line: str) -> list[tuple[int, int, str]]:
 # Every match of `_NAMING_NUMBER` holds "#", one of its label words as a word, or one of
 # these; every match of `_WHEN` a month as a word or one of these (a time, a year).
 _NAMING_HINT = re.compile(r"[^\W\d_]-\d|1(?:-on-|\s+on\s+|:)1")
+_WHEN_HINT = re.compile(r"\d:[0-5]\d|(?<!\d)(?:19|20)\d\d")
 # A number said to be the target, or the start, is no value: "Q4 target 45: we're at 38",
 # "at 38, goal 45", "baseline 30, now 38".
 _TARGET_WORDS = frozenset(
@@ -1257,7 +1258,6 @@ _TARGET_NUMBER = re.compile(
     r"|cumplid[oa]|alcanzad[oa]|logrado|conseguido|gehaald|bereikt|atingid[oa]|alcan[çc]ad[oa])\b))",
     re.I,
 )
-_WHEN_HINT = re.compile(r"\d:[0-5]\d|(?<!\d)(?:19|20)\d\d")
 # Between a name and a "done" about it ("Sprint 23 done", "PR #482 is now done").
 _BEFORE_DONE = re.compile(
     r"[\s:,()–-]*+(?:(?:is|was|are|were|now|all|fully|completely|finally|been)\s++)*", re.I
