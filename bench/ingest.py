@@ -80,7 +80,7 @@ from okrmail.models import (  # noqa: E402
 )
 from okrmail.prompting import new_token  # noqa: E402
 from okrmail.questions import Question, question_sets  # noqa: E402
-from okrmail.replies import answers, fields, trim  # noqa: E402
+from okrmail.replies import answers, asides, fields, trim  # noqa: E402
 from okrmail.replies.answers import parse_reply  # noqa: E402
 from okrmail.replies.body import parse_message  # noqa: E402
 from okrmail.replies.fields import KeyResultRef  # noqa: E402
@@ -322,7 +322,7 @@ def run_understand(items: Sequence[Reading]) -> None:
 
 def empty_line_caches() -> None:
     """Forget every reply-reading cache, as a fresh worker would start."""
-    for module in (answers, fields, trim):
+    for module in (answers, asides, fields, trim):
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()

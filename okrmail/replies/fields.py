@@ -24,11 +24,19 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from itertools import pairwise
 
 from okrmail.prompting import format_value, unit_suffix
+from okrmail.replies.asides import (
+    MONTH,
+    about_a_name,
+    aside_numbers,
+    dates_in,
+    is_day_and_month,
+)
+from okrmail.replies.numbers import NUMBER, NUMBER_RE, SPACED, parse_number, tidy, value_of
 
 # -- data -----------------------------------------------------------------------------------
 
@@ -100,213 +108,8 @@ class ConfidenceScan:
     unclear: list[str]
 
 
-# -- numbers --------------------------------------------------------------------------------
-
-# "12,500", "1 250" (a space, no-break, narrow or plain), "38", "2.5", "1,5" (decimal
-# comma); as most of Europe writes them, "1.200.000", "1.200,50", "1 200,5"; then an
-# optional multiplier (k, m, bn, million, or a word of another language: see
-# `_MULTIPLIER_WORDS`) that is not the start of a word ("45 min" is not 45 million). At
-# most five groups of digits (trillions): a longer run is a list of numbers ("120 135 150
-# 160 171 180"), each read on its own, and a cap keeps a line of thousands of them one pass.
-_GROUPS = r"{1,4}"
-# Thousands, millions and billions, also in words of the six other languages we read (not
-# Spanish "mil", a thousand, which is a million in English slang, "$2 mil", but before an
-# amount of money: see `_THOUSAND_BEFORE_MONEY`).
-_MULTIPLIER_WORDS = (
-    r"(?:k|m|bn|mio|mrd|tsd|tausend|mille|millionen|millions?|millones|milh[õo]es|milioni"
-    r"|miljoen|milliarden?|milliards?)"
-)
-# Thousands as German ("610 T€", "610 TEUR") and Spanish and Portuguese ("610 mil euros")
-# write them before an amount of money (not "1.1 mil euros": a decimal before "mil" is
-# English slang's million).
-_THOUSAND_BEFORE_MONEY = (
-    r"t(?=\s?(?:€|eur\b))"
-    r"|(?<![.,]\d)(?<![.,]\d\d)(?<![.,]\d )(?<![.,]\d\d )"
-    r"mil(?=\s(?:€|euros?|d[óo]lares|reais|pesos)(?![a-z]))"
-)
-_NUMBER = (
-    # The lookahead first: it fails at once where no number starts (most places).
-    r"(?=[$€£\d])(?<![\w.,])[$€£]?"
-    rf"(?:[1-9]\d{{0,2}}(?:[. \u00a0\u202f]\d{{3}}){_GROUPS},\d+"
-    r"|[1-9]\d{0,2}(?:\.\d{3}){2,4}(?![\d.]\d)"
-    rf"|[1-9]\d{{0,2}}(?:[, \u00a0\u202f]\d{{3}}){_GROUPS}(?![\d,]|[ \u00a0\u202f]\d{{3}}(?!\d))"
-    r"|\d+)(?:[.,]\d+)?"
-    rf"(?:\s?(?:{_MULTIPLIER_WORDS}(?![a-z])|{_THOUSAND_BEFORE_MONEY}))?"
-)
-_NUMBER_RE = re.compile(_NUMBER, re.I)
-_NUMBER_PARTS = re.compile(
-    r"(?:(?P<minus>[-−])|\+)?(?=[$€£\d])[$€£]?(?P<digits>[\d,. \u00a0\u202f]+?)"
-    rf"\s?(?P<suffix>{_MULTIPLIER_WORDS}|t|mil)?\.?$",
-    re.I,
-)
-_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:[, \u00a0\u202f]\d{3})+(?:\.\d+)?$")
-_GROUP_SEPARATORS = re.compile(r"[, \u00a0\u202f]")
-_EUROPEAN_SEPARATORS = re.compile(r"[. \u00a0\u202f]")
-# Dots (or spaces) between thousands and a decimal comma, or two dots or more: European.
-_EUROPEAN = re.compile(
-    r"^[1-9]\d{0,2}(?:[. \u00a0\u202f]\d{3})+,\d+$|^[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d+)?$"
-)
-# "610.000" is 610 in English and 610,000 in German, "1,500" 1500 and 1.5: see `value_of`.
-_ONE_GROUP = re.compile(r"^[$€£]?(?P<whole>[1-9]\d{0,2})[.,](?P<three>\d{3})$")
-# "610 000" is 610,000 in French, but "38 120 new signups" is 38 and then 120: see `value_of`.
-_SPACED = re.compile(r"^[$€£]?(?P<first>[1-9]\d{0,2})(?: \d{3})+(?:[.,]\d+)?$")
-_MULTIPLIERS = {
-    "k": Decimal(1000),
-    "m": Decimal(1_000_000),
-    "million": Decimal(1_000_000),
-    "millions": Decimal(1_000_000),
-    "bn": Decimal(1_000_000_000),
-}
-# Said the European way: a comma before them is a decimal comma ("1,2 Millionen"), and dots
-# between groups of three digits separate thousands ("1.250 Tsd").
-_EUROPEAN_MULTIPLIERS = {
-    **dict.fromkeys(("tsd", "tausend", "mille", "t", "mil"), Decimal(1000)),
-    **dict.fromkeys(
-        ("mio", "millionen", "millones", "milhões", "milhoes",
-         "milioni", "miljoen"),
-        Decimal(1_000_000),
-    ),
-    **dict.fromkeys(("mrd", "milliarde", "milliarden", "milliard", "milliards"), Decimal(10**9)),
-}  # fmt: skip
-_DOT_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
-
-
-# No key result counts to 10^27: a longer number is a run of numbers read as one.
-_MOST_DIGITS = 27
-# Nor is any ten times over its target: a larger percentage is asked for.
-_MOST_PERCENT = 1000
-
-
-def parse_number(text: str) -> Decimal | None:
-    """'12,500' -> 12500, '1.2m' -> 1200000, '40k' -> 40000, '1,5' -> 1.5,
-    '1.200.000' -> 1200000, '1.200,5' -> 1200.5, '0,875 Mio' -> 875000, '1,2 Millionen'
-    -> 1200000, '610 Tsd' -> 610000; else None.
-
-    A comma followed by exactly three digits separates thousands; any other comma is a
-    decimal comma (as most of Europe writes it), and so is one after dots between groups
-    of three digits, or before a multiplier word of another language ("Mio", "millones"),
-    where dots between groups of three digits separate thousands. A single dot is a
-    decimal point ("1.500" is 1.5; but see `value_of`).
-    """
-    parts = _NUMBER_PARTS.match(text.strip())
-    if not parts:
-        return None
-    digits = parts["digits"]
-    suffix = (parts["suffix"] or "").lower()
-    european = suffix in _EUROPEAN_MULTIPLIERS
-    # "1,2 Mio", "1.250 Tsd", "1.200,50", "1.200.000" (no English-grouped number is one).
-    said_in_europe = (european and ("," in digits or _DOT_THOUSANDS.match(digits))) or (
-        _EUROPEAN.match(digits)
-    )
-    if said_in_europe:
-        digits = _EUROPEAN_SEPARATORS.sub("", digits).replace(",", ".")
-    elif _THOUSANDS.match(digits):
-        digits = _GROUP_SEPARATORS.sub("", digits)
-    else:
-        digits = digits.replace(",", ".")
-    try:
-        value = Decimal(digits)
-        if suffix:
-            value *= _EUROPEAN_MULTIPLIERS[suffix] if european else _MULTIPLIERS[suffix]
-        if value.adjusted() >= _MOST_DIGITS:
-            return None  # a run of numbers, not one: "120 135 150 … 220"
-        return tidy(-value if parts["minus"] else value)
-    except InvalidOperation:  # malformed, or too many digits to quantize
-        return None
-
-
-def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
-    """A key result's value as written: `parse_number`, but where a number reads two ways
-    it is read the way nearer the key result's own numbers in order of magnitude:
-
-    - one separator before three digits ("610.000", "1,050"), a whole number in one
-      language and a fraction in another: 610000 of a 1.2m EUR key result, 1050 customers
-      of 800, 99.95 of 99.95%, 1.5 days of 5;
-    - groups split by plain spaces ("610 000"): 610000 of 1.2m EUR, but 38 of 45 teams for
-      "38 120 new signups" (two numbers).
-
-    On a tie, or for a key result of only zeros, as written in English (`parse_number`),
-    but plain spaces do not join numbers then.
-    """
-    if written.isascii() and written.isdigit():  # most are: "38"
-        return Decimal(written)
-    value = parse_number(written)
-    if value is None:
-        return None
-    written = written.strip()
-    if _IN_THOUSANDS.match(kr.unit.strip()) and _THOUSANDS_SUFFIX.search(written):
-        return tidy(value / 1000)  # "610 T€" of a key result counted in T€ is 610
-    if written[-3:].lower() == "mil":  # a thousand in Spanish, a million in English slang
-        return _nearer_in_scale((value, value * 1000), kr, value)
-    one_group, spaced = _ONE_GROUP.match(written), _SPACED.match(written)
-    if one_group is None and spaced is None:
-        return value
-    if spaced is not None:
-        readings = (Decimal(spaced["first"]), value)
-    else:
-        whole, three = one_group["whole"], one_group["three"]  # type: ignore[index]
-        readings = (tidy(Decimal(f"{whole}.{three}")), Decimal(whole + three))
-    if spaced is not None and not _scale(kr):
-        return readings[0]
-    return _nearer_in_scale(readings, kr, value)
-
-
-def _scale(kr: KeyResultRef) -> Decimal:
-    return max(abs(kr.start), abs(kr.target), abs(kr.current or 0))
-
-
-def _nearer_in_scale(readings: Sequence[Decimal], kr: KeyResultRef, tie: Decimal) -> Decimal:
-    """Of the readings of one number, the one nearer the key result's own numbers in
-    order of magnitude (`tie` when equally near, or for a key result of only zeros)."""
-    scale = _scale(kr)
-    if not scale or any(reading <= 0 for reading in readings):
-        return tie
-    order = scale.log10()
-    return min(readings, key=lambda reading: (abs(reading.log10() - order), reading != tie))
-
-
-# A key result counted in thousands ("TEUR", "T€", "k€", "mil reais"), and a number said in
-# thousands ("610 T€", "610k"): the number is already in the key result's unit.
-_IN_THOUSANDS = re.compile(
-    r"^(?:k|t|tsd\.?|tausend|mil)\s?(?:€|eur|euros?|usd|\$|£|gbp|chf|reais|r\$)?$", re.I
-)
-_THOUSANDS_SUFFIX = re.compile(r"\d\s?(?:k|t|tsd|tausend|mille|mil)\.?$", re.I)
-
-
-def tidy(value: Decimal) -> Decimal:
-    """Drop trailing zeros without switching to exponent notation (1.2E+6); a value too
-    long for that (a pasted run of nines times a target) as it is."""
-    try:
-        if value == value.to_integral_value():
-            return value.quantize(Decimal(1))
-        return value.normalize()
-    except InvalidOperation:
-        return value
-
-
 # -- cutting a passage into items -----------------------------------------------------------
 
-
-def _longest_first(words: frozenset[str]) -> str:
-    """The words as alternatives of a pattern, longest first ("march" before "mar")."""
-    return "|".join(sorted(words, key=lambda word: (-len(word), word)))
-
-
-# Months in English and the six other languages we read: a day or a year said with one
-# is no value (see `_WHEN`), and no sentence ends inside one ("15. November").
-_MONTHS = frozenset(
-    """jan january feb february mar march apr april may jun june jul july aug august sep sept
-    september oct october nov november dec december
-    januar februar märz mai juni juli oktober dezember
-    janvier février mars avril juin juillet août septembre octobre novembre décembre
-    enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
-    januari februari maart mei augustus
-    gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
-    janeiro fevereiro março maio junho julho setembro outubro novembro dezembro
-    jänner okt dez mär marz févr fév fevrier janv juil aout déc decembre ene abr dic""".split()  # noqa: SIM905
-)
-# English "May" only with its capital ("may 3 teams join").
-_MONTH = _longest_first(_MONTHS - {"may"}) + "|(?-i:May)"
 
 # "KR1", "KR 2", "kr#3", "Key result 2"
 _KR_LABEL = re.compile(r"\b(?:KR|key[\s-]*result)\s*#?\s*(\d{1,2})\b", re.I)
@@ -315,8 +118,8 @@ _LIST_NUMBER = re.compile(r"\s*(?:[-*•]\s*)?(\d{1,2})\s*[.):]\s+")
 # A sentence ends at . ! or ? followed by a capital (not "3.5", not "e.g. KR1"), but for
 # a German day's dot before its month and year ("Montag, 16. November 2026").
 _SENTENCE_END = re.compile(
-    r"(?=\s)(?<=[.!?])(?!(?<=\b\d\.)\s+(?i:" + _MONTH + r")\s+(?:19|20)\d\d\b)"
-    r"(?!(?<=\b\d\d\.)\s+(?i:" + _MONTH + r")\s+(?:19|20)\d\d\b)\s+(?=[A-Z\"'(])"
+    r"(?=\s)(?<=[.!?])(?!(?<=\b\d\.)\s+(?i:" + MONTH + r")\s+(?:19|20)\d\d\b)"
+    r"(?!(?<=\b\d\d\.)\s+(?i:" + MONTH + r")\s+(?:19|20)\d\d\b)\s+(?=[A-Z\"'(])"
 )
 # Clause boundaries inside a unit: ", " and ";" and " and " (not "12,500" or "1,5").
 _CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|&)\s+")
@@ -583,14 +386,14 @@ _PER_CENT = (
     r"(?:%|\b(?:per\s?cent|pct|prozent|pour\s?cent|por\s?ciento|por\s?cento|per\s?cento"
     r"|procent)\b)"
 )
-_RATIO_FORM = rf"({_NUMBER})\s*{_OF}\s*({_NUMBER})"
-_PERCENT_FORM = rf"({_NUMBER})\s*{_PER_CENT}"
+_RATIO_FORM = rf"({NUMBER})\s*{_OF}\s*({NUMBER})"
+_PERCENT_FORM = rf"({NUMBER})\s*{_PER_CENT}"
 # "to" words that are a change only after a "from" word ("da 30 a 38"; "a" alone is not
 # one). The from word is a group of its own: the conditional asks whether it was there.
 # Not "bis", "tot", "hasta": "von 9 bis 12 Uhr" is a range (a change says "auf", "naar").
 # Either number may carry a sign ("from -10 to -3", "-4 -> +2", of an NPS), the number's:
 # `_explicit_reading` reads no negative value of a key result that cannot have one.
-_SIGNED_NUMBER = rf"(?:(?<![\w.,])[-−+](?=[$€£\d]))?{_NUMBER}"
+_SIGNED_NUMBER = rf"(?:(?<![\w.,])[-−+](?=[$€£\d]))?{NUMBER}"
 _FROM_TO_FORM = (
     # A change starts with a number or a from word: the lookahead fails at once elsewhere.
     rf"(?=[$€£\dfvdFVD\-−+])(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_SIGNED_NUMBER})"
@@ -693,14 +496,14 @@ def _has_a_value(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] holds a number that is not a name's, a date's or a target's:
     "KR1 Goal: 45, now 38" is KR1 with its value after the goal. (Read in its text: its
     lines are those `_progress_in` reads, and their names are found once.)"""
-    number = _NUMBER_RE.search(text, start, end)
+    number = NUMBER_RE.search(text, start, end)
     if number is None:
         return False
-    names = _names(text, start, end)
+    names = aside_numbers(text, start, end)
     if not names:
         return True
     skipped = _Spans(names)
-    return any(not _inside(number, skipped) for number in _NUMBER_RE.finditer(text, start, end))
+    return any(not _inside(number, skipped) for number in NUMBER_RE.finditer(text, start, end))
 
 
 def _without_confidence_talk(text: str) -> str:
@@ -816,10 +619,10 @@ def _progress_in(
     # Scores out of ten, dates, the numbers of names, changes since last time and what is
     # left to go are not where it stands now.
     changes = _changes(text, start, end, kr)
-    names = _names(text, start, end, kr)
+    names = aside_numbers(text, start, end, kr)
     skipped = _Spans(
         _scores_out_of_ten(text, start, end, kr)
-        + _dates(text, start, end)
+        + dates_in(text, start, end)
         + names
         + changes
         + _remaining(text, start, end)
@@ -856,14 +659,14 @@ def _progress_in(
         return _explicit_reading(kr, *_explicit_kind(explicit), explicit)
     if number:
         value = value_of(number[0], kr)
-        spaced = _SPACED.match(number[0])
+        spaced = SPACED.match(number[0])
         # "38 120 new signups" read as 38: the reading is "38", not the run.
         length = spaced.end("first") if spaced and value == Decimal(spaced["first"]) else None
         if value is not None and _negative(text, number.start(), kr):
             return _reading(kr, -value, None, "value", number, length, signed=True)  # "NPS -5"
         return _reading(kr, value, None, "value", number, length)
     done = said_done(text, start, end)
-    if done and not _about_a_name(text, names, done.start()):  # not "Sprint 23 done"
+    if done and not about_a_name(text, names, done.start()):  # not "Sprint 23 done"
         return _reading(kr, kr.target, Decimal(100), "done", done)
     same = _NO_CHANGE.search(text, start, end)
     if same:
@@ -878,13 +681,13 @@ def _progress_in(
 # sign only when written onto the number: "- 38" is a bullet, "30-38" a range.
 _CHANGE = re.compile(
     r"(?=[-+−\dudpmaglUDPMAGL$€£])"  # what a change can start with: fails at once elsewhere
-    rf"(?:(?<![\w.,/+−-])(?:\+\s?|[-−](?=\d)){_NUMBER}"
+    rf"(?:(?<![\w.,/+−-])(?:\+\s?|[-−](?=\d)){NUMBER}"
     # "up 12 to 41" is where it went: the number is atomic, so that "12" is not given back
     # as "1" for the "to" check to pass. "signed up 38 teams" is not a change.
     r"|(?<!signed )(?<!set )(?<!ramped )(?<!picked )(?<!spun )(?<!stood )"
-    rf"\b(?:up|down|plus|minus|added|gained|lost|another)\s+(?:by\s+)?(?>{_NUMBER})"
+    rf"\b(?:up|down|plus|minus|added|gained|lost|another)\s+(?:by\s+)?(?>{NUMBER})"
     rf"(?!\s*(?:%\s*)?(?:to|→)\b)"
-    rf"|{_NUMBER}\s+(?:more|fewer|less)\b(?!\s+(?:to\s+go|or\s+less|left)\b))",
+    rf"|{NUMBER}\s+(?:more|fewer|less)\b(?!\s+(?:to\s+go|or\s+less|left)\b))",
     re.I,
 )
 
@@ -985,7 +788,7 @@ def _first_number(
     return next(
         (
             match
-            for match in _NUMBER_RE.finditer(text, start, end)
+            for match in NUMBER_RE.finditer(text, start, end)
             if (not ignored or parse_number(match[0]) not in ignored)
             and not _inside(match, skipped)
         ),
@@ -1019,58 +822,6 @@ def _scores_out_of_ten(text: str, start: int, end: int, kr: KeyResultRef) -> lis
     return _ranges(_SCORE_OUT_OF_TEN, text, start, end)
 
 
-# A date is not progress: "done on 11/15" is done, "38 as of 11/15" is 38, "am 15.11.
-# erledigt" is done. A date with a year ("2026-11-15", "15.11.2026", "11/15/26"), German
-# day and month with their dots ("15.11. erledigt"), or a day and month after a word that
-# says when ("on", "by", "as of", "since", "am", "bis", "le", "el", "op", ...); "11/15"
-# alone stays a value against a target. Each is checked to be a possible day and month.
-_DATE = re.compile(
-    r"(?<![\w.,/-])(?:"
-    r"\d{4}-(?P<iso_month>\d{1,2})-(?P<iso_day>\d{1,2})(?![\d-])"
-    r"|(?P<first>\d{1,2})(?P<separator>[./])(?P<second>\d{1,2})(?P=separator)(?:\d{4}|\d{2})(?![\d./])"
-    r"|(?P<day>\d{2})\.(?P<month>\d{2})\.(?=\s+\S)"
-    # English writes a day and month with "/": "on 2.5 days" is a decimal.
-    r"|\b(?:on|by|as\s+of|since|until|till|due|before|after)\s+"
-    r"(?P<cued_first>\d{1,2})/(?P<cued_second>\d{1,2})(?![\d/%]|\.\d)"
-    r"|\b(?:am|bis|vom|seit|le|au|du|el|op|tot|il|entro|até)\s+"
-    r"(?P<other_first>\d{1,2})[./](?P<other_second>\d{1,2})(?![\d/%]|\.\d))",
-    re.I,
-)
-
-
-_DIGIT_SEPARATOR_DIGIT = re.compile(r"\d[./-]\d")
-
-
-def _dates(text: str, start: int, end: int) -> list[range]:
-    """Where text[start:end] holds a date (see `_DATE`)."""
-    if not _DIGIT_SEPARATOR_DIGIT.search(text, start, end):
-        return []  # every date has one
-    return [
-        range(found.start(), found.end())
-        for found in _DATE.finditer(text, start, end)
-        if _could_be_a_date(found)
-    ]
-
-
-def _could_be_a_date(found: re.Match[str]) -> bool:
-    if found["iso_month"]:
-        return _is_day_and_month(int(found["iso_day"]), int(found["iso_month"]))
-    if found["day"]:
-        return _is_day_and_month(int(found["day"]), int(found["month"]))
-    first, second = next(
-        (found[f"{name}first"], found[f"{name}second"])
-        for name in ("", "cued_", "other_")
-        if found[f"{name}first"]
-    )
-    one, other = int(first), int(second)
-    # Day first (most of the world) or month first (the US), whichever fits.
-    return _is_day_and_month(one, other) or _is_day_and_month(other, one)
-
-
-def _is_day_and_month(day: int, month: int) -> bool:
-    return 1 <= day <= 31 and 1 <= month <= 12
-
-
 # A ratio that could be a day and month ("11/15") and is not against the key result's
 # target: read as a date when the stretch says something else ("41 (11/15 update)" is 41,
 # "done 11/15" is done), else as a ratio. Not when the key result's unit follows it
@@ -1084,7 +835,7 @@ def _may_be_a_date(match: re.Match[str], kr: KeyResultRef) -> bool:
     if date is None or Decimal(date[2]) == kr.target:
         return False
     one, other = int(date[1]), int(date[2])
-    if not (_is_day_and_month(one, other) or _is_day_and_month(other, one)):
+    if not (is_day_and_month(one, other) or is_day_and_month(other, one)):
         return False
     unit = kr.unit.strip().lower()
     after = match.string[match.end() : match.end() + len(unit) + 1].strip().lower()
@@ -1097,194 +848,19 @@ def _may_be_a_date(match: re.Match[str], kr: KeyResultRef) -> bool:
 _COUNTED = re.compile(r"\s+[^\W\d_]{2,}s\b")
 
 
-# A number that names something says neither where a key result stands nor a score: "Week
-# 47: 38 teams", "weeks 46 and 47", "Sprint 3 of 6", "Sprint 23-24", "Phase 2", "release
-# 4.2", "KW 47", "PR #482", "COVID-19", "ISO-9001", "1-on-1", "our 1:1". Not after "this",
-# "last", "per", "of", ... (also as the other languages say them: "diese Woche 38", "cette
-# semaine 38"): "This week 41 teams" and "week over week 41" are 41. Not a
-# percentage: "sprint 12%". Numbers after a label word are a key result's own when it
-# counts such things ("Milestone 3 of 5" of "Ship 5 milestones"): see `_kinds_not_values`.
-_LABEL_WORDS = frozenset(
-    """week weeks wk sprint sprints iteration iterations phase phases release releases version
-    versions milestone milestones pr kw cw woche wochen semaine semaines semana semanas fase
-    fases versie versione versão versao""".split()  # noqa: SIM905 (a list of words)
-)
-_NAME_NUMBER = r"(?<![\d.,])\d++(?:[.-]\d++)*+"
-# Each alternative first looks ahead for what it must start with (a word before a number,
-# a digit, "#"): a pattern is tried at every position of a line, and most fail at once.
-# Each is a named group, the kind of what it found.
-_NAMING_NUMBER = re.compile(
-    r"(?P<label>\b(?=[^\W\d_]{2,11}\.?\s*(?:no\.?\s*|#\s*)?\d)"
-    r"(?<!\bthis )(?<!\blast )(?<!\bnext )(?<!\bper )(?<!\ba )(?<!\beach )(?<!\bevery )"
-    r"(?<!\bthe )(?<!\bof )(?<!\bover )(?<!\bcurrent )(?<!-)"
-    # and as other languages say "this", "per", "for": "diese Woche 38", "cette semaine 38"
-    r"(?<!\bdiese )(?<!\bdieser )(?<!\bpro )(?<!\bje )(?<!\bfür )(?<!\bcette )(?<!\bpar )"
-    r"(?<!\besta )(?<!\beste )(?<!\bpor )(?<!\bdeze )(?<!\bnesta )(?<!\bneste )"
-    r"(?<!\bquesta )(?<!\bcada )(?<!\bchaque )(?<!\belke )(?<!\bjede )"
-    rf"(?:{_longest_first(_LABEL_WORDS)})\.?\s*+(?:no\.?\s*|#\s*)?"
-    r"(?<![\d.,])(?:(?P<tens>[1-9])\d(?!\d)|\d++)(?:[.-]\d++)*+"
-    # "weeks 46 and 47", "KW 46 und 47" (of the same tens: "Sprint 23 and 41 teams" is 41),
-    # "Sprint 3 of 6", "week 3/4"
-    r"(?:\s*+(?:and|und|et|y|e|en|&)\s*+(?(tens)(?P=tens)\d|\d)(?!\d))*+"
-    rf"(?:\s*+(?:of|von|de|sur|/)\s*+{_NAME_NUMBER})?+(?!\s*%))"
-    rf"|(?P<name>(?:#\s*|(?=\d)(?<=[^\W\d_]-)){_NAME_NUMBER}(?!\s*%)"
-    r"|(?=1)(?<![\w.,:])1(?:-on-|\s+on\s+|:)1\b(?!:))",
-    re.I,
-)
-# A day or a year said with a month, a year after a word that says when, or a time of day:
-# - a day: "Nov 15:", "Nov 15th", "November 16, 2026", "on May 3", "15 Nov", "2 de marzo",
-#   and the German "am 15. November", "16. November 2026" (but not "41. May reach 45": a
-#   sentence ends there); a number after a month that could not be a day, or that goes on
-#   ("In November 41 teams", "In November 12 teams", "Nov 64%"), stays a number;
-# - a year: "Nov 2026", "Q4 2026", "in 2026 so far", "since 2025" (not of a key result
-#   whose own numbers look like years: see `_kinds_not_values`);
-# - a time: "14:00", "9:30 am".
-_YEAR = r"(?:19|20)\d\d(?![\w.,]\d|%)"
-_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?!\d)"
-_DAY_CUE = r"on|by|since|until|till|as\s+of|from|before|after|due|am|le|el|op|il|em"
-# After a word that says when, a month and a number is a day, but for a quantity: "since
-# May 6 weeks average".
-_UNIT_WORDS = r"days?|weeks?|months?|hours?|h|teams?|people|points?|pts|users?|customers?|deals?|%"
-_WHEN = re.compile(
-    rf"(?P<day>\b(?=[^\W\d_]{{3,9}}\.?\s*\d)(?:{_MONTH})\.?\s*+{_DAY}"
-    rf"(?:(?:st|nd|rd|th)\b(?:,?\s*{_YEAR})?|,?\s*{_YEAR}|(?=\s*(?:[,.:;)\]–-](?!\d)|$)))"
-    rf"|\b(?:{_DAY_CUE})\s+(?:the\s+)?(?:{_MONTH})\.?\s*+{_DAY}(?:st|nd|rd|th)?\b"
-    rf"(?:,?\s*{_YEAR}|(?![%.,]\d|%|\s+(?:{_UNIT_WORDS})\b))"
-    rf"|(?=\d)(?<![\w.,]){_DAY}(?:st|nd|rd|th)?\s*+(?:de\s+)?(?:{_MONTH})\b"
-    rf"(?:,?\s*(?:de\s+)?{_YEAR})?"
-    rf"|(?=\d)(?:(?<=\bam )|(?<=\bbis )|(?<=\bvom )|(?<=\bseit )|(?<=\bzum )|(?<=\bab )"
-    rf"|(?<=\bden )|(?<=, )|(?<=\()){_DAY}\.\s*+(?:{_MONTH})\b(?:\s*{_YEAR})?"
-    rf"|(?=\d)(?<![\w.,]){_DAY}\.\s*+(?:{_MONTH})\s+{_YEAR}"
-    r"|(?=\d)(?<![\w.,:])(?:[01]?\d|2[0-3]):[0-5]\d(?!\d|:\d)(?:\s*(?:am|pm|h|uhr)\b)?)"
-    rf"|(?P<year>\b(?=[^\W\d_]{{3,9}}\.?\s*(?:19|20)\d\d)(?:{_MONTH})\.?\s*+{_YEAR}"
-    rf"|\b(?=\w{{1,6}}\s+(?:19|20)\d\d)(?:Q[1-4]|H[12]|FY|in|since|during|for|of|year)\s+{_YEAR}\b)",
-    re.I,
-)
-
-
-def _names(text: str, start: int, end: int, kr: KeyResultRef | None = None) -> list[range]:
-    """Where text[start:end] holds the number of a name, a day or year with its month, a
-    time of day or a target (see `_NAMING_NUMBER`, `_WHEN`, `_TARGET_NUMBER`), each from
-    its first digit on: those that are no value of `kr` (of any key result, when None).
-
-    Whole lines are read: a clause or a sentence may end inside a date ("November 16,
-    2026", "Montag, 16. November").
-    """
-    if not _DIGIT.search(text, start, end):
-        return []
-    starts, spans = _names_in_text(text)
-    if not spans:
-        return []
-    kinds = _kinds_not_values(kr)
-    # Only those near the stretch: a line may hold thousands, and as many items.
-    first = bisect_left(starts, start - _LONGEST_NAME)
-    last = bisect_left(starts, end)
-    return [range(begin, stop) for begin, stop, kind in spans[first:last] if kind in kinds]
-
-
-@lru_cache(maxsize=256)  # a passage is cut into items, each asking of the same text object
-def _names_in_text(text: str) -> tuple[list[int], list[tuple[int, int, str]]]:
-    """`_names_in_line` of every line of `text`, as offsets into it."""
-    spans: list[tuple[int, int, str]] = []
-    offset = 0
-    for line in text.split("\n"):
-        spans += [
-            (offset + begin, offset + stop, kind) for begin, stop, kind in _names_in_line(line)
-        ]
-        offset += len(line) + 1
-    return [begin for begin, _, _ in spans], spans
-
-
-# Names and dates are short: one that starts further back than this before a stretch is
-# taken to end before it.
-_LONGEST_NAME = 64
-
-
-@lru_cache(maxsize=64)
-def _kinds_not_values(kr: KeyResultRef | None) -> frozenset[str]:
-    """The kinds of `_names` that are no value of `kr`: a label's number is the value of a
-    key result that counts what it labels ("Ship 5 milestones": "Milestone 3 of 5"), and a
-    year could be the value of one whose numbers look like years (1,500 to 2,500 signups)."""
-    kinds = {"label", "name", "day", "year", "target"}
-    if kr is None:
-        return frozenset(kinds)
-    if set(_WORD.findall(f"{kr.title} {kr.unit}".lower())) & _LABEL_WORDS:
-        kinds.discard("label")
-    if 1000 <= _scale(kr) < 10000:
-        kinds.discard("year")
-    return frozenset(kinds)
-
-
-@lru_cache(maxsize=4096)  # lines recur: the quoted prompt's in every reply
-def _names_in_line(line: str) -> list[tuple[int, int, str]]:
-    """The (start, end, kind) of what `_names` looks for in `line`, sorted by start."""
-    if not _DIGIT.search(line):
-        return []
-    # Either pattern is tried at every position of the line, and most lines with numbers
-    # hold none of what they look for: what each needs is looked for first, cheaply.
-    words = set(_WORD.findall(line.lower()))
-    found: list[re.Match[str]] = []
-    if "#" in line or words & _LABEL_WORDS or _NAMING_HINT.search(line):
-        found += _NAMING_NUMBER.finditer(line)
-    if words & _MONTHS or _WHEN_HINT.search(line):
-        found += _WHEN.finditer(line)
-    if words & _TARGET_WORDS:
-        found += _TARGET_NUMBER.finditer(line)
-    spans = []
-    for match in found:
-        number = _DIGIT.search(line, match.start(), match.end())
-        begin = number.start() if number else match.start()
-        spans.append((begin, match.end(), match.lastgroup or "name"))
-    spans.sort()
-    return spans
-
-
-# Every match of `_NAMING_NUMBER` holds "#", one of its label words as a word, or one of
-# these; every match of `_WHEN` a month as a word or one of these (a time, a year).
-_NAMING_HINT = re.compile(r"[^\W\d_]-\d|1(?:-on-|\s+on\s+|:)1")
-_WHEN_HINT = re.compile(r"\d:[0-5]\d|(?<!\d)(?:19|20)\d\d")
-# A number said to be the target, or the start, is no value: "Q4 target 45: we're at 38",
-# "at 38, goal 45", "baseline 30, now 38".
-_TARGET_WORDS = frozenset(
-    """target goal ziel zielwert objectif cible objetivo doel streefwaarde obiettivo start
-    baseline""".split()  # noqa: SIM905 (a list of words)
-)
-_TARGET_NUMBER = re.compile(
-    # Not one said to be reached: "Target 45 reached", "reached target 45", "at goal: 45".
-    r"(?P<target>(?<!\breached )(?<!\bhit )(?<!\bmet )(?<!\bachieved )(?<!\bat )"
-    rf"\b(?:{_longest_first(_TARGET_WORDS)})\b\s*+(?:(?:is|was|of|von|de|van|di)\s+)?"
-    rf":?\s*+(?>{_NUMBER})"
-    r"(?!\s*(?:reached|hit|met|achieved|made|erreicht|geschafft|atteinte?|raggiunt[oa]"
-    r"|cumplid[oa]|alcanzad[oa]|logrado|conseguido|gehaald|bereikt|atingid[oa]|alcan[çc]ad[oa])\b))",
-    re.I,
-)
-# Between a name and a "done" about it ("Sprint 23 done", "PR #482 is now done").
-_BEFORE_DONE = re.compile(
-    r"[\s:,()–-]*+(?:(?:is|was|are|were|now|all|fully|completely|finally|been)\s++)*", re.I
-)
-
-
-def _about_a_name(text: str, names: list[range], position: int) -> bool:
-    """Whether what is said at `position` follows a name's number ("Sprint 23 done")."""
-    return any(
-        name.stop <= position and _BEFORE_DONE.fullmatch(text, name.stop, position)
-        for name in names
-    )
-
-
 # What is left to reach the target, not where a key result stands: "7 to go", "38 more to
 # go", "3 teams left to onboard", "2 short of the target". Asked for, as a change is. Not
 # "3 days to go live", "2 people left" (of an attrition key result) or "41 remaining".
 _REMAINING = re.compile(
     # Not "38 ready to go", "all 45 good to go".
-    rf"{_NUMBER}(?:\s*%)?\s+(?:more\s+)?(?:(?!(?:ready|good|set|raring)\b)[^\W\d_]+\s+)?"
+    rf"{NUMBER}(?:\s*%)?\s+(?:more\s+)?(?:(?!(?:ready|good|set|raring)\b)[^\W\d_]+\s+)?"
     r"(?:(?:still\s+)?to\s+go(?=\s*(?:[.,;:!)(]|$|until\b|till\b|before\b|to\s+(?:reach|hit)\b))"
     r"|left\s+to\s+(?:go|do|reach|hit|onboard|close|sign|ship|hire|migrate|finish|complete)\b"
     # "2 short of 40": what it is short of is no value either
     r"|short\s+of\b(?:\s+(?:the\s+)?(?:target|goal|plan|[$€£]?\d[\d,.]*+\w*))?)"
     # "faltan 7", "il reste 7", "nog 7 te gaan", "noch 7 bis zum Ziel"
-    rf"|\b(?:faltan|quedan|faltam|restam|mancano|restano|il\s+reste|reste|restent)\s+{_NUMBER}"
-    rf"|\b(?:nog|noch)\s+{_NUMBER}\s+(?:[^\W\d_]+\s+)?(?:te\s+gaan|bis\s+zum\s+ziel)\b",
+    rf"|\b(?:faltan|quedan|faltam|restam|mancano|restano|il\s+reste|reste|restent)\s+{NUMBER}"
+    rf"|\b(?:nog|noch)\s+{NUMBER}\s+(?:[^\W\d_]+\s+)?(?:te\s+gaan|bis\s+zum\s+ziel)\b",
     re.I,
 )
 _REMAINING_HINT = re.compile(r"to go|left|short|falta|queda|resta|manca|reste|te gaan|zum ziel")
@@ -1328,7 +904,7 @@ def _inside(match: re.Match[str], spans: _Spans) -> bool:
 
 
 def _title_numbers(kr: KeyResultRef) -> frozenset[Decimal | None]:
-    return frozenset(parse_number(match[0]) for match in _NUMBER_RE.finditer(kr.title))
+    return frozenset(parse_number(match[0]) for match in NUMBER_RE.finditer(kr.title))
 
 
 def _numbers_in(match: re.Match[str]) -> set[Decimal | None]:
@@ -1339,6 +915,10 @@ def _numbers_in(match: re.Match[str]) -> set[Decimal | None]:
         for group in match.groups()
         if group and _DIGIT.search(group)
     }
+
+
+# Nor is any ten times over its target: a larger percentage is asked for.
+_MOST_PERCENT = 1000
 
 
 def _explicit_reading(
@@ -1469,7 +1049,7 @@ def _named_value(
     named = _NAME_THEN_VALUE.match(text, item.start, item.end)
     if named is None or not _stems(named["name"]) & _distinctive_stems(key_results)[kr.number]:
         return False
-    number = _NUMBER_RE.match(text, named.end(), item.end)
+    number = NUMBER_RE.match(text, named.end(), item.end)
     if number is None:
         return False
     after, unit = number.end(), kr.unit.strip()
@@ -1511,15 +1091,15 @@ def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[in
     """A lone "no change" / "all done" with no key result named speaks for all of them
     ("All done as of 15.11.", "All done in sprint 23" too: a date or a name's number is
     not a number that says otherwise)."""
-    names = _names(text, 0, len(text))
-    dates = _Spans(_dates(text, 0, len(text)) + names)
-    if any(not _inside(number, dates) for number in _NUMBER_RE.finditer(text)):
+    names = aside_numbers(text, 0, len(text))
+    dates = _Spans(dates_in(text, 0, len(text)) + names)
+    if any(not _inside(number, dates) for number in NUMBER_RE.finditer(text)):
         return {}
     same = _NO_CHANGE.search(text)
     if same:
         return {kr.number: _reading(kr, kr.current, None, "no-change", same) for kr in key_results}
     done = said_done(text)
-    if done and not _about_a_name(text, names, done.start()):  # not "Sprint 23 done"
+    if done and not about_a_name(text, names, done.start()):  # not "Sprint 23 done"
         return {
             kr.number: _reading(kr, kr.target, Decimal(100), "done", done) for kr in key_results
         }
@@ -1610,7 +1190,7 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
             found.extend((score, match) for match in pattern.finditer(text, start, end))
     if numbers:
         # "Sprint 3: 8" is 8, "Nov 5: 7" is 7.
-        names = _Spans(_names(text, start, end))
+        names = _Spans(aside_numbers(text, start, end))
         for match in _SCORE_BARE.finditer(text, start, end):
             if _inside(match, names):
                 continue
