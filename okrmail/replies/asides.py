@@ -36,7 +36,7 @@ _MONTHS = frozenset(
     januari februari maart mei augustus
     gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
     janeiro fevereiro março maio junho julho setembro outubro novembro dezembro
-    jänner okt dez mär marz févr fév fevrier janv juil aout déc decembre ene abr dic""".split()  # noqa: SIM905
+    jänner okt mär marz févr fév fevrier janv juil aout déc decembre ene abr dic""".split()  # noqa: SIM905
 )
 # English "May" only with its capital ("may 3 teams join").
 MONTH = _longest_first(_MONTHS - {"may"}) + "|(?-i:May)"
@@ -113,9 +113,9 @@ _NAME_NUMBER = r"(?<![\d.,])\d++(?:[.-]\d++)*+"
 _NAMING_NUMBER = re.compile(
     r"(?P<label>\b(?=[^\W\d_]{2,11}\.?\s*(?:no\.?\s*|#\s*)?\d)"
     r"(?<!\bthis )(?<!\blast )(?<!\bnext )(?<!\bper )(?<!\ba )(?<!\beach )(?<!\bevery )"
-    r"(?<!\bthe )(?<!\bof )(?<!\bover )(?<!\bcurrent )(?<!-)"
+    r"(?<!\bthe )(?<!\bof )(?<!\bover )"
     # and as other languages say "this", "per", "for": "diese Woche 38", "cette semaine 38"
-    r"(?<!\bdiese )(?<!\bdieser )(?<!\bpro )(?<!\bje )(?<!\bfür )(?<!\bcette )(?<!\bpar )"
+    r"(?<!\bdiese )(?<!\bdieser )(?<!\bpro )(?<!\bje )(?<!\bcette )(?<!\bpar )"
     r"(?<!\besta )(?<!\beste )(?<!\bpor )(?<!\bdeze )(?<!\bnesta )(?<!\bneste )"
     r"(?<!\bquesta )(?<!\bcada )(?<!\bchaque )(?<!\belke )(?<!\bjede )"
     rf"(?:{_longest_first(_LABEL_WORDS)})\.?\s*+(?:no\.?\s*|#\s*)?"
@@ -247,23 +247,28 @@ _TARGET_WORDS = frozenset(
     baseline""".split()  # noqa: SIM905 (a list of words)
 )
 _TARGET_NUMBER = re.compile(
-    # Not one said to be reached: "Target 45 reached", "reached target 45", "at goal: 45".
-    r"(?P<target>(?<!\breached )(?<!\bhit )(?<!\bmet )(?<!\bachieved )(?<!\bat )"
-    rf"\b(?:{_longest_first(_TARGET_WORDS)})\b\s*+(?:(?:is|was|of|von|de|van|di)\s+)?"
+    # Not one said to be reached ("Target 45 reached", not "Target 45 reached? Not yet").
+    rf"(?P<target>\b(?:{_longest_first(_TARGET_WORDS)})\b\s*+(?:(?:is|was|of|von|de|van|di)\s+)?"
     rf":?\s*+(?>{NUMBER})"
     r"(?!\s*(?:reached|hit|met|achieved|made|erreicht|geschafft|atteinte?|raggiunt[oa]"
-    r"|cumplid[oa]|alcanzad[oa]|logrado|conseguido|gehaald|bereikt|atingid[oa]|alcan[çc]ad[oa])\b))",
+    r"|cumplid[oa]|alcanzad[oa]|logrado|conseguido|gehaald|bereikt|atingid[oa]|alcan[çc]ad[oa])\b(?!\s*\?)))",
     re.I,
 )
-# Between a name and a "done" about it ("Sprint 23 done", "PR #482 is now done").
+# Between a name and a "done" about it ("Sprint 23 done", "PR #482 is now done"); not a
+# colon or a dash ("Week 47: done" says what is done in week 47).
 _BEFORE_DONE = re.compile(
-    r"[\s:,()–-]*+(?:(?:is|was|are|were|now|all|fully|completely|finally|been)\s++)*", re.I
+    r"\s++(?:(?:is|was|are|were|now|fully|completely|finally|been)\s++)*", re.I
 )
 
 
-def about_a_name(text: str, names: list[range], position: int) -> bool:
-    """Whether what is said at `position` follows a name's number ("Sprint 23 done")."""
+def about_a_name(text: str, position: int) -> bool:
+    """Whether what is said at `position` is said of a name just before it ("Sprint 23
+    done", not "Nov 15: all done")."""
+    starts, spans = _names_in_text(text)
+    first = bisect_left(starts, position - _LONGEST_NAME)
     return any(
-        name.stop <= position and _BEFORE_DONE.fullmatch(text, name.stop, position)
-        for name in names
+        kind in ("label", "name")
+        and stop <= position
+        and _BEFORE_DONE.fullmatch(text, stop, position)
+        for _, stop, kind in spans[first : bisect_left(starts, position)]
     )

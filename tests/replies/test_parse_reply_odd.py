@@ -61,9 +61,10 @@ def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body
         "1. " + "KR1 week 1, " * 8_000,  # a name per item, all on one line
         "1. " + "KR1 Nov 1. " * 9_000,  # a day per sentence
         "4. " + "KR1 14:00, " * 9_000,  # a time per score
+        "1. " + ("KR1: " + "#4, " * 125 + "\n") * 200,  # a label, then clauses it takes in
     ],
     ids=["label", "label-is", "label-none", "label-dashes", "score-gap", "tabs", "blank-lines",
-         "continued", "delimiter", "dates", "changes", "names", "days", "times"],
+         "continued", "delimiter", "dates", "changes", "names", "days", "times", "taken-in"],
 )  # fmt: skip
 def test_long_runs_after_a_label_do_not_tie_up_a_worker(body: str) -> None:
     """Such runs are read in one pass: patterns that tried every way of splitting a run
