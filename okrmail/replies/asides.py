@@ -246,12 +246,21 @@ _TARGET_WORDS = frozenset(
     """target goal ziel zielwert objectif cible objetivo doel streefwaarde obiettivo start
     baseline""".split()  # noqa: SIM905 (a list of words)
 )
+_TARGET_SAID = (
+    rf"\b(?:{_longest_first(_TARGET_WORDS)})\b\s*+(?:(?:is|was|of|von|de|van|di)\s+)?:?\s*+"
+)
+_REACHED = r"reached|achieved|exceeded|beat"
 _TARGET_NUMBER = re.compile(
-    # Not one said to be reached ("Target 45 reached", not "Target 45 reached? Not yet").
-    rf"(?P<target>\b(?:{_longest_first(_TARGET_WORDS)})\b\s*+(?:(?:is|was|of|von|de|van|di)\s+)?"
-    rf":?\s*+(?>{NUMBER})"
-    r"(?!\s*(?:reached|hit|met|achieved|made|erreicht|geschafft|atteinte?|raggiunt[oa]"
-    r"|cumplid[oa]|alcanzad[oa]|logrado|conseguido|gehaald|bereikt|atingid[oa]|alcan[çc]ad[oa])\b(?!\s*\?)))",
+    # Not one said to be reached ("Target 45 reached", "Reached our target of 45", "Beat the
+    # target: 47"), unless asked ("Target 45 reached? Not yet", "reached goal 80%? no").
+    r"(?P<target>(?<!\breached )(?<!\bachieved )(?<!\bexceeded )(?<!\bbeat )"
+    r"(?<!\breached the )(?<!\bachieved the )(?<!\bexceeded the )(?<!\bbeat the )"
+    r"(?<!\breached our )(?<!\bachieved our )(?<!\bexceeded our )(?<!\bbeat our )"
+    rf"{_TARGET_SAID}(?>{NUMBER})"
+    r"(?!\s*%?\s*(?:reached|hit|met|achieved|made|erreicht|geschafft|atteinte?|raggiunt[oa]"
+    r"|cumplid[oa]|alcanzad[oa]|logrado|conseguido|gehaald|bereikt|atingid[oa]|alcan[çc]ad[oa])"
+    r"\b(?!\s*\?))"
+    rf"|\b(?:{_REACHED})\s+(?:(?:the|our)\s+)?{_TARGET_SAID}(?>{NUMBER})(?=\s*%?\s*\?))",
     re.I,
 )
 # Between a name and a "done" about it ("Sprint 23 done", "PR #482 is now done"); not a

@@ -478,6 +478,8 @@ def test_what_a_second_review_found_read_wrong(text: str, reading: tuple[str, st
         ("KR1: We should hit target 45 by December, now 38", ("value", "38")),
         ("KR1 Target 45 reached? Not yet, at 38.", ("value", "38")),  # asked, not said
         ("KR1 looking at goal 45, at 38 today", ("value", "38")),
+        ("KR1 Reached our target of 45", ("value", "45")),  # said reached: the value
+        ("KR1 Exceeded the target: 47", ("value", "47")),
         ("KR1 current sprint 23: 38 teams", ("value", "38")),
         ("KR1 Update für KW 47: 38 Teams aktiv", ("value", "38")),
         ("KR1 post-sprint 23: 38 teams", ("value", "38")),
@@ -492,6 +494,14 @@ def test_what_a_second_review_found_read_wrong(text: str, reading: tuple[str, st
 )
 def test_what_a_third_review_found_read_wrong(text: str, reading: tuple[str, str]) -> None:
     assert values(text) == {1: reading}
+
+
+def test_a_target_in_percent_said_reached_or_asked() -> None:
+    def read(text: str) -> list[Decimal | None]:
+        return [r.value for r in read_progress(text, [COVERAGE], listed=True).readings]
+
+    assert read("KR3 target 80% reached!") == [80]
+    assert read("KR3 reached goal 80%? no, 72%") == [72]
 
 
 @pytest.mark.parametrize("text", ["Nov 15: all done", "Week 47: all done", "Q4 2026: all done"])
