@@ -344,10 +344,12 @@ _MAX_CONTINUED = 500
 def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
     """ "KR1:" on one line and "38/45" on the next are one item."""
     merged: list[_Item] = []
-    # Whether the last merged item says nothing yet: what it took in is asked of alone, as
-    # a grown item says something only where a part of it does (a line of thousands of
-    # clauses is one pass, not one per clause over all taken in so far).
-    unread = False
+    # Whether the last merged item says nothing yet (None: not asked yet, as most are never
+    # asked). What it took in is asked of alone, as a grown item says something only where
+    # a part of it does: a line of thousands of clauses is one pass, not one per clause over
+    # all taken in so far.
+    unread: bool | None = None
+    last_part = (0, 0)
     for item in items:
         previous = merged[-1] if merged else None
         if (
@@ -355,13 +357,15 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
             and previous.labelled
             and item.kr is None
             and previous.end - previous.start <= _MAX_CONTINUED
-            and unread
         ):
-            merged[-1] = _Item(previous.kr, previous.start, item.end, True)
-            unread = not _has_reading(text, item.start, item.end)
-            continue
+            if unread is None:
+                unread = not _has_reading(text, *last_part)
+            if unread:
+                merged[-1] = _Item(previous.kr, previous.start, item.end, True)
+                unread, last_part = None, (item.start, item.end)
+                continue
         merged.append(item)
-        unread = item.labelled and not _has_reading(text, item.start, item.end)
+        unread, last_part = None, (item.start, item.end)
     return merged
 
 
@@ -497,19 +501,20 @@ def _has_reading(text: str, start: int, end: int) -> bool:
     "KR1: target 2, now 3" are KR1 with its value after the goal), done or no change. (Read
     in its text: its lines are those `_progress_in` reads, and their asides are found once.)
     """
+    # Cheapest first: most clauses hold a number that is no aside.
+    number = NUMBER_RE.search(text, start, end)
+    asides = _Spans(aside_numbers(text, start, end)) if number is not None else None
+    if number is not None and not asides:
+        return True
+    if asides and any(not _inside(found, asides) for found in NUMBER_RE.finditer(text, start, end)):
+        return True
     part = text[start:end]
     if _DONE.search(part) or _NO_CHANGE.search(part):
         return True
-    number = NUMBER_RE.search(text, start, end)
-    scored = _has_score(part)
-    if number is None and not scored:
+    if not _has_score(part):
         return False
-    asides = _Spans(aside_numbers(text, start, end))
-    if number is not None and not asides:
-        return True
-    return any(not _inside(found, asides) for found in NUMBER_RE.finditer(text, start, end)) or (
-        scored and any(not _inside(found, asides) for _, found in _scores(text, start, end))
-    )
+    asides = asides if asides is not None else _Spans(aside_numbers(text, start, end))
+    return any(not _inside(found, asides) for _, found in _scores(text, start, end))
 
 
 def _without_confidence_talk(text: str) -> str:
