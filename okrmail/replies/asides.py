@@ -114,7 +114,7 @@ _NAMING_NUMBER = re.compile(
     r"(?P<label>\b(?=[^\W\d_]{2,11}\.?\s*(?:no\.?\s*|#\s*)?\d)"
     r"(?<!\bthis )(?<!\blast )(?<!\bnext )(?<!\bper )(?<!\ba )(?<!\beach )(?<!\bevery )"
     r"(?<!\bthe )(?<!\bof )(?<!\bover )"
-    # and as other languages say "this", "per", "for": "diese Woche 38", "cette semaine 38"
+    # and as other languages say "this", "per", "each": "diese Woche 38", "cette semaine 38"
     r"(?<!\bdiese )(?<!\bdieser )(?<!\bpro )(?<!\bje )(?<!\bcette )(?<!\bpar )"
     r"(?<!\besta )(?<!\beste )(?<!\bpor )(?<!\bdeze )(?<!\bnesta )(?<!\bneste )"
     r"(?<!\bquesta )(?<!\bcada )(?<!\bchaque )(?<!\belke )(?<!\bjede )"
