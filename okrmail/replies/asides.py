@@ -130,9 +130,10 @@ _NAMING_NUMBER = re.compile(
 )
 # A day or a year said with a month, a year after a word that says when, or a time of day:
 # - a day: "Nov 15:", "Nov 15th", "November 16, 2026", "on May 3", "15 Nov", "2 de marzo",
-#   and the German "am 15. November", "16. November 2026" (but not "41. May reach 45": a
-#   sentence ends there); a number after a month that could not be a day, or that goes on
-#   ("In November 41 teams", "In November 12 teams", "Nov 64%"), stays a number;
+#   and the German "am 15. November", "16. November 2026", "15. November:" (but not "41.
+#   May reach 45": a sentence ends there); a number after a month that could not be a
+#   day, or that goes on ("In November 41 teams", "In November 12 teams", "Nov 64%"),
+#   stays a number;
 # - a year: "Nov 2026", "Q4 2026", "in 2026 so far", "since 2025" (not of a key result
 #   whose own numbers look like years: see `_kinds_not_values`);
 # - a time: "14:00", "9:30 am".
@@ -151,7 +152,7 @@ _WHEN = re.compile(
     rf"(?:,?\s*(?:de\s+)?{_YEAR})?"
     rf"|(?=\d)(?:(?<=\bam )|(?<=\bbis )|(?<=\bvom )|(?<=\bseit )|(?<=\bzum )|(?<=\bab )"
     rf"|(?<=\bden )|(?<=, )|(?<=\()){_DAY}\.\s*+(?:{MONTH})\b(?:\s*{_YEAR})?"
-    rf"|(?=\d)(?<![\w.,]){_DAY}\.\s*+(?:{MONTH})\s+{_YEAR}"
+    rf"|(?=\d)(?<![\w.,]){_DAY}\.\s*+(?:{MONTH})(?:\s+{_YEAR}|(?=\s*(?:[:;,)\]]|$)))"
     r"|(?=\d)(?<![\w.,:])(?:[01]?\d|2[0-3]):[0-5]\d(?!\d|:\d)(?:\s*(?:am|pm|h|uhr)\b)?)"
     rf"|(?P<year>\b(?=[^\W\d_]{{3,9}}\.?\s*(?:19|20)\d\d)(?:{MONTH})\.?\s*+{_YEAR}"
     rf"|\b(?=\w{{1,6}}\s+(?:19|20)\d\d)(?:Q[1-4]|H[12]|FY|in|since|during|for|of|year)\s+{_YEAR}\b)",
@@ -181,12 +182,12 @@ def aside_numbers(text: str, start: int, end: int, kr: KeyResultRef | None = Non
 
 @lru_cache(maxsize=256)  # a passage is cut into items, each asking of the same text object
 def _names_in_text(text: str) -> tuple[list[int], list[tuple[int, int, str]]]:
-    """`_names_in_line` of every line of `text`, as offsets into it."""
+    """`names_in_line` of every line of `text`, as offsets into it."""
     spans: list[tuple[int, int, str]] = []
     offset = 0
     for line in text.split("\n"):
         spans += [
-            (offset + begin, offset + stop, kind) for begin, stop, kind in _names_in_line(line)
+            (offset + begin, offset + stop, kind) for begin, stop, kind in names_in_line(line)
         ]
         offset += len(line) + 1
     return [begin for begin, _, _ in spans], spans
@@ -213,7 +214,7 @@ def _kinds_not_values(kr: KeyResultRef | None) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)  # lines recur: the quoted prompt's in every reply
-def _names_in_line(line: str) -> list[tuple[int, int, str]]:
+def names_in_line(line: str) -> list[tuple[int, int, str]]:
     """The (start, end, kind) of what `aside_numbers` looks for in `line`, sorted by start."""
     if not _DIGIT.search(line):
         return []

@@ -35,6 +35,7 @@ from okrmail.replies.asides import (
     aside_numbers,
     dates_in,
     is_day_and_month,
+    names_in_line,
 )
 from okrmail.replies.numbers import NUMBER, NUMBER_RE, SPACED, parse_number, tidy, value_of
 
@@ -203,11 +204,27 @@ def _units(text: str) -> list[tuple[int, int]]:
         # A sentence end follows ".", "!" or "?": lines without one need no search.
         if "." in line or "!" in line or "?" in line:
             for end_of_sentence in _SENTENCE_END.finditer(line):
+                if _inside_a_day(line, end_of_sentence.start()):
+                    continue  # "KR2: 15. November: 41 teams", "am 15. November 41 Teams"
                 units.append((begin, offset + end_of_sentence.start()))
                 begin = offset + end_of_sentence.end()
         units.append((begin, offset + len(line)))
         offset += len(line) + 1
     return [(start, end) for start, end in units if text[start:end].strip()]
+
+
+def _inside_a_day(line: str, position: int) -> bool:
+    """Whether the "." before `position` is a German day's ("15. November:"), which ends
+    no sentence: one `aside_numbers` reads as a day (the few that can be both, "41. May
+    reach 45", are read as a sentence end there)."""
+    if not line[position - 2 : position - 1].isdigit():
+        return False  # the usual sentence end, after a word
+    # Sorted by start, and a day's span starts at its digits, right before the dot: only
+    # the spans starting there are looked at (a line may hold thousands).
+    spans = names_in_line(line)
+    first = bisect_left(spans, position - 3, key=lambda span: span[0])
+    last = bisect_left(spans, position, key=lambda span: span[0])
+    return any(kind == "day" and position <= stop for _, stop, kind in spans[first:last])
 
 
 def _labels(

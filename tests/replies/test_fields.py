@@ -402,6 +402,21 @@ def test_a_day_a_year_or_a_time_is_not_progress(text: str, value: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "KR1: 15. November: 41 teams",  # was 15: a German day before its colon
+        "KR1: Stand 15. November, 41 teams",
+        "KR1 am 15. November 41 teams",  # was nothing in free text: "15." ended a sentence
+        "KR1: (15. November) 41 teams",
+    ],
+)
+def test_a_german_day_is_no_value_and_ends_no_sentence(text: str) -> None:
+    assert values(text) == {1: ("value", "41")}
+    if "Stand" not in text:  # free text takes no bare value from a clause after the label's
+        assert values(text, listed=False) == {1: ("value", "41")}
+
+
+@pytest.mark.parametrize(
     ("text", "value"),
     [
         # A number after a month that is no day, or that goes on, is still a number.
