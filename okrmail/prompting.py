@@ -24,6 +24,7 @@ from okrmail.app import AppContext
 from okrmail.emails import Envelope, build_email, our_address
 from okrmail.hours import hours_for
 from okrmail.models import KeyResult, Meeting, Objective, Pairing, Person, Prompt
+from okrmail.models.people import share_of_the_way
 from okrmail.questions import question_sets
 from okrmail.settings import PromptSettings, parse_clock
 
@@ -134,7 +135,7 @@ def format_value(value: Decimal | None, *, grouped: bool = False) -> str:
     """The number as written, without trailing zeros ("1200000", "99.5"); `grouped`: with
     thousands separators from 10,000 on ("1,200,000", but "2025"), for text only people
     read (the digest). Prompts and confirmations keep the plain form: replies quote them,
-    and the reader recognises its own lines by their words (`answers._progress_text`)."""
+    and the reader recognises its own lines by their words (`prompt_progress_line`)."""
     if value is None:
         return "?"
     text = f"{value:,f}" if grouped and abs(value) >= 10_000 else f"{value:f}"
@@ -243,7 +244,7 @@ def key_result_lines(
 
     `for_digest`: every value with its unit and thousands separators ("start 4 days",
     "310,000 of 1,200,000 GBP"). Prompts keep the plain form, which the reply reader
-    recognises when the prompt comes back quoted (`replies.answers._progress_text`).
+    recognises when the prompt comes back quoted (`prompt_progress_line`).
     """
     lines = []
     for result, objective in current_key_results(session, person_id):
@@ -263,21 +264,47 @@ def key_result_lines(
 
 def key_result_progress(result: KeyResult, *, for_digest: bool = False) -> str:
     """Where a key result stands, as `key_result_lines` shows it."""
-    values = (result.start_value, result.current_value, result.target_value)
-    if for_digest:
-        start, current, target = (amount(value, result.unit) for value in values)
-        of = format_value(result.current_value, grouped=True)
-    else:
-        unit = unit_suffix(result.unit)
-        start = format_value(result.start_value)  # without its unit, as prompts always had it
-        current, target = (f"{format_value(value)}{unit}" for value in values[1:])
-        of = format_value(result.current_value)
-    if result.current_value is None:
+    start, current, target = result.start_value, result.current_value, result.target_value
+    if not for_digest:
+        return prompt_progress_line(start, current, target, result.unit)
+    return _standing(
+        amount(start, result.unit),
+        amount(current, result.unit),
+        format_value(current, grouped=True),
+        amount(target, result.unit),
+        share_of_the_way(start, current, target),
+        goes_up=target > start,
+    )
+
+
+def prompt_progress_line(
+    start: Decimal, current: Decimal | None, target: Decimal, unit: str
+) -> str:
+    """The line under a key result in a prompt ("34 of 45 teams (76%)"). The reply reader
+    recognises it by its words when the prompt comes back quoted (`replies.answers`), so
+    both take it from here."""
+    suffix = unit_suffix(unit)
+    return _standing(
+        format_value(start),  # without its unit, as prompts always had it
+        f"{format_value(current)}{suffix}",
+        format_value(current),
+        f"{format_value(target)}{suffix}",
+        share_of_the_way(start, current, target),
+        goes_up=target > start,
+    )
+
+
+def _standing(
+    start: str, current: str, of: str, target: str, share: int | None, *, goes_up: bool
+) -> str:
+    """`current` with its unit; `of`: the bare current value, said against the target;
+    `share`: percent of the way, None before any update."""
+    if share is None:
         return f"no update yet (start {start}, target {target})"
-    if result.target_value > result.start_value:
-        return f"{of} of {target} ({result.progress_percent}%)"
+    if goes_up:
+        return f"{of} of {target} ({share}%)"
     # A key result that goes down: "4 days" of "2 days" would read oddly.
-    return f"{current}, target {target} ({result.progress_percent}% of the way)"
+    return f"{current}, target {target} ({share}% of the way)"
 
 
 def _when(start: datetime, end: datetime, timezone: str) -> tuple[str, str]:

@@ -106,13 +106,19 @@ class KeyResult(Base):
     @property
     def progress_percent(self) -> int | None:
         """Share of the way from start to target, 0-100 (None before any update)."""
-        if self.current_value is None:
-            return None
-        span = self.target_value - self.start_value
-        if span == 0:
-            return 100
-        share = (self.current_value - self.start_value) / span * 100
-        return int(max(0, min(100, round(share))))
+        return share_of_the_way(self.start_value, self.current_value, self.target_value)
+
+
+def share_of_the_way(start: Decimal, current: Decimal | None, target: Decimal) -> int | None:
+    """Percent of the way from `start` to `target` that `current` stands at, 0-100 (None
+    before any update)."""
+    if current is None:
+        return None
+    span = target - start
+    if span == 0:
+        return 100
+    share = (current - start) / span * 100
+    return int(max(0, min(100, round(share))))
 
 
 Index("ix_people_active_manager", Person.active, Person.manager_id)

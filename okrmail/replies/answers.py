@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 
-from okrmail.prompting import RECAP_MARKER, REPLY_MARKER, format_value, unit_suffix
+from okrmail.prompting import (
+    RECAP_MARKER,
+    REPLY_MARKER,
+    format_value,
+    prompt_progress_line,
+    unit_suffix,
+)
 from okrmail.questions import NOTE_KIND, Question
 from okrmail.replies.courtesy import SIGN_OFF, is_name
 from okrmail.replies.fields import (
@@ -453,10 +459,12 @@ def _kr_anchor(
     if found is None:
         return None
     last, rest = found
-    progress = _words_of(_progress_text(kr))
-    if rest is not None and _is_ours(lines[last].content[rest:], progress):
+    forms = _progress_forms(kr)
+    if rest is not None and _is_progress_line(lines[last].content[rest:], forms):
         rest = None  # an HTML table row: "KR1  <title>  34 of 45 teams (27%)"
-    elif rest is None and last + 1 < len(lines) and _is_ours(lines[last + 1].content, progress):
+    elif (
+        rest is None and last + 1 < len(lines) and _is_progress_line(lines[last + 1].content, forms)
+    ):
         last += 1
     same_line = ((last, rest),) if rest is not None else ()
     return _Anchor(index, last, None, kr.number, same_line)
@@ -469,13 +477,20 @@ def _words_of(text: str) -> tuple[str, ...]:
     return tuple(_tokens(text))
 
 
-def _progress_text(kr: KeyResultRef) -> str:
-    """What the prompt printed under a key result (see prompting.key_result_lines)."""
-    unit = unit_suffix(kr.unit)
-    target = f"{format_value(kr.target)}{unit}"
-    if kr.current is None:
-        return f"no update yet (start {format_value(kr.start)}, target {target})"
-    return f"{format_value(kr.current)} of {target}"  # the percentage follows; not needed
+def _is_progress_line(text: str, forms: tuple[tuple[str, ...], ...]) -> bool:
+    return any(_is_ours(text, form) for form in forms)
+
+
+def _progress_forms(kr: KeyResultRef) -> tuple[tuple[str, ...], ...]:
+    """The words of the line a prompt printed under a key result: as prompts print it
+    now, then as they did before (a reply may quote a prompt sent before an upgrade)."""
+    now = _words_of(prompt_progress_line(kr.start, kr.current, kr.target, kr.unit))
+    if kr.current is None or kr.target > kr.start:
+        return (now,)
+    # A key result that goes down read "31 of 10 bugs (30%)" until prompts said "31
+    # bugs, target 10 bugs (30% of the way)".
+    before = f"{format_value(kr.current)} of {format_value(kr.target)}{unit_suffix(kr.unit)}"
+    return (now, _words_of(before))
 
 
 def _is_ours(text: str, expected: tuple[str, ...]) -> bool:

@@ -108,6 +108,42 @@ def test_key_results_are_numbered_as_in_the_prompt(org: AppContext, lena: SentPr
         assert titles == [result.title for result in numbered_key_results(session, person.id)]
 
 
+@pytest.mark.parametrize("outlook", [False, True], ids=["quoted", "outlook"])
+def test_a_key_result_that_goes_down_is_read_from_the_answer_not_from_the_quoted_prompt(
+    org: AppContext, outlook: bool
+) -> None:
+    """The prompt says "5 days, target 2 days (40% of the way)" under a key result that
+    goes down. Quoted without marks (Outlook), the reader took that line for the person's
+    and recorded 5, the value it already had, over the "KR1 3 days" they wrote."""
+    with org.transaction() as session:
+        kr1 = numbered_key_results(session, _lena_id(session))[0]
+        kr1.current_value = Decimal(5)
+    org.settings.app.data_dir.mkdir(parents=True, exist_ok=True)
+    sent = send_prompt(org)
+    assert "5 days, target 2 days (40% of the way)" in sent.text
+
+    ingest(org, reply(sent, "1. KR1 3 days, KR2 38, KR3 12\n4. 8", outlook=outlook))
+
+    kr1, kr2, kr3 = key_results(org)
+    assert (kr1.current_value, kr2.current_value, kr3.current_value) == (3, 38, 12)
+    with org.sessions() as session:
+        reading = session.scalars(
+            select(CheckInReading).where(
+                CheckInReading.kind == "progress", CheckInReading.kr_number == 1
+            )
+        ).one()
+        assert reading.text == "3"
+
+
+def _lena_id(session: Session) -> int:
+    from okrmail.models import Person
+
+    return session.scalars(select(Person.id).where(Person.email == LENA_EMAIL)).one()
+
+
+LENA_EMAIL = "lena.vogel@example.com"
+
+
 def test_several_replies_merge_and_a_later_answer_wins(
     org: AppContext, lena: SentPrompt, clock: ManualClock
 ) -> None:
