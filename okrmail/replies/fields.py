@@ -244,7 +244,28 @@ def _labels(
     listed_number = _LIST_NUMBER.match(text, start, end) if listed and at_line_start else None
     if listed_number and not found and int(listed_number[1]) in numbers:
         found.append((int(listed_number[1]), listed_number.start(), listed_number.end()))
+        found += _numbers_listed_on(text, listed_number, end, numbers)
     return found
+
+
+def _numbers_listed_on(
+    text: str, first: re.Match[str], end: int, numbers: set[int]
+) -> list[tuple[int, int, int]]:
+    """The list numbers after the first one on its line, written as it is: "1: 7, 2: 8,
+    3: 6", "1) 9 hrs, 3) 2" (each after a comma or semicolon, counting up)."""
+    delimiter = first[0].rstrip()[-1]
+    found: list[tuple[int, int, int]] = []
+    last = int(first[1])
+    for match in _NEXT_LIST_NUMBER.finditer(text, first.end(), end):
+        number = int(match[1])
+        if match[2] != delimiter or number <= last or number not in numbers:
+            break
+        found.append((number, match.start(1), match.end()))
+        last = number
+    return found
+
+
+_NEXT_LIST_NUMBER = re.compile(r"(?<=[,;] )(\d{1,2})\s*([.):])\s+")
 
 
 def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int]]:
@@ -253,11 +274,28 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
     # A break holds ",", ";", "and" or "&": most units hold none, and need no search.
     unit = text[start:end]
     if "," in unit or ";" in unit or "and" in unit or "&" in unit:
+        corrections = _corrections_in(text, start, end, unit)
         for boundary in _CLAUSE_BREAK.finditer(text, start, end):
+            if corrections and _joins_a_correction(boundary, corrections):
+                continue  # "38, sorry 39" and "9.7% (no wait, 9.9%)" are one clause
             ends.append(boundary.start())
             begins.append(boundary.end())
     ends.append(end)
     return begins, ends
+
+
+def _corrections_in(text: str, start: int, end: int, unit: str) -> list[re.Match[str]]:
+    if not _CORRECTION_HINT.search(unit.lower()):
+        return []  # nearly every unit
+    return list(_CORRECTION.finditer(text, start, end))
+
+
+def _joins_a_correction(boundary: re.Match[str], corrections: list[re.Match[str]]) -> bool:
+    """Whether a clause break comes right before a correction or inside one."""
+    return any(
+        boundary.end() == said.start() or said.start() <= boundary.start() < said.end()
+        for said in corrections
+    )
 
 
 def _label_items(
@@ -277,11 +315,21 @@ def _label_items(
         before_start = max(previous_label, begins[bisect_right(begins, label_start) - 1])
         if _has_reading(text, label_end, after_end):
             items.append(_Item(kr, label_end, after_end, True))
-        elif _has_reading(text, before_start, label_start):
+        elif _has_reading(text, before_start, label_start) and not _OVERALL.search(
+            text, before_start, label_start
+        ):
             items.append(_Item(kr, before_start, label_end, True))
         else:
             items.append(_Item(kr, label_end, after_end, True))
     return items
+
+
+# Said of all key results, not of the label after it: "7 overall (KR3 is the risk)".
+_OVERALL = re.compile(
+    r"\b(?:overall|all in all|in total|insgesamt|gesamt|global(?:e|ement)?|en général"
+    r"|en general|no geral|in totaal|algemeen|nel complesso)\b",
+    re.I,
+)
 
 
 def _clause_items(text: str, start: int, end: int, distinctive: dict[int, set[str]]) -> list[_Item]:
@@ -642,6 +690,9 @@ def _progress_in(
     ("from 30 to 45 teams") are the title, not progress. passed_over: a stretch read as
     something else (see `_may_be_a_date`).
     """
+    corrected = _corrected(text, start, end, kr, bare, named, passed_over)
+    if corrected is not None:
+        return corrected
     # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
     # Scores out of ten, dates, the numbers of names, changes since last time and what is
@@ -718,6 +769,46 @@ _CHANGE = re.compile(
     rf"|{NUMBER}\s+(?:more|fewer|less)\b(?!\s+(?:to\s+go|or\s+less|left)\b))",
     re.I,
 )
+
+
+# A value taken back for the one after it: "38, sorry 39", "70% - actually 71%", "9.7%
+# (no wait, 9.9%)", "38, ich meine 39", "38, pardon, 39".
+_CORRECTION = re.compile(
+    r"\b(?:sorry|actually|correction|i mean|no wait|wait|oops|make (?:that|it)"
+    r"|ich meine|korrektur|eigentlich|pardon|en fait|plutôt|je veux dire|perdón|perdon"
+    r"|mejor dicho|en realidad|desculpa|aliás|alias|quer dizer|na verdade|eigenlijk"
+    r"|ik bedoel|correctie)\b[,:;!.]*\s*+(?:(?:it'?s|it is|that'?s|is|was|should be"
+    r"|more like|es|sind|c'est|son|são|is het)\s+)?(?=[-+−]?[$€£]?\d)",
+    re.I,
+)
+# Every match of `_CORRECTION` holds one of these once lowercased.
+_CORRECTION_HINT = re.compile(
+    r"sorry|actual|correct|mean|wait|oops|make|meine|korrektur|eigentlich|pardon|fait|plutôt"
+    r"|dire|perd|dicho|realidad|desculpa|ali|quer|verdade|eigenlijk|bedoel"
+)
+
+
+def _corrected(
+    text: str,
+    start: int,
+    end: int,
+    kr: KeyResultRef,
+    bare: bool,
+    named: bool,
+    passed_over: range | None,
+) -> ProgressReading | None:
+    """The value after a correction of the one before it ("38, sorry 39" is 39), when
+    text[start:end] holds one; else None."""
+    if not _CORRECTION_HINT.search(text[start:end].lower()):
+        return None  # nearly every stretch
+    said = _CORRECTION.search(text, start, end)
+    if said is None:
+        return None
+    # What is taken back must be a value, and what replaces it too; each read on its own.
+    before = _progress_in(text, start, said.start(), kr, bare, named, passed_over)
+    if before is None:
+        return None
+    return _progress_in(text, said.end(), end, kr, True, named, passed_over)
 
 
 _STANDS_AT = re.compile(

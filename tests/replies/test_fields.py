@@ -792,10 +792,32 @@ def test_the_titles_own_numbers_are_not_progress() -> None:
 
 
 def test_values_before_their_labels() -> None:
+    assert values("60% on KR1, 3 days for KR2, 70% for KR3") == {
+        1: ("percent", "39"),
+        2: ("value", "3"),
+        3: ("value", "70"),
+    }
+    # A value taken back: the one after "no wait" (was 38/45, the first said).
     assert values("60% on KR1, 38/45 for KR2... no wait, 3 days for KR2") == {
         1: ("percent", "39"),
-        2: ("value", "38"),
+        2: ("value", "3"),
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("KR1 38, sorry 39 teams", "39"),  # was 38: the first value said
+        ("KR1 38, ich meine 39", "39"),
+        ("KR1 38 (no wait, 39 after the late sync)", "39"),
+        ("KR1 38 - actually 39, just checked", "39"),
+        ("KR1 38 teams, sorry for the delay", "38"),  # takes nothing back
+        ("KR1 38 - actually pretty good, 3 new teams", "38"),
+        ("KR1 actually 40", "40"),
+    ],
+)
+def test_a_value_taken_back_gives_way_to_the_one_after_it(text: str, value: str) -> None:
+    assert values(text) == {1: ("value", value)}
 
 
 def test_thousands_and_suffixes() -> None:
@@ -898,6 +920,22 @@ def test_one_overall_score(text: str, score: int) -> None:
 def test_scores_per_key_result() -> None:
     assert scores("KR1 8, KR2 5/10, KR3 high") == {1: 8, 2: 5, 3: 8}
     assert scores("low on KR1, high on KR2") == {1: 2, 2: 8}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1: 7, 2: 8, 3: 6", {1: 7, 2: 8, 3: 6}),  # was KR1 7 and 2 for all of them
+        ("1) 7, 2) 8, 3) 6", {1: 7, 2: 8, 3: 6}),
+        ("1: 7, 3: 6", {1: 7, 3: 6}),
+        ("7 overall (KR3 is the risk)", {None: 7}),  # was KR3 7
+        ("8 overall, KR3 5", {None: 8, 3: 5}),
+    ],
+)
+def test_scores_numbered_on_one_line_or_said_of_all(
+    text: str, expected: dict[int | None, int]
+) -> None:
+    assert scores(text) == expected
 
 
 def test_unnamed_scores_follow_the_key_results_in_order() -> None:
