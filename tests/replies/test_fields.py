@@ -791,6 +791,18 @@ def test_the_titles_own_numbers_are_not_progress() -> None:
     assert values("Weekly active teams from 30 to 45 - we are at 41") == {1: ("value", "41")}
 
 
+def test_sentences_typed_without_capitals_are_read_one_by_one() -> None:
+    # Was 70% of the way for KR2 (2.2 days) and nothing else: one sentence, one item.
+    assert values("teams are at 38 now. onboarding takes 3 days. coverage 70%. done.") == {
+        1: ("value", "38"),
+        2: ("value", "3"),
+        3: ("value", "70"),
+    }
+    # After an abbreviation or a number, a small letter goes on the sentence.
+    assert values("KR1 approx. 38 teams") == {1: ("value", "38")}
+    assert values("KR1 z.B. 38 teams") == {1: ("value", "38")}
+
+
 def test_values_before_their_labels() -> None:
     assert values("60% on KR1, 3 days for KR2, 70% for KR3") == {
         1: ("percent", "39"),
