@@ -124,11 +124,16 @@ class ImapReceiver:
         wanted = {key.uid: key for key in keys}
         data = self._ok(connection.uid("FETCH", ",".join(wanted), "(UID BODY.PEEK[])"))
         bodies: list[tuple[MailKey, bytes]] = []
-        for part in data:
-            # A message comes back as (b'1 (UID 7 BODY[] {123}', raw); other parts are b')'.
+        for number, part in enumerate(data):
+            # A message comes back as (b'1 (UID 7 BODY[] {123}', raw), then b')'. The order
+            # of the items is the server's: some send the UID after the body, in the part
+            # that closes it (b' UID 7)').
             if not isinstance(part, tuple) or len(part) != 2:
                 continue
             match = _UID_IN_FETCH.search(part[0])
+            closing = data[number + 1] if number + 1 < len(data) else b""
+            if match is None and isinstance(closing, bytes):
+                match = _UID_IN_FETCH.search(closing)
             if match and match.group(1).decode() in wanted:
                 bodies.append((wanted[match.group(1).decode()], part[1]))
         return bodies

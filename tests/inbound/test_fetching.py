@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from connectors.errors import ConnectorError
-from connectors.mail.imap import ImapReceiver
+from connectors.mail.imap import ImapConfig, ImapReceiver
 from connectors.mail.inbound import KnownKeys, MailKey, ReceiverDeps
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
@@ -217,3 +217,28 @@ def test_an_untrusted_certificate_is_refused(
     settings = imap_settings(dovecot, mailbox_user, security="tls", port=dovecot.tls_port)
     report = run_fetch(with_settings(org, inbound=settings))  # the system's CAs only
     assert report.error is not None and "CERTIFICATE_VERIFY_FAILED" in report.error
+
+
+@pytest.mark.parametrize("uid_last", [False, True], ids=["uid-first", "uid-last"])
+def test_a_body_is_found_whichever_order_the_server_sends_the_fetch_items_in(
+    uid_last: bool,
+) -> None:
+    """RFC 3501 leaves the order of FETCH items to the server. Dovecot sends the UID
+    first; servers that send it after the body had their messages skipped, every fetch,
+    without an error. The data is what imaplib returns for each order."""
+    raw = b"From: lena.vogel@example.com\r\nMessage-ID: <r1@x>\r\n\r\n1. KR1 4 days\r\n"
+    size = len(raw)
+    if uid_last:  # * 1 FETCH (BODY[] {N}\r\n<raw> UID 7)
+        data: list[object] = [(b"1 (BODY[] {%d}" % size, raw), b" UID 7)"]
+    else:  # * 1 FETCH (UID 7 BODY[] {N}\r\n<raw>)
+        data = [(b"1 (UID 7 BODY[] {%d}" % size, raw), b")"]
+
+    class Connection:
+        def uid(self, *_: object) -> tuple[str, list[object]]:
+            return "OK", data
+
+    receiver = ImapReceiver(ReceiverDeps(ImapConfig(host="imap.example.com")))
+    receiver._connection = Connection()  # type: ignore[assignment]
+    receiver._uidvalidity = 1
+    key = MailKey(receiver.account, "INBOX", 1, "7")
+    assert receiver._fetch_bodies([key]) == [(key, raw)]
