@@ -17,7 +17,7 @@ from connectors.calendar.local import LocalCalendarConfig
 from connectors.mail import MailSender, build_mail_sender
 from connectors.mail.maildir import MaildirConfig
 from okrmail.clock import Clock, SystemClock
-from okrmail.db import make_engine, make_session_factory
+from okrmail.db import WRITES, make_engine, make_session_factory
 from okrmail.settings import Settings, SettingsError
 
 
@@ -32,6 +32,7 @@ class AppContext:
         if self.engine is None:
             self.engine = make_engine(self.settings.database_url, echo=self.settings.database.echo)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        self._writing = make_session_factory(self.engine.execution_options(**{WRITES: True}))
 
     def _check_providers(self) -> None:
         """Unknown provider names stop start-up, naming the key and the allowed names."""
@@ -53,8 +54,9 @@ class AppContext:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on error."""
-        with self.sessions.begin() as session:
+        """A session whose work commits on success and rolls back on error (on SQLite, the
+        database is locked for writing from the start: see `db._sqlite_begin`)."""
+        with self._writing.begin() as session:
             yield session
 
     @cached_property

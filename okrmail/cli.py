@@ -57,11 +57,31 @@ def _parse_instant(value: str, timezone: str = "UTC") -> datetime:
 @click.pass_context
 def main(click_ctx: click.Context, now: str | None, verbose: bool) -> None:
     """okrmail: OKR check-ins over email and calendars."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Formatter(tracebacks=verbose))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     click_ctx.obj = {"now": _parse_instant(now) if now else None}
+
+
+class _Formatter(logging.Formatter):
+    """One line per record: an error logged with its exception gets the exception's type
+    and message, not the traceback (but with --verbose). An MTA shows what a piped
+    command wrote to stderr in its bounce or log, a line each."""
+
+    def __init__(self, *, tracebacks: bool) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.tracebacks or not record.exc_info:
+            return super().format(record)
+        error = record.exc_info[1]
+        plain = logging.makeLogRecord({**vars(record), "exc_info": None, "exc_text": None})
+        line = super().format(plain)
+        if error is None:
+            return line
+        first = (str(error).splitlines() or [""])[0][:300]
+        return f"{line} ({type(error).__name__}: {first})"
 
 
 @main.group()

@@ -7,17 +7,23 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+# An execution option of the engine that `AppContext.transaction` writes through.
+WRITES = "okrmail_writes"
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout, and
+    transactions begun by us (see `_sqlite_begin`)."""
     if url.startswith("sqlite:"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
@@ -28,6 +34,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # The driver would begin a transaction itself, and only at the first write: `_sqlite_begin`
+    # begins each one instead (SQLAlchemy's recipe for pysqlite; savepoints need it too).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """BEGIN IMMEDIATE for a transaction that writes (`WRITES`), else BEGIN.
+
+    A transaction begun as a reader that then writes fails at once with "database is
+    locked" when another process wrote since it began (its snapshot is stale: waiting
+    cannot help, so the busy timeout does not apply). Two replies piped in at the same
+    moment did just that. Begun IMMEDIATE, a writer waits its turn instead."""
+    immediate = connection.get_execution_options().get(WRITES, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -504,13 +504,14 @@ def ingest_batch(
     """Store, process, then (with follow_up) confirm and deliver; one Outcome per item."""
     messages = [parse_message(item.raw) for item in items]  # parsed once, read by both steps
     stored = store(ctx, items, messages)
-    fresh = {
-        entry.inbox_id: Parsed(item.raw, message)
-        for entry, item, message in zip(stored, items, messages, strict=True)
-        if not entry.duplicate
-    }
-    by_id = {outcome.inbox_id: outcome for outcome in process(ctx, list(fresh), fresh)}
-    outcomes = [_outcome_of(ctx, entry, by_id) for entry in stored]
+    # Copies too: one stored before but never processed (its first delivery broke after
+    # storing it, and the sender tries again) is processed now. `process` passes over
+    # those processed already, as it reads only messages still `received`.
+    held: dict[int, Parsed] = {}
+    for entry, item, message in zip(stored, items, messages, strict=True):
+        held.setdefault(entry.inbox_id, Parsed(item.raw, message))
+    by_id = {outcome.inbox_id: outcome for outcome in process(ctx, list(held), held)}
+    outcomes = _outcomes(ctx, stored, by_id)
     if follow_up:
         follow_up_outcomes(ctx, outcomes)
     return outcomes
@@ -529,12 +530,22 @@ def follow_up_outcomes(ctx: AppContext, outcomes: Sequence[Outcome]) -> int:
     return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
 
 
-def _outcome_of(ctx: AppContext, entry: Stored, processed: dict[int, Outcome]) -> Outcome:
-    outcome = processed.get(entry.inbox_id)
-    if outcome is None:
-        return _earlier(ctx, entry.inbox_id, entry.duplicate)
-    # A copy later in the same batch shares the first one's outcome, marked as a copy.
-    return replace(outcome, duplicate=True, outbox_ids=[]) if entry.duplicate else outcome
+def _outcomes(
+    ctx: AppContext, stored: Sequence[Stored], processed: dict[int, Outcome]
+) -> list[Outcome]:
+    """One outcome per stored item. What processing queued (`outbox_ids`) goes with the
+    first item of each message, the one a caller follows up."""
+    outcomes, followed = [], set()
+    for entry in stored:
+        outcome = processed.get(entry.inbox_id)
+        if outcome is None:
+            outcomes.append(_earlier(ctx, entry.inbox_id, entry.duplicate))
+            continue
+        if entry.inbox_id in followed:
+            outcome = replace(outcome, outbox_ids=[])
+        followed.add(entry.inbox_id)
+        outcomes.append(replace(outcome, duplicate=True) if entry.duplicate else outcome)
+    return outcomes
 
 
 def _earlier(ctx: AppContext, inbox_id: int, duplicate: bool) -> Outcome:

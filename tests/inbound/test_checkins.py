@@ -3,8 +3,10 @@ the sender, and corrected by replying to the confirmation."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -553,3 +555,38 @@ def test_a_batch_whose_lookups_fail_is_looked_up_message_by_message(
     )
     assert [o.status for o in outcomes] == ["checkin", "checkin"]
     assert key_results(org)[0].current_value == 4
+
+
+def _ingest_at(job: tuple[str, str, bytes, float]) -> str:
+    """In a process of its own, as an MTA runs `okrmail ingest`: wait for the moment,
+    then ingest."""
+    url, data_dir, raw, moment = job
+    from tests.conftest import START, make_settings
+
+    ctx = AppContext(make_settings(Path(data_dir), url), clock=ManualClock(START))
+    while time.time() < moment:
+        pass
+    try:
+        return ingest(ctx, raw).status
+    except Exception as error:  # the failure this test is about, shown in its assertion
+        return f"{type(error).__name__}: {str(error).splitlines()[0]}"
+
+
+def test_replies_piped_in_at_the_same_moment_all_land(org: AppContext) -> None:
+    """On SQLite, a reply processed while another process wrote failed at once with
+    "database is locked" (its transaction began as a reader: waiting could not help)."""
+    import multiprocessing
+
+    org.settings.app.data_dir.mkdir(parents=True, exist_ok=True)
+    prompts = [send_prompt(org), send_prompt(org, email="tom.hughes@example.com")]
+    assert org.engine is not None
+    org.engine.dispose()  # no connection of ours goes into the forked processes
+    url, data_dir = org.settings.database_url, str(org.settings.app.data_dir)
+    statuses = []
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        for _ in range(4):
+            moment = time.time() + 0.5
+            jobs = [(url, data_dir, reply(sent, "1. KR1 4 days"), moment) for sent in prompts]
+            statuses += pool.map(_ingest_at, jobs)
+    assert statuses == ["checkin"] * 8
+    assert [row.status for row in inbox_rows(org)] == ["checkin"] * 8

@@ -3,11 +3,13 @@ an answer, or one line of error and exit status 1, never a traceback."""
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy.exc import OperationalError
 
 from okrmail.app import AppContext
 from okrmail.cli import main
@@ -121,6 +123,53 @@ def test_ingest_from_standard_input(
     again = CliRunner().invoke(main, ["ingest"], input=raw)
     assert "(a copy of a message already received)" in again.output
     assert [row.source for row in inbox_rows(org)] == ["stdin"]
+
+
+def test_a_message_whose_processing_broke_is_processed_when_the_mta_tries_again(
+    org: AppContext, lena: SentPrompt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored, then processing failed (the database restarted): the MTA is asked to try
+    again, and its copy was taken for a duplicate of a message already received and
+    dropped, while the first stayed `received`, with no check-in, for good."""
+    import okrmail.inbound.ingest as ingest_module
+
+    monkeypatch.setenv("OKRMAIL_DATABASE__URL", org.settings.database_url)
+    monkeypatch.setenv("OKRMAIL_APP__DATA_DIR", str(org.settings.app.data_dir))
+    raw = reply(lena, "1. KR1 4 days")
+    processing = ingest_module.process
+
+    def broken(*_: object, **__: object) -> None:
+        raise OperationalError("UPDATE inbox", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(ingest_module, "process", broken)
+    first = CliRunner().invoke(main, ["ingest"], input=raw)
+    assert first.exit_code == 75, first.output
+    assert [row.status for row in inbox_rows(org)] == ["received"]
+
+    monkeypatch.setattr(ingest_module, "process", processing)
+    again = CliRunner().invoke(main, ["ingest"], input=raw)
+    assert again.exit_code == 0, again.output
+    assert re.match(r"inbox #\d+ checkin \(a copy of a message already received\)", again.output)
+    assert [row.status for row in inbox_rows(org)] == ["checkin"]
+
+
+def test_an_error_logged_by_a_command_is_one_line_without_verbose() -> None:
+    from okrmail.cli import _Formatter
+
+    try:
+        raise OperationalError("UPDATE inbox", {}, Exception("database is locked"))
+    except OperationalError as error:
+        record = logging.makeLogRecord(
+            {"name": "okrmail.inbound.ingest", "levelname": "ERROR", "levelno": 40,
+             "msg": "inbox message #%s could not be recorded", "args": (4,),
+             "exc_info": (type(error), error, error.__traceback__)}
+        )  # fmt: skip
+    line = _Formatter(tracebacks=False).format(record)
+    assert line == (
+        "ERROR okrmail.inbound.ingest: inbox message #4 could not be recorded "
+        "(OperationalError: (builtins.Exception) database is locked)"
+    )
+    assert "Traceback" in _Formatter(tracebacks=True).format(record)
 
 
 def test_ingest_that_cannot_store_asks_the_mta_to_retry(
