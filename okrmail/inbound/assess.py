@@ -90,7 +90,7 @@ def decide(
     """The verdict on a message `first_look` has read."""
     message, classification = found.message, found.classification
     stop = defences.is_loop(found.sender, settings) or defences.dmarc_failed(
-        message, settings.inbound.trusted_authserv_id
+        message, settings.inbound.trusted_authserv_id, found.sender
     )
     if stop:
         return found.verdict("quarantined", stop)
@@ -113,6 +113,7 @@ def _reply(
     found.person = prompt.person
     stop = defences.wrong_sender(found.sender, prompt.person)
     found.wrong_sender = stop is not None
+    stop = stop or defences.several_senders(found.message)
     stop = stop or defences.prompt_not_answerable(prompt, now, settings.inbound.max_prompt_age_days)
     if stop:
         return found.verdict("quarantined", stop)

@@ -62,26 +62,46 @@ def prompt_not_answerable(
     return None
 
 
-def dmarc_failed(message: Message, trusted_authserv_id: str) -> str | None:
+def several_senders(message: Message) -> str | None:
+    """A From header naming more than one address, or more than one From header: the
+    sender check reads one of them, a mail client may show another ("lena@example.com
+    <mallory@evil.example>" is two addresses)."""
+    found = list(dict.fromkeys(headers.senders(message)))
+    if len(found) <= 1:
+        return None
+    return (
+        f"the From header names several addresses ({', '.join(found[:3])}): a reply has one "
+        "sender; probably forged"
+    )
+
+
+def dmarc_failed(message: Message, trusted_authserv_id: str, sender: str = "") -> str | None:
     """DMARC fail as judged by our own receiving server; other servers' verdicts are ignored.
 
     Only Authentication-Results headers naming `trusted_authserv_id` count: anyone can write
     such a header, but our server is the one that saw the connection (and should remove
-    copies naming itself from incoming mail, RFC 8601 section 5).
+    copies naming itself from incoming mail, RFC 8601 section 5). A verdict on another
+    domain than the sender's (`header.from`) is about another From than the one we read.
     """
     if not trusted_authserv_id:
         return None
     wanted = trusted_authserv_id.lower()
+    domain = sender.rpartition("@")[2].lower()
     for value in headers.values(message, "Authentication-Results"):
         authserv_id = value.split(";", 1)[0].split()
         if not authserv_id or authserv_id[0].lower() != wanted:
             continue
         result = _DMARC.search(value)
+        claimed = _HEADER_FROM.search(value)
         if result and result[1].lower() == "fail":
-            claimed = _HEADER_FROM.search(value)
-            domain = f" for {claimed[1]}" if claimed else ""
+            domain_said = f" for {claimed[1]}" if claimed else ""
             return (
-                f"DMARC check failed{domain} at {trusted_authserv_id}: the From address is "
-                "probably forged"
+                f"DMARC check failed{domain_said} at {trusted_authserv_id}: the From address "
+                "is probably forged"
+            )
+        if result and claimed and domain and claimed[1].lower().rstrip(".") != domain:
+            return (
+                f"{trusted_authserv_id} checked DMARC for {claimed[1]}, but the From address "
+                f"is {sender}: probably forged"
             )
     return None

@@ -100,6 +100,11 @@ def sender(message: Message) -> str:
     return read.sender
 
 
+def senders(message: Message) -> list[str]:
+    """Every address in the From headers (there should be one), lower-cased."""
+    return addresses(message, "From")
+
+
 def addresses(message: Message, *names: str) -> list[str]:
     """Every address in the named headers, lower-cased."""
     raw = [value for name in names for value in values(message, name)]

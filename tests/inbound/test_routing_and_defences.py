@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -66,6 +67,23 @@ def test_a_wrong_sender_is_quarantined(org: AppContext, lena: SentPrompt) -> Non
     assert reason.startswith("sent by tom.hughes@example.com, but this check-in was sent to")
 
 
+def test_a_from_naming_several_addresses_is_quarantined(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    """Each was recorded as Lena's: the sender check read her address, first of two."""
+    for forged in (
+        b"From: lena.vogel@example.com <mallory@evil.example>",
+        b"From: lena.vogel@example.com, mallory@evil.example",
+        b"From: lena.vogel@example.com\nFrom: mallory@evil.example",
+    ):
+        clock.advance(timedelta(minutes=1))
+        raw = re.sub(rb"^From: .*$", forged, reply(lena, ANSWER), count=1, flags=re.M)
+        reason = quarantined(org, raw)
+        assert reason.startswith(
+            "the From header names several addresses (lena.vogel@example.com, mallory@evil.example)"
+        ), forged
+
+
 def test_plus_addressing_case_and_aliases_are_the_same_person(
     org: AppContext, lena: SentPrompt, clock: ManualClock
 ) -> None:
@@ -107,6 +125,22 @@ def test_dmarc_fail_from_our_own_server_is_quarantined(org: AppContext, lena: Se
     ours = with_settings(org, inbound={"trusted_authserv_id": "mx.example.com"})
     reason = quarantined(ours, reply(lena, ANSWER, headers=dmarc("mx.example.com", "fail")))
     assert reason.startswith("DMARC check failed for example.com at mx.example.com")
+
+
+def test_dmarc_judged_on_another_domain_than_the_senders_is_quarantined(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    """Our server passed DMARC for evil.example: the From it read is not the one we did."""
+    ours = with_settings(org, inbound={"trusted_authserv_id": "mx.example.com"})
+    verdict = "mx.example.com; dkim=pass header.d=evil.example; dmarc=pass header.from=evil.example"
+    reason = quarantined(ours, reply(lena, ANSWER, headers={"Authentication-Results": verdict}))
+    assert reason.startswith(
+        "mx.example.com checked DMARC for evil.example, but the From address is "
+        "lena.vogel@example.com"
+    )
+    assert ingest(ours, reply(lena, ANSWER, headers=dmarc("mx.example.com", "pass"))).status == (
+        "checkin"
+    )
 
 
 def test_dmarc_verdicts_of_other_servers_are_ignored(org: AppContext, lena: SentPrompt) -> None:
