@@ -5,6 +5,7 @@ their check-in came from an address not theirs (each notice once, via the Outbox
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from okrmail.app import AppContext
 from okrmail.emails import Envelope, our_address
 from okrmail.inbound import bounces, defences, headers, robots
 from okrmail.inbound.assess import Assessment, person_by_address
-from okrmail.inbound.directory import by_references
+from okrmail.inbound.directory import Directory, by_references
 from okrmail.models import Prompt
 from okrmail.prompting import shared_context
 from okrmail.questions import question_sets
@@ -94,15 +95,24 @@ def record_bounce(
         return
     diagnostic = _diagnostic(raw)
     told: list[str] = []
-    marked: list[str] = []
+    said: list[str] = []
     for address in classification.failed:
-        prompt = _bounced_prompt(ctx, session, found, address)
+        bounced = _what_bounced(ctx, session, found, address)
+        prompt = bounced.prompt
         if prompt is not None:
             outcome.prompt_id = outcome.prompt_id or prompt.id
             if prompt.status in {"sent", "pending"}:
                 prompt.status = "undeliverable"
-                marked.append(f"check-in #{prompt.id}")
-        notice = _notify_admin(ctx, session, inbox_id, address, prompt, diagnostic)
+                said.append(f"check-in #{prompt.id} marked undeliverable")
+            else:
+                said.append(f"check-in #{prompt.id} ({prompt.status})")
+        elif bounced.kind:
+            said.append(f"our {bounced.kind.replace('_', ' ')} email to {address}, no check-in")
+        else:
+            # Backscatter: a report of mail someone else sent with our address as sender.
+            said.append(f"not about mail we sent to {address}: nobody told")
+            continue
+        notice = _notify_admin(ctx, session, inbox_id, address, bounced, diagnostic)
         if notice is not None:
             outcome.outbox_ids.append(notice)
             told.append(address)
@@ -112,35 +122,48 @@ def record_bounce(
         for part in (
             f"delivery to {', '.join(classification.failed)} failed for good"
             + (f" ({diagnostic})" if diagnostic else ""),
-            f"{', '.join(marked)} marked undeliverable" if marked else "no check-in found for it",
-            f"{admin} told" if told else ("" if admin else "no app.admin_email set to tell"),
+            *said,
+            f"{admin} told" if told else ("" if admin or not said else "no app.admin_email set"),
         )
         if part
     )
 
 
-def _bounced_prompt(
-    ctx: AppContext, session: Session, found: Assessment, address: str
-) -> Prompt | None:
+@dataclass(frozen=True)
+class _Bounced:
+    """What a bounce is about: a prompt's email, another email of ours (its Outbox
+    `kind`), or neither (both None: not mail we sent)."""
+
+    prompt: Prompt | None
+    kind: str | None = None
+
+
+def _what_bounced(ctx: AppContext, session: Session, found: Assessment, address: str) -> _Bounced:
     """The prompt whose email bounced: named by the report's copy of our Message-ID, else
-    the latest sent prompt of the person with that address."""
+    the latest sent prompt of the person with that address. A report naming another email
+    of ours (a digest, a note) is about that one, never about a prompt."""
     try:
         references = bounces.original_message_ids(found.message)
     except Exception:  # an odd report structure: fall back to the address
         references = []
-    prompt, _ = by_references(session, [*references, *headers.referenced_ids(found.message)])
+    references = [*references, *headers.referenced_ids(found.message)]
+    prompt, _ = by_references(session, references)
     if prompt is not None and defences.wrong_sender(address, prompt.person) is None:
-        return prompt
+        return _Bounced(prompt)
+    other = Directory(session, "").sent_without_prompt(references) if references else None
+    if other is not None:
+        return _Bounced(None, other.kind)
     person = person_by_address(session, address)
     if person is None:
-        return prompt
+        return _Bounced(prompt)
     since = ctx.now() - timedelta(days=ctx.settings.inbound.max_prompt_age_days)
-    return session.scalar(
+    latest = session.scalar(
         select(Prompt)
         .where(Prompt.person_id == person.id, Prompt.sent_at.is_not(None), Prompt.sent_at >= since)
         .order_by(Prompt.sent_at.desc())
         .limit(1)
     )
+    return _Bounced(latest, None if latest else "email")
 
 
 def _diagnostic(raw: bytes) -> str:
@@ -156,7 +179,7 @@ def _notify_admin(
     session: Session,
     inbox_id: int,
     address: str,
-    prompt: Prompt | None,
+    bounced: _Bounced,
     diagnostic: str,
 ) -> int | None:
     """Record the admin's notice in the Outbox, unless it is there already or nobody is set."""
@@ -164,6 +187,7 @@ def _notify_admin(
     admin = settings.app.admin_email
     if not admin:
         return None
+    prompt = bounced.prompt
     envelope = Envelope(
         sender=our_address(settings.mail),
         to=Address(addr_spec=admin),
@@ -176,15 +200,16 @@ def _notify_admin(
         session,
         "bounce_notice",
         envelope,
-        lambda: _notice_context(ctx, inbox_id, address, prompt, diagnostic),
+        lambda: _notice_context(ctx, inbox_id, address, bounced, diagnostic),
     )
 
 
 def _notice_context(
-    ctx: AppContext, inbox_id: int, address: str, prompt: Prompt | None, diagnostic: str
+    ctx: AppContext, inbox_id: int, address: str, bounced: _Bounced, diagnostic: str
 ) -> dict[str, Any]:
     person: dict[str, str] | None = None
     meeting_when = ""
+    prompt = bounced.prompt
     if prompt is not None:
         person = {"name": prompt.person.name, "email": prompt.person.email}
         start: datetime = prompt.meeting.start
@@ -196,7 +221,25 @@ def _notice_context(
         "diagnostic": diagnostic,
         "organisation": ctx.settings.app.organisation,
         "inbox_id": inbox_id,
+        # What bounced: "check-in email", "email (the digest)".
+        "what": "check-in email" if prompt else _email_of_kind(bounced.kind),
     }
+
+
+_KIND_WORDS = {
+    "digest": "the digest",
+    "manager_note": "a note to a manager",
+    "account_broken": "a calendar account alert",
+    "quarantine_report": "the quarantine report",
+    "bounce_notice": "a bounce notice",
+    "wrong_sender": "a notice of a reply from another address",
+}
+
+
+def _email_of_kind(kind: str | None) -> str:
+    if not kind or kind == "email":
+        return "email"
+    return f"email ({_KIND_WORDS.get(kind, kind.replace('_', ' '))})"
 
 
 # -- replies from an address the person is not known by ----------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from okrmail.app import AppContext
 from okrmail.inbound.assess import classify_raw
 from okrmail.inbound.ingest import ingest
-from okrmail.models import CheckIn, Person, Prompt
+from okrmail.models import CheckIn, OutboxMessage, Person, Prompt
 from tests.inbound.conftest import OFFLINE, SentPrompt, outgoing, reply, text_of, with_settings
 
 ANSWER = "1. KR1 4 days\n4. KR1 8"
@@ -221,6 +221,50 @@ def test_a_bounce_marks_the_prompt_undeliverable_and_tells_the_admin(
     assert lena.email in str(notice["Subject"])
     assert "User unknown" in text_of(notice) and "Lena Vogel" in text_of(notice)
     assert no_checkin(ctx)
+
+
+def test_a_bounce_of_another_email_of_ours_marks_no_prompt(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    """The report names our digest to Lena: her prompt, sent and delivered, was marked
+    undeliverable (the latest prompt of the person with that address), and she was no
+    longer chased."""
+    ctx = with_settings(org, app={"admin_email": "it@example.com"})
+    digest_id = "<digest-7-1@okrmail.example.com>"
+    with ctx.transaction() as session:
+        session.add(
+            OutboxMessage(
+                message_id=digest_id, kind="digest", prompt_id=None, recipient=lena.email,
+                subject="Before your 1-on-1", raw=b"", status="sent",
+                next_attempt_at=ctx.now(), created_at=ctx.now(), sent_at=ctx.now(),
+            )
+        )  # fmt: skip
+    outcome = ingest(ctx, dsn(lena).replace(lena.message_id.encode(), digest_id.encode()))
+
+    assert outcome.status == "bounce" and outcome.prompt_id is None
+    assert f"our digest email to {lena.email}, no check-in" in (outcome.reason or "")
+    with ctx.sessions() as session:
+        assert session.get(Prompt, lena.id).status == "sent"  # type: ignore[union-attr]
+    [notice] = outgoing(ctx, "bounce-")
+    assert str(notice["Subject"]) == f"Undeliverable: email (the digest) to {lena.email}"
+    assert "No check-in is marked" in text_of(notice)
+
+
+def test_a_bounce_of_mail_we_never_sent_tells_nobody(org: AppContext, lena: SentPrompt) -> None:
+    """Backscatter: spam sent with our address as its sender bounced back to us. The admin
+    was told a check-in email could not be delivered, for every address the spam used."""
+    ctx = with_settings(org, app={"admin_email": "it@example.com"})
+    stranger = "pharma-buyer@victim.example"
+    raw = (
+        dsn(lena)
+        .replace(lena.message_id.encode(), b"<spam-0@botnet.example>")
+        .replace(lena.email.encode(), stranger.encode())
+    )
+    outcome = ingest(ctx, raw)
+
+    assert outcome.status == "bounce" and outcome.prompt_id is None
+    assert f"not about mail we sent to {stranger}: nobody told" in (outcome.reason or "")
+    assert outgoing(ctx, "bounce-") == []
 
 
 def test_the_admin_hears_once_per_failed_address(org: AppContext, lena: SentPrompt) -> None:
