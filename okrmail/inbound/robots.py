@@ -2,7 +2,7 @@
 
 An auto-reply is recognised by its headers (RFC 3834 Auto-Submitted other than "no",
 X-Autoreply and kin, Precedence bulk/junk/auto_reply) or by a subject that *starts* with an
-automatic-reply or out-of-office phrase ("Automatic reply:", "Abwesenheitsnotiz", ...).
+automatic-reply or out-of-office phrase ("Automatic reply:", "Abwesenheitsnotiz", "自动回复", ...
 Subjects are matched at the start only: a person's reply reads "Re: Weekly check-in", and
 a person mentioning a holiday in their answer is not a robot.
 
@@ -34,6 +34,15 @@ _AUTO_PHRASES = (
     r"odpowiedź automatyczna|automatyczna odpowiedź",  # pl
     r"автоответ|автоматический ответ",  # ru
     r"自動応答|自動返信|自動送信",  # ja
+    r"自动回复|自動回覆|自動回復",  # zh
+    r"자동 회신|자동 응답|자동회신",  # ko
+    r"otomatik yanıt|otomatik cevap",  # tr
+    r"automatická odpověď|automatická odpoveď",  # cs, sk
+    r"automaattinen vastaus",  # fi
+    r"automatikus válasz",  # hu
+    r"αυτόματη απάντηση",  # el
+    r"автовідповідь|автоматична відповідь",  # uk
+    r"răspuns automat|raspuns automat",  # ro
 )
 # Phrases that say "I am away", in the subject or in an auto-reply's text.
 _AWAY_PHRASES = (
@@ -50,6 +59,17 @@ _AWAY_PHRASES = (
     r"poza biurem|nieobecn|na urlopie",  # pl
     r"вне офиса|нет на месте|в отпуске|отсутству",  # ru
     r"不在|休暇|外出中",  # ja
+    r"ausser haus|ausser büro",  # de-CH (no ß)
+    r"vacation|away:|holiday:",  # en, as subjects open
+    r"休假|不在办公室|外出",  # zh
+    r"부재중|휴가",  # ko
+    r"izinde|ofis dışında",  # tr
+    r"mimo kancelář|dovolená",  # cs
+    r"lomalla|poissa toimistolta",  # fi
+    r"házon kívül|szabadságon",  # hu
+    r"εκτός γραφείου",  # el
+    r"у відпустці|поза офісом",  # uk
+    r"în concediu|in concediu",  # ro
 )
 _AWAY = re.compile("|".join(_AWAY_PHRASES), re.I)
 _SUBJECT_ROBOT = re.compile(r"^\W{0,3}(?:" + "|".join((*_AUTO_PHRASES, *_AWAY_PHRASES)) + ")", re.I)

@@ -80,6 +80,20 @@ def test_auto_submitted_no_and_outlooks_suppress_header_are_a_person(
         "Odpowiedź automatyczna: Weekly check-in",
         "Автоответ: Weekly check-in",
         "自動応答: Weekly check-in",
+        # These were read as answers (and the prompt marked answered).
+        "自动回复: Weekly check-in",
+        "自動回覆: Weekly check-in",
+        "자동 회신: Weekly check-in",
+        "Otomatik yanıt: Weekly check-in",
+        "Automatická odpověď: Weekly check-in",
+        "Automaattinen vastaus: Weekly check-in",
+        "Automatikus válasz: Weekly check-in",
+        "Αυτόματη απάντηση: Weekly check-in",
+        "Автовідповідь: Weekly check-in",
+        "Răspuns automat: Weekly check-in",
+        "Ausser Haus: Weekly check-in",
+        "Vacation: Weekly check-in",
+        "Away: back on Monday",
     ],
 )
 def test_out_of_office_subjects_in_many_languages(subject: str) -> None:
