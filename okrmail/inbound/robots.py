@@ -2,7 +2,7 @@
 
 An auto-reply is recognised by its headers (RFC 3834 Auto-Submitted other than "no",
 X-Autoreply and kin, Precedence bulk/junk/auto_reply) or by a subject that *starts* with an
-automatic-reply or out-of-office phrase ("Automatic reply:", "Abwesenheitsnotiz", "自动回复", ...
+automatic-reply or out-of-office phrase ("Automatic reply:", "Abwesenheitsnotiz", "自动回复", ...).
 Subjects are matched at the start only: a person's reply reads "Re: Weekly check-in", and
 a person mentioning a holiday in their answer is not a robot.
 
