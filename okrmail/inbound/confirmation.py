@@ -223,7 +223,7 @@ def build_confirmation(ctx: AppContext, due: Confirmation) -> EmailMessage:
     prompt, parent = due.prompt, due.reply_message_id
     envelope = Envelope(
         sender=our_address(mail),
-        to=Address(due.person.name, addr_spec=due.reply_sender or due.person.email),
+        to=_recipient(due),
         message_id=confirmation_message_id(due.checkin, mail.message_id_domain),
         reply_to=mail.reply_address.format(token=prompt.token),
         in_reply_to=parent,
@@ -233,6 +233,17 @@ def build_confirmation(ctx: AppContext, due: Confirmation) -> EmailMessage:
     return build_email(
         ctx.settings.templates_path, "confirmation", context, envelope, date=ctx.now()
     )
+
+
+def _recipient(due: Confirmation) -> Address:
+    """The address the latest reply came from, else (no reply, or one no header can carry:
+    "lena+ä@example.com" passes the sender check, which drops the +tag) the person's."""
+    if due.reply_sender:
+        try:
+            return Address(due.person.name, addr_spec=due.reply_sender)
+        except ValueError:  # the header defects email.headerregistry raises
+            pass
+    return Address(due.person.name, addr_spec=due.person.email)
 
 
 def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:

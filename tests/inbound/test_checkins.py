@@ -3,6 +3,7 @@ the sender, and corrected by replying to the confirmation."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -229,6 +230,24 @@ def test_the_confirmation_says_what_was_recorded_and_what_is_missing(
     assert "no confidence given for KR2: reply with a number from 1 to 10" in text
     assert "The SSO vendor is late." in text
     assert 'no answer to question 3 ("What will you do to get past those obstacles' in text
+
+
+@pytest.mark.parametrize("tag", ["ä", "a..b"])
+def test_a_reply_from_an_address_no_header_can_carry_is_confirmed_at_the_persons(
+    org: AppContext, lena: SentPrompt, tag: str
+) -> None:
+    """The sender check drops the +tag, so the reply is Lena's; its confirmation, addressed
+    as the reply came, could not be built and was never sent (retried on every fetch)."""
+    raw = re.sub(
+        rb"^From: .*$",
+        f"From: Lena <lena.vogel+{tag}@example.com>".encode(),
+        reply(lena, "1. KR1 4 days"),
+        count=1,
+        flags=re.M,
+    )
+    assert ingest(org, raw).status == "checkin"
+    [confirmation] = outgoing(org, "confirm-")
+    assert confirmation["To"].addresses[0].addr_spec == lena.email
 
 
 @pytest.mark.parametrize(
