@@ -99,6 +99,25 @@ def test_plus_addressing_case_and_aliases_are_the_same_person(
     assert checkins(org) == 1
 
 
+def test_an_internationalised_domain_is_the_same_in_either_form(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    """Clients without SMTPUTF8 send the domain as punycode: it was quarantined as a
+    stranger's reply."""
+    with org.transaction() as session:
+        session.execute(
+            update(Person)
+            .where(Person.email == lena.email)
+            .values(email="lena.vogel@bücher.example")
+        )
+    for sender in ("lena.vogel@xn--bcher-kva.example", "Lena.Vogel+okr@XN--BCHER-KVA.example"):
+        clock.advance(timedelta(minutes=5))
+        assert ingest(org, reply(lena, ANSWER, sender=sender)).status == "checkin", sender
+    clock.advance(timedelta(minutes=5))
+    stranger = reply(lena, ANSWER, sender="lena.vogel@buecher.example")
+    assert ingest(org, stranger).status == "quarantined"
+
+
 def test_mail_from_our_own_address_is_a_loop(org: AppContext, lena: SentPrompt) -> None:
     reason = quarantined(org, reply(lena, ANSWER, sender="checkins@example.com"))
     assert "mail loop" in reason
