@@ -79,9 +79,9 @@ TASK = "fetch-mail"
 
 def claim_fetch(ctx: AppContext, session: Session, now: datetime, lease: timedelta) -> list[int]:
     """The periodic task's id when a fetch is due (at most once per
-    inbound.fetch_interval_seconds); [] when inbound mail is off."""
-    if ctx.settings.inbound.provider == "none":
-        return []
+    inbound.fetch_interval_seconds). Also with no provider to fetch from (mail piped to
+    `okrmail ingest`): the job still processes what was stored but never processed, and
+    sends confirmations left due."""
     return periodic.claim(session, TASK, now, lease)
 
 

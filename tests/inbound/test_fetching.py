@@ -192,6 +192,20 @@ def test_the_maildir_receiver_and_the_tick(
     assert statuses(org) == ["checkin", "checkin"]
 
 
+def test_with_mail_piped_in_the_tick_still_processes_what_was_stored_but_not_processed(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    """No provider to fetch from (`okrmail ingest` under an MTA): a message stored by a
+    process that died before processing it stayed `received` for good."""
+    from okrmail.inbound.ingest import Incoming, store
+
+    piped = with_settings(org, inbound={"provider": "none"})
+    store(piped, [Incoming(reply(lena, ANSWER), "stdin")])  # then the process died
+    clock.advance(timedelta(minutes=10))
+    assert tick(piped, InlineDispatcher(piped)).dispatched.get("fetch_mail") == 1
+    assert statuses(piped) == ["checkin"]
+
+
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 def test_imap_over_tls_and_starttls(
     org: AppContext, lena: SentPrompt, dovecot: Dovecot, mailbox_user: str, security: str
