@@ -45,15 +45,17 @@ MONTH = _longest_first(_MONTHS - {"may"}) + "|(?-i:May)"
 # A date is not progress: "done on 11/15" is done, "38 as of 11/15" is 38, "am 15.11.
 # erledigt" is done. A date with a year ("2026-11-15", "15.11.2026", "11/15/26"), German
 # day and month with their dots ("15.11. erledigt"), or a day and month after a word that
-# says when ("on", "by", "as of", "since", "am", "bis", "le", "el", "op", ...); "11/15"
-# alone stays a value against a target. Each is checked to be a possible day and month.
+# says when ("on", "by", "as of", "since", "planned", "go-live", "am", "bis", "le", "el",
+# "op", ...); "11/15" alone stays a value against a target. Each is checked to be a
+# possible day and month.
 _DATE = re.compile(
     r"(?<![\w.,/-])(?:"
     r"\d{4}-(?P<iso_month>\d{1,2})-(?P<iso_day>\d{1,2})(?![\d-])"
     r"|(?P<first>\d{1,2})(?P<separator>[./])(?P<second>\d{1,2})(?P=separator)(?:\d{4}|\d{2})(?![\d./])"
     r"|(?P<day>\d{2})\.(?P<month>\d{2})\.(?=\s+\S)"
     # English writes a day and month with "/": "on 2.5 days" is a decimal.
-    r"|\b(?:on|by|as\s+of|since|until|till|due|before|after)\s+"
+    r"|\b(?:on|by|as\s+of|since|until|till|due|before|after|planned|scheduled|go[- ]?live"
+    r"|launch|ETA|deadline)\s+"
     r"(?P<cued_first>\d{1,2})/(?P<cued_second>\d{1,2})(?![\d/%]|\.\d)"
     r"|\b(?:am|bis|vom|seit|le|au|du|el|op|tot|il|entro|até)\s+"
     r"(?P<other_first>\d{1,2})[./](?P<other_second>\d{1,2})(?![\d/%]|\.\d))",

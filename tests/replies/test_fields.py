@@ -402,6 +402,15 @@ def test_a_day_a_year_or_a_time_is_not_progress(text: str, value: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["KR1 on track for go-live 30/11", "KR1 GA planned 12/15", "KR1 launch 12/15"]
+)
+def test_a_planned_date_is_no_ratio(text: str) -> None:
+    # Was 30 (or 12) of the key result: "30/11" read as a value against a target.
+    assert values(text) == {}
+    assert read_progress(text, KRS, listed=True).unclear
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "KR1: 15. November: 41 teams",  # was 15: a German day before its colon
