@@ -751,7 +751,7 @@ def _progress_in(
     if explicit and not (number and number.start() < explicit.start()):
         return _explicit_reading(kr, *_explicit_kind(explicit), explicit)
     if number:
-        value = value_of(number[0], kr)
+        value = _in_the_unit_of(kr, value_of(number[0], kr), text, number.end(), end)
         spaced = SPACED.match(number[0])
         # "38 120 new signups" read as 38: the reading is "38", not the run.
         length = spaced.end("first") if spaced and value == Decimal(spaced["first"]) else None
@@ -1076,6 +1076,46 @@ def _explicit_reading(
         return None  # asked for: no key result is ten times over its target
     value = tidy(kr.start + (kr.target - kr.start) * share / 100)
     return _reading(kr, value, share, "percent", match)
+
+
+# Units of time, in seconds: a value written in another than the key result's is converted
+# ("0.45 s" of a key result in ms is 450, "45 min" of one in hours 0.75).
+_SECONDS = {
+    **dict.fromkeys(("ms", "msec", "millisecond", "milliseconds"), Decimal("0.001")),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "sek", "seg"), Decimal(1)),
+    **dict.fromkeys(("min", "mins", "minute", "minutes", "minuten", "minutos"), Decimal(60)),
+    **dict.fromkeys(
+        ("h", "hr", "hrs", "hour", "hours", "std", "stunde", "stunden", "heure", "heures",
+         "hora", "horas", "uur"),
+        Decimal(3600),
+    ),
+    **dict.fromkeys(
+        ("d", "day", "days", "tag", "tage", "tagen", "jour", "jours", "día", "días", "dia",
+         "dias", "dag", "dagen"),
+        Decimal(86400),
+    ),
+    **dict.fromkeys(
+        ("wk", "wks", "week", "weeks", "woche", "wochen", "semaine", "semaines", "semana",
+         "semanas"),
+        Decimal(604800),
+    ),
+}  # fmt: skip
+_WRITTEN_UNIT = re.compile(r"\s?([^\W\d_]{1,12})\b")
+
+
+def _in_the_unit_of(
+    kr: KeyResultRef, value: Decimal | None, text: str, after: int, end: int
+) -> Decimal | None:
+    """`value`, written in the unit after it (text[after:end]), in the key result's unit
+    when both are units of time."""
+    own = _SECONDS.get(kr.unit.strip().lower())
+    if value is None or own is None:
+        return value
+    written = _WRITTEN_UNIT.match(text, after, end)
+    seconds = _SECONDS.get(written[1].lower()) if written else None
+    if seconds is None or seconds == own:
+        return value
+    return tidy(value * seconds / own)
 
 
 def _reading(

@@ -1,5 +1,6 @@
 """Numbers as people write them in replies: "12,500", "1.2m", "40k", "1,5", "1.200.000",
-"610 000", "2,5 Mio", "610 T€", and which reading of an ambiguous one a key result means.
+"610 000", "1'050'000", "2,5 Mio", "610 T€", and which reading of an ambiguous one a key
+result means.
 """
 
 from __future__ import annotations
@@ -40,17 +41,19 @@ NUMBER = (
     rf"(?:[1-9]\d{{0,2}}(?:[. \u00a0\u202f]\d{{3}}){_GROUPS},\d+"
     r"|[1-9]\d{0,2}(?:\.\d{3}){2,4}(?![\d.]\d)"
     rf"|[1-9]\d{{0,2}}(?:[, \u00a0\u202f]\d{{3}}){_GROUPS}(?![\d,]|[ \u00a0\u202f]\d{{3}}(?!\d))"
+    # Swiss: "1'050'000"
+    rf"|[1-9]\d{{0,2}}(?:['’]\d{{3}}){_GROUPS}(?![\d'’])"
     r"|\d+)(?:[.,]\d+)?"
     rf"(?:\s?(?:{_MULTIPLIER_WORDS}(?![^\W\d_])|{_THOUSAND_BEFORE_MONEY}))?"
 )
 NUMBER_RE = re.compile(NUMBER, re.I)
 _NUMBER_PARTS = re.compile(
-    r"(?:(?P<minus>[-−])|\+)?(?=[$€£\d])[$€£]?(?P<digits>[\d,. \u00a0\u202f]+?)"
+    r"(?:(?P<minus>[-−])|\+)?(?=[$€£\d])[$€£]?(?P<digits>[\d,. \u00a0\u202f'’]+?)"
     rf"\s?(?P<suffix>{_MULTIPLIER_WORDS}|t|mil)?\.?$",
     re.I,
 )
-_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:[, \u00a0\u202f]\d{3})+(?:\.\d+)?$")
-_GROUP_SEPARATORS = re.compile(r"[, \u00a0\u202f]")
+_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:[, \u00a0\u202f'’]\d{3})+(?:\.\d+)?$")
+_GROUP_SEPARATORS = re.compile(r"[, \u00a0\u202f'’]")
 _EUROPEAN_SEPARATORS = re.compile(r"[. \u00a0\u202f]")
 # Dots (or spaces) between thousands and a decimal comma, or two dots or more: European.
 _EUROPEAN = re.compile(

@@ -841,6 +841,29 @@ def test_a_value_taken_back_gives_way_to_the_one_after_it(text: str, value: str)
     assert values(text) == {1: ("value", value)}
 
 
+@pytest.mark.parametrize(
+    ("written", "unit", "value"),
+    [
+        ("0.45s", "ms", "450"),  # was 0.45 ms
+        ("45 min", "hours", "0.75"),  # was 45 hours
+        ("2 weeks", "days", "14"),
+        ("36 Stunden", "days", "1.5"),
+        ("3 days", "days", "3"),
+        ("450 ms", "ms", "450"),
+    ],
+)
+def test_a_time_written_in_another_unit_is_converted(written: str, unit: str, value: str) -> None:
+    kr = KeyResultRef(1, "Cut the wait", Decimal(800), Decimal(1), unit, None)
+    [reading] = read_progress(f"KR1 {written}", [kr], listed=True).readings
+    assert (reading.status, str(reading.value)) == ("value", value)
+
+
+def test_swiss_thousands() -> None:
+    kr = KeyResultRef(1, "Grow EMEA pipeline", Decimal(0), Decimal(1_200_000), "EUR", None)
+    [reading] = read_progress("KR1 1'050'000 in the pipe", [kr], listed=True).readings
+    assert reading.value == 1_050_000 and reading.span.text == "1'050'000"  # was 1
+
+
 def test_thousands_and_suffixes() -> None:
     big = KeyResultRef(
         1, "Grow monthly active users to 1.5m", Decimal(900_000), Decimal(1_500_000), "users", None
