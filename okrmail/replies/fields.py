@@ -289,9 +289,16 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
     unit = text[start:end]
     if "," in unit or ";" in unit or "and" in unit or "&" in unit:
         corrections = _corrections_in(text, start, end, unit)
+        now = _STANDS_NOW_HINT.search(unit.lower()) is not None
         for boundary in _CLAUSE_BREAK.finditer(text, start, end):
             if corrections and _joins_a_correction(boundary, corrections):
                 continue  # "38, sorry 39" and "9.7% (no wait, 9.9%)" are one clause
+            if (
+                now
+                and _STANDS_NOW.match(text, boundary.end(), end)
+                and not _KR_LABEL.search(text, boundary.end(), end)  # "now 3 days on KR2"
+            ):
+                continue  # "was 36, now 40" and "4 new teams, 38 total" are one clause
             ends.append(boundary.start())
             begins.append(boundary.end())
     ends.append(end)
@@ -742,6 +749,11 @@ def _progress_in(
             kr, *_explicit_kind(against_target or explicit), against_target or explicit
         )
     number = _first_number(text, start, end, ignored, skipped) if bare else None
+    if number:
+        # "was 36 last Monday, now 40", "4 new teams this week, 38 total": a number said to
+        # be where it stands now wins over one before it.
+        now = _said_to_stand_now(text, number.end(), end, skipped)
+        number = now or number
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
@@ -921,6 +933,44 @@ def _skipped(match: re.Match[str], skipped: _Spans) -> bool:
     if match.re is not _FROM_TO:
         return match.start() in skipped
     return match[3][0] not in "-−+" and match.start(3) in skipped
+
+
+# Where something stands now: "now 40", "currently 39", "we're at 41", "38 total", "4
+# closed so far", in the languages we read. Each is no explicit form ("now 38/45" is read
+# as that).
+_NOW_WORDS = (
+    r"now|currently|at present|as of today|we'?re at|we are at|aktuell|jetzt|derzeit"
+    r"|momentan|actuellement|maintenant|ahora|actualmente|agora|atualmente|momenteel"
+    r"|attualmente"
+)
+_SO_FAR_WORDS = (
+    r"total|in total|so far|insgesamt|bisher|au total|en total|hasta ahora|no total|até agora"
+    r"|tot nu toe|in totaal|finora|in tutto"
+)
+_STANDS_NOW = re.compile(
+    rf"\b(?:{_NOW_WORDS})\b[\s:]*+(?:(?:at|is|are|on|bei|à|en|em|op|a)\s+)?(?P<after>{NUMBER})"
+    rf"(?![\d/%]|\s*(?:/|%|of\b))"
+    rf"|(?P<before>{NUMBER})(?![\d/%])\s+(?:[^\W\d_]+\s+){{0,2}}?(?:{_SO_FAR_WORDS})\b",
+    re.I,
+)
+# Every match of `_STANDS_NOW` holds one of these once lowercased.
+_STANDS_NOW_HINT = re.compile(
+    r"now|current|present|today|we'?re|we are|aktuell|jetzt|derzeit|momen|actuel|mainten"
+    r"|ahora|agora|atual|attual|total|so far|insgesamt|bisher|hasta|até|tot nu|totaal"
+    r"|finora|in tutto"
+)
+
+
+def _said_to_stand_now(text: str, start: int, end: int, skipped: _Spans) -> re.Match[str] | None:
+    """The number in text[start:end] said to be where it stands now, if any."""
+    if not _STANDS_NOW_HINT.search(text[start:end].lower()):
+        return None  # nearly every stretch
+    for said in _STANDS_NOW.finditer(text, start, end):
+        group = "after" if said["after"] else "before"
+        number = NUMBER_RE.match(text, said.start(group), said.end(group))
+        if number is not None and not _inside(number, skipped):
+            return number
+    return None
 
 
 def _first_number(

@@ -842,6 +842,26 @@ def test_a_value_taken_back_gives_way_to_the_one_after_it(text: str, value: str)
 
 
 @pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("KR1 was 36 last Monday, now 40", "40"),  # each was the first number said
+        ("KR1 onboarded 4 new teams this week, 38 total", "38"),
+        ("KR1: expect to hit 42 by Friday (currently 39)", "39"),
+        ("KR1 2 of them are stuck in legal, 41 live so far", "41"),
+        ("KR1 38 now", "38"),
+        ("KR1 40, now on to the next", "40"),
+    ],
+)
+def test_a_number_said_to_stand_now_wins_over_one_before_it(text: str, value: str) -> None:
+    assert values(text) == {1: ("value", value)}
+
+
+def test_a_number_said_to_stand_now_of_the_next_key_result_is_its_own() -> None:
+    assert values("KR1 38, now 3 days for KR2") == {1: ("value", "38"), 2: ("value", "3")}
+    assert values("KR1 38; we're at 3 days on KR2") == {1: ("value", "38"), 2: ("value", "3")}
+
+
+@pytest.mark.parametrize(
     ("written", "unit", "value"),
     [
         ("0.45s", "ms", "450"),  # was 0.45 ms
