@@ -34,20 +34,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-    # The driver would begin a transaction itself, and only at the first write: `_sqlite_begin`
-    # begins each one instead (SQLAlchemy's recipe for pysqlite; savepoints need it too).
-    dbapi_connection.isolation_level = None
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    """BEGIN IMMEDIATE for a transaction that writes (`WRITES`), else BEGIN.
+    """BEGIN IMMEDIATE for a transaction that writes (`WRITES`): the database is locked for
+    writing from the start, waiting (the busy timeout) while another process writes.
 
-    A transaction begun as a reader that then writes fails at once with "database is
-    locked" when another process wrote since it began (its snapshot is stale: waiting
-    cannot help, so the busy timeout does not apply). Two replies piped in at the same
-    moment did just that. Begun IMMEDIATE, a writer waits its turn instead."""
-    immediate = connection.get_execution_options().get(WRITES, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    Begun the driver's way, a transaction that reads first holds a snapshot, and its first
+    write fails at once with "database is locked" when another process wrote since (a
+    stale snapshot: waiting cannot help). Two replies piped in at the same moment did just
+    that. Other sessions keep the driver's way, which begins only at the first write, so
+    that reading holds no snapshot (SQLAlchemy's pysqlite recipe: the driver is told to
+    begin nothing while we begin)."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if connection.get_execution_options().get(WRITES, False):
+        dbapi_connection.isolation_level = None  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        dbapi_connection.isolation_level = ""  # type: ignore[union-attr]  # the default
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
