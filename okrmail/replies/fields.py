@@ -1581,7 +1581,10 @@ def _one_per_key_result(
 # -- blockers, help, wins -------------------------------------------------------------------
 
 _BLOCKER_WORDS = re.compile(
-    r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck"
+    r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck|on hold|bottlenecks?"
+    r"|slowing (?:us|things|it|everything) down|holding (?:us |things |it )?(?:up|back)"
+    r"|(?:hänge|hängen|hängt) (?:[\w-]+ ){0,4}?fest|festgefahren|ligt (?:[\w-]+ ){0,4}?stil"
+    r"|atascad[oa]s?|travad[oa]s?"
     # German, French, Spanish, Dutch, Italian, Portuguese
     # (French "bloque" only in lower case: "The Bloque Party")
     r"|blockiert|hindernisse?|warten? auf|bloqu(?:é|ant)e?s?|(?-i:bloque)"
@@ -1590,7 +1593,13 @@ _BLOCKER_WORDS = re.compile(
     re.I,
 )
 _HELP_WORDS = re.compile(
-    r"\b(?:need(?:s|ed)? (?:\w+ )?help|could you|can you|would you mind"
+    r"\b(?:need(?:s|ed)? (?:\w+ )?help|could you|can you(?! believe| imagine)|would you mind"
+    r"|any chance you|(?:could|can) use (?:an? |some )?(?:intro|introduction|hand|help|support)"
+    r"|would (?:really )?help (?:us )?if|(?:i|we)(?:['’]d| would) appreciate"
+    r"|appreciate (?:a|any|some)"
+    r"|need (?:a|your) (?:decision|sign-?off|go-ahead|approval)|(?:could|can) we get"
+    r"|please (?:loop in|intro(?:duce)?|connect (?:me|us))"
+    r"|precisamos de (?:\w+ )?ajuda|necesitamos (?:\w+ )?ayuda|besoin de (?:votre |ton )?aide"
     r"|(?:brauche|benötige)(?:n)? (?:\w+ )?(?:hilfe|unterstützung)|besoin d['’]aide"
     r"|necesito (?:\w+ )?ayuda|hulp nodig|bisogno di (?:\w+ )?aiuto|preciso de (?:\w+ )?ajuda)\b"
     r"|\b(?:help|hilfe|aide|ayuda|hulp|aiuto|ajuda)(?: needed| wanted)?\s*:",  # a label
@@ -1636,6 +1645,11 @@ _NEGATED = re.compile(
 )
 
 
+_EXCEPT = re.compile(
+    r"\W*+(?:\w+\W+){0,2}?(?:except|apart from|other than|besides|but for|au(?:ß|ss)er"
+    r"|sauf|excepto|salvo|behalve|tranne|exceto)\b",
+    re.I,
+)
 _LABEL_END = re.compile(r"\s*+(?:[:：]|(?<=\s)[-–—])")
 # What a label followed by nothing says: "none", "n/a", "nothing so far", "-".
 _NONE_AFTER_LABEL = re.compile(
@@ -1650,7 +1664,8 @@ def _negated(text: str, match: re.Match[str]) -> bool:
     """Whether what `match` found in `text` is said not to be so: "no blockers", or a
     label with nothing after it ("Blockers: none", "Help needed: n/a")."""
     if _NEGATED.search(text, max(0, match.start() - 40), match.start()):
-        return True
+        # "Nothing blocking except the firewall change" names one.
+        return not _EXCEPT.match(text, match.end())
     if match[0].endswith((":", "：")):  # the pattern took the label's colon
         return bool(_NONE_AFTER_LABEL.fullmatch(text, match.end()))
     label = _LABEL_END.match(text, match.end())
@@ -1672,17 +1687,21 @@ def _may_say_blocked(lowered: str) -> bool:
 
 # Each of the other languages' blocker words holds one of these (none with an "i" or "s").
 _OTHER_BLOCKER_HINTS = ("bloq", "blok", "blocc", "warte", "wacht", "ndern", "atte", "perando",
-                        "guardando")  # fmt: skip
+                        "guardando", "on hold", "bottleneck", "slowing", "holding", "fest",
+                        "stil", "atasc", "travad")  # fmt: skip
 
 
 def _may_ask_for_help(lowered: str) -> bool:
-    """False when `_HELP_WORDS` cannot match: each of its phrases holds "help" or "you"."""
+    """False when `_HELP_WORDS` cannot match: each of its phrases holds "help", "you" or
+    one of `_OTHER_HELP_HINTS`."""
     return "help" in lowered or "you" in lowered or any(h in lowered for h in _OTHER_HELP_HINTS)
 
 
 # Each of the other languages' phrases holds one of these ("aide" has an "i": a label
 # "AİDE:" with a Turkish capital İ goes unnoted, like a win so written, see `_WIN_HINTS`).
-_OTHER_HELP_HINTS = ("lfe", "unter", "aide", "ayuda", "hulp", "uto", "ajuda")
+_OTHER_HELP_HINTS = ("lfe", "unter", "aide", "ayuda", "hulp", "uto", "ajuda", "could use",
+                     "can use", "appreciate", "decision", "sign", "go-ahead", "approval",
+                     "could we", "can we", "loop in", "intro", "connect")  # fmt: skip
 
 
 # Every match of `_WIN_WORDS` holds one of these once lowercased (but for a capital "İ" or

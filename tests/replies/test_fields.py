@@ -1137,6 +1137,35 @@ def test_help_sentences() -> None:
 
 
 @pytest.mark.parametrize(
+    ("kind", "text"),
+    [  # each was noted as nothing
+        ("help", "Could use an intro to someone at Okta."),
+        ("help", "It would really help if you could nudge their VP."),
+        ("help", "I’d appreciate a hand from the platform team."),
+        ("help", "Need a decision from you on exclusivity before Thursday."),
+        ("help", "Could we get someone from security to pair with us?"),
+        ("help", "Please loop in Markus from finance."),
+        ("help", "Precisamos de ajuda do time de design."),
+        ("blocker", "Nothing blocking except the firewall change for the cluster."),
+        ("blocker", "The only thing slowing us down is the vendor migration."),
+        ("blocker", "That's the main thing holding up Bosch."),
+        ("blocker", "The SSO rollout is on hold."),
+        ("blocker", "Wir hängen beim Netzwerk-Team fest."),
+        ("blocker", "De juridische review ligt al 2 weken stil."),
+    ],
+)
+def test_blockers_and_help_said_in_other_words(kind: str, text: str) -> None:
+    assert [note.text for note in sentences_with(kind, text)] == [text]
+
+
+@pytest.mark.parametrize(
+    "text", ["Can you believe we closed Allianz on a Friday?", "I gave an intro to the team."]
+)
+def test_a_question_that_asks_for_nothing_is_no_help_request(text: str) -> None:
+    assert sentences_with("help", text) == []  # "Can you believe" was one
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Nothing blocking.",
