@@ -527,7 +527,8 @@ _DONE = re.compile(
 # inside a word does not ("half-done").
 _BETWEEN_WORDS = r"(?:[^\w,;.!?–—-]|(?<=\w)-(?=\w|$))+"
 _NOT_DONE_BEFORE = re.compile(
-    r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|will|shall"
+    r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|basically"
+    r"|largely|practically|virtually|will|shall"
     r"|should|would|could|might|must|gonna|needs?|yet(?=\s+to\b)"
     r"|nicht|kaum|halb|presque|casi|niet|bijna|quasi|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-))\b"
     r"|n[’']t\b|[’']ll\b)(?:" + _BETWEEN_WORDS + r"\w+){0,2}?" + _BETWEEN_WORDS + r"$"
@@ -564,6 +565,15 @@ _CONFIDENCE_WORD = re.compile(
 
 
 _ASKED = re.compile(r"\s*\?")
+_BUT_FOR = re.compile(
+    r"\W*+(?:except|apart from|but for|other than|save for|au(?:ß|ss)er|sauf|excepto|salvo"
+    r"|behalve|tranne|exceto)\b",
+    re.I,
+)
+# A number (of things) right before "done": "8 services done", "3 of them finished".
+_COUNTED_DONE = re.compile(
+    rf"(?<![\w.,]){NUMBER}(?:\s+[^\W\d_]+){{0,2}}\s+(?:are\s+|now\s+)?$", re.I
+)
 
 
 def said_done(text: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
@@ -574,6 +584,10 @@ def said_done(text: str, start: int = 0, end: int | None = None) -> re.Match[str
             continue
         if _ASKED.match(text, done.end(), end):
             continue  # "Objectif atteint ? Pas encore": a question
+        if _BUT_FOR.match(text, done.end(), end):
+            continue  # "done except for Siemens and Bosch": not all of it
+        if _COUNTED_DONE.search(text, max(start, done.start() - 40), done.start()):
+            continue  # "8 services done": that many, not all
         planned = _DONE_BY.match(text, done.end(), end)
         if planned and not _IN_THE_PAST.search(text, max(start, done.start() - 30), done.start()):
             continue

@@ -842,6 +842,26 @@ def test_a_value_taken_back_gives_way_to_the_one_after_it(text: str, value: str)
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # each was done: the target recorded
+        ("KR3 done except for Siemens and Bosch", {}),
+        ("KR3 8 services done", {3: ("value", "8")}),
+        ("KR2 basically done, 1.2 days median", {2: ("value", "1.2")}),
+        ("KR3 done", {3: ("done", "80")}),  # all of it
+    ],
+)
+def test_done_said_of_a_part_is_not_the_whole_key_result_done(
+    text: str, expected: dict[int, tuple[str, str]]
+) -> None:
+    assert values(text) == expected
+
+
+def test_a_count_of_things_done_in_passing_is_not_the_key_result_done() -> None:
+    assert values("Billing coverage: 8 suites done", listed=False) == {}  # was done
+    assert values("Billing coverage: done", listed=False) == {3: ("done", "80")}
+
+
+@pytest.mark.parametrize(
     ("text", "value"),
     [
         ("KR1 was 36 last Monday, now 40", "40"),  # each was the first number said
