@@ -171,12 +171,27 @@ def _stem(word: str) -> str:
     return word[:_STEM_LENGTH]
 
 
-def _stems(text: str) -> set[str]:
-    return {
-        _stem(word)
-        for word in _WORD.findall(text)
-        if len(word) >= 4 and word.lower() not in _GENERIC_TITLE_WORDS
-    }
+def _stems(text: str, *, title: bool = False) -> set[str]:
+    """The stems of the words of `text` that can name a key result: words of four letters
+    or more, and short ones, which name one only as an acronym of its title ("Raise NPS
+    to 40" is named by "NPS +2" and "nps is 41")."""
+    found = set()
+    for word in _WORD.findall(text):
+        if len(word) >= 4:
+            if word.lower() not in _GENERIC_TITLE_WORDS:
+                found.add(_stem(word))
+        elif len(word) >= 2 and (not title or word.isupper()):
+            lowered = word.lower()
+            if lowered not in _SHORT_WORDS:
+                found.add(lowered)
+    return found
+
+
+# Short words that are words, also when a title writes them in capitals ("Migrate IT").
+_SHORT_WORDS = frozenset(
+    """it us am is as at on in to do go no or an be me we he up so my of by if ok all and the
+    for are new one two now per via vs""".split()  # noqa: SIM905 (a list of words)
+)
 
 
 def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str]]:
@@ -188,7 +203,7 @@ def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str
 def _distinctive_stems_of(titles: tuple[tuple[int, str], ...]) -> dict[int, set[str]]:
     """`_distinctive_stems` by (number, title): one reply reads the same key results a
     dozen times, so they are worked out once. Callers must not change the sets."""
-    stems = {number: _stems(title) for number, title in titles}
+    stems = {number: _stems(title, title=True) for number, title in titles}
     return {
         number: {
             stem

@@ -856,6 +856,20 @@ def test_done_said_of_a_part_is_not_the_whole_key_result_done(
     assert values(text) == expected
 
 
+def test_an_acronym_of_a_title_names_its_key_result() -> None:
+    nps = KeyResultRef(1, "Raise NPS from -10 to +20", Decimal(-10), Decimal(20), "", None)
+    sso = KeyResultRef(
+        2, "Ship self-serve SSO to all accounts", Decimal(0), Decimal(100), "%", None
+    )
+    krs = [nps, sso]
+    # Each read nothing: a word of three letters named no key result.
+    found = read_progress("SSO 60%, nps is at 2", krs, listed=True).readings
+    assert {r.kr_number: str(r.value) for r in found} == {1: "2", 2: "60"}
+    # A title's short word that is a word names nothing ("Migrate IT tickets": "it").
+    it = KeyResultRef(1, "Migrate IT tickets to Jira", Decimal(0), Decimal(500), "", None)
+    assert read_progress("it went well, 60%", [it, nps], listed=False).readings == []
+
+
 def test_a_count_of_things_done_in_passing_is_not_the_key_result_done() -> None:
     assert values("Billing coverage: 8 suites done", listed=False) == {}  # was done
     assert values("Billing coverage: done", listed=False) == {3: ("done", "80")}
