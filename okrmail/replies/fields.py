@@ -633,15 +633,17 @@ def _has_reading(text: str, start: int, end: int) -> bool:
 
 
 def _without_confidence_talk(text: str) -> str:
-    """The text with every "confidence …" stretch, to the end of its sentence, blanked
-    out (same length, so offsets still hold)."""
+    """The text with every "confidence …" stretch, to the end of its sentence or of the
+    brackets it is said in, blanked out (same length, so offsets still hold)."""
     if not says_confidence(text):
         return text  # a sentence can only say it where the whole text does
     chars = list(text)
     for start, end in _units(text):
-        keyword = _CONFIDENCE_WORD.search(text, start, end)
-        if keyword:
-            chars[keyword.start() : end] = " " * (end - keyword.start())
+        for keyword in _CONFIDENCE_WORD.finditer(text, start, end):
+            stop = _bracket_end(text, start, keyword, end)
+            chars[keyword.start() : stop] = " " * (stop - keyword.start())
+            if stop == end:
+                break
     return "".join(chars)
 
 
@@ -1551,7 +1553,11 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
             ),
             key=lambda item: item.start,
         )
-        zone = [item for item in in_unit if item.start >= keyword.end() and item.kr is not None]
+        # Said in brackets, it reaches no further: "KR1 39/45 (confident), KR2 3 days".
+        end = _bracket_end(text, start, keyword, end)
+        zone = [
+            item for item in in_unit if keyword.end() <= item.start < end and item.kr is not None
+        ]
         for item in zone:
             found = _scores(text, item.start, item.end)
             if found and item.kr not in readings:
@@ -1571,6 +1577,15 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
         if chosen and about not in readings:
             readings[about] = _confidence(about, chosen)
     return list(readings.values())
+
+
+def _bracket_end(text: str, start: int, keyword: re.Match[str], end: int) -> int:
+    """Where the brackets `keyword` is said in close (`end` when it is not in any)."""
+    opened = text.rfind("(", start, keyword.start())
+    if opened < 0 or text.rfind(")", opened, keyword.start()) >= 0:
+        return end
+    closed = text.find(")", keyword.end(), end)
+    return end if closed < 0 else closed
 
 
 # Words for high, medium and low that are also English words or names ("social media",

@@ -856,6 +856,13 @@ def test_done_said_of_a_part_is_not_the_whole_key_result_done(
     assert values(text) == expected
 
 
+def test_confidence_said_in_brackets_reaches_no_further() -> None:
+    text = "KR1 39/45 (confident), KR2 3 days (not confident), KR3 70% - 50/50 on this one"
+    # Was confidence 3 for KR2 and 7 for KR3, and no progress for either.
+    assert values(text) == {1: ("value", "39"), 2: ("value", "3"), 3: ("value", "70")}
+    assert read_confidence(text, KRS, answer=False).readings == []
+
+
 def test_an_acronym_of_a_title_names_its_key_result() -> None:
     nps = KeyResultRef(1, "Raise NPS from -10 to +20", Decimal(-10), Decimal(20), "", None)
     sso = KeyResultRef(
