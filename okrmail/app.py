@@ -17,7 +17,7 @@ from connectors.calendar.local import LocalCalendarConfig
 from connectors.mail import MailSender, build_mail_sender
 from connectors.mail.maildir import MaildirConfig
 from okrmail.clock import Clock, SystemClock
-from okrmail.db import WRITES, make_engine, make_session_factory
+from okrmail.db import IMMEDIATE, make_engine, make_session_factory
 from okrmail.settings import Settings, SettingsError
 
 
@@ -32,7 +32,7 @@ class AppContext:
         if self.engine is None:
             self.engine = make_engine(self.settings.database_url, echo=self.settings.database.echo)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
-        self._writing = make_session_factory(self.engine.execution_options(**{WRITES: True}))
+        self._immediate = make_session_factory(self.engine.execution_options(**{IMMEDIATE: True}))
 
     def _check_providers(self) -> None:
         """Unknown provider names stop start-up, naming the key and the allowed names."""
@@ -53,10 +53,13 @@ class AppContext:
                 )
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on error (on SQLite, the
-        database is locked for writing from the start: see `db._sqlite_begin`)."""
-        with self._writing.begin() as session:
+    def transaction(self, *, immediate: bool = False) -> Iterator[Session]:
+        """A session whose work commits on success and rolls back on error.
+
+        `immediate`: on SQLite, lock the database for writing from the start (see
+        `db._sqlite_begin`), for work that reads, then writes, while other processes may
+        write too (ingest). Never open another transaction inside such a one."""
+        with (self._immediate if immediate else self.sessions).begin() as session:
             yield session
 
     @cached_property

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-# An execution option of the engine that `AppContext.transaction` writes through.
-WRITES = "okrmail_writes"
+# An execution option: transactions on connections that carry it begin IMMEDIATE on SQLite
+# (see `_sqlite_begin`; `AppContext.transaction(immediate=True)`).
+IMMEDIATE = "okrmail_begin_immediate"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -37,17 +38,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    """BEGIN IMMEDIATE for a transaction that writes (`WRITES`): the database is locked for
-    writing from the start, waiting (the busy timeout) while another process writes.
+    """BEGIN IMMEDIATE where asked (`IMMEDIATE`): the database is locked for writing from
+    the start, waiting (the busy timeout) while another process writes.
 
     Begun the driver's way, a transaction that reads first holds a snapshot, and its first
     write fails at once with "database is locked" when another process wrote since (a
     stale snapshot: waiting cannot help). Two replies piped in at the same moment did just
-    that. Other sessions keep the driver's way, which begins only at the first write, so
-    that reading holds no snapshot (SQLAlchemy's pysqlite recipe: the driver is told to
-    begin nothing while we begin)."""
+    that. Everything else keeps the driver's way, which begins only at the first write:
+    reading holds no snapshot, and a transaction opened inside another one on the same
+    thread (which IMMEDIATE would leave waiting for it) works as it did. (SQLAlchemy's
+    pysqlite recipe: the driver is told to begin nothing while we begin.)"""
     dbapi_connection = connection.connection.dbapi_connection
-    if connection.get_execution_options().get(WRITES, False):
+    if connection.get_execution_options().get(IMMEDIATE, False):
         dbapi_connection.isolation_level = None  # type: ignore[union-attr]
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:

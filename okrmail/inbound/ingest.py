@@ -113,12 +113,12 @@ def store(
     now = ctx.now()
     peeked = list(parsed) if parsed is not None else [peek_headers(item.raw) for item in items]
     try:
-        with ctx.transaction() as session:
+        with ctx.transaction(immediate=True) as session:
             return _store(session, items, peeked, now, careful=False)
     except IntegrityError:
         # Another worker stored one of these between our check and our insert: go again,
         # one savepoint per message, so the rest still land.
-        with ctx.transaction() as session:
+        with ctx.transaction(immediate=True) as session:
             return _store(session, items, peeked, now, careful=True)
 
 
@@ -260,7 +260,7 @@ def process(
     message quarantines that message with the error as its reason, and the others are
     unaffected.
     """
-    with ctx.transaction() as session:
+    with ctx.transaction(immediate=True) as session:
         parsed = parsed or {}
         received = _unprocessed(session, inbox_ids, parsed)
         directory = Directory(session, ctx.settings.mail.reply_address)

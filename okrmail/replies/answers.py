@@ -481,6 +481,7 @@ def _is_progress_line(text: str, forms: tuple[tuple[str, ...], ...]) -> bool:
     return any(_is_ours(text, form) for form in forms)
 
 
+@lru_cache(maxsize=256)  # a person's key results come back in every reply
 def _progress_forms(kr: KeyResultRef) -> tuple[tuple[str, ...], ...]:
     """The words of the line a prompt printed under a key result: as prompts print it
     now, then as they did before (a reply may quote a prompt sent before an upgrade)."""

@@ -303,8 +303,10 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
     # A break holds ",", ";", "and" or "&": most units hold none, and need no search.
     unit = text[start:end]
     if "," in unit or ";" in unit or "and" in unit or "&" in unit:
-        corrections = _corrections_in(text, start, end, unit)
-        now = _STANDS_NOW_HINT.search(unit.lower()) is not None
+        # Joined across a break only: a correction, or where it stands now, after a value.
+        two = _TWO_NUMBERS.search(unit) is not None
+        corrections = _corrections_in(text, start, end, unit) if two else []
+        now = two and _STANDS_NOW_HINT.search(unit.lower()) is not None
         for boundary in _CLAUSE_BREAK.finditer(text, start, end):
             if corrections and _joins_a_correction(boundary, corrections):
                 continue  # "38, sorry 39" and "9.7% (no wait, 9.9%)" are one clause
@@ -838,6 +840,7 @@ _CORRECTION = re.compile(
     r"|more like|es|sind|c'est|son|são|is het)\s+)?(?=[-+−]?[$€£]?\d)",
     re.I,
 )
+_TWO_NUMBERS = re.compile(r"\d\D+\d")
 # Every match of `_CORRECTION` holds one of these once lowercased.
 _CORRECTION_HINT = re.compile(
     r"sorry|actual|correct|mean|wait|oops|make|meine|korrektur|eigentlich|pardon|fait|plutôt"
@@ -856,8 +859,10 @@ def _corrected(
 ) -> ProgressReading | None:
     """The value after a correction of the one before it ("38, sorry 39" is 39), when
     text[start:end] holds one; else None."""
+    if not _TWO_NUMBERS.search(text, start, end):
+        return None  # a correction takes back one value for another
     if not _CORRECTION_HINT.search(text[start:end].lower()):
-        return None  # nearly every stretch
+        return None  # nearly every stretch with two
     said = _CORRECTION.search(text, start, end)
     if said is None:
         return None
@@ -994,7 +999,7 @@ _STANDS_NOW_HINT = re.compile(
 
 def _said_to_stand_now(text: str, start: int, end: int, skipped: _Spans) -> re.Match[str] | None:
     """The number in text[start:end] said to be where it stands now, if any."""
-    if not _STANDS_NOW_HINT.search(text[start:end].lower()):
+    if not _DIGIT.search(text, start, end) or not _STANDS_NOW_HINT.search(text[start:end].lower()):
         return None  # nearly every stretch
     for said in _STANDS_NOW.finditer(text, start, end):
         group = "after" if said["after"] else "before"
