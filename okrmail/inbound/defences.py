@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from email.message import Message
 from typing import TYPE_CHECKING
 
-from okrmail.addresses import normalise
+from okrmail.addresses import ascii_domain, normalise
 from okrmail.inbound import headers
 from okrmail.inbound.routing import token_pattern
 from okrmail.models import Person, Prompt
@@ -89,7 +89,7 @@ def dmarc_failed(message: Message, trusted_authserv_id: str, sender: str = "") -
     if not trusted_authserv_id:
         return None
     wanted = trusted_authserv_id.lower()
-    domain = sender.rpartition("@")[2].lower()
+    domain = ascii_domain(sender.rpartition("@")[2])
     for value in headers.values(message, "Authentication-Results"):
         authserv_id = value.split(";", 1)[0].split()
         if not authserv_id or authserv_id[0].lower() != wanted:
@@ -102,7 +102,8 @@ def dmarc_failed(message: Message, trusted_authserv_id: str, sender: str = "") -
                 f"DMARC check failed{domain_said} at {trusted_authserv_id}: the From address "
                 "is probably forged"
             )
-        if result and claimed and domain and claimed[1].lower().rstrip(".") != domain:
+        judged = ascii_domain(claimed[1].strip('"').rstrip(".")) if claimed else ""
+        if result and judged and domain and judged != domain:
             return (
                 f"{trusted_authserv_id} checked DMARC for {claimed[1]}, but the From address "
                 f"is {sender}: probably forged"

@@ -118,6 +118,14 @@ def test_an_internationalised_domain_is_the_same_in_either_form(
     assert ingest(org, stranger).status == "quarantined"
 
 
+def test_an_internationalised_domain_is_not_mapped_onto_another() -> None:
+    """IDNA 2003 (the stdlib's codec) maps "straße" to "strasse", another domain."""
+    from okrmail.addresses import normalise
+
+    assert normalise("lena@straße.example") == normalise("lena@xn--strae-oqa.example")
+    assert normalise("lena@straße.example") != normalise("lena@strasse.example")
+
+
 def test_mail_from_our_own_address_is_a_loop(org: AppContext, lena: SentPrompt) -> None:
     reason = quarantined(org, reply(lena, ANSWER, sender="checkins@example.com"))
     assert "mail loop" in reason
@@ -160,6 +168,10 @@ def test_dmarc_judged_on_another_domain_than_the_senders_is_quarantined(
     assert ingest(ours, reply(lena, ANSWER, headers=dmarc("mx.example.com", "pass"))).status == (
         "checkin"
     )
+    # The same domain, quoted (RFC 8601 allows it): a pass.
+    quoted = "mx.example.com; dmarc=pass header.from=\"example.com\""
+    raw = reply(lena, ANSWER, headers={"Authentication-Results": quoted})
+    assert ingest(ours, raw).status == "checkin"
 
 
 def test_dmarc_verdicts_of_other_servers_are_ignored(org: AppContext, lena: SentPrompt) -> None:
