@@ -169,7 +169,7 @@ def test_dmarc_judged_on_another_domain_than_the_senders_is_quarantined(
         "checkin"
     )
     # The same domain, quoted (RFC 8601 allows it): a pass.
-    quoted = "mx.example.com; dmarc=pass header.from=\"example.com\""
+    quoted = 'mx.example.com; dmarc=pass header.from="example.com"'
     raw = reply(lena, ANSWER, headers={"Authentication-Results": quoted})
     assert ingest(ours, raw).status == "checkin"
 
