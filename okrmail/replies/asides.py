@@ -54,9 +54,11 @@ _DATE = re.compile(
     r"|(?P<first>\d{1,2})(?P<separator>[./])(?P<second>\d{1,2})(?P=separator)(?:\d{4}|\d{2})(?![\d./])"
     r"|(?P<day>\d{2})\.(?P<month>\d{2})\.(?=\s+\S)"
     # English writes a day and month with "/": "on 2.5 days" is a decimal.
-    r"|\b(?:on|by|as\s+of|since|until|till|due|before|after|planned|scheduled|go[- ]?live"
-    r"|launch|ETA|deadline)\s+"
+    r"|\b(?:on|by|as\s+of|since|until|till|due|before|after)\s+"
     r"(?P<cued_first>\d{1,2})/(?P<cued_second>\d{1,2})(?![\d/%]|\.\d)"
+    # A plan's date ends what is said of it ("go-live 30/11"; not "planned 3/5 milestones").
+    r"|\b(?:planned|scheduled|go[- ]?live|launch|ETA|deadline)\s+"
+    r"(?P<plan_first>\d{1,2})/(?P<plan_second>\d{1,2})(?![\d/%]|\.\d|\s*[^\W\d_])"
     r"|\b(?:am|bis|vom|seit|le|au|du|el|op|tot|il|entro|até)\s+"
     r"(?P<other_first>\d{1,2})[./](?P<other_second>\d{1,2})(?![\d/%]|\.\d))",
     re.I,
@@ -84,7 +86,7 @@ def _could_be_a_date(found: re.Match[str]) -> bool:
         return is_day_and_month(int(found["day"]), int(found["month"]))
     first, second = next(
         (found[f"{name}first"], found[f"{name}second"])
-        for name in ("", "cued_", "other_")
+        for name in ("", "cued_", "plan_", "other_")
         if found[f"{name}first"]
     )
     one, other = int(first), int(second)

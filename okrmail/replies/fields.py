@@ -119,8 +119,8 @@ _LIST_NUMBER = re.compile(r"\s*(?:[-*•]\s*)?(\d{1,2})\s*[.):]\s+")
 # A sentence ends at . ! or ? followed by a capital (not "3.5", not "e.g. KR1"), but for
 # a German day's dot before its month and year ("Montag, 16. November 2026"); or by a
 # small letter, as people typing on a phone write ("csat is 88% now. first response
-# time 7 hours", "coverage 70%. 7 of 12 services"), but after an abbreviation ("approx.
-# 40", "z.B. neue Teams") or a number ("KR1 38. then 40").
+# time 7 hours"), but after an abbreviation ("approx. 40", "z.B. neue Teams") or a number
+# ("KR1 38. then 40"), and not before a number ("mostly EMEA. 38 so far" says 38 of it).
 _ABBREVIATIONS = (
     "e.g i.e etc vs approx appr ca incl excl resp est min max avg no nr mr mrs dr prof"
     " p.m a.m z.b bzw ggf u.a usw inkl evtl ca vgl d.h p.ex env cf aprox aprox núm pág n.º"
@@ -134,7 +134,7 @@ _SENTENCE_END = re.compile(
     r"(?!(?<=\b\d\d\.)\s+(?i:" + MONTH + r")\s+(?:19|20)\d\d\b)\s+"
     r"(?:(?=[A-Z\"'(])|(?<=[!?]\s)(?=[^\W\d_])|(?<=(?:[^\W\d_]|%)\.\s)(?i:"
     + _NOT_AFTER_ABBREVIATION
-    + r")(?=[^\W_]))"
+    + r")(?=[^\W\d_]))"
 )
 # Clause boundaries inside a unit: ", " and ";" and " and " (not "12,500" or "1,5").
 _CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|&)\s+")
@@ -303,17 +303,21 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
     # A break holds ",", ";", "and" or "&": most units hold none, and need no search.
     unit = text[start:end]
     if "," in unit or ";" in unit or "and" in unit or "&" in unit:
-        # Joined across a break only: a correction, or where it stands now, after a value.
+        # Joined across a break only: a correction, or where it stands now after where it
+        # stood or what changed, of one key result (no label after: "now 3 days on KR2").
         two = _TWO_NUMBERS.search(unit) is not None
         corrections = _corrections_in(text, start, end, unit) if two else []
-        now = two and _STANDS_NOW_HINT.search(unit.lower()) is not None
+        lowered = unit.lower()
+        now = two and _STANDS_NOW_HINT.search(lowered) is not None and _NOT_NOW.search(unit)
+        last_label = _last_label_start(text, start, end, lowered) if now else end
         for boundary in _CLAUSE_BREAK.finditer(text, start, end):
             if corrections and _joins_a_correction(boundary, corrections):
                 continue  # "38, sorry 39" and "9.7% (no wait, 9.9%)" are one clause
             if (
                 now
+                and boundary.end() > last_label
+                and _NOT_NOW.search(text, begins[-1], boundary.start())
                 and _STANDS_NOW.match(text, boundary.end(), end)
-                and not _KR_LABEL.search(text, boundary.end(), end)  # "now 3 days on KR2"
             ):
                 continue  # "was 36, now 40" and "4 new teams, 38 total" are one clause
             ends.append(boundary.start())
@@ -329,11 +333,21 @@ def _corrections_in(text: str, start: int, end: int, unit: str) -> list[re.Match
 
 
 def _joins_a_correction(boundary: re.Match[str], corrections: list[re.Match[str]]) -> bool:
-    """Whether a clause break comes right before a correction or inside one."""
-    return any(
-        boundary.end() == said.start() or said.start() <= boundary.start() < said.end()
-        for said in corrections
-    )
+    """Whether a clause break comes right before a correction or inside one. Corrections
+    do not overlap: only the last one starting by the break's end can (found by bisection:
+    a line may hold thousands)."""
+    last = bisect_right(corrections, boundary.end(), key=lambda said: said.start()) - 1
+    if last < 0:
+        return False
+    said = corrections[last]
+    return boundary.end() == said.start() or said.start() <= boundary.start() < said.end()
+
+
+def _last_label_start(text: str, start: int, end: int, lowered: str) -> int:
+    """Where the last KR label of text[start:end] starts (-1 without one)."""
+    if not _may_hold_a_label(lowered):
+        return -1
+    return max((label.start() for label in _KR_LABEL.finditer(text, start, end)), default=-1)
 
 
 def _label_items(
@@ -736,15 +750,17 @@ def _progress_in(
     bare: bool,
     named: bool = False,
     passed_over: range | None = None,
+    corrections: bool = True,
 ) -> ProgressReading | None:
     """The progress statement in text[start:end]: the first explicit one (38/45, 60%,
-    30 -> 38), else a bare number (when `bare`), else done, else no change.
+    30 -> 38), else a bare number (when `bare`), else done, else no change; after a
+    correction, the value it gives (when `corrections`).
 
     named: the text names the key result by its title, so the title's own numbers
     ("from 30 to 45 teams") are the title, not progress. passed_over: a stretch read as
     something else (see `_may_be_a_date`).
     """
-    corrected = _corrected(text, start, end, kr, bare, named, passed_over)
+    corrected = _corrected(text, start, end, kr, bare, named, passed_over) if corrections else None
     if corrected is not None:
         return corrected
     # Numbers are parsed only to compare them with the title's, when it has any.
@@ -786,7 +802,8 @@ def _progress_in(
         # "was 36 last Monday, now 40", "4 new teams this week, 38 total": a number said to
         # be where it stands now wins over one before it.
         now = _said_to_stand_now(text, number.end(), end, skipped)
-        number = now or number
+        if now and _NOT_NOW.search(text, start, now.start()):
+            number = now
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
@@ -832,12 +849,15 @@ _CHANGE = re.compile(
 
 # A value taken back for the one after it: "38, sorry 39", "70% - actually 71%", "9.7%
 # (no wait, 9.9%)", "38, ich meine 39", "38, pardon, 39".
+# The value after it stands alone, perhaps with its unit: "sorry 39 teams.", not "sorry 1
+# day late", "actually 3 of them are pilots", "wait, 2 of those are trials".
 _CORRECTION = re.compile(
-    r"\b(?:sorry|actually|correction|i mean|no wait|wait|oops|make (?:that|it)"
+    r"\b(?:sorry|actually|correction|i mean|no wait|oops|make (?:that|it)"
     r"|ich meine|korrektur|eigentlich|pardon|en fait|plutôt|je veux dire|perdón|perdon"
-    r"|mejor dicho|en realidad|desculpa|aliás|alias|quer dizer|na verdade|eigenlijk"
+    r"|mejor dicho|en realidad|desculpa|aliás|quer dizer|na verdade|eigenlijk"
     r"|ik bedoel|correctie)\b[,:;!.]*\s*+(?:(?:it'?s|it is|that'?s|is|was|should be"
-    r"|more like|es|sind|c'est|son|são|is het)\s+)?(?=[-+−]?[$€£]?\d)",
+    rf"|more like|es|sind|c'est|son|são|is het)\s+)?(?=[-+−]?(?>{NUMBER})\s*%?"
+    r"(?:\s*[^\W\d_]+)?(?:\s+(?:for|on|of|in)\s+(?:KR|key result)\s*\d+)?\s*(?:[,.;:)!?]|$))",
     re.I,
 )
 _TWO_NUMBERS = re.compile(r"\d\D+\d")
@@ -863,14 +883,16 @@ def _corrected(
         return None  # a correction takes back one value for another
     if not _CORRECTION_HINT.search(text[start:end].lower()):
         return None  # nearly every stretch with two
-    said = _CORRECTION.search(text, start, end)
-    if said is None:
+    found = list(_CORRECTION.finditer(text, start, end))
+    if not found:
         return None
-    # What is taken back must be a value, and what replaces it too; each read on its own.
-    before = _progress_in(text, start, said.start(), kr, bare, named, passed_over)
+    said = found[-1]  # the last one: "38, sorry 39, no wait 40" is 40
+    # What is taken back must be a value, and what replaces it too; each read on its own,
+    # without looking for corrections again (a pasted run of them is one pass).
+    before = _progress_in(text, start, said.start(), kr, bare, named, passed_over, False)
     if before is None:
         return None
-    return _progress_in(text, said.end(), end, kr, True, named, passed_over)
+    return _progress_in(text, said.end(), end, kr, True, named, passed_over, False)
 
 
 _STANDS_AT = re.compile(
@@ -987,6 +1009,16 @@ _STANDS_NOW = re.compile(
     rf"\b(?:{_NOW_WORDS})\b[\s:]*+(?:(?:at|is|are|on|bei|à|en|em|op|a)\s+)?(?P<after>{NUMBER})"
     rf"(?![\d/%]|\s*(?:/|%|of\b))"
     rf"|(?P<before>{NUMBER})(?![\d/%])\s+(?:[^\W\d_]+\s+){{0,2}}?(?:{_SO_FAR_WORDS})\b",
+    re.I,
+)
+# Where it stood, what changed, or what is expected: a number said with these gives way to
+# one said to stand now ("was 36, now 40"); without them, it is the value and what stands
+# now is something else ("38 teams, 3 churned so far", "38, now 3 weeks left").
+_NOT_NOW = re.compile(
+    r"\b(?:was|were|had|used to be|previously|last\s+\w+|expect\w*|forecast\w*|projected"
+    r"|planned|hope\w*|aim\w*|will|new|more|added|extra|additional|war|waren|hatten|neue"
+    r"|était|étaient|avions|nouveaux|nouvelles|era|eran|teníamos|nuevos|nuevas|estava"
+    r"|tínhamos|novos|novas|nieuwe)\b",
     re.I,
 )
 # Every match of `_STANDS_NOW` holds one of these once lowercased.
@@ -1630,8 +1662,10 @@ def _one_per_key_result(
 # -- blockers, help, wins -------------------------------------------------------------------
 
 _BLOCKER_WORDS = re.compile(
-    r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck|on hold|bottlenecks?"
-    r"|slowing (?:us|things|it|everything) down|holding (?:us |things |it )?(?:up|back)"
+    r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck"
+    r"|slowing (?:us|things|it|everything) down|holding (?:us |things |it )?back"
+    r"|holding up (?!well|fine|nicely|ok|okay|great|good|under|despite|so far|pretty|quite"
+    r"|really|better|alright)"
     r"|(?:hänge|hängen|hängt) (?:[\w-]+ ){0,4}?fest|festgefahren|ligt (?:[\w-]+ ){0,4}?stil"
     r"|atascad[oa]s?|travad[oa]s?"
     # German, French, Spanish, Dutch, Italian, Portuguese
@@ -1646,7 +1680,8 @@ _HELP_WORDS = re.compile(
     r"|any chance you|(?:could|can) use (?:an? |some )?(?:intro|introduction|hand|help|support)"
     r"|would (?:really )?help (?:us )?if|(?:i|we)(?:['’]d| would) appreciate"
     r"|appreciate (?:a|any|some)"
-    r"|need (?:a|your) (?:decision|sign-?off|go-ahead|approval)|(?:could|can) we get"
+    r"|need (?:a|your) (?:decision|sign-?off|go-ahead|approval)"
+    r"|(?:could|can) we get (?:someone|somebody|a hand|help|support|access|approval|budget)"
     r"|please (?:loop in|intro(?:duce)?|connect (?:me|us))"
     r"|precisamos de (?:\w+ )?ajuda|necesitamos (?:\w+ )?ayuda|besoin de (?:votre |ton )?aide"
     r"|(?:brauche|benötige)(?:n)? (?:\w+ )?(?:hilfe|unterstützung)|besoin d['’]aide"
@@ -1736,7 +1771,7 @@ def _may_say_blocked(lowered: str) -> bool:
 
 # Each of the other languages' blocker words holds one of these (none with an "i" or "s").
 _OTHER_BLOCKER_HINTS = ("bloq", "blok", "blocc", "warte", "wacht", "ndern", "atte", "perando",
-                        "guardando", "on hold", "bottleneck", "slowing", "holding", "fest",
+                        "guardando", "slowing", "holding", "fest",
                         "stil", "atasc", "travad")  # fmt: skip
 
 
