@@ -596,11 +596,13 @@ _CONFIDENCE_WORD = re.compile(
 
 
 _ASKED = re.compile(r"\s*\?")
-_BUT_FOR = re.compile(
-    r"\W*+(?:except|apart from|but for|other than|save for|au(?:ß|ss)er|sauf|excepto|salvo"
-    r"|behalve|tranne|exceto)\b",
-    re.I,
+# "except", in the languages we read: "done except for Siemens", "nothing blocking except
+# the firewall change" (see `_EXCEPT`).
+_EXCEPT_WORDS = (
+    r"except|apart from|but for|other than|besides|save for|au(?:ß|ss)er|sauf|excepto|salvo"
+    r"|behalve|tranne|exceto"
 )
+_BUT_FOR = re.compile(rf"\W*+(?:{_EXCEPT_WORDS})\b", re.I)
 # A number (of things) right before "done": "8 services done", "3 of them finished".
 _COUNTED_DONE = re.compile(
     rf"(?<![\w.,]){NUMBER}(?:\s+[^\W\d_]+){{0,2}}\s+(?:are\s+|now\s+)?$", re.I
@@ -1729,11 +1731,7 @@ _NEGATED = re.compile(
 )
 
 
-_EXCEPT = re.compile(
-    r"\W*+(?:\w+\W+){0,2}?(?:except|apart from|other than|besides|but for|au(?:ß|ss)er"
-    r"|sauf|excepto|salvo|behalve|tranne|exceto)\b",
-    re.I,
-)
+_EXCEPT = re.compile(rf"\W*+(?:\w+\W+){{0,2}}?(?:{_EXCEPT_WORDS})\b", re.I)
 _LABEL_END = re.compile(r"\s*+(?:[:：]|(?<=\s)[-–—])")
 # What a label followed by nothing says: "none", "n/a", "nothing so far", "-".
 _NONE_AFTER_LABEL = re.compile(
