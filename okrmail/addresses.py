@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import idna
 
 
@@ -24,3 +26,15 @@ def ascii_domain(domain: str) -> str:
         return idna.encode(domain, uts46=True).decode("ascii")
     except idna.IDNAError:  # not a name DNS could hold: compared as written
         return domain
+
+
+def written_forms(address: str) -> set[str]:
+    """The forms a stored address may have: as given, `normalise`d, and that with its domain
+    as written by people ("lena@xn--bcher-kva.example" is stored as "lena@bücher.example")."""
+    wanted = normalise(address)
+    local, _, domain = wanted.rpartition("@")
+    forms = {address.strip(), address.strip().lower(), wanted}
+    if local and "xn--" in domain:
+        with contextlib.suppress(idna.IDNAError):  # not a name DNS could hold
+            forms.add(f"{local}@{idna.decode(domain)}")
+    return forms

@@ -15,7 +15,7 @@ from email.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from okrmail.addresses import normalise
+from okrmail.addresses import normalise, written_forms
 from okrmail.inbound import defences, headers
 from okrmail.inbound.checkins import key_result_refs
 from okrmail.inbound.classify import Classification, classify
@@ -151,7 +151,7 @@ def person_by_address(session: Session, address: str) -> Person | None:
     if not address:
         return None
     wanted = normalise(address)
-    person = session.scalar(select(Person).where(Person.email.in_({address, wanted})))
+    person = session.scalar(select(Person).where(Person.email.in_(written_forms(address))))
     if person is not None:
         return person
     # Aliases live in a JSON list; this path (robots, bounces) is rare enough to scan.

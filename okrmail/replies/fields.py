@@ -124,7 +124,10 @@ _LIST_NUMBER = re.compile(r"\s*(?:[-*•]\s*)?(\d{1,2})\s*[.):]\s+")
 _ABBREVIATIONS = (
     "e.g i.e etc vs approx appr ca incl excl resp est min max avg no nr mr mrs dr prof"
     " p.m a.m z.b bzw ggf u.a usw inkl evtl ca vgl d.h p.ex env cf aprox aprox núm pág n.º"
-    " sr sra dhr mw bijv o.a m.a.w i.p.v"
+    " sr sra dhr mw bijv o.a m.a.w i.p.v acc v.a mgmt dept med inc corp ltd hrs mins wks"
+    " abt approx appt attn div ext fig govt jr qty ref rev sec tel temp vol yrs wk"
+    " jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri"
+    " sat sun"
 )
 _NOT_AFTER_ABBREVIATION = "".join(
     rf"(?<!\b{re.escape(word)}\.\s)" for word in sorted(set(_ABBREVIATIONS.split()))
@@ -132,7 +135,7 @@ _NOT_AFTER_ABBREVIATION = "".join(
 _SENTENCE_END = re.compile(
     r"(?=\s)(?<=[.!?])(?!(?<=\b\d\.)\s+(?i:" + MONTH + r")\s+(?:19|20)\d\d\b)"
     r"(?!(?<=\b\d\d\.)\s+(?i:" + MONTH + r")\s+(?:19|20)\d\d\b)\s+"
-    r"(?:(?=[A-Z\"'(])|(?<=[!?]\s)(?=[^\W\d_])|(?<=(?:[^\W\d_]|%)\.\s)(?i:"
+    r"(?:(?=[A-Z\"'(])|(?<=[!?]\s)(?=[^\W\d_])|(?:(?<=[^\W\d_]{3}\.\s)|(?<=%\.\s))(?i:"
     + _NOT_AFTER_ABBREVIATION
     + r")(?=[^\W\d_]))"
 )
@@ -180,17 +183,23 @@ def _stems(text: str, *, title: bool = False) -> set[str]:
         if len(word) >= 4:
             if word.lower() not in _GENERIC_TITLE_WORDS:
                 found.add(_stem(word))
-        elif len(word) >= 2 and (not title or word.isupper()):
-            lowered = word.lower()
-            if lowered not in _SHORT_WORDS:
-                found.add(lowered)
+        elif len(word) >= 2 and word.isupper():
+            found.add(word.lower())  # an acronym: "NPS", "SSO", "IT", "EU"
+        elif not title and len(word) == 3 and word.lower() not in _SHORT_WORDS:
+            found.add(word.lower())  # in a reply, also in small letters: "nps is 41"
     return found
 
 
-# Short words that are words, also when a title writes them in capitals ("Migrate IT").
+# Words of three small letters that are words, not an acronym of a title ("the", "die").
+# (Shorter ones name a key result only in capitals: "eu" is Portuguese for "I", "ai" is
+# French "j'ai", "it" is "it".)
 _SHORT_WORDS = frozenset(
-    """it us am is as at on in to do go no or an be me we he up so my of by if ok all and the
-    for are new one two now per via vs""".split()  # noqa: SIM905 (a list of words)
+    """all and the for are new one two now per via yes not but out off too get got our its
+    der die das und ist war mit von bei zum zur den dem des ein aus auf für
+    les des une est pas sur par que qui son ses nos vos mes été aux
+    los las una uno del por con que son muy más sin
+    het een dat wat met van voor niet ook nog
+    não sim com por uma são mas dos das nas nos""".split()  # noqa: SIM905 (a list of words)
 )
 
 
@@ -308,7 +317,7 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
         two = _TWO_NUMBERS.search(unit) is not None
         corrections = _corrections_in(text, start, end, unit) if two else []
         lowered = unit.lower()
-        now = two and _STANDS_NOW_HINT.search(lowered) is not None and _NOT_NOW.search(unit)
+        now = two and _STANDS_NOW_HINT.search(lowered) is not None
         last_label = _last_label_start(text, start, end, lowered) if now else end
         for boundary in _CLAUSE_BREAK.finditer(text, start, end):
             if corrections and _joins_a_correction(boundary, corrections):
@@ -316,8 +325,8 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
             if (
                 now
                 and boundary.end() > last_label
-                and _NOT_NOW.search(text, begins[-1], boundary.start())
                 and _STANDS_NOW.match(text, boundary.end(), end)
+                and _said_before_now(text, NUMBER_RE.search(text, begins[-1], boundary.start()))
             ):
                 continue  # "was 36, now 40" and "4 new teams, 38 total" are one clause
             ends.append(boundary.start())
@@ -367,7 +376,7 @@ def _label_items(
         before_start = max(previous_label, begins[bisect_right(begins, label_start) - 1])
         if _has_reading(text, label_end, after_end):
             items.append(_Item(kr, label_end, after_end, True))
-        elif _has_reading(text, before_start, label_start) and not _OVERALL.search(
+        elif _has_reading(text, before_start, label_start) and not _SCORE_OVERALL.match(
             text, before_start, label_start
         ):
             items.append(_Item(kr, before_start, label_end, True))
@@ -377,9 +386,15 @@ def _label_items(
 
 
 # Said of all key results, not of the label after it: "7 overall (KR3 is the risk)".
-_OVERALL = re.compile(
-    r"\b(?:overall|all in all|in total|insgesamt|gesamt|global(?:e|ement)?|en général"
-    r"|en general|no geral|in totaal|algemeen|nel complesso)\b",
+_OVERALL = (
+    r"overall|all in all|insgesamt|gesamt|global(?:e|ement)?|en général|en general|no geral"
+    r"|algemeen|nel complesso"
+)
+# A score said of all key results, and nothing more, before a label: "7 overall (KR3 is
+# the risk)", "overall 8, KR3". Not a value: "Overall 14 setups on KR3".
+_SCORE_OVERALL = re.compile(
+    rf"\W*+(?:(?:10|[1-9])(?:/10)?\s*+(?:{_OVERALL})|(?:{_OVERALL})\s*+:?\s*+(?:10|[1-9])"
+    r"(?:/10)?)\b[\W_]*+$",
     re.I,
 )
 
@@ -599,9 +614,9 @@ _ASKED = re.compile(r"\s*\?")
 # "except", in the languages we read: "done except for Siemens", "nothing blocking except
 # the firewall change" (see `_EXCEPT`).
 _EXCEPT_WORDS = (
-    r"except|apart from|but for|other than|besides|save for|au(?:ß|ss)er|sauf|excepto|salvo"
-    r"|behalve|tranne|exceto"
-)
+    r"(?:except|apart from|but for|other than|besides|save for|au(?:ß|ss)er|sauf|excepto"
+    r"|salvo|behalve|tranne|exceto)(?!\s+(?:that|this|dem|cela|eso|dat|isso)\b)"
+)  # not "apart from that": otherwise
 _BUT_FOR = re.compile(rf"\W*+(?:{_EXCEPT_WORDS})\b", re.I)
 # A number (of things) right before "done": "8 services done", "3 of them finished".
 _COUNTED_DONE = re.compile(
@@ -657,10 +672,13 @@ def _without_confidence_talk(text: str) -> str:
         return text  # a sentence can only say it where the whole text does
     chars = list(text)
     for start, end in _units(text):
+        blanked = start
         for keyword in _CONFIDENCE_WORD.finditer(text, start, end):
-            stop = _bracket_end(text, start, keyword, end)
-            chars[keyword.start() : stop] = " " * (stop - keyword.start())
-            if stop == end:
+            if keyword.start() < blanked:
+                continue  # blanked already, with the stretch of a keyword before it
+            blanked = _bracket_end(text, start, keyword, end)
+            chars[keyword.start() : blanked] = " " * (blanked - keyword.start())
+            if blanked == end:
                 break
     return "".join(chars)
 
@@ -800,12 +818,10 @@ def _progress_in(
             kr, *_explicit_kind(against_target or explicit), against_target or explicit
         )
     number = _first_number(text, start, end, ignored, skipped) if bare else None
-    if number:
+    if _said_before_now(text, number):
         # "was 36 last Monday, now 40", "4 new teams this week, 38 total": a number said to
-        # be where it stands now wins over one before it.
-        now = _said_to_stand_now(text, number.end(), end, skipped)
-        if now and _NOT_NOW.search(text, start, now.start()):
-            number = now
+        # be where it stands now wins over one said to be where it stood.
+        number = _said_to_stand_now(text, number.end(), end, skipped) or number  # type: ignore[union-attr]
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
@@ -889,12 +905,28 @@ def _corrected(
     if not found:
         return None
     said = found[-1]  # the last one: "38, sorry 39, no wait 40" is 40
+    if not _in_its_unit(text, said.end(), end, kr):
+        return None  # "actually 3 new", "oops, 1 duplicate": a count of something else
     # What is taken back must be a value, and what replaces it too; each read on its own,
     # without looking for corrections again (a pasted run of them is one pass).
     before = _progress_in(text, start, said.start(), kr, bare, named, passed_over, False)
     if before is None:
         return None
     return _progress_in(text, said.end(), end, kr, True, named, passed_over, False)
+
+
+def _in_its_unit(text: str, start: int, end: int, kr: KeyResultRef) -> bool:
+    """Whether the number at `start` is followed by nothing, a percent sign, or the key
+    result's unit ("39 teams", "39 team")."""
+    number = NUMBER_RE.match(text, start + (text[start : start + 1] in "-+−"), end)
+    if number is None:
+        return False
+    word = _WRITTEN_UNIT.match(text, number.end(), end)
+    if word is None:
+        return True
+    unit = kr.unit.strip().lower()
+    written = word[1].lower()
+    return bool(unit) and (written == unit or written.rstrip("s") == unit.rstrip("s"))
 
 
 _STANDS_AT = re.compile(
@@ -1016,13 +1048,29 @@ _STANDS_NOW = re.compile(
 # Where it stood, what changed, or what is expected: a number said with these gives way to
 # one said to stand now ("was 36, now 40"); without them, it is the value and what stands
 # now is something else ("38 teams, 3 churned so far", "38, now 3 weeks left").
-_NOT_NOW = re.compile(
-    r"\b(?:was|were|had|used to be|previously|last\s+\w+|expect\w*|forecast\w*|projected"
-    r"|planned|hope\w*|aim\w*|will|new|more|added|extra|additional|war|waren|hatten|neue"
-    r"|était|étaient|avions|nouveaux|nouvelles|era|eran|teníamos|nuevos|nuevas|estava"
-    r"|tínhamos|novos|novas|nieuwe)\b",
+# Said of the number itself: right before it ("was 36", "had 38", "expect to hit 42") or
+# right after it ("4 new teams", "36 last Monday"); not a word elsewhere ("41 (was 38)").
+_NOT_NOW_BEFORE = re.compile(
+    r"\b(?:was|were|had|used to be|previously|expect\w*(?:\s+to\s+\w+)?|forecast\w*"
+    r"|projected|planned|hope\w*\s+to\s+\w+|aim\w*\s+(?:for|at)|will\s+\w+|war|waren"
+    r"|hatten|était|étaient|avions|era|eran|teníamos|estava|tínhamos)\s+(?:at\s+)?$",
     re.I,
 )
+_NOT_NOW_AFTER = re.compile(
+    r"\s*+(?:[^\W\d_]+\s+)?(?:new|more|added|extra|additional|neue|nouveaux|nouvelles"
+    r"|nuevos|nuevas|novos|novas|nieuwe|last\s+\w+)\b",
+    re.I,
+)
+
+
+def _said_before_now(text: str, number: re.Match[str] | None) -> bool:
+    """Whether `number` is said to be where it stood, what changed or what is expected."""
+    if number is None:
+        return False
+    before = _NOT_NOW_BEFORE.search(text, max(0, number.start() - 40), number.start())
+    return before is not None or _NOT_NOW_AFTER.match(text, number.end()) is not None
+
+
 # Every match of `_STANDS_NOW` holds one of these once lowercased.
 _STANDS_NOW_HINT = re.compile(
     r"now|current|present|today|we'?re|we are|aktuell|jetzt|derzeit|momen|actuel|mainten"
@@ -1619,12 +1667,16 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
 
 
 def _bracket_end(text: str, start: int, keyword: re.Match[str], end: int) -> int:
-    """Where the brackets `keyword` is said in close (`end` when it is not in any)."""
-    opened = text.rfind("(", start, keyword.start())
+    """Where the brackets `keyword` is said in close (`end` when it is not in any). Only a
+    short aside is looked for (a line of thousands of brackets is one pass)."""
+    opened = text.rfind("(", max(start, keyword.start() - _LONGEST_ASIDE), keyword.start())
     if opened < 0 or text.rfind(")", opened, keyword.start()) >= 0:
         return end
-    closed = text.find(")", keyword.end(), end)
+    closed = text.find(")", keyword.end(), min(end, keyword.end() + _LONGEST_ASIDE))
     return end if closed < 0 else closed
+
+
+_LONGEST_ASIDE = 200  # "(confident, the pipeline is strong)"
 
 
 # Words for high, medium and low that are also English words or names ("social media",
@@ -1667,7 +1719,7 @@ _BLOCKER_WORDS = re.compile(
     r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck"
     r"|slowing (?:us|things|it|everything) down|holding (?:us |things |it )?back"
     r"|holding up (?!well|fine|nicely|ok|okay|great|good|under|despite|so far|pretty|quite"
-    r"|really|better|alright)"
+    r"|really|better|alright|at|around|steady|strong|[$€£]?\d)"
     r"|(?:hänge|hängen|hängt) (?:[\w-]+ ){0,4}?fest|festgefahren|ligt (?:[\w-]+ ){0,4}?stil"
     r"|atascad[oa]s?|travad[oa]s?"
     # German, French, Spanish, Dutch, Italian, Portuguese
@@ -1681,7 +1733,7 @@ _HELP_WORDS = re.compile(
     r"\b(?:need(?:s|ed)? (?:\w+ )?help|could you|can you(?! believe| imagine)|would you mind"
     r"|any chance you|(?:could|can) use (?:an? |some )?(?:intro|introduction|hand|help|support)"
     r"|would (?:really )?help (?:us )?if|(?:i|we)(?:['’]d| would) appreciate"
-    r"|appreciate (?:a|any|some)"
+    r"|appreciate (?:any|some|a) (?:help|hand|support|input|intro)"
     r"|need (?:a|your) (?:decision|sign-?off|go-ahead|approval)"
     r"|(?:could|can) we get (?:someone|somebody|a hand|help|support|access|approval|budget)"
     r"|please (?:loop in|intro(?:duce)?|connect (?:me|us))"

@@ -802,6 +802,16 @@ def test_the_titles_own_numbers_are_not_progress() -> None:
 
 def test_a_value_after_a_full_stop_is_of_the_sentence_before() -> None:
     assert values("Billing coverage: mostly done. 64%") == {3: ("value", "64")}
+    # No sentence ends after an abbreviation: in free text, the value went unread.
+    assert values("KR1 (acc. to the dashboard) 41 teams", listed=False) == {1: ("value", "41")}
+    assert values("Overall 41 teams on KR1, KR2 3 days") == {1: ("value", "41"), 2: ("value", "3")}
+
+
+def test_apart_from_that_means_otherwise() -> None:
+    assert values("KR3: done - apart from that, quiet week") == {3: ("done", "80")}
+    assert sentences_with("blocker", "Nothing blocking, other than that all good.") == []
+    assert sentences_with("blocker", "Pipeline holding up at 850k.") == []
+    assert sentences_with("help", "I appreciate a lot of the work QA did.") == []
 
 
 def test_sentences_typed_without_capitals_are_read_one_by_one() -> None:
@@ -843,6 +853,9 @@ def test_values_before_their_labels() -> None:
         ("KR1 38 teams, actually 3 of them are pilots", "38"),
         ("KR1 38 (wait, 2 of those are trials)", "38"),
         ("KR1 38, ich meine 3 davon sind Piloten", "38"),
+        ("KR1 38, actually 2 churned.", "38"),  # a count of something else
+        ("KR1 38 (oops, 1 duplicate)", "38"),
+        ("KR1 38 teams; sorry 2 weeks.", "38"),
         ("KR1 actually 40", "40"),
     ],
 )
@@ -884,6 +897,16 @@ def test_an_acronym_of_a_title_names_its_key_result() -> None:
     # A title's short word that is a word names nothing ("Migrate IT tickets": "it").
     it = KeyResultRef(1, "Migrate IT tickets to Jira", Decimal(0), Decimal(500), "", None)
     assert read_progress("it went well, 60%", [it, nps], listed=False).readings == []
+    # Nor a short word of another language: Portuguese "eu" (I), French "j'ai" (I have).
+    eu = KeyResultRef(1, "Grow EU revenue to 2m EUR", Decimal(0), Decimal(2_000_000), "EUR", None)
+    ai = KeyResultRef(
+        2, "Ship the AI assistant to 40% of users", Decimal(0), Decimal(40), "%", None
+    )
+    assert read_progress("Eu acho que 41 equipes", [eu, ai], listed=False).readings == []
+    found = read_progress("j'ai 12% de plus", [eu, ai], listed=False).readings
+    assert [r.kr_number for r in found] == []
+    found = read_progress("AI 12%, EU 500k", [eu, ai], listed=True).readings
+    assert {r.kr_number: str(r.value) for r in found} == {1: "500000", 2: "12"}
 
 
 def test_a_count_of_things_done_in_passing_is_not_the_key_result_done() -> None:
@@ -903,6 +926,9 @@ def test_a_count_of_things_done_in_passing_is_not_the_key_result_done() -> None:
         ("KR1 38 teams, 3 churned so far this quarter", "38"),
         ("KR1 38 teams, now 3 weeks left in the quarter", "38"),
         ("KR1 38 teams (12 in EMEA, 26 total in NA)", "38"),
+        ("KR1 41 (was 38), 140 teams so far", "41"),  # "was" is said of 38, not of 41
+        ("KR1 38 teams (4 new), 7 in total from EMEA", "38"),
+        ("KR1 14 - more than expected! 3 enterprise so far", "14"),
     ],
 )
 def test_a_number_said_to_stand_now_wins_over_one_before_it(text: str, value: str) -> None:
