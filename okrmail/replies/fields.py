@@ -139,8 +139,10 @@ _SENTENCE_END = re.compile(
     + _NOT_AFTER_ABBREVIATION
     + r")(?=[^\W\d_]))"
 )
-# Clause boundaries inside a unit: ", " and ";" and " and " (not "12,500" or "1,5").
-_CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|&)\s+")
+# Clause boundaries inside a unit: ", " and ";" and " and " in the languages we read (not
+# "12,500" or "1,5"; not Dutch "en", French for "in" too).
+_CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|und|et|y|e|&)\s+")
+_ANDS = (" and", " und", " et", " y", " e")  # one of these is in every "and" break
 _WORD = re.compile(r"[^\W\d_]+")
 # Words that say what kind of change a key result wants, not which one it is.
 _GENERIC_TITLE_WORDS = frozenset(
@@ -183,13 +185,17 @@ def _stems(text: str, *, title: bool = False) -> set[str]:
         if len(word) >= 4:
             if word.lower() not in _GENERIC_TITLE_WORDS:
                 found.add(_stem(word))
-        elif len(word) >= 2 and word.isupper():
+        elif len(word) >= 2 and word.isupper() and word not in _NOT_ACRONYMS:
             found.add(word.lower())  # an acronym: "NPS", "SSO", "IT", "EU"
         elif not title and len(word) == 3 and word.lower() not in _SHORT_WORDS:
             found.add(word.lower())  # in a reply, also in small letters: "nps is 41"
     return found
 
 
+# Codes in capitals that are units or our own words, not what a key result is about.
+_NOT_ACRONYMS = frozenset(
+    """EUR USD GBP CHF JPY CAD AUD SEK NOK DKK PLN CZK INR CNY BRL MXN KR KPI OKR OKRS""".split()  # noqa: SIM905
+)
 # Words of three small letters that are words, not an acronym of a title ("the", "die").
 # (Shorter ones name a key result only in capitals: "eu" is Portuguese for "I", "ai" is
 # French "j'ai", "it" is "it".)
@@ -199,7 +205,9 @@ _SHORT_WORDS = frozenset(
     les des une est pas sur par que qui son ses nos vos mes été aux
     los las una uno del por con que son muy más sin
     het een dat wat met van voor niet ook nog
-    não sim com por uma são mas dos das nas nos""".split()  # noqa: SIM905 (a list of words)
+    não sim com por uma são mas dos das nas nos sem tem vai seu sua ele ela
+    ces cet mon ton ont eux lui moi toi
+    sus mis tus hay fue ser era""".split()  # noqa: SIM905 (a list of words)
 )
 
 
@@ -244,11 +252,19 @@ def _units(text: str) -> list[tuple[int, int]]:
             for end_of_sentence in _SENTENCE_END.finditer(line):
                 if _inside_a_day(line, end_of_sentence.start()):
                     continue  # "KR2: 15. November: 41 teams", "am 15. November 41 Teams"
+                if line[end_of_sentence.end() : end_of_sentence.end() + 1].islower() and (
+                    not _VALUE_DIGIT.search(line, begin - offset, end_of_sentence.start())
+                ):
+                    continue  # before a small letter, only after a value: "slow week. only 38"
                 units.append((begin, offset + end_of_sentence.start()))
                 begin = offset + end_of_sentence.end()
         units.append((begin, offset + len(line)))
         offset += len(line) + 1
     return [(start, end) for start, end in units if text[start:end].strip()]
+
+
+# A digit that may start a value: not one of a label or name written with it ("KR1", "p95").
+_VALUE_DIGIT = re.compile(r"(?<![^\W\d_])\d")
 
 
 def _inside_a_day(line: str, position: int) -> bool:
@@ -309,9 +325,9 @@ _NEXT_LIST_NUMBER = re.compile(r"(?<=[,;] )(\d{1,2})\s*([.):])\s+")
 def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int]]:
     """Where clauses of text[start:end] begin and end."""
     begins, ends = [start], []
-    # A break holds ",", ";", "and" or "&": most units hold none, and need no search.
+    # A break holds ",", ";", an "and" or "&": most units hold none, and need no search.
     unit = text[start:end]
-    if "," in unit or ";" in unit or "and" in unit or "&" in unit:
+    if "," in unit or ";" in unit or "&" in unit or any(word in unit for word in _ANDS):
         # Joined across a break only: a correction, or where it stands now after where it
         # stood or what changed, of one key result (no label after: "now 3 days on KR2").
         two = _TWO_NUMBERS.search(unit) is not None
@@ -325,8 +341,8 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
             if (
                 now
                 and boundary.end() > last_label
-                and _STANDS_NOW.match(text, boundary.end(), end)
                 and _said_before_now(text, NUMBER_RE.search(text, begins[-1], boundary.start()))
+                and _same_thing_now(text, begins[-1], boundary, end)
             ):
                 continue  # "was 36, now 40" and "4 new teams, 38 total" are one clause
             ends.append(boundary.start())
@@ -339,6 +355,25 @@ def _corrections_in(text: str, start: int, end: int, unit: str) -> list[re.Match
     if not _CORRECTION_HINT.search(unit.lower()):
         return []  # nearly every unit
     return list(_CORRECTION.finditer(text, start, end))
+
+
+def _same_thing_now(text: str, begin: int, boundary: re.Match[str], end: int) -> bool:
+    """Whether the clause after `boundary` says where the same thing stands now as the
+    number of the clause before it (from `begin`): in the same unit, or without one ("was
+    36 teams, now 40 teams", "was 36, now 40"; not "41 at last count; now 3 days")."""
+    said = _STANDS_NOW.match(text, boundary.end(), end)
+    if said is None:
+        return False
+    first = NUMBER_RE.search(text, begin, boundary.start())
+    group = "after" if said["after"] else "before"
+    now = NUMBER_RE.match(text, said.start(group), said.end(group))
+    if first is None or now is None:
+        return False
+    unit = _WRITTEN_UNIT.match(text, now.end(), end)
+    if unit is None or group == "before":
+        return True  # "now 40", "38 total"
+    before = _WRITTEN_UNIT.match(text, first.end(), boundary.start())
+    return before is not None and before[1].lower() == unit[1].lower()
 
 
 def _joins_a_correction(boundary: re.Match[str], corrections: list[re.Match[str]]) -> bool:
@@ -821,7 +856,7 @@ def _progress_in(
     if _said_before_now(text, number):
         # "was 36 last Monday, now 40", "4 new teams this week, 38 total": a number said to
         # be where it stands now wins over one said to be where it stood.
-        number = _said_to_stand_now(text, number.end(), end, skipped) or number  # type: ignore[union-attr]
+        number = _said_to_stand_now(text, number.end(), end, skipped, kr) or number  # type: ignore[union-attr]
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
@@ -870,7 +905,7 @@ _CHANGE = re.compile(
 # The value after it stands alone, perhaps with its unit: "sorry 39 teams.", not "sorry 1
 # day late", "actually 3 of them are pilots", "wait, 2 of those are trials".
 _CORRECTION = re.compile(
-    r"\b(?:sorry|actually|correction|i mean|no wait|oops|make (?:that|it)"
+    r"\b(?:sorry|actually|correction|i mean|no wait|oops"
     r"|ich meine|korrektur|eigentlich|pardon|en fait|plutôt|je veux dire|perdón|perdon"
     r"|mejor dicho|en realidad|desculpa|aliás|quer dizer|na verdade|eigenlijk"
     r"|ik bedoel|correctie)\b[,:;!.]*\s*+(?:(?:it'?s|it is|that'?s|is|was|should be"
@@ -921,7 +956,14 @@ def _in_its_unit(text: str, start: int, end: int, kr: KeyResultRef) -> bool:
     number = NUMBER_RE.match(text, start + (text[start : start + 1] in "-+−"), end)
     if number is None:
         return False
-    word = _WRITTEN_UNIT.match(text, number.end(), end)
+    after = number.end() + (text[number.end() : number.end() + 1] == "%")
+    return _only_its_unit(text, after, end, kr)
+
+
+def _only_its_unit(text: str, start: int, end: int, kr: KeyResultRef) -> bool:
+    """Whether text[start:end] goes on with nothing, or with the key result's unit (as
+    written, or the other of singular and plural), before anything else."""
+    word = _WRITTEN_UNIT.match(text, start, end)
     if word is None:
         return True
     unit = kr.unit.strip().lower()
@@ -1042,7 +1084,8 @@ _SO_FAR_WORDS = (
 _STANDS_NOW = re.compile(
     rf"\b(?:{_NOW_WORDS})\b[\s:]*+(?:(?:at|is|are|on|bei|à|en|em|op|a)\s+)?(?P<after>{NUMBER})"
     rf"(?![\d/%]|\s*(?:/|%|of\b))"
-    rf"|(?P<before>{NUMBER})(?![\d/%])\s+(?:[^\W\d_]+\s+){{0,2}}?(?:{_SO_FAR_WORDS})\b",
+    rf"|(?P<before>{NUMBER})(?![\d/%])\s+(?:[^\W\d_]+\s+){{0,2}}?(?P<so_far_at>)"
+    rf"(?:{_SO_FAR_WORDS})\b",
     re.I,
 )
 # Where it stood, what changed, or what is expected: a number said with these gives way to
@@ -1079,15 +1122,25 @@ _STANDS_NOW_HINT = re.compile(
 )
 
 
-def _said_to_stand_now(text: str, start: int, end: int, skipped: _Spans) -> re.Match[str] | None:
-    """The number in text[start:end] said to be where it stands now, if any."""
+def _said_to_stand_now(
+    text: str, start: int, end: int, skipped: _Spans, kr: KeyResultRef
+) -> re.Match[str] | None:
+    """The number in text[start:end] said to be where `kr` stands now, if any: in its unit
+    or none ("now 40", "38 teams total"; not "2 churned so far", "now 3 weeks left")."""
     if not _DIGIT.search(text, start, end) or not _STANDS_NOW_HINT.search(text[start:end].lower()):
         return None  # nearly every stretch
     for said in _STANDS_NOW.finditer(text, start, end):
         group = "after" if said["after"] else "before"
         number = NUMBER_RE.match(text, said.start(group), said.end(group))
-        if number is not None and not _inside(number, skipped):
-            return number
+        if number is None or _inside(number, skipped):
+            continue
+        if group == "after" and not _in_its_unit(text, number.start(), end, kr):
+            continue
+        if group == "before" and not _only_its_unit(
+            text, number.end(), said.start("so_far_at"), kr
+        ):
+            continue
+        return number
     return None
 
 
@@ -1268,7 +1321,8 @@ _SECONDS = {
         Decimal(604800),
     ),
 }  # fmt: skip
-_WRITTEN_UNIT = re.compile(r"\s?([^\W\d_]{1,12})\b")
+# A one-letter unit is no abbreviation of a word ("620 s. Anhang": siehe; "6 d.h.").
+_WRITTEN_UNIT = re.compile(r"\s?([^\W\d_]{2,12}\b|[^\W\d_]\b(?!\.))")
 
 
 def _in_the_unit_of(
@@ -1673,7 +1727,13 @@ def _bracket_end(text: str, start: int, keyword: re.Match[str], end: int) -> int
     if opened < 0 or text.rfind(")", opened, keyword.start()) >= 0:
         return end
     closed = text.find(")", keyword.end(), min(end, keyword.end() + _LONGEST_ASIDE))
-    return end if closed < 0 else closed
+    if closed < 0 or _HEADING_AFTER.match(text, closed + 1, end):
+        return end  # "Scores (confidence): KR1 8": a heading, for all that follows
+    return closed
+
+
+# What follows a heading: "(confidence): ...", "(confidence) - ...", "(Zuversicht) KR1 7".
+_HEADING_AFTER = re.compile(r"\s*(?:[:：\-–—]|(?:KR|key result)\s*#?\d)", re.I)
 
 
 _LONGEST_ASIDE = 200  # "(confident, the pipeline is strong)"

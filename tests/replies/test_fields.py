@@ -807,6 +807,47 @@ def test_a_value_after_a_full_stop_is_of_the_sentence_before() -> None:
     assert values("Overall 41 teams on KR1, KR2 3 days") == {1: ("value", "41"), 2: ("value", "3")}
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # found by a third review; each was the value here
+        ("KR1 had 41 teams this week, 2 churned so far", {1: ("value", "41")}),
+        ("KR1 41 vs last week's 38, 140 signups so far", {1: ("value", "41")}),
+        ("KR1 41 teams added to the dashboard, 140 users in total", {1: ("value", "41")}),
+        ("KR1 38 teams (hope we make it 45)", {1: ("value", "38")}),
+        ("KR3 64%, actually 2% more.", {3: ("value", "64")}),
+        (
+            "Active teams 41 at last count; now 3 days onboarding",
+            {1: ("value", "41"), 2: ("value", "3")},
+        ),
+    ],
+)
+def test_what_stands_now_and_corrections_are_of_the_same_thing(
+    text: str, expected: dict[int, tuple[str, str]]
+) -> None:
+    assert values(text) == expected
+
+
+def test_third_review_cases_of_sentences_units_and_acronyms() -> None:
+    # "slow week." ends no sentence before a small letter: nothing was said yet.
+    assert values("KR1: slow week. only 38 teams", listed=False) == {1: ("value", "38")}
+    # "s." is German for "see", not seconds.
+    latency = KeyResultRef(1, "Cut p95 latency", Decimal(800), Decimal(300), "ms", None)
+    [reading] = read_progress("KR1 Latenz 620 s. Anhang", [latency], listed=True).readings
+    assert reading.value == 620
+    # A currency code names no key result; "sem" is Portuguese for "without".
+    sem = KeyResultRef(1, "Cut SEM cost per lead to 40 EUR", Decimal(80), Decimal(40), "EUR", None)
+    assert read_progress("pipeline now 900.000 EUR", [sem], listed=False).readings == []
+    assert read_progress("Equipes ativas: 41 (sem mudanças)", [sem], listed=False).readings == []
+    # "und", "et", "y", "e" break clauses as "and" does: two acronyms, two key results.
+    csat = KeyResultRef(1, "Raise CSAT to 90%", Decimal(0), Decimal(90), "%", None)
+    nps = KeyResultRef(2, "Raise NPS from -10 to +20", Decimal(-10), Decimal(20), "", None)
+    found = read_progress("CSAT 88% und NPS 41", [csat, nps], listed=True).readings
+    assert {r.kr_number: str(r.value) for r in found} == {1: "88", 2: "41"}
+    # A heading with "confidence" in brackets is for all that follows it.
+    said = read_confidence("Scores (confidence): KR1 8, KR2 6", KRS, answer=False).readings
+    assert {r.kr_number: r.score for r in said} == {1: 8, 2: 6}
+
+
 def test_apart_from_that_means_otherwise() -> None:
     assert values("KR3: done - apart from that, quiet week") == {3: ("done", "80")}
     assert sentences_with("blocker", "Nothing blocking, other than that all good.") == []
