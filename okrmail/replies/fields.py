@@ -141,7 +141,12 @@ _SENTENCE_END = re.compile(
 )
 # Clause boundaries inside a unit: ", " and ";" and " and " in the languages we read (not
 # "12,500" or "1,5"; not Dutch "en", French for "in" too).
-_CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s+(?:and|und|et|y|e|&)\s+")
+_CLAUSE_BREAK = re.compile(
+    r",\s+|;\s*|\s+(?:and|&)\s+"
+    # Another language's "and" only before a word and then a number ("88% und NPS 41"; not
+    # "40 y 66%", where the numbers go with names said before them), see `_clause_bounds`.
+    r"|\s+(?P<other_and>und|et|y|e)\s+(?=[^\W\d_][^\d\n]{0,60}\d)"
+)
 _ANDS = (" and", " und", " et", " y", " e")  # one of these is in every "and" break
 _WORD = re.compile(r"[^\W\d_]+")
 # Words that say what kind of change a key result wants, not which one it is.
@@ -249,15 +254,25 @@ def _units(text: str) -> list[tuple[int, int]]:
         begin = offset
         # A sentence end follows ".", "!" or "?": lines without one need no search.
         if "." in line or "!" in line or "?" in line:
+            # Whether the sentence so far said a value, and up to where that was looked for
+            # (each stretch once: a line may hold thousands of full stops).
+            value_said, searched = False, 0
             for end_of_sentence in _SENTENCE_END.finditer(line):
-                if _inside_a_day(line, end_of_sentence.start()):
+                stop = end_of_sentence.start()
+                if _inside_a_day(line, stop):
                     continue  # "KR2: 15. November: 41 teams", "am 15. November 41 Teams"
-                if line[end_of_sentence.end() : end_of_sentence.end() + 1].islower() and (
-                    not _VALUE_DIGIT.search(line, begin - offset, end_of_sentence.start())
-                ):
-                    continue  # before a small letter, only after a value: "slow week. only 38"
-                units.append((begin, offset + end_of_sentence.start()))
+                small = line[end_of_sentence.end() : end_of_sentence.end() + 1].islower()
+                if small and line[stop - 1] == ".":
+                    # Before a small letter, a full stop ends a sentence that said a value
+                    # ("csat is 88% now. first"; not "slow week. only 38").
+                    if not value_said:
+                        found = _VALUE_DIGIT.search(line, max(searched, begin - offset), stop)
+                        value_said, searched = found is not None, stop
+                    if not value_said:
+                        continue
+                units.append((begin, offset + stop))
                 begin = offset + end_of_sentence.end()
+                value_said, searched = False, 0
         units.append((begin, offset + len(line)))
         offset += len(line) + 1
     return [(start, end) for start, end in units if text[start:end].strip()]
@@ -336,6 +351,10 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
         now = two and _STANDS_NOW_HINT.search(lowered) is not None
         last_label = _last_label_start(text, start, end, lowered) if now else end
         for boundary in _CLAUSE_BREAK.finditer(text, start, end):
+            if boundary["other_and"] and not _VALUE_DIGIT.search(
+                text, begins[-1], boundary.start()
+            ):
+                continue  # "Cobertura y calidad: 70%": the "and" of a name, not of values
             if corrections and _joins_a_correction(boundary, corrections):
                 continue  # "38, sorry 39" and "9.7% (no wait, 9.9%)" are one clause
             if (
@@ -1337,7 +1356,7 @@ def _in_the_unit_of(
     seconds = _SECONDS.get(written[1].lower()) if written else None
     if seconds is None or seconds == own:
         return value
-    return tidy(value * seconds / own)
+    return tidy(round(value * seconds / own, 4))  # as stored: "7 hours" of days is 0.2917
 
 
 def _reading(
@@ -1727,9 +1746,16 @@ def _bracket_end(text: str, start: int, keyword: re.Match[str], end: int) -> int
     if opened < 0 or text.rfind(")", opened, keyword.start()) >= 0:
         return end
     closed = text.find(")", keyword.end(), min(end, keyword.end() + _LONGEST_ASIDE))
-    if closed < 0 or _HEADING_AFTER.match(text, closed + 1, end):
-        return end  # "Scores (confidence): KR1 8": a heading, for all that follows
-    return closed
+    if closed < 0:
+        return end
+    heading = (
+        _HEADING_AFTER.match(text, closed + 1, end)
+        and not _VALUE_DIGIT.search(text, start, opened)
+        and not _DIGIT.search(text, keyword.end(), closed)
+    )
+    # "Scores (confidence): KR1 8": a heading, for all that follows; not "KR1 41 teams
+    # (confidence 8) - KR2 3 days".
+    return end if heading else closed
 
 
 # What follows a heading: "(confidence): ...", "(confidence) - ...", "(Zuversicht) KR1 7".

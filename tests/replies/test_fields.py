@@ -848,6 +848,36 @@ def test_third_review_cases_of_sentences_units_and_acronyms() -> None:
     assert {r.kr_number: r.score for r in said} == {1: 8, 2: 6}
 
 
+def test_fourth_review_cases_of_and_words_exclamations_and_brackets() -> None:
+    spanish = [
+        KeyResultRef(
+            1, "Aumentar equipos activos de 30 a 45", Decimal(30), Decimal(45), "equipos", None
+        ),
+        KeyResultRef(2, "Reducir el tiempo de onboarding", Decimal(5), Decimal(1), "días", None),
+        KeyResultRef(
+            3, "Subir la cobertura de pruebas al 80%", Decimal(55), Decimal(80), "%", None
+        ),
+    ]
+
+    def read(text: str) -> dict[int, str]:
+        found = read_progress(text, spanish, listed=True).readings
+        return {r.kr_number: str(r.value) for r in found}
+
+    # Another language's "and" inside a name, or between values said after their names.
+    assert read("Cobertura y calidad: 70%") == {3: "70"}
+    assert read("Equipos y Cobertura de pruebas: 40 y 66%") == {3: "66"}
+    # Between a value and the next name, it breaks the clause as "and" does.
+    assert read("Equipos 41 y tiempo de onboarding 3 días") == {1: "41", 2: "3"}
+    # "!" ends a sentence before a small letter (one naming another key result).
+    sso = KeyResultRef(1, "Ship SSO to all 12 apps", Decimal(0), Decimal(12), "apps", None)
+    csat = KeyResultRef(2, "Raise CSAT to 90%", Decimal(0), Decimal(90), "%", None)
+    found = read_progress("we shipped sso! csat is 88% now", [sso, csat], listed=True).readings
+    assert {r.kr_number: str(r.value) for r in found} == {2: "88"}
+    # Confidence with its score in brackets is no heading for what follows.
+    text = "KR1 41 teams (confidence 8) - KR2 3 days (confidence 5)"
+    assert values(text) == {1: ("value", "41"), 2: ("value", "3")}
+
+
 def test_apart_from_that_means_otherwise() -> None:
     assert values("KR3: done - apart from that, quiet week") == {3: ("done", "80")}
     assert sentences_with("blocker", "Nothing blocking, other than that all good.") == []
