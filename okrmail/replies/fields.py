@@ -872,10 +872,10 @@ def _progress_in(
             kr, *_explicit_kind(against_target or explicit), against_target or explicit
         )
     number = _first_number(text, start, end, ignored, skipped) if bare else None
-    if _said_before_now(text, number):
+    if number is not None and _said_before_now(text, number):
         # "was 36 last Monday, now 40", "4 new teams this week, 38 total": a number said to
         # be where it stands now wins over one said to be where it stood.
-        number = _said_to_stand_now(text, number.end(), end, skipped, kr) or number  # type: ignore[union-attr]
+        number = _said_to_stand_now(text, number.end(), end, skipped, kr) or number
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
