@@ -350,11 +350,15 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
         lowered = unit.lower()
         now = two and _STANDS_NOW_HINT.search(lowered) is not None
         last_label = _last_label_start(text, start, end, lowered) if now else end
+        no_value_until = start  # no value digit from the clause's start up to here
         for boundary in _CLAUSE_BREAK.finditer(text, start, end):
-            if boundary["other_and"] and not _VALUE_DIGIT.search(
-                text, begins[-1], boundary.start()
-            ):
-                continue  # "Cobertura y calidad: 70%": the "and" of a name, not of values
+            if boundary["other_and"]:
+                # Looked for once per stretch: a line may hold thousands of them.
+                if _VALUE_DIGIT.search(text, max(begins[-1], no_value_until), boundary.start()):
+                    no_value_until = begins[-1]
+                else:
+                    no_value_until = boundary.start()
+                    continue  # "Cobertura y calidad: 70%": the "and" of a name, not of values
             if corrections and _joins_a_correction(boundary, corrections):
                 continue  # "38, sorry 39" and "9.7% (no wait, 9.9%)" are one clause
             if (
