@@ -142,10 +142,12 @@ _SENTENCE_END = re.compile(
 # Clause boundaries inside a unit: ", " and ";" and " and " in the languages we read (not
 # "12,500" or "1,5"; not Dutch "en", French for "in" too).
 _CLAUSE_BREAK = re.compile(
-    r",\s+|;\s*|\s+(?:and|&)\s+"
+    # Blanks are taken whole, from where they start: confidence talk is read out of a
+    # passage as blanks, and a search starting inside a long run would re-read it.
+    r",\s+|;\s*|(?<!\s)\s++(?:and|&)\s++"
     # Another language's "and" only before a word and then a number ("88% und NPS 41"; not
     # "40 y 66%", where the numbers go with names said before them), see `_clause_bounds`.
-    r"|\s+(?P<other_and>und|et|y|e)\s+(?=[^\W\d_][^\d\n]{0,60}\d)"
+    r"|(?<!\s)\s++(?P<other_and>und|et|y|e)\s++(?=[^\W\d_][^\d\n]{0,60}\d)"
 )
 _ANDS = (" and", " und", " et", " y", " e")  # one of these is in every "and" break
 _WORD = re.compile(r"[^\W\d_]+")

@@ -70,11 +70,12 @@ def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body
         "(confident " * 9_000 + ")",  # confidence said in brackets, all in one
         "1. KR1 " + "abc. d " * 14_000,  # full stops before small letters, no value said
         "1. " + "a e b1 " * 14_000,  # another language's "and", no value before it
+        " e  Scores (confidence): " * 4_000,  # an "and" before blanked confidence talk
     ],
     ids=["label", "label-is", "label-none", "label-dashes", "score-gap", "tabs", "blank-lines",
          "continued", "delimiter", "dates", "changes", "names", "days", "times", "taken-in",
          "now", "corrections", "totals", "corrections-in-a-clause", "german-days",
-         "brackets", "full-stops", "ands"],
+         "brackets", "full-stops", "ands", "and-before-blanks"],
 )  # fmt: skip
 def test_long_runs_after_a_label_do_not_tie_up_a_worker(body: str) -> None:
     """Such runs are read in one pass: patterns that tried every way of splitting a run
