@@ -941,7 +941,7 @@ _CORRECTION = re.compile(
 _TWO_NUMBERS = re.compile(r"\d\D+\d")
 # Every match of `_CORRECTION` holds one of these once lowercased.
 _CORRECTION_HINT = re.compile(
-    r"sorry|actual|correct|mean|wait|oops|make|meine|korrektur|eigentlich|pardon|fait|plutôt"
+    r"sorry|actual|correct|mean|wait|oops|meine|korrektur|eigentlich|pardon|fait|plutôt"
     r"|dire|perd|dicho|realidad|desculpa|ali|quer|verdade|eigenlijk|bedoel"
 )
 
@@ -1094,9 +1094,9 @@ def _skipped(match: re.Match[str], skipped: _Spans) -> bool:
     return match[3][0] not in "-−+" and match.start(3) in skipped
 
 
-# Where something stands now: "now 40", "currently 39", "we're at 41", "38 total", "4
-# closed so far", in the languages we read. Each is no explicit form ("now 38/45" is read
-# as that).
+# Where something stands now: "now 40", "currently 39", "we're at 41", "38 total", "41
+# teams so far", in the languages we read (which thing: see `_said_to_stand_now`). Each
+# is no explicit form ("now 38/45" is read as that).
 _NOW_WORDS = (
     r"now|currently|at present|as of today|we'?re at|we are at|aktuell|jetzt|derzeit"
     r"|momentan|actuellement|maintenant|ahora|actualmente|agora|atualmente|momenteel"
