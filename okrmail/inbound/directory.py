@@ -238,10 +238,3 @@ class Directory:
         for start in range(0, len(prompt_ids), _CHUNK):
             rows = self.session.execute(_OWNERS, {"ids": prompt_ids[start : start + _CHUNK]})
             self._owners.update({prompt_id: report_id for prompt_id, report_id in rows})
-
-
-def by_references(session: Session, references: Sequence[str]) -> tuple[Prompt | None, str]:
-    """The prompt of the nearest referenced message we sent (a bounce's original), as the
-    ORM object: a bounce marks it undeliverable."""
-    found, reference = Directory(session, "").prompt_by_references(references)
-    return (session.get(Prompt, found.id) if found else None), reference

@@ -19,7 +19,7 @@ from okrmail.app import AppContext
 from okrmail.emails import Envelope, our_address
 from okrmail.inbound import bounces, defences, headers, robots
 from okrmail.inbound.assess import Assessment, person_by_address
-from okrmail.inbound.directory import Directory, by_references
+from okrmail.inbound.directory import Directory
 from okrmail.models import Prompt
 from okrmail.prompting import shared_context
 from okrmail.questions import question_sets
@@ -147,10 +147,13 @@ def _what_bounced(ctx: AppContext, session: Session, found: Assessment, address:
     except Exception:  # an odd report structure: fall back to the address
         references = []
     references = [*references, *headers.referenced_ids(found.message)]
-    prompt, _ = by_references(session, references)
+    directory = Directory(session, "")
+    sent, _ = directory.prompt_by_references(references)
+    # The ORM object: a bounce marks it undeliverable.
+    prompt = session.get(Prompt, sent.id) if sent else None
     if prompt is not None and defences.wrong_sender(address, prompt.person) is None:
         return _Bounced(prompt)
-    other = Directory(session, "").sent_without_prompt(references) if references else None
+    other = directory.sent_without_prompt(references) if references else None
     if other is not None:
         return _Bounced(None, other.kind)
     person = person_by_address(session, address)

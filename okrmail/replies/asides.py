@@ -39,7 +39,7 @@ _MONTHS = frozenset(
     jänner okt mär marz févr fév fevrier janv juil aout déc decembre ene abr dic""".split()  # noqa: SIM905
 )
 # English "May" only with its capital ("may 3 teams join").
-MONTH = _longest_first(_MONTHS - {"may"}) + "|(?-i:May)"
+_MONTH = _longest_first(_MONTHS - {"may"}) + "|(?-i:May)"
 
 
 # A date is not progress: "done on 11/15" is done, "38 as of 11/15" is 38, "am 15.11.
@@ -148,17 +148,17 @@ _DAY_CUE = r"on|by|since|until|till|as\s+of|from|before|after|due|am|le|el|op|il
 # May 6 weeks average".
 _UNIT_WORDS = r"days?|weeks?|months?|hours?|h|teams?|people|points?|pts|users?|customers?|deals?|%"
 _WHEN = re.compile(
-    rf"(?P<day>\b(?=[^\W\d_]{{3,9}}\.?\s*\d)(?:{MONTH})\.?\s*+{_DAY}"
+    rf"(?P<day>\b(?=[^\W\d_]{{3,9}}\.?\s*\d)(?:{_MONTH})\.?\s*+{_DAY}"
     rf"(?:(?:st|nd|rd|th)\b(?:,?\s*{_YEAR})?|,?\s*{_YEAR}|(?=\s*(?:[,.:;)\]–-](?!\d)|$)))"
-    rf"|\b(?:{_DAY_CUE})\s+(?:the\s+)?(?:{MONTH})\.?\s*+{_DAY}(?:st|nd|rd|th)?\b"
+    rf"|\b(?:{_DAY_CUE})\s+(?:the\s+)?(?:{_MONTH})\.?\s*+{_DAY}(?:st|nd|rd|th)?\b"
     rf"(?:,?\s*{_YEAR}|(?![%.,]\d|%|\s+(?:{_UNIT_WORDS})\b))"
-    rf"|(?=\d)(?<![\w.,]){_DAY}(?:st|nd|rd|th)?\s*+(?:de\s+)?(?:{MONTH})\b"
+    rf"|(?=\d)(?<![\w.,]){_DAY}(?:st|nd|rd|th)?\s*+(?:de\s+)?(?:{_MONTH})\b"
     rf"(?:,?\s*(?:de\s+)?{_YEAR})?"
     rf"|(?=\d)(?:(?<=\bam )|(?<=\bbis )|(?<=\bvom )|(?<=\bseit )|(?<=\bzum )|(?<=\bab )"
-    rf"|(?<=\bden )|(?<=, )|(?<=\()){_DAY}\.\s*+(?:{MONTH})\b(?:\s*{_YEAR})?"
-    rf"|(?=\d)(?<![\w.,]){_DAY}\.\s*+(?:{MONTH})(?:\s+{_YEAR}|(?=\s*(?:[:;,)\]]|$)))"
+    rf"|(?<=\bden )|(?<=, )|(?<=\()){_DAY}\.\s*+(?:{_MONTH})\b(?:\s*{_YEAR})?"
+    rf"|(?=\d)(?<![\w.,]){_DAY}\.\s*+(?:{_MONTH})(?:\s+{_YEAR}|(?=\s*(?:[:;,)\]]|$)))"
     r"|(?=\d)(?<![\w.,:])(?:[01]?\d|2[0-3]):[0-5]\d(?!\d|:\d)(?:\s*(?:am|pm|h|uhr)\b)?)"
-    rf"|(?P<year>\b(?=[^\W\d_]{{3,9}}\.?\s*(?:19|20)\d\d)(?:{MONTH})\.?\s*+{_YEAR}"
+    rf"|(?P<year>\b(?=[^\W\d_]{{3,9}}\.?\s*(?:19|20)\d\d)(?:{_MONTH})\.?\s*+{_YEAR}"
     rf"|\b(?=\w{{1,6}}\s+(?:19|20)\d\d)(?:Q[1-4]|H[12]|FY|in|since|during|for|of|year)\s+{_YEAR}\b)",
     re.I,
 )

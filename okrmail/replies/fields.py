@@ -30,7 +30,6 @@ from itertools import pairwise
 
 from okrmail.prompting import format_value, unit_suffix
 from okrmail.replies.asides import (
-    MONTH,
     about_a_name,
     aside_numbers,
     dates_in,
@@ -117,7 +116,7 @@ _KR_LABEL = re.compile(r"\b(?:KR|key[\s-]*result)\s*#?\s*(\d{1,2})\b", re.I)
 # In a listed answer, "2) 60%" or "- 2. 38/45" at the start of a line names KR2.
 _LIST_NUMBER = re.compile(r"\s*(?:[-*•]\s*)?(\d{1,2})\s*[.):]\s+")
 # A sentence ends at . ! or ? followed by a capital (not "3.5", not "e.g. KR1"), but for
-# a German day's dot before its month and year ("Montag, 16. November 2026"); or by a
+# a German day's dot before its month ("Montag, 16. November 2026": see `_units`); or by a
 # small letter, as people typing on a phone write ("csat is 88% now. first response
 # time 7 hours"), but after an abbreviation ("approx. 40", "z.B. neue Teams") or a number
 # ("KR1 38. then 40"), and not before a number ("mostly EMEA. 38 so far" says 38 of it).
@@ -133,8 +132,7 @@ _NOT_AFTER_ABBREVIATION = "".join(
     rf"(?<!\b{re.escape(word)}\.\s)" for word in sorted(set(_ABBREVIATIONS.split()))
 )
 _SENTENCE_END = re.compile(
-    r"(?=\s)(?<=[.!?])(?!(?<=\b\d\.)\s+(?i:" + MONTH + r")\s+(?:19|20)\d\d\b)"
-    r"(?!(?<=\b\d\d\.)\s+(?i:" + MONTH + r")\s+(?:19|20)\d\d\b)\s+"
+    r"(?=\s)(?<=[.!?])\s+"
     r"(?:(?=[A-Z\"'(])|(?<=[!?]\s)(?=[^\W\d_])|(?:(?<=[^\W\d_]{3}\.\s)|(?<=%\.\s))(?i:"
     + _NOT_AFTER_ABBREVIATION
     + r")(?=[^\W\d_]))"
