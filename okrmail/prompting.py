@@ -267,12 +267,18 @@ def key_result_progress(result: KeyResult, *, for_digest: bool = False) -> str:
     start, current, target = result.start_value, result.current_value, result.target_value
     if not for_digest:
         return prompt_progress_line(start, current, target, result.unit)
+    return standing(start, current, target, result.unit)
+
+
+def standing(start: Decimal, value: Decimal | None, target: Decimal, unit: str) -> str:
+    """Where a key result stands at `value`, for people to read: "310,000 of 1,200,000 GBP
+    (26%)", or for one that goes down "4 days, target 2 days (33% of the way)"."""
     return _standing(
-        amount(start, result.unit),
-        amount(current, result.unit),
-        format_value(current, grouped=True),
-        amount(target, result.unit),
-        share_of_the_way(start, current, target),
+        amount(start, unit),
+        amount(value, unit),
+        format_value(value, grouped=True),
+        amount(target, unit),
+        share_of_the_way(start, value, target),
         goes_up=target > start,
     )
 

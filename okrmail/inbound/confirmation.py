@@ -46,7 +46,7 @@ from okrmail.prompting import (
     current_key_results_of,
     format_value,
     shared_context,
-    unit_suffix,
+    standing,
 )
 from okrmail.questions import NOTE_KIND, Question, question_sets
 from okrmail.replies.courtesy import without_courtesies
@@ -345,14 +345,11 @@ def _key_results(
     for number, result in enumerate(results, start=1):
         reading = progress.get(number)
         score = confidence.get(number) or overall
-        unit = unit_suffix(result.unit)
         shown = None
         if reading is not None and reading.value is not None:
-            target = f"{format_value(result.target_value)}{unit}"
-            share = result.progress_percent if result.current_value == reading.value else None
-            shown = f"{format_value(reading.value)} of {target}" + (
-                f" ({share}%)" if share is not None else ""
-            )
+            # As the digest shows it: a key result that goes down reads "4 days, target 2
+            # days (33% of the way)", not "4 of 2 days".
+            shown = standing(result.start_value, reading.value, result.target_value, result.unit)
             if reading.status in {"done", "no-change"}:
                 shown += f", {reading.status.replace('-', ' ')}"
         elif reading is not None:  # "no change" before any value, or only a percentage

@@ -225,7 +225,8 @@ def test_the_confirmation_says_what_was_recorded_and_what_is_missing(
     assert "missing" in str(confirmation["Subject"])
     text = text_of(confirmation)
     assert "KR1. Cut time-to-first-value to 2 days" in text
-    assert "progress: 4 of 2 days" in text and "confidence: 8/10" in text
+    assert "progress: 4 days, target 2 days (60% of the way)" in text
+    assert "confidence: 8/10" in text
     assert "no progress given for KR3 (Self-serve setups)" in text
     assert "no confidence given for KR2: reply with a number from 1 to 10" in text
     assert "The SSO vendor is late." in text
