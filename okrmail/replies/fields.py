@@ -1974,8 +1974,34 @@ def whole_note(kind: str, text: str) -> list[Note]:
             Note(kind, note.text, Span(rest + note.span.start, rest + note.span.end, note.text))
             for note in sentences_with(kind, text[rest:])
         ]
+    if kind in _DENIABLE and _denies(kind, text):
+        # "Not blocked anymore, the vendor fixed it": only a blocker it still names is one
+        # (the answer itself is kept word for word; the digest would list the denial as an
+        # open blocker, and as the same one as last week's).
+        return sentences_with(kind, text)
     body = text.strip()
     return [Note(kind, body, Span(start, start + len(body), body))]
+
+
+_DENIABLE = frozenset({"blocker", "help"})
+# Said of a blocker gone, without a negation: "unblocked since Tuesday".
+_UNBLOCKED = re.compile(r"\bun-?blocked\b", re.I)
+
+
+def _denies(kind: str, text: str) -> bool:
+    """Whether a sentence of `text` says there is no such thing (a blocker or a need for
+    help) and names none: "Not blocked anymore.", "No longer need help with the DPA"."""
+    pattern, may_match = _SENTENCE_WORDS[kind]
+    if kind == "blocker" and _UNBLOCKED.search(text):
+        return True
+    if not may_match(text.lower()):
+        return False
+    for match in _SENTENCE.finditer(text):
+        sentence = match[0]
+        found = list(pattern.finditer(sentence))
+        if found and all(_negated(sentence, one) for one in found):
+            return True
+    return False
 
 
 def sentences_with(kind: str, text: str) -> list[Note]:

@@ -1497,6 +1497,41 @@ def test_an_answer_that_opens_with_nothing_notes_only_what_the_rest_asks(
         assert text[note.span.start : note.span.end] == note.text
 
 
+@pytest.mark.parametrize(
+    ("kind", "text", "noted"),
+    [
+        ("blocker", "Not blocked anymore, the vendor fixed it.", []),
+        ("blocker", "No longer blocked: legal signed on Monday.", []),
+        ("blocker", "We got unblocked on Tuesday.", []),
+        ("blocker", "Nicht mehr blockiert, der Vertrag ist unterschrieben.", []),
+        ("help", "Don't need help anymore, Tom sorted it.", []),
+        (
+            "blocker",
+            "Not blocked anymore. Still waiting on Siemens for the data.",
+            ["Still waiting on Siemens for the data."],
+        ),
+        (
+            "blocker",
+            "Unblocked on SSO, but now stuck on QA.",
+            ["Unblocked on SSO, but now stuck on QA."],
+        ),
+        # Not denials: the whole answer is the blocker.
+        ("blocker", "Nothing blocking except the firewall change.", None),
+        ("blocker", "No blockers, but waiting on legal.", None),
+        ("blocker", "Nothing major, but legal still has not signed the MSA", None),
+    ],
+)
+def test_an_answer_that_says_the_blocker_is_gone_notes_only_what_still_blocks(
+    kind: str, text: str, noted: list[str] | None
+) -> None:
+    """The digest lists blockers with how long each has been open: "Not blocked anymore"
+    listed there would read as last week's blocker, still open."""
+    notes = whole_note(kind, text)
+    assert [note.text for note in notes] == (noted if noted is not None else [text])
+    for note in notes:
+        assert text[note.span.start : note.span.end] == note.text
+
+
 def test_an_answer_is_a_note_with_its_span() -> None:
     text = "  Nothing major, but legal still has not signed the MSA  "
     [note] = whole_note("blocker", text)
