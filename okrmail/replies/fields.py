@@ -723,18 +723,23 @@ def _has_reading(text: str, start: int, end: int) -> bool:
     return any(not _inside(found, asides) for _, found in _scores(text, start, end))
 
 
-def _without_confidence_talk(text: str) -> str:
-    """The text with every "confidence …" stretch, to the end of its sentence or of the
-    brackets it is said in, blanked out (same length, so offsets still hold)."""
+def _without_confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> str:
+    """The text with every "confidence …" stretch (see `_talk_end`) blanked out (same
+    length, so offsets still hold)."""
     if not says_confidence(text):
         return text  # a sentence can only say it where the whole text does
+    numbers = {kr.number for kr in key_results}
+    distinctive = _distinctive_stems(key_results)
     chars = list(text)
     for start, end in _units(text):
         blanked = start
+        items: _UnitItems | None = None
         for keyword in _CONFIDENCE_WORD.finditer(text, start, end):
             if keyword.start() < blanked:
                 continue  # blanked already, with the stretch of a keyword before it
-            blanked = _bracket_end(text, start, keyword, end)
+            if items is None:
+                items = _UnitItems(text, start, end, numbers, distinctive)
+            blanked = _talk_end(text, start, keyword, end, items)
             chars[keyword.start() : blanked] = " " * (blanked - keyword.start())
             if blanked == end:
                 break
@@ -1398,7 +1403,7 @@ def read_progress(
     by_number = {kr.number: kr for kr in key_results}
     if not by_number:
         return ProgressScan([], [])
-    scanned = _without_confidence_talk(text)
+    scanned = _without_confidence_talk(text, key_results)
     if not listed and kr_number is None and not _may_name_a_kr(scanned, key_results):
         return ProgressScan([], [])  # free text about no key result says nothing here
     items = _merge_continuations(
@@ -1704,43 +1709,121 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
     numbers = {kr.number for kr in key_results}
     distinctive = _distinctive_stems(key_results)
     readings: dict[int | None, ConfidenceReading] = {}
-    for start, end in _units(text):
-        keyword = _CONFIDENCE_WORD.search(text, start, end)
-        if not keyword:
-            continue
-        # Only the units that say it are cut into items (as `_items_of` would cut them).
-        in_unit = sorted(
-            (
-                item
-                for item in _unit_items(text, start, end, numbers, distinctive, False)
-                if start <= item.start < end
-            ),
-            key=lambda item: item.start,
-        )
-        # Said in brackets, it reaches no further: "KR1 39/45 (confident), KR2 3 days".
-        end = _bracket_end(text, start, keyword, end)
-        zone = [
-            item for item in in_unit if keyword.end() <= item.start < end and item.kr is not None
-        ]
-        for item in zone:
-            found = _scores(text, item.start, item.end)
-            if found and item.kr not in readings:
-                readings[item.kr] = _confidence(item.kr, found[0])
-        if zone:
-            continue
-        around = next((i.kr for i in in_unit if i.start <= keyword.start() <= i.end and i.kr), None)
-        labels = _labels(text, start, end, numbers, False)
-        about = around or (labels[0][0] if len(labels) == 1 else None)
-        after = _scores(text, keyword.end(), end) or _word_after_keyword(text, keyword.end(), end)
-        if about is None and _one_per_key_result(text, after, key_results):
-            for kr, score in zip(key_results, after, strict=True):
-                readings.setdefault(kr.number, _confidence(kr.number, score))
-            continue
-        before = _scores(text, start, keyword.start())
-        chosen = after[0] if after else before[-1] if before else None
-        if chosen and about not in readings:
-            readings[about] = _confidence(about, chosen)
+    for start, unit_end in _units(text):
+        in_unit: _UnitItems | None = None
+        reached = start  # where the talk of the last keyword in this unit stopped
+        for keyword in _CONFIDENCE_WORD.finditer(text, start, unit_end):
+            if keyword.start() < reached:
+                continue  # part of the talk before: "Confidence 7 (confidence is down)"
+            # Only the units that say it are cut into items (as `_items_of` cuts them).
+            if in_unit is None:
+                in_unit = _UnitItems(text, start, unit_end, numbers, distinctive)
+            end = _talk_end(text, start, keyword, unit_end, in_unit)
+            first = reached == start
+            _read_talk(text, reached, keyword, end, in_unit, key_results, readings, first)
+            reached = end
     return list(readings.values())
+
+
+def _read_talk(
+    text: str,
+    start: int,
+    keyword: re.Match[str],
+    end: int,
+    in_unit: _UnitItems,
+    key_results: Sequence[KeyResultRef],
+    readings: dict[int | None, ConfidenceReading],
+    first: bool,
+) -> None:
+    """The scores of the confidence talk text[keyword.start():end], added to `readings`
+    (`start`: where its unit starts or, unless it is the `first` there, where the talk
+    before it in the unit ended)."""
+    zone = in_unit.named_in(keyword.end(), end)
+    for item in zone:
+        found = _scores(text, item.start, item.end)
+        if found and item.kr not in readings:
+            readings[item.kr] = _confidence(item.kr, found[0])
+    if zone:
+        return
+    around = in_unit.named_around(keyword.start())
+    labels = _labels(text, start, end, {kr.number for kr in key_results}, False)
+    about = around or (labels[0][0] if len(labels) == 1 else None)
+    after = _scores(text, keyword.end(), end) or _word_after_keyword(text, keyword.end(), end)
+    if about is None and _one_per_key_result(text, after, key_results):
+        for kr, score in zip(key_results, after, strict=True):
+            readings.setdefault(kr.number, _confidence(kr.number, score))
+        return
+    before = _scores(text, start, keyword.start())
+    if before and not first:
+        # Talk after other talk in its unit takes a score before it only right before it
+        # ("KR1 8 confident, KR2 6 confident"; not "..., KR2 3 days (not confident)").
+        before = [
+            found
+            for found in before
+            if _NOTHING_BETWEEN.fullmatch(text, found[1].end(), keyword.start())
+        ]
+    chosen = after[0] if after else before[-1] if before else None
+    if chosen and about not in readings:
+        readings[about] = _confidence(about, chosen)
+
+
+_NOTHING_BETWEEN = re.compile(r"[^\w(]*+")
+
+
+class _UnitItems:
+    """The items of one unit as free text cuts them, in order, found by position in
+    logarithmic time (a line may hold thousands of items and of confidence keywords)."""
+
+    def __init__(
+        self, text: str, start: int, end: int, numbers: set[int], distinctive: dict[int, set[str]]
+    ) -> None:
+        items = _unit_items(text, start, end, numbers, distinctive, False)
+        self.items = sorted((i for i in items if start <= i.start < end), key=_item_start)
+        self.starts = [item.start for item in self.items]
+        # For each index, the index of the first item from there on that names a key
+        # result (len(items) when none does).
+        self.next_named = [len(self.items)] * (len(self.items) + 1)
+        for index in range(len(self.items) - 1, -1, -1):
+            named = self.items[index].kr is not None
+            self.next_named[index] = index if named else self.next_named[index + 1]
+
+    def named_around(self, position: int) -> int | None:
+        """The key result of the first item that holds `position` (ends included)."""
+        index = bisect_right(self.starts, position) - 1
+        for item in self.items[max(0, index - 1) : index + 1]:
+            if item.kr is not None and item.start <= position <= item.end:
+                return item.kr
+        return None
+
+    def first_named(self, start: int, end: int) -> _Item | None:
+        """The first item starting in [start, end) that names a key result."""
+        index = self.next_named[bisect_left(self.starts, start)]
+        if index < len(self.items) and self.items[index].start < end:
+            return self.items[index]
+        return None
+
+    def named_in(self, start: int, end: int) -> list[_Item]:
+        """The items starting in [start, end) that name a key result."""
+        low, high = bisect_left(self.starts, start), bisect_left(self.starts, end)
+        return [item for item in self.items[low:high] if item.kr is not None]
+
+
+def _item_start(item: _Item) -> int:
+    return item.start
+
+
+def _talk_end(text: str, start: int, keyword: re.Match[str], end: int, items: _UnitItems) -> int:
+    """Where the confidence talk that `keyword` opens in the unit text[start:end] stops:
+    where the brackets it is said in close ("KR1 39/45 (confident), KR2 3 days"); said of
+    a key result and followed by a score before the next item naming one, after that
+    score ("KR1 39/45 confidence 8, KR2 3 days"; not "Confidence: KR1 6, KR2 9", nor "KR1
+    39/45, confidence: KR1 8, KR2 6"); else at the end of the unit."""
+    end = _bracket_end(text, start, keyword, end)
+    if items.named_around(keyword.start()) is None:
+        return end
+    following = items.first_named(keyword.end(), end)
+    said = _scores(text, keyword.end(), following.start) if following is not None else []
+    return said[-1][1].end() if said else end
 
 
 def _bracket_end(text: str, start: int, keyword: re.Match[str], end: int) -> int:

@@ -949,6 +949,31 @@ def test_done_said_of_a_part_is_not_the_whole_key_result_done(
     assert values(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "read", "confidence"),
+    [
+        ("KR1 39/45 confidence 8, KR2 3 days", {1: ("value", "39"), 2: ("value", "3")}, {1: 8}),
+        ("KR1 confidence 8, KR2 confidence 6", {}, {1: 8, 2: 6}),
+        (
+            "KR1 39/45 confidence high, KR2 3 days, confidence low",
+            {1: ("value", "39"), 2: ("value", "3")},
+            {1: 8, 2: 2},
+        ),
+        ("teams 39 confidence 7, onboarding 3 days confidence 5", None, {1: 7, 2: 5}),
+        # Talk that names the key results after it still reaches them.
+        ("KR1 39/45, confidence: KR1 8, KR2 6", {1: ("value", "39")}, {1: 8, 2: 6}),
+        ("Confidence: KR1 6, KR2 9", {}, {1: 6, 2: 9}),
+    ],
+)
+def test_confidence_said_of_a_key_result_ends_at_the_next_one(
+    text: str, read: dict[int, tuple[str, str]] | None, confidence: dict[int, int]
+) -> None:
+    """Was confidence 3 for KR2 (its progress taken for a score) and KR2's progress lost."""
+    if read is not None:
+        assert values(text, listed=False) == read
+    assert scores(text, answer=False) == confidence
+
+
 def test_confidence_said_in_brackets_reaches_no_further() -> None:
     text = "KR1 39/45 (confident), KR2 3 days (not confident), KR3 70% - 50/50 on this one"
     # Was confidence 3 for KR2 and 7 for KR3, and no progress for either.

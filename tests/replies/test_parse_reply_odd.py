@@ -71,11 +71,13 @@ def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body
         "1. KR1 " + "abc. d " * 14_000,  # full stops before small letters, no value said
         "1. " + "a e b1 " * 14_000,  # another language's "and", no value before it
         " e  Scores (confidence): " * 4_000,  # an "and" before blanked confidence talk
+        "KR1 confidence 8, " * 5_500,  # confidence talk per key result, all on one line
+        "KR2 3 days (not confident), " * 3_500,  # confidence talk after talk
     ],
     ids=["label", "label-is", "label-none", "label-dashes", "score-gap", "tabs", "blank-lines",
          "continued", "delimiter", "dates", "changes", "names", "days", "times", "taken-in",
          "now", "corrections", "totals", "corrections-in-a-clause", "german-days",
-         "brackets", "full-stops", "ands", "and-before-blanks"],
+         "brackets", "full-stops", "ands", "and-before-blanks", "talk-per-kr", "talk-after-talk"],
 )  # fmt: skip
 def test_long_runs_after_a_label_do_not_tie_up_a_worker(body: str) -> None:
     """Such runs are read in one pass: patterns that tried every way of splitting a run
