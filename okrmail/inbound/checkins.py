@@ -143,18 +143,23 @@ def merge_replies(
             for number, result in enumerate(reply.key_results, start=1)
         }
         _retract_notes(state, reply, now, superseded[CheckInReading])
+        _retract_confidence(state, reply, now, superseded[CheckInReading])
         rows = {
             CheckInAnswer: _answers(reply.parsed),
             CheckInReading: _readings(reply.parsed, by_number, reply.body_text),
         }
+        merged: dict[type, list[dict[str, Any]]] = {}
         for model, values in rows.items():
-            merged = _merge_rows(
+            merged[model] = _merge_rows(
                 state.current[model], values, reply.answered_at, now, superseded[model]
             )
-            for record in merged:
+            for record in merged[model]:
                 record["inbox_message_id"] = reply.inbox_id
                 inserts[model].append((state, record))
-        readings = [entry.values for entry in state.current[CheckInReading].values()]
+        # Only what this reply changed moves the key results: the check-in's other readings
+        # were carried onto them when given, and may be older than their values now (a late
+        # word on last week's check-in must not bring back last week's values).
+        readings = [record for record in merged[CheckInReading] if record["current"]]
         _update_key_results(readings, by_number, reply.answered_at)
         state.values.update(
             revision=state.values["revision"] + 1,
@@ -427,6 +432,24 @@ def _retract_notes(
 _NOTE_READINGS = frozenset(NOTE_KINDS.values())
 
 
+def _retract_confidence(
+    state: _CheckInState, reply: ReplyToMerge, now: datetime, superseded: list[int]
+) -> None:
+    """A confidence for no key result in particular, given after scores for some ("KR1 8,
+    KR2 6", then "7 for all of them"), stands for every key result this reply gives none
+    for: their earlier scores are superseded."""
+    given = {reading.kr_number for reading in reply.parsed.confidence}
+    if None not in given:
+        return
+    readings = state.current[CheckInReading]
+    for key, entry in list(readings.items()):
+        kind, number = key[0], key[1]
+        older = entry.answered_at <= reply.answered_at
+        if kind == "confidence" and number is not None and number not in given and older:
+            _supersede(entry, now, superseded)
+            del readings[key]
+
+
 def _supersede(entry: _Current, now: datetime, superseded: list[int]) -> None:
     if entry.stored_id is not None:
         superseded.append(entry.stored_id)
@@ -490,9 +513,10 @@ class _KeyResultNow:
 def _update_key_results(
     readings: Sequence[dict[str, Any]], by_number: dict[int, _KeyResultNow], answered_at: datetime
 ) -> None:
-    """Carry the check-in's current readings onto the key results they name.
+    """Carry a reply's new readings onto the key results they name.
 
-    A confidence given for no key result in particular applies to those without their own.
+    A confidence given for no key result in particular applies to those the reply gives
+    none for.
     """
     confidences = [r for r in readings if r.get("kind") == "confidence"]
     overall = next((r for r in confidences if r.get("kr_number") is None), None)

@@ -610,3 +610,46 @@ def test_replies_piped_in_at_the_same_moment_all_land(org: AppContext) -> None:
             statuses += pool.map(_ingest_at, jobs)
     assert statuses == ["checkin"] * 8
     assert [row.status for row in inbox_rows(org)] == ["checkin"] * 8
+
+
+def test_a_late_word_on_last_weeks_check_in_does_not_bring_back_its_values(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    """Week 1 said KR1 5 days, week 2 said 3 days; a note added to week 1's check-in
+    afterwards put 5 days (and week 1's confidence) back on the key results."""
+    ingest(org, reply(lena, "1. KR1 5 days, KR2 35, KR3 10\n4. KR1 6, KR2 6, KR3 6"))
+    clock.advance(timedelta(days=7))
+    week_two = send_prompt(org)
+    ingest(org, reply(week_two, "1. KR1 3 days, KR2 44, KR3 20\n4. KR1 9, KR2 8, KR3 8"))
+    clock.advance(timedelta(hours=2))
+
+    ingest(org, reply(lena, "3. I escalated to the vendor's account manager."))
+
+    kr1, kr2, kr3 = key_results(org)
+    assert [(kr.current_value, kr.confidence) for kr in (kr1, kr2, kr3)] == [
+        (3, 9), (44, 8), (20, 8)
+    ]  # fmt: skip
+    # What it does say is recorded on week 1's check-in.
+    answers = current_answers(org, checkin_of(org, lena.id).id)
+    assert answers["actions"] == "I escalated to the vendor's account manager."
+
+
+def test_a_later_confidence_for_all_replaces_the_scores_given_one_by_one(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    ingest(org, reply(lena, "1. KR1 5 days, KR2 35, KR3 10\n4. KR1 8, KR2 6, KR3 5"))
+    clock.advance(timedelta(hours=1))
+
+    ingest(org, reply(lena, "4. 7 for all of them"))
+
+    assert [kr.confidence for kr in key_results(org)] == [7, 7, 7]
+    confirmation = outgoing(org, "confirm-")[-1]
+    text = text_of(confirmation)
+    assert text.count("confidence: 7/10") == 3, text
+    with org.sessions() as session:
+        current = session.scalars(
+            select(CheckInReading).where(
+                CheckInReading.kind == "confidence", CheckInReading.current.is_(True)
+            )
+        ).all()
+        assert [(row.kr_number, row.score) for row in current] == [(None, 7)]
