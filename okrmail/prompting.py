@@ -353,7 +353,11 @@ def prompt_context(ctx: AppContext, session: Session, prompt: Prompt) -> dict[st
     question_set = question_sets(ctx.settings.templates_path)[prompt.question_set]
     return {
         **shared_context(ctx, prompt.person, meeting, prompt.question_set),
-        "counterpart": {"name": counterpart.name, "email": counterpart.email},
+        "counterpart": {
+            "name": counterpart.name,
+            "first_name": counterpart.name.split()[0],
+            "email": counterpart.email,
+        },
         "role": prompt.role,
         "questions": [
             {"number": number, "key": question.key, "text": question.text, "hint": question.hint}

@@ -159,8 +159,11 @@ def merge_replies(
         # Only what this reply changed moves the key results: the check-in's other readings
         # were carried onto them when given, and may be older than their values now (a late
         # word on last week's check-in must not bring back last week's values).
-        readings = [record for record in merged[CheckInReading] if record["current"]]
-        _update_key_results(readings, by_number, reply.answered_at)
+        # A manager's reply speaks of their report's key results, which stay the report's
+        # to update: what the manager said is kept in their own check-in.
+        if reply.prompt.role == "report":
+            readings = [record for record in merged[CheckInReading] if record["current"]]
+            _update_key_results(readings, by_number, reply.answered_at)
         state.values.update(
             revision=state.values["revision"] + 1,
             confirmation_due=confirm,

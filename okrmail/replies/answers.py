@@ -284,7 +284,11 @@ _QUESTION_NUMBER_STARTS = frozenset("-*•Qq#")
 _KR_LINE_STARTS = frozenset("-*•Kk\u212a")
 # Lines of templates/email/prompt.txt and prompt.html that are neither questions nor key
 # results: the section headings and the footer paragraph.
-_TEMPLATE_HEADING = re.compile(r"^\s*(?:questions|your key results\b.*)\s*:?\s*$", re.I)
+_TEMPLATE_HEADING = re.compile(
+    r"^\s*(?:questions|your key results\b.*"
+    r"|[^\W\d_][\w.'’-]{0,40}['’]s key results(?:\s*\([^()\n]*\))?)\s*:?\s*$",  # a manager's
+    re.I,
+)
 _TEMPLATE_FOOTER = re.compile(r"^\s*Sent by okrmail\b", re.I)
 _SIGNATURE_DASHES = re.compile(r"^\s*--\s*$")
 _MARKER_TOKENS = tuple(_tokens(REPLY_MARKER))

@@ -109,13 +109,18 @@ class SentPrompt:
 
 
 def send_prompt(
-    ctx: AppContext, email: str = LENA, meeting_in: timedelta = timedelta(days=1)
+    ctx: AppContext,
+    email: str = LENA,
+    meeting_in: timedelta = timedelta(days=1),
+    role: str = "report",
 ) -> SentPrompt:
-    """A prompt for `email`'s pairing, for a meeting `meeting_in` from now, really sent."""
+    """A prompt for `email`'s pairing, for a meeting `meeting_in` from now, really sent to
+    the report (`email`) or, with `role="manager"`, to their manager."""
     now = ctx.now()
     with ctx.transaction() as session:
-        person = session.scalars(select(Person).where(Person.email == email)).one()
-        pairing = session.scalars(select(Pairing).where(Pairing.report_id == person.id)).one()
+        report = session.scalars(select(Person).where(Person.email == email)).one()
+        pairing = session.scalars(select(Pairing).where(Pairing.report_id == report.id)).one()
+        person = report if role == "report" else pairing.manager
         start = now + meeting_in
         series = Series(
             pairing=pairing,
@@ -140,7 +145,7 @@ def send_prompt(
         prompt = Prompt(
             meeting=meeting,
             person_id=person.id,
-            role="report",
+            role=role,
             question_set=pairing.question_set,
             token=new_token(),
             send_at=now,
@@ -162,7 +167,7 @@ def send_prompt(
             id=prompt.id,
             token=prompt.token,
             message_id=str(prompt.message_id),
-            email=email,
+            email=prompt.person.email,
             name=prompt.person.name,
             subject=str(sent["Subject"]),
             text=text,

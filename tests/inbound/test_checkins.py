@@ -653,3 +653,33 @@ def test_a_later_confidence_for_all_replaces_the_scores_given_one_by_one(
             )
         ).all()
         assert [(row.kr_number, row.score) for row in current] == [(None, 7)]
+
+
+def test_a_managers_reply_leaves_the_reports_key_results_as_the_report_gave_them(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    ingest(org, reply(lena, FIRST))
+    with org.transaction() as session:
+        from okrmail.models import Pairing, Person
+
+        report = session.scalars(select(Person).where(Person.email == lena.email)).one()
+        pairing = session.scalars(select(Pairing).where(Pairing.report_id == report.id)).one()
+        pairing.question_set = "quarterly-planning"
+    manager = send_prompt(org, lena.email, role="manager")
+    assert "LENA'S KEY RESULTS" in manager.text  # the report's, and said so
+
+    ingest(
+        org,
+        reply(
+            manager,
+            "1. Yes, though KR1 is really at 6 days, not 4. I'd say confidence 3 overall.",
+        ),
+    )
+
+    kr1, kr2, kr3 = key_results(org)
+    assert [(kr.current_value, kr.confidence) for kr in (kr1, kr2, kr3)] == [
+        (4, 8), (38, 6), (12, 5)
+    ]  # fmt: skip
+    # What the manager said is kept, in the manager's check-in.
+    answers = current_answers(org, checkin_of(org, manager.id).id)
+    assert "really at 6 days" in answers["right_outcomes"]
