@@ -597,6 +597,8 @@ _SIGNED_NUMBER = rf"(?:(?<![\w.,])[-−+](?=[$€£\d]))?{NUMBER}"
 _FROM_TO_FORM = (
     # A change starts with a number or a from word: the lookahead fails at once elsewhere.
     rf"(?=[$€£\dfvdFVD\-−+])(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_SIGNED_NUMBER})"
+    # The first value may carry its unit too: "from 9 s to 6.4 s", "5h -> 4h".
+    r"(?:\s*+(?:%|[^\W\d_]{1,12}+\.?))?"
     r"\s*(?:->|→|=>|\b(?:to|auf|naar)\b|(?(from_word)\b(?:à|a|al|para)\b|(?!)))"
     rf"\s*({_SIGNED_NUMBER})"
 )

@@ -1068,6 +1068,34 @@ def test_thousands_and_suffixes() -> None:
         assert reading.value == Decimal(1_200_000), text
 
 
+LOAD_TIME = KeyResultRef(
+    1, "Reduce load time from 12 s to 3 s", Decimal(12), Decimal(3), "s", Decimal(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("kr", "text", "value"),
+    [
+        (LOAD_TIME, "KR1 from 9 s to 6.4 s", "6.4"),
+        (LOAD_TIME, "We reduced load time from 9s to 6.4s", "6.4"),
+        (ONBOARDING, "KR2 from 5 days to 4 days", "4"),
+        (ONBOARDING, "KR2 5d to 4d", "4"),
+        (ONBOARDING, "onboarding down from 4 days to 3 days", "3"),
+        (ONBOARDING, "KR2 improved by 1 day to 3 days", "3"),
+        (ONBOARDING, "KR2 von 5 Tagen auf 4 Tage", "4"),
+        (COVERAGE, "KR3 from 61% to 64%", "64"),
+        (LOAD_TIME, "KR1 9 s -> 6.4 s", "6.4"),
+        (LOAD_TIME, "KR1 9s → 6.4s", "6.4"),
+    ],
+)
+def test_a_change_with_a_unit_on_both_values_reads_where_it_went(
+    kr: KeyResultRef, text: str, value: str
+) -> None:
+    """Was the value it came from: only "from 9 to 6.4 s" was read as a change."""
+    scan = read_progress(text, [kr], listed=True)
+    assert [(r.kr_number, str(r.value)) for r in scan.readings] == [(kr.number, value)]
+
+
 def test_from_to_reads_the_new_value() -> None:
     assert values("KR1 went from 34 to 39") == {1: ("value", "39")}
 
