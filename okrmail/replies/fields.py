@@ -635,6 +635,10 @@ _BETWEEN_WORDS = r"(?:[^\w,;.!?–—-]|(?<=\w)-(?=\w|$))+"
 _NOT_DONE_BEFORE = re.compile(
     r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|basically"
     r"|largely|practically|virtually|will|shall"
+    # A share of it, or a part: "a third done", "halfway done", "the design part is done",
+    # "phase 1 done", "à moitié fini"
+    r"|halfway|half-way|midway|part-?way|thirds?|quarters?|fifths?|part|phase|step|stage"
+    r"|moitié|mitad|metà|metade|helft|hälfte"
     r"|should|would|could|might|must|gonna|needs?|yet(?=\s+to\b)"
     r"|nicht|kaum|halb|presque|casi|niet|bijna|quasi|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-))\b"
     r"|n[’']t\b|[’']ll\b)(?:" + _BETWEEN_WORDS + r"\w+){0,2}?" + _BETWEEN_WORDS + r"$"

@@ -187,6 +187,14 @@ def test_no_change_means_the_current_value(words: str) -> None:
         "KR2 sera terminé vendredi",
         "KR2 still needs to be done",
         "KR2 yet to be finished",
+        # A share or a part of it: was the target.
+        "KR2 halfway done",
+        "KR2 roughly a third done",
+        "KR2 two thirds done",
+        "KR2 a quarter done",
+        "KR2 the design part is done",
+        "KR2 phase 1 done",
+        "KR2 à moitié terminé",
     ],
 )
 def test_not_done_is_not_done(text: str) -> None:
