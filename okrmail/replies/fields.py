@@ -854,8 +854,8 @@ def _progress_in(
         return corrected
     # Numbers are parsed only to compare them with the title's, when it has any.
     ignored = _title_numbers(kr) if named else frozenset()
-    # Scores out of ten, dates, the numbers of names, changes since last time and what is
-    # left to go are not where it stands now.
+    # Scores out of ten, dates, the numbers of names, changes since last time, what is
+    # left to go and what is planned are not where it stands now.
     changes = _changes(text, start, end, kr)
     names = aside_numbers(text, start, end, kr)
     skipped = _Spans(
@@ -864,6 +864,7 @@ def _progress_in(
         + names
         + changes
         + _remaining(text, start, end)
+        + _planned(text, start, end)
         + ([passed_over] if passed_over else [])
     )
     explicit = (
@@ -1256,6 +1257,38 @@ _REMAINING = re.compile(
     re.I,
 )
 _REMAINING_HINT = re.compile(r"to go|left|short|falta|manca|te gaan|zum ziel")
+
+
+# A value planned, hoped for or expected, not where it stands: "should be down to 2 days by
+# Friday", "will be at 50% next week", "hoping for 45 by Dec", "expect to hit 42".
+# "Should be" also corrects ("sorry, KR2 should be 40, not 38"): a plan only when a time
+# to come follows ("should be down to 2 days by Friday").
+_PLANNED = re.compile(
+    r"\b(?:(?P<should>should)|will|shall|(?<=\w)['’]ll|going\s+to|gonna|expect\w*"
+    r"|hop(?:e|es|ed|ing)|aim\w*|plan(?:s|ned|ning)?|forecast\w*|projected"
+    r"|on\s+(?:track|course)\s+to|want\s+to)"
+    r"(?:\s++(?:be|to|for|at|hit|reach|get|land|end|finish|close|down|up|around|about"
+    r"|roughly|approximately|least|already))*+"
+    rf"\s++(?P<number>[$€£]?{NUMBER})"
+    r"(?(should)(?=\S*+\s++(?:[^\W\d_]++\s++){0,3}?(?:by|next|soon|within|before|until"
+    r"|tomorrow|later|end\s+of|in\s+\d+\s+(?:days?|weeks?|months?))\b))",
+    re.I,
+)
+# Every match of `_PLANNED` holds one of these once lowercased.
+_PLANNED_HINT = re.compile(
+    r"will|should|shall|['’]ll|going|gonna|expect|hop|aim|plan|forecast|project|on track"
+    r"|on course|want"
+)
+
+
+def _planned(text: str, start: int, end: int) -> list[range]:
+    """Where the values said to be planned or expected are in text[start:end]."""
+    if not _PLANNED_HINT.search(text[start:end].lower()):
+        return []
+    return [
+        range(match.start("number"), match.end("number"))
+        for match in _PLANNED.finditer(text, start, end)
+    ]
 
 
 def _remaining(text: str, start: int, end: int) -> list[range]:

@@ -1104,6 +1104,28 @@ def test_a_change_with_a_unit_on_both_values_reads_where_it_went(
     assert [(r.kr_number, str(r.value)) for r in scan.readings] == [(kr.number, value)]
 
 
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("KR2 should be down to 2 days by Friday", {}),
+        ("KR3 will be at 70% next week", {}),
+        ("KR3 we'll hit 70% soon", {}),
+        ("KR3 expect 70% by end of month", {}),
+        ("KR1 hoping for 45 by Dec", {}),
+        ("KR1 39, hoping for 45 by Dec", {1: ("value", "39")}),
+        ("KR1 40, on track to hit 45", {1: ("value", "40")}),
+        ("KR1 expect to hit 42 (currently 39)", {1: ("value", "39")}),
+        # "Should be" correcting a value is no plan.
+        ("Sorry, KR2 should be 4, not 5.", {2: ("value", "4")}),
+    ],
+)
+def test_a_value_planned_or_hoped_for_is_not_where_it_stands(
+    text: str, read: dict[int, tuple[str, str]]
+) -> None:
+    """Was recorded as the value: a forecast of 45 teams set the key result to its target."""
+    assert values(text) == read
+
+
 def test_from_to_reads_the_new_value() -> None:
     assert values("KR1 went from 34 to 39") == {1: ("value", "39")}
 

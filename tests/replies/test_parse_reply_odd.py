@@ -73,11 +73,13 @@ def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body
         " e  Scores (confidence): " * 4_000,  # an "and" before blanked confidence talk
         "KR1 confidence 8, " * 5_500,  # confidence talk per key result, all on one line
         "KR2 3 days (not confident), " * 3_500,  # confidence talk after talk
+        "1. KR1 " + "will be be be " * 7_000,  # a plan's words, and no value after them
     ],
     ids=["label", "label-is", "label-none", "label-dashes", "score-gap", "tabs", "blank-lines",
          "continued", "delimiter", "dates", "changes", "names", "days", "times", "taken-in",
          "now", "corrections", "totals", "corrections-in-a-clause", "german-days",
-         "brackets", "full-stops", "ands", "and-before-blanks", "talk-per-kr", "talk-after-talk"],
+         "brackets", "full-stops", "ands", "and-before-blanks", "talk-per-kr", "talk-after-talk",
+         "plans"],
 )  # fmt: skip
 def test_long_runs_after_a_label_do_not_tie_up_a_worker(body: str) -> None:
     """Such runs are read in one pass: patterns that tried every way of splitting a run
