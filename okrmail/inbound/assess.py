@@ -8,7 +8,7 @@ prompt, come from its recipient, and answer a prompt that is recent enough.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import Message
 
@@ -25,6 +25,7 @@ from okrmail.models import Person
 from okrmail.questions import question_sets
 from okrmail.replies.answers import ParsedReply, parse_reply
 from okrmail.replies.body import ReplyBody, extract_body, parse_message
+from okrmail.replies.courtesy import acknowledges_only
 from okrmail.settings import Settings
 
 
@@ -122,7 +123,20 @@ def _reply(
     found.parsed = parse_reply(found.text, questions, key_result_refs(found.key_results))
     if says_nothing(found.parsed):
         return found.verdict("ignored", "empty reply: nothing written besides the quoted email")
+    if only_thanks(found.parsed):
+        # Thanks for a confirmation: another confirmation would answer it with the same
+        # email again.
+        return found.verdict("ignored", "nothing to record: only thanks or an acknowledgement")
     return found.verdict("checkin")
+
+
+def only_thanks(parsed: ParsedReply) -> bool:
+    """Whether the reply's only words are a note that thanks or says all is right."""
+    return (
+        not parsed.answers
+        and says_nothing(replace(parsed, notes=""))
+        and acknowledges_only(parsed.notes)
+    )
 
 
 def says_nothing(parsed: ParsedReply) -> bool:

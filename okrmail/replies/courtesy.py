@@ -122,3 +122,21 @@ def _is_closing_name(above: list[str], line: str) -> bool:
         return False
     previous = next((text for text in reversed(above) if text.strip()), "")
     return len(line.split()) == 1 or _is_sign_off(previous)
+
+
+# A short word that what was recorded is right, and nothing more: "ok", "Got it, thanks.",
+# "Looks right!", "Perfect 👍", "Passt, danke". Said in reply to a confirmation, it asks for
+# nothing (another confirmation would answer a thank-you with the same email again).
+_ACKNOWLEDGEMENT = re.compile(
+    r"^(?:[\s,.!]*(?:ok(?:ay)?|k|got it|great|perfect|thanks?|thank you|thx|ty|noted|cool"
+    r"|looks (?:right|good|correct|fine)|all (?:good|correct|right)|sounds good|correct"
+    r"|yes|yep|yup|super|danke|passt|stimmt|merci|parfait|gracias|perfecto|bedankt|prima"
+    r"|klopt|grazie|obrigad[oa]|tack|👍|✅|🙏|🙂|😊)(?!\w))+[\s,.!]*$",
+    re.I,
+)
+
+
+def acknowledges_only(text: str) -> bool:
+    """Whether `text`, its courtesies aside, only says thanks or that all is right."""
+    rest = without_courtesies(text).strip()
+    return not rest or bool(_ACKNOWLEDGEMENT.match(rest))

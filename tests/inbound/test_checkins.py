@@ -683,3 +683,38 @@ def test_a_managers_reply_leaves_the_reports_key_results_as_the_report_gave_them
     # What the manager said is kept, in the manager's check-in.
     answers = current_answers(org, checkin_of(org, manager.id).id)
     assert "really at 6 days" in answers["right_outcomes"]
+
+
+@pytest.mark.parametrize(
+    "text", ["Thanks!", "ok", "Got it, thanks. Looks right.", "Perfect 👍\n\nLena", "Danke!"]
+)
+def test_thanks_for_a_confirmation_sends_no_confirmation_again(
+    org: AppContext, lena: SentPrompt, clock: ManualClock, text: str
+) -> None:
+    ingest(org, reply(lena, FIRST))
+    [confirmation] = outgoing(org, "confirm-")
+    clock.advance(timedelta(hours=1))
+
+    parent = str(confirmation["Message-ID"])
+    outcome = ingest(org, reply(lena, text, parent=parent, quote=text_of(confirmation)))
+
+    assert outcome.status == "ignored"
+    assert "only thanks" in (outcome.reason or "")
+    assert len(outgoing(org, "confirm-")) == 1
+    assert inbox_rows(org)[-1].status == "ignored"  # stored all the same
+
+
+def test_thanks_with_a_correction_is_a_correction(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    ingest(org, reply(lena, FIRST))
+    [confirmation] = outgoing(org, "confirm-")
+    clock.advance(timedelta(hours=1))
+
+    parent = str(confirmation["Message-ID"])
+    text = "Thanks! KR2 is 40 actually."
+    outcome = ingest(org, reply(lena, text, parent=parent, quote=text_of(confirmation)))
+
+    assert outcome.status == "checkin"
+    assert key_results(org)[1].current_value == 40
+    assert len(outgoing(org, "confirm-")) == 2
