@@ -393,7 +393,8 @@ def _missing(
         )
     if "confidence" in kinds:
         missing.extend(
-            f"no confidence given for KR{kr['number']}: reply with a number from 1 to 10"
+            f"no confidence given for KR{kr['number']}: reply with a number from 1 to 10, "
+            f'e.g. "KR{kr["number"]} confidence 7"'
             for kr in key_results
             if kr["confidence"] is None
         )

@@ -670,7 +670,10 @@ _NO_CHANGE = re.compile(
 _PERCENT_UNITS = {"%", "percent", "pct", "per cent"}
 # Talk about confidence is not progress ("38/45, confidence 8"): blanked before reading.
 _CONFIDENCE_WORD = re.compile(
-    r"\b(?:confiden\w*|confian\w*|zuversicht\w*|vertrauen\w*|vertrouwen|fiducia)\b", re.I
+    r"\b(?:confiden\w*|confian\w*|zuversicht\w*|vertrauen\w*|vertrouwen|fiducia"
+    # "conf 8", "KR2 conf: 7", "conf KR2 7"; not "conf call at 3"
+    r"|conf(?=\.?\s*+[:=-]?\s*+(?:\d|kr\s*\d)))\b",
+    re.I,
 )
 
 

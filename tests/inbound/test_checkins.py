@@ -228,7 +228,10 @@ def test_the_confirmation_says_what_was_recorded_and_what_is_missing(
     assert "progress: 4 days, target 2 days (60% of the way)" in text
     assert "confidence: 8/10" in text
     assert "no progress given for KR3 (Self-serve setups)" in text
-    assert "no confidence given for KR2: reply with a number from 1 to 10" in text
+    assert (
+        'no confidence given for KR2: reply with a number from 1 to 10, e.g. "KR2 confidence 7"'
+        in text
+    )
     assert "The SSO vendor is late." in text
     assert 'no answer to question 3 ("What will you do to get past those obstacles' in text
 

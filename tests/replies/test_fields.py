@@ -982,6 +982,19 @@ def test_confidence_said_of_a_key_result_ends_at_the_next_one(
     assert scores(text, answer=False) == confidence
 
 
+@pytest.mark.parametrize(
+    ("text", "confidence"),
+    [
+        ("KR1 39, conf 8", {1: 8}),
+        ("KR2 conf: 7", {2: 7}),
+        ("Conf KR2 7", {2: 7}),
+        ("conf call at 3 with Bosch", {}),
+    ],
+)
+def test_conf_is_short_for_confidence_before_a_score(text: str, confidence: dict[int, int]) -> None:
+    assert scores(text, answer=False) == confidence
+
+
 def test_confidence_said_in_brackets_reaches_no_further() -> None:
     text = "KR1 39/45 (confident), KR2 3 days (not confident), KR3 70% - 50/50 on this one"
     # Was confidence 3 for KR2 and 7 for KR3, and no progress for either.
