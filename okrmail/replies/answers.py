@@ -985,7 +985,16 @@ def _read_facts(
     # A confidence answer speaks before confidence mentioned in passing elsewhere.
     for draft, passage in sorted(read, key=lambda pair: pair[0].question.kind != "confidence"):
         answer = draft.question.kind == "confidence"
-        _add_confidence(body, passage, key_results, facts, answer=answer)
+        if not draft.kr_parts:
+            _add_confidence(body, passage, key_results, facts, answer=answer)
+            continue
+        # "31, confidence 8" under a quoted key result's line is said of that one.
+        for number, part in draft.kr_parts:
+            under_kr = _Passage.of(part)
+            _add_confidence(body, under_kr, key_results, facts, answer=answer, kr_number=number)
+        own = _Passage.of(draft.pieces)
+        if own.text.strip():
+            _add_confidence(body, own, key_results, facts, answer=answer)
     notes = _Passage.of(note_pieces)
     _read_free_text(body, notes, key_results, facts)
     return ParsedReply(
@@ -1074,16 +1083,18 @@ def _add_confidence(
     facts: _Facts,
     *,
     answer: bool,
+    kr_number: int | None = None,
 ) -> None:
+    """`kr_number`: the passage is about that key result, so a score said of none in
+    particular is its score."""
     if not answer and not says_confidence(passage.text) and not says_status(passage.text):
         return  # the usual case away from the confidence answer: no scan to build
     scan = read_confidence(passage.text, key_results, answer=answer)
     for reading in scan.readings:
-        if reading.kr_number not in facts.confidence:
+        number = reading.kr_number if reading.kr_number is not None else kr_number
+        if number not in facts.confidence:
             span = passage.span(reading.span.start, reading.span.end, body)
-            facts.confidence[reading.kr_number] = ConfidenceReading(
-                reading.kr_number, reading.score, span
-            )
+            facts.confidence[number] = ConfidenceReading(number, reading.score, span)
     facts.unclear.extend(scan.unclear)
 
 

@@ -721,3 +721,31 @@ def test_thanks_with_a_correction_is_a_correction(
     assert outcome.status == "checkin"
     assert key_results(org)[1].current_value == 40
     assert len(outgoing(org, "confirm-")) == 2
+
+
+@pytest.mark.parametrize("outlook", [False, True], ids=["quoted", "outlook"])
+def test_confidence_written_under_a_key_results_line_is_that_ones(
+    org: AppContext, lena: SentPrompt, outlook: bool
+) -> None:
+    """Was one overall score (the first), carried onto every key result."""
+    said = iter(["5 days, confidence 8", "41, confidence 6", "14, confidence 9"])
+    lines = []
+    for line in lena.text.splitlines():
+        lines.append(line if outlook else f"> {line}")
+        if re.match(r"\s+(?:no update yet|\S.*\(\d+%)", line):
+            lines.append(next(said))
+    assert next(said, None) is None  # one answer under each key result
+    if outlook:
+        raw = reply(lena, "Answers inline.", quote="\n".join(lines), outlook=True)
+    else:  # the client's quote, with the answers written into it
+        raw = reply(lena, "Answers inline.", quote="QUOTED")
+        quoted = "\r\n".join(lines).encode()
+        raw = raw.replace(b"> QUOTED", quoted).replace(b"7bit", b"8bit")
+        assert quoted in raw
+
+    ingest(org, raw)
+
+    kr1, kr2, kr3 = key_results(org)
+    assert [(kr.current_value, kr.confidence) for kr in (kr1, kr2, kr3)] == [
+        (5, 8), (41, 6), (14, 9)
+    ]  # fmt: skip
