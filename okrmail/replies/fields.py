@@ -1976,9 +1976,14 @@ _WORD_CHARACTER = re.compile(r"\w")
 _NONE_WORDS = r"keine?|nichts|aucune?|ningun[oa]?|geen|niets|nessun[oa]?|niente|nenhuma?"
 # Spanish "nada" and French "rien" are also first names ("Nada hasn't signed yet"): they
 # say nothing alone, or before the usual few words ("Nada por ahora", "Rien à signaler").
-_NADA = r"(?:nada|rien)(?=\W*$|\s+(?:por|pour|de|à|que|a|so far|yet)\b)"
+_NADA = (
+    r"(?:nada|rien)(?=\W*$|\s+(?:por|pour|de|à|que|a|so far|yet|bloque\w*|block\w*)\b)"
+    # Also first names, or English words: "nothing" only alone, or before what is none.
+    r"|(?:inga|inget|ingen|ras|nee)(?=\W*$|\s+(?:hinder|problem|blocker\w*|som\b))"
+    r"|sem\s+(?=bloqueios?\b|impedimentos?\b|problemas?\b)"
+)
 _NOTHING = re.compile(
-    r"^\W*(?:n/?a|none|nothing|nope|nil|no|all good|not really|-+|"
+    r"^\W*(?:n/?a|none|nothing|nothign|nothin|nope|nil|no|all good|all clear|not really|niks|-+|"
     + _NONE_WORDS
     + "|"
     + _NADA

@@ -1511,7 +1511,9 @@ def test_answers_that_say_nothing(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text", ["Keine.", "Keine Blocker", "Nichts", "Rien pour l'instant", "Aucun", "Nada",
-             "Ninguno", "Geen", "Niets", "Nessuno", "Nenhum"]
+             "Ninguno", "Geen", "Niets", "Nessuno", "Nenhum", "RAS", "Sem bloqueios",
+             "Nada bloqueando", "Niks", "Nee", "Inga", "Inget som blockerar", "Inga hinder",
+             "Ingen problem", "all clear", "nothign really"]
 )  # fmt: skip
 def test_answers_that_say_nothing_in_other_languages(text: str) -> None:
     assert says_nothing(text)
@@ -1544,6 +1546,8 @@ def test_blockers_and_help_in_other_languages(kind: str, text: str) -> None:
         "PAS team is blocked on data access.",
         "Rien Nguyen is blocked on access.",
         "Nada is stuck on the export.",
+        "Inga is stuck on the export.",
+        "Ras is blocked on access.",
     ],
 )
 def test_english_look_alikes_of_foreign_negations_hide_no_blocker(text: str) -> None:
