@@ -913,12 +913,18 @@ def _inline(
     the person wrote above the quote, read as top-posted text."""
     if not anchors:
         return None
-    stops = [anchor.first for anchor in anchors[1:]] + [len(lines)]
+    # Below the quoted prompt's footer, the person's text answers no quoted question: it
+    # is written after the whole quote (bottom-posted), read as if written above it.
+    footer = next(
+        (n for n in range(anchors[-1].last + 1, len(lines)) if _is_footer(lines[n])), None
+    )
+    stops = [anchor.first for anchor in anchors[1:]] + [len(lines) if footer is None else footer]
     segments = [
         (anchor, _segment(lines, anchor, stop)) for anchor, stop in zip(anchors, stops, strict=True)
     ]
     segments = [(anchor, own) for anchor, own in segments if own]
-    if not segments:
+    bottom = _own_lines(lines[footer:]) if footer is not None else []
+    if not segments and not bottom:
         return None
     sign_offs: list[_Piece] = []
     for number, (anchor, own) in enumerate(segments):
@@ -939,11 +945,18 @@ def _inline(
         else:
             draft.kr_parts.append((anchor.kr_number, own))
     top = _top_text(_before_first(lines, anchors), lines[anchors[0].first].depth > 0)
-    top_drafts, top_notes = _structured(_pieces(top), questions)
-    for draft in top_drafts:
-        by_key.setdefault(draft.question.key, _Draft(draft.question, [], draft.how))
-        by_key[draft.question.key].pieces.extend(draft.pieces)
-    return list(by_key.values()), top_notes + notes + sign_offs
+    free: list[_Piece] = []
+    for outside in (top, bottom):
+        outside_drafts, outside_notes = _structured(_pieces(outside), questions)
+        for draft in outside_drafts:
+            by_key.setdefault(draft.question.key, _Draft(draft.question, [], draft.how))
+            by_key[draft.question.key].pieces.extend(draft.pieces)
+        free.extend(outside_notes)
+    return list(by_key.values()), free + notes + sign_offs
+
+
+def _is_footer(line: _Line) -> bool:
+    return bool(_TEMPLATE_FOOTER.match(line.content))
 
 
 def _segment(lines: list[_Line], anchor: _Anchor, stop: int) -> list[_Piece]:

@@ -749,3 +749,37 @@ def test_confidence_written_under_a_key_results_line_is_that_ones(
     assert [(kr.current_value, kr.confidence) for kr in (kr1, kr2, kr3)] == [
         (5, 8), (41, 6), (14, 9)
     ]  # fmt: skip
+
+
+def bottom_posted(sent: SentPrompt, text: str, history: str | None = None) -> bytes:
+    """A reply written under the whole quoted email, as Thunderbird users often do."""
+    raw = reply(sent, "", quote="QUOTED")
+    quoted = "\n".join(f"> {line}" for line in (history or sent.text).splitlines())
+    raw = raw.replace(b"> QUOTED", f"{quoted}\n\n{text}".replace("\n", "\r\n").encode())
+    return raw.replace(b"7bit", b"8bit")
+
+
+def test_answers_written_below_the_whole_quoted_prompt_land_on_their_questions(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    """Were all one answer to the last question, and no key result was read."""
+    ingest(org, bottom_posted(lena, "1. KR1 4 days, KR2 38\n3. Escalate.\n\nLena"))
+
+    answers = current_answers(org, checkin_of(org, lena.id).id)
+    assert answers["progress"].strip() == "KR1 4 days, KR2 38"
+    assert answers["actions"].strip() == "Escalate."
+    assert "kr_changes" not in answers
+    kr1, kr2, _ = key_results(org)
+    assert (kr1.current_value, kr2.current_value) == (4, 38)
+
+
+def test_a_correction_written_below_the_quoted_confirmation_is_read(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    ingest(org, reply(lena, FIRST))
+    [confirmation] = outgoing(org, "confirm-")
+    clock.advance(timedelta(hours=1))
+
+    ingest(org, bottom_posted(lena, "KR2 40", history=text_of(confirmation)))
+
+    assert key_results(org)[1].current_value == 40
