@@ -838,7 +838,23 @@ def _structured(
 
 def _without_sign_off(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]:
     """Split "Thanks,\\nDana" (or a name alone after a blank line) off the end of the last
-    answer; it goes to notes."""
+    answer; it goes to notes, and so does a postscript after it ("PS: KR2 is blocked on
+    the HRIS", which is no part of that answer)."""
+    pieces = _strip_blank_ends(pieces)
+    postscript = next(
+        (n for n in range(len(pieces) - 1, 0, -1) if _POSTSCRIPT.match(pieces[n].text)), None
+    )
+    if postscript is not None:
+        answer, sign_off = _without_closing(pieces[:postscript])
+        if sign_off:
+            return answer, sign_off + pieces[postscript:]
+    return _without_closing(pieces)
+
+
+_POSTSCRIPT = re.compile(r"\s*P\.?\s?S\.?(?=[\s:,-])", re.I)
+
+
+def _without_closing(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]:
     pieces = _strip_blank_ends(pieces)
     for back in range(1, min(_MAX_SIGN_OFF_LINES, len(pieces) - 1) + 1):
         index = len(pieces) - back

@@ -44,6 +44,18 @@ def test_key_results_not_numbered_one_to_n(key_results: list[KeyResultRef], body
     assert {reading.kr_number for reading in parsed.progress} <= numbers
 
 
+def test_a_postscript_after_the_sign_off_is_no_part_of_the_last_answer() -> None:
+    """The postscript named KR2, and the scores "8, 7, 6" above it were read as one."""
+    body = "1. 40, 50\n2. 8, 7\n\nThanks!\nDana\n\nPS: forgot to say, KR2 is blocked on the HRIS."
+    key_results = [kr(1, "Ship the new onboarding"), kr(2, "Grow weekly active teams")]
+    parsed = parse_reply(body, [PROGRESS, CONFIDENCE], key_results)
+    assert {r.kr_number: r.score for r in parsed.confidence} == {1: 8, 2: 7}
+    assert parsed.answers["confidence"].text == "8, 7"
+    assert [note.text for note in parsed.blockers] == [
+        "PS: forgot to say, KR2 is blocked on the HRIS."
+    ]
+
+
 @pytest.mark.parametrize(
     "body",
     [
