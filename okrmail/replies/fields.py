@@ -1116,8 +1116,8 @@ _NOW_WORDS = (
     r"|attualmente"
 )
 _SO_FAR_WORDS = (
-    r"total|in total|so far|insgesamt|bisher|au total|en total|hasta ahora|no total|até agora"
-    r"|tot nu toe|in totaal|finora|in tutto"
+    r"now|today|total|in total|so far|insgesamt|bisher|au total|en total|hasta ahora"
+    r"|no total|até agora|tot nu toe|in totaal|finora|in tutto"
 )
 _STANDS_NOW = re.compile(
     rf"\b(?:{_NOW_WORDS})\b[\s:]*+(?:(?:at|is|are|on|bei|à|en|em|op|a)\s+)?(?P<after>{NUMBER})"
@@ -1132,7 +1132,7 @@ _STANDS_NOW = re.compile(
 # Said of the number itself: right before it ("was 36", "had 38", "expect to hit 42") or
 # right after it ("4 new teams", "36 last Monday"); not a word elsewhere ("41 (was 38)").
 _NOT_NOW_BEFORE = re.compile(
-    r"\b(?:was|were|had|used to be|previously|expect\w*(?:\s+to\s+\w+)?|forecast\w*"
+    r"\b(?:was|were|had|used to be|previously|last\s+\w+|expect\w*(?:\s+to\s+\w+)?|forecast\w*"
     r"|projected|planned|hope\w*\s+to\s+\w+|aim\w*\s+(?:for|at)|will\s+\w+|war|waren"
     r"|hatten|était|étaient|avions|era|eran|teníamos|estava|tínhamos)\s+(?:at\s+)?$",
     re.I,

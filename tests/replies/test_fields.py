@@ -1035,6 +1035,9 @@ def test_a_count_of_things_done_in_passing_is_not_the_key_result_done() -> None:
     ("text", "value"),
     [
         ("KR1 was 36 last Monday, now 40", "40"),  # each was the first number said
+        ("KR1 last week 36, now 40", "40"),
+        ("KR1 36 last week, 40 now", "40"),
+        ("KR1 38 teams, 3 churned today", "38"),
         ("KR1 onboarded 4 new teams this week, 38 total", "38"),
         ("KR1: expect to hit 42 by Friday (currently 39)", "39"),
         ("KR1 38 now", "38"),
