@@ -8,6 +8,7 @@ already updated them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,7 +52,7 @@ _CURRENT_ROWS = {
 _INSERT_CHECKINS = insert(_CHECKINS).returning(_CHECKINS.c.id, _CHECKINS.c.prompt_id)
 _UPDATE_CHECKINS = update(_CHECKINS).where(_CHECKINS.c.id == bindparam("checkin_id"))
 _CHECKINS_OF = (
-    select(_CHECKINS.c.id, _CHECKINS.c.prompt_id, _CHECKINS.c.revision)
+    select(_CHECKINS.c.id, _CHECKINS.c.prompt_id, _CHECKINS.c.revision, _CHECKINS.c.unclear)
     .where(_CHECKINS.c.prompt_id.in_(bindparam("prompts", expanding=True)))
     .order_by(_CHECKINS.c.id)
 )
@@ -168,7 +169,7 @@ def merge_replies(
             revision=state.values["revision"] + 1,
             confirmation_due=confirm,
             last_inbox_message_id=reply.inbox_id,
-            unclear=list(reply.parsed.unclear),
+            unclear=_still_unclear(state.values["unclear"], reply.parsed),
             updated_at=now,
         )
     changed = [result for result in live.values() if result.changed]
@@ -200,6 +201,34 @@ _BLANK = {
     model: {column.key: _DEFAULTS.get(column.key) for column in table.c if column.key != "id"}
     for model, table in _ROWS.items()
 }
+
+
+def _still_unclear(before: Sequence[str], parsed: ParsedReply) -> list[str]:
+    """What is unclear after this reply: what it could not read, and what earlier replies
+    could not, unless this one now gives it ("KR3 +7 setups" is asked about until a value
+    for KR3 comes, whatever else is said meanwhile)."""
+    read = {
+        "progress": {reading.kr_number for reading in parsed.progress},
+        "confidence": {reading.kr_number for reading in parsed.confidence},
+    }
+    kept = []
+    for line in before:
+        if line in parsed.unclear or line.startswith(_ABOUT_THAT_REPLY):
+            continue
+        kind = "confidence" if "confidence" in line else "progress"
+        named = {int(number) for number in _KR_NAMED.findall(line)}
+        given = read[kind]
+        if kind == "confidence" and None in given:
+            continue  # a confidence for all of them
+        if named & given if named else given:
+            continue  # read now (a line naming no key result: once any is read)
+        kept.append(line)
+    return kept + list(parsed.unclear)
+
+
+_KR_NAMED = re.compile(r"\bKR(\d+)\b")
+# Said of the reply it was read in, not of the check-in.
+_ABOUT_THAT_REPLY = ("the reply is very long",)
 
 
 def _write_checkins(session: Session, states: Sequence[_CheckInState]) -> None:
@@ -235,8 +264,9 @@ def _states(
     postgresql = session.get_bind().dialect.name == "postgresql"
     query = _CHECKINS_OF_LOCKED if postgresql else _CHECKINS_OF
     states: dict[int, _CheckInState] = {}
-    for checkin_id, prompt_id, revision in session.execute(query, {"prompts": list(prompts)}):
-        values = {"revision": revision}
+    found = session.execute(query, {"prompts": list(prompts)})
+    for checkin_id, prompt_id, revision, unclear in found:
+        values = {"revision": revision, "unclear": list(unclear or [])}
         current: dict[type, dict[tuple[Any, ...], _Current]] = {model: {} for model in _ROWS}
         states[prompt_id] = _CheckInState(prompts[prompt_id].prompt, checkin_id, values, current)
     by_id = {state.id: state for state in states.values()}

@@ -783,3 +783,22 @@ def test_a_correction_written_below_the_quoted_confirmation_is_read(
     ingest(org, bottom_posted(lena, "KR2 40", history=text_of(confirmation)))
 
     assert key_results(org)[1].current_value == 40
+
+
+def test_what_could_not_be_read_is_asked_until_a_later_reply_gives_it(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    """A later reply about something else made the question about KR3 disappear, and KR3
+    silently kept its old value."""
+    ingest(org, reply(lena, "1. KR1 5 days, KR2 38, KR3 +7 setups"))
+    first = checkin_of(org, lena.id).unclear
+    assert any("KR3" in line for line in first), first
+    clock.advance(timedelta(hours=1))
+
+    ingest(org, reply(lena, "3. Escalate to the account manager."))
+    assert checkin_of(org, lena.id).unclear == first
+    assert "KR3" in text_of(outgoing(org, "confirm-")[-1]).split("unclear", 1)[-1]
+    clock.advance(timedelta(hours=1))
+
+    ingest(org, reply(lena, "1. KR3 19"))
+    assert not any("KR3" in line for line in checkin_of(org, lena.id).unclear)
