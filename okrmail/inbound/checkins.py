@@ -149,22 +149,21 @@ def merge_replies(
             CheckInAnswer: _answers(reply.parsed),
             CheckInReading: _readings(reply.parsed, by_number, reply.body_text),
         }
-        merged: dict[type, list[dict[str, Any]]] = {}
         for model, values in rows.items():
-            merged[model] = _merge_rows(
+            merged = _merge_rows(
                 state.current[model], values, reply.answered_at, now, superseded[model]
             )
-            for record in merged[model]:
+            for record in merged:
                 record["inbox_message_id"] = reply.inbox_id
                 inserts[model].append((state, record))
-        # Only what this reply changed moves the key results: the check-in's other readings
-        # were carried onto them when given, and may be older than their values now (a late
-        # word on last week's check-in must not bring back last week's values).
-        # A manager's reply speaks of their report's key results, which stay the report's
-        # to update: what the manager said is kept in their own check-in.
+        # Only what this reply says moves the key results (unless an earlier-written reply
+        # said otherwise): the check-in's other readings were carried onto them when given,
+        # and may be older than their values now (a late word on last week's check-in must
+        # not bring back last week's values). A manager's reply speaks of their report's key
+        # results, which stay the report's to update: it is kept in their own check-in.
         if reply.prompt.role == "report":
-            readings = [record for record in merged[CheckInReading] if record["current"]]
-            _update_key_results(readings, by_number, reply.answered_at)
+            said = [row for row in rows[CheckInReading] if row.get("current", True)]
+            _update_key_results(said, by_number, reply.answered_at)
         state.values.update(
             revision=state.values["revision"] + 1,
             confirmation_due=confirm,

@@ -286,7 +286,7 @@ _KR_LINE_STARTS = frozenset("-*•Kk\u212a")
 # results: the section headings and the footer paragraph.
 _TEMPLATE_HEADING = re.compile(
     r"^\s*(?:questions|your key results\b.*"
-    r"|[^\W\d_][\w.'’-]{0,40}['’]s key results(?:\s*\([^()\n]*\))?)\s*:?\s*$",  # a manager's
+    r"|[^\W\d_][\w.'’-]{0,40}['’]s key results(?:\s*+\([^()\n]*\))?)\s*+:?\s*+$",  # a manager's
     re.I,
 )
 _TEMPLATE_FOOTER = re.compile(r"^\s*Sent by okrmail\b", re.I)
@@ -1119,12 +1119,19 @@ def _add_confidence(
     if not answer and not says_confidence(passage.text) and not says_status(passage.text):
         return  # the usual case away from the confidence answer: no scan to build
     scan = read_confidence(passage.text, key_results, answer=answer)
+    if kr_number is not None and _FOR_ALL.search(passage.text):
+        kr_number = None  # "Overall confidence 7 for all three", under the last one
     for reading in scan.readings:
         number = reading.kr_number if reading.kr_number is not None else kr_number
         if number not in facts.confidence:
             span = passage.span(reading.span.start, reading.span.end, body)
             facts.confidence[number] = ConfidenceReading(number, reading.score, span)
     facts.unclear.extend(scan.unclear)
+
+
+_FOR_ALL = re.compile(
+    r"\b(?:overall|all|across the board|every|each|both|insgesamt|gesamt|global|general)\b", re.I
+)
 
 
 def _add_sentences(body: str, passage: _Passage, kind: str, target: list[Note]) -> None:

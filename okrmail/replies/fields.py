@@ -594,25 +594,35 @@ _PERCENT_FORM = rf"({NUMBER})\s*{_PER_CENT}"
 # Either number may carry a sign ("from -10 to -3", "-4 -> +2", of an NPS), the number's:
 # `_explicit_reading` reads no negative value of a key result that cannot have one.
 _SIGNED_NUMBER = rf"(?:(?<![\w.,])[-−+](?=[$€£\d]))?{NUMBER}"
+# The units of time `_SECONDS` converts (longest first, so that "mins" is not "min").
+_TIME_UNIT = (
+    r"milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h"
+    r"|days?|d|weeks?|wks?|tagen?|tage|stunden?|std|minuten"
+)
 _FROM_TO_FORM = (
     # A change starts with a number or a from word: the lookahead fails at once elsewhere.
     rf"(?=[$€£\dfvdFVD\-−+])(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_SIGNED_NUMBER})"
-    # The first value may carry its unit too: "from 9 s to 6.4 s", "5h -> 4h".
-    r"(?:\s*+(?:%|[^\W\d_]{1,12}+\.?))?"
+    # The first value may carry its unit too, when the second has it or (of time) another:
+    # "from 9 s to 6.4 s", "5h -> 4h", "from 4 days to 36 hours"; not "4 teams to 45".
+    rf"(?:\s*+(?:(?P<time_unit>{_TIME_UNIT})(?!\w)|(?P<unit>%|[^\W\d_]{{1,12}}+))\.?)?"
     r"\s*(?:->|→|=>|\b(?:to|auf|naar)\b|(?(from_word)\b(?:à|a|al|para)\b|(?!)))"
     rf"\s*({_SIGNED_NUMBER})"
+    r"(?(unit)(?=\s*+(?P=unit)(?!\w)))"
+    rf"(?(time_unit)(?=\s*+(?:{_TIME_UNIT})(?!\w)))"
 )
 _RATIO = re.compile(_RATIO_FORM, re.I)
 _PERCENT = re.compile(_PERCENT_FORM, re.I)
 _FROM_TO = re.compile(_FROM_TO_FORM, re.I)
+_TO = 5  # the group of `_FROM_TO` that holds where it went
 # The three in one pattern. Its first match is the first match of any of them (at the
 # same place, the earlier alternative wins, as `_progress_in` wants), in one search
 # instead of three full scans. Groups: 1 a ratio (2, 3 its numbers), 4 a percentage (5),
-# 6 a change (7 its "from" word, 8 from, 9 to).
+# 6 a change (7 its "from" word, 8 from, 9 and 10 the unit of time or other unit said
+# with it, 11 to).
 _EXPLICIT = re.compile(f"({_RATIO_FORM})|({_PERCENT_FORM})|({_FROM_TO_FORM})", re.I)
 # For each alternative (by the number of its group): the pattern, and the group of the
 # number read as the value (or the share, for a percentage).
-_EXPLICIT_KINDS = {1: (_RATIO, 2), 4: (_PERCENT, 5), 6: (_FROM_TO, 9)}
+_EXPLICIT_KINDS = {1: (_RATIO, 2), 4: (_PERCENT, 5), 6: (_FROM_TO, 11)}
 # Done, and no change, also as written in the languages of our corpus's mail clients
 # (German, French, Spanish, Dutch, Italian, Portuguese): the questions are English, but
 # people often answer in their own.
@@ -635,9 +645,9 @@ _BETWEEN_WORDS = r"(?:[^\w,;.!?–—-]|(?<=\w)-(?=\w|$))+"
 _NOT_DONE_BEFORE = re.compile(
     r"(?:\b(?:not|never|almost|nearly|half|partly|partially|mostly|hardly|barely|basically"
     r"|largely|practically|virtually|will|shall"
-    # A share of it, or a part: "a third done", "halfway done", "the design part is done",
-    # "phase 1 done", "à moitié fini"
-    r"|halfway|half-way|midway|part-?way|thirds?|quarters?|fifths?|part|phase|step|stage"
+    # A share of it: "a third done", "halfway done", "à moitié fini" (not "the quarter goal
+    # done"; a part said done, "the design part is done", is often the last one)
+    r"|halfway|half-way|midway|part-?way|(?:a|one|two|three|four)\s+(?:thirds?|quarters?|fifths?)"
     r"|moitié|mitad|metà|metade|helft|hälfte"
     r"|should|would|could|might|must|gonna|needs?|yet(?=\s+to\b)"
     r"|nicht|kaum|halb|presque|casi|niet|bijna|quasi|n[ãa]o|quase|bis|wird|werden|sera|será|wordt|sarà|no|(?-i:[Pp]as)|non(?!-))\b"
@@ -671,8 +681,10 @@ _PERCENT_UNITS = {"%", "percent", "pct", "per cent"}
 # Talk about confidence is not progress ("38/45, confidence 8"): blanked before reading.
 _CONFIDENCE_WORD = re.compile(
     r"\b(?:confiden\w*|confian\w*|zuversicht\w*|vertrauen\w*|vertrouwen|fiducia"
-    # "conf 8", "KR2 conf: 7", "conf KR2 7"; not "conf call at 3"
-    r"|conf(?=\.?\s*+[:=-]?\s*+(?:\d|kr\s*\d)))\b",
+    # "conf 8", "KR2 conf: 7", "conf KR2 7"; not "conf call at 3", "the conf 2 weeks ago"
+    r"|(?<!the )(?<!a )(?<!this )(?<!that )(?<!our )(?<!at )"
+    r"conf(?=\.?\s*+[:=]?\s*+(?:kr\s*\d|(?:10|[1-9])(?:\s*/\s*10)?(?![\d.,%]"
+    r"|\s+(?:weeks?|days?|months?|years?|more|new|of|from|to|and)\b))))\b",
     re.I,
 )
 
@@ -682,7 +694,8 @@ _ASKED = re.compile(r"\s*\?")
 # the firewall change" (see `_EXCEPT`).
 _EXCEPT_WORDS = (
     r"(?:except|apart from|but for|other than|besides|save for|au(?:ß|ss)er|sauf|excepto"
-    r"|salvo|behalve|tranne|exceto)(?!\s+(?:that|this|dem|cela|eso|dat|isso)\b)"
+    r"|salvo|behalve|tranne|exceto|förutom|bortsett från)"
+    r"(?!\s+(?:that|this|dem|cela|eso|dat|isso)\b)"
 )  # not "apart from that": otherwise
 _BUT_FOR = re.compile(rf"\W*+(?:{_EXCEPT_WORDS})\b", re.I)
 # A number (of things) right before "done": "8 services done", "3 of them finished".
@@ -861,18 +874,23 @@ def _progress_in(
     # left to go and what is planned are not where it stands now.
     changes = _changes(text, start, end, kr)
     names = aside_numbers(text, start, end, kr)
+    plans = _planned(text, start, end)
     skipped = _Spans(
         _scores_out_of_ten(text, start, end, kr)
         + dates_in(text, start, end)
         + names
         + changes
         + _remaining(text, start, end)
-        + _planned(text, start, end)
+        + [range(plan.start("number"), plan.end("number")) for plan in plans]
         + ([passed_over] if passed_over else [])
     )
+    # What follows a plan is the plan's ("hoping for 45 by Dec, 3 teams in the pipeline",
+    # "should be down to 2 days in 3 weeks"): a value is said before it, or said to stand
+    # now after it ("should be at 41 before the holidays, currently 38").
+    said_until = plans[0].start() if plans else end
     explicit = (
-        _first_explicit(text, start, end, ignored, skipped)
-        if _may_hold_explicit(text[start:end].lower())  # else there is no explicit form
+        _first_explicit(text, start, said_until, ignored, skipped)
+        if _may_hold_explicit(text[start:said_until].lower())  # else there is no explicit form
         else None
     )
     if explicit and not _weak(explicit):
@@ -890,7 +908,9 @@ def _progress_in(
         return _explicit_reading(
             kr, *_explicit_kind(against_target or explicit), against_target or explicit
         )
-    number = _first_number(text, start, end, ignored, skipped) if bare else None
+    number = _first_number(text, start, said_until, ignored, skipped) if bare else None
+    if number is None and explicit is None and plans:
+        number = _said_to_stand_now(text, said_until, end, skipped, kr)
     if number is not None and _said_before_now(text, number):
         # "was 36 last Monday, now 40", "4 new teams this week, 38 total": a number said to
         # be where it stands now wins over one said to be where it stood.
@@ -1104,7 +1124,7 @@ def _skipped(match: re.Match[str], skipped: _Spans) -> bool:
     negative: "from 30 to -3")."""
     if match.re is not _FROM_TO:
         return match.start() in skipped
-    return match[3][0] not in "-−+" and match.start(3) in skipped
+    return match[_TO][0] not in "-−+" and match.start(_TO) in skipped
 
 
 # Where something stands now: "now 40", "currently 39", "we're at 41", "38 total", "41
@@ -1212,7 +1232,7 @@ def _explicit_kind(match: re.Match[str]) -> tuple[re.Pattern[str], str]:
     if match.re is _EXPLICIT:
         pattern, group = _EXPLICIT_KINDS[match.lastindex or 0]
         return pattern, match[group]
-    return match.re, match[3] if match.re is _FROM_TO else match[1]
+    return match.re, match[_TO] if match.re is _FROM_TO else match[1]
 
 
 def _scores_out_of_ten(text: str, start: int, end: int, kr: KeyResultRef) -> list[range]:
@@ -1267,13 +1287,14 @@ _REMAINING_HINT = re.compile(r"to go|left|short|falta|manca|te gaan|zum ziel")
 # "Should be" also corrects ("sorry, KR2 should be 40, not 38"): a plan only when a time
 # to come follows ("should be down to 2 days by Friday").
 _PLANNED = re.compile(
-    r"\b(?:(?P<should>should)|will|shall|(?<=\w)['’]ll|going\s+to|gonna|expect\w*"
-    r"|hop(?:e|es|ed|ing)|aim\w*|plan(?:s|ned|ning)?|forecast\w*|projected"
-    r"|on\s+(?:track|course)\s+to|want\s+to)"
+    r"\b(?:(?P<should>should)|will|shall|(?<=\w)['’]ll|going\s+to|gonna|expect(?:s|ed|ing)?"
+    r"|hop(?:e|es|ed|ing)|aim(?:s|ed|ing)?|plan(?:s|ned)?\s+to|planning|forecast(?:s|ed|ing)?"
+    r"|projected|on\s+(?:track|course)\s+to|want\s+to)"
     r"(?:\s++(?:be|to|for|at|hit|reach|get|land|end|finish|close|down|up|around|about"
     r"|roughly|approximately|least|already))*+"
     rf"\s++(?P<number>[$€£]?{NUMBER})"
-    r"(?(should)(?=\S*+\s++(?:[^\W\d_]++\s++){0,3}?(?:by|next|soon|within|before|until"
+    r"(?(should)(?=\S*+\s++(?:[^\W\d_]++\s++){0,3}?(?:by(?!\s+(?:now|the\s+way|mistake))"
+    r"|next|soon|within|before|until"
     r"|tomorrow|later|end\s+of|in\s+\d+\s+(?:days?|weeks?|months?))\b))",
     re.I,
 )
@@ -1284,14 +1305,11 @@ _PLANNED_HINT = re.compile(
 )
 
 
-def _planned(text: str, start: int, end: int) -> list[range]:
-    """Where the values said to be planned or expected are in text[start:end]."""
+def _planned(text: str, start: int, end: int) -> list[re.Match[str]]:
+    """The values said to be planned or expected in text[start:end], with what says so."""
     if not _PLANNED_HINT.search(text[start:end].lower()):
         return []
-    return [
-        range(match.start("number"), match.end("number"))
-        for match in _PLANNED.finditer(text, start, end)
-    ]
+    return list(_PLANNED.finditer(text, start, end))
 
 
 def _remaining(text: str, start: int, end: int) -> list[range]:
@@ -1356,6 +1374,9 @@ def _explicit_reading(
     value (or share, for a percentage) is written `number`."""
     if pattern is not _PERCENT:
         value = value_of(number, kr)
+        if pattern is _FROM_TO:  # "from 0.9 s to 0.6 s" of a key result in ms is 600
+            text = match.string
+            value = _in_the_unit_of(kr, value, text, match.end(), len(text))
         if value is not None and value < 0 and not _can_be_negative(kr):
             return None  # "from 30 to -3" of a count: asked for
         return _reading(kr, value, None, "value", match)
@@ -2081,7 +2102,12 @@ def says_nothing(text: str) -> bool:
     stripped = text.strip()
     if not _WORD_CHARACTER.search(stripped):
         return True  # "", "-", "—", "…"
-    return bool(_NOTHING.match(stripped) and len(stripped.split()) <= 6)
+    said = bool(_NOTHING.match(stripped) and len(stripped.split()) <= 6)
+    # "All clear except the vendor API" names one.
+    return said and not _EXCEPT_ANYWHERE.search(stripped)
+
+
+_EXCEPT_ANYWHERE = re.compile(rf"\b{_EXCEPT_WORDS}\b|\bnothin\w*\s+but\b", re.I)
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -2104,11 +2130,18 @@ def whole_note(kind: str, text: str) -> list[Note]:
             Note(kind, note.text, Span(rest + note.span.start, rest + note.span.end, note.text))
             for note in sentences_with(kind, text[rest:])
         ]
-    if kind in _DENIABLE and _denies(kind, text):
-        # "Not blocked anymore, the vendor fixed it": only a blocker it still names is one
-        # (the answer itself is kept word for word; the digest would list the denial as an
-        # open blocker, and as the same one as last week's).
-        return sentences_with(kind, text)
+    if kind in _DENIABLE:
+        clauses = list(_CLAUSE.finditer(text))
+        denied = [_denies(kind, clause[0]) for clause in clauses]
+        if any(denied):
+            # "Not blocked anymore, the vendor fixed it": what it says besides is the note
+            # (the answer itself is kept word for word; the digest would list the denial as
+            # an open blocker, and as the same one as last week's).
+            return [
+                _note_of(kind, clause)
+                for clause, denial in zip(clauses, denied, strict=True)
+                if not denial and not says_nothing(clause[0])
+            ]
     body = text.strip()
     return [Note(kind, body, Span(start, start + len(body), body))]
 
@@ -2118,20 +2151,30 @@ _DENIABLE = frozenset({"blocker", "help"})
 _UNBLOCKED = re.compile(r"\bun-?blocked\b", re.I)
 
 
-def _denies(kind: str, text: str) -> bool:
-    """Whether a sentence of `text` says there is no such thing (a blocker or a need for
-    help) and names none: "Not blocked anymore.", "No longer need help with the DPA"."""
+# A sentence, or a clause of one after a semicolon or before a "but".
+_CLAUSE = re.compile(
+    r"(?:[^.!?;\n,]++|,(?!\s*(?:but|aber|mais|pero|maar|ma|mas)\b))+(?:[.!?;]+|,|$)",
+    re.I | re.M,
+)
+
+
+def _denies(kind: str, clause: str) -> bool:
+    """Whether `clause` says there is no such thing (a blocker or a need for help) and
+    names none: "Not blocked anymore.", "Unblocked on SSO;", "No longer need help"."""
     pattern, may_match = _SENTENCE_WORDS[kind]
-    if kind == "blocker" and _UNBLOCKED.search(text):
-        return True
-    if not may_match(text.lower()):
+    if not may_match(clause.lower()) and not (kind == "blocker" and "nblock" in clause):
         return False
-    for match in _SENTENCE.finditer(text):
-        sentence = match[0]
-        found = list(pattern.finditer(sentence))
-        if found and all(_negated(sentence, one) for one in found):
-            return True
-    return False
+    found = list(pattern.finditer(clause))
+    if found:
+        return all(_negated(clause, one) for one in found)
+    return kind == "blocker" and _UNBLOCKED.search(clause) is not None
+
+
+def _note_of(kind: str, clause: re.Match[str]) -> Note:
+    written = clause[0]
+    start = clause.start() + len(written) - len(written.lstrip())
+    text = written.strip()
+    return Note(kind, text, Span(start, start + len(text), text))
 
 
 def sentences_with(kind: str, text: str) -> list[Note]:

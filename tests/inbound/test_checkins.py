@@ -802,3 +802,37 @@ def test_what_could_not_be_read_is_asked_until_a_later_reply_gives_it(
 
     ingest(org, reply(lena, "1. KR3 19"))
     assert not any("KR3" in line for line in checkin_of(org, lena.id).unclear)
+
+
+@pytest.mark.parametrize(
+    ("replies", "scores"),
+    [
+        (["4. KR1 8, KR2 6, KR3 5", "4. KR1 8, the rest 6"], [8, 6, 6]),
+        (["4. 7 overall", "4. KR2 5", "4. 7 overall"], [7, 7, 7]),
+    ],
+)
+def test_a_confidence_for_the_rest_leaves_the_scores_said_again(
+    org: AppContext, lena: SentPrompt, clock: ManualClock, replies: list[str], scores: list[int]
+) -> None:
+    """A score said again unchanged is still said: "KR1 8, the rest 6" gave KR1 6 too."""
+    ingest(org, reply(lena, "1. KR1 5 days, KR2 35, KR3 10"))
+    for text in replies:
+        clock.advance(timedelta(hours=1))
+        ingest(org, reply(lena, text))
+    assert [kr.confidence for kr in key_results(org)] == scores
+
+
+def test_a_confidence_for_all_written_under_the_last_key_result_is_for_all(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    lines = [f"> {line}" for line in lena.text.splitlines()]
+    last = max(
+        n for n, line in enumerate(lines) if re.match(r">\s+(?:no update yet|\S.*\(\d+%)", line)
+    )
+    lines.insert(last + 1, "14\nOverall confidence 7 for all three")
+    raw = reply(lena, "Answers inline.", quote="QUOTED")
+    raw = raw.replace(b"> QUOTED", "\n".join(lines).replace("\n", "\r\n").encode())
+
+    ingest(org, raw.replace(b"7bit", b"8bit"))
+
+    assert [kr.confidence for kr in key_results(org)] == [7, 7, 7]

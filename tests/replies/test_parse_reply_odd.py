@@ -86,12 +86,14 @@ def test_a_postscript_after_the_sign_off_is_no_part_of_the_last_answer() -> None
         "KR1 confidence 8, " * 5_500,  # confidence talk per key result, all on one line
         "KR2 3 days (not confident), " * 3_500,  # confidence talk after talk
         "1. KR1 " + "will be be be " * 7_000,  # a plan's words, and no value after them
+        "Lena's key results" + " " * 99_000 + "x",  # a heading of ours, then blanks
+        "questions" + " " * 99_000 + "x",
     ],
     ids=["label", "label-is", "label-none", "label-dashes", "score-gap", "tabs", "blank-lines",
          "continued", "delimiter", "dates", "changes", "names", "days", "times", "taken-in",
          "now", "corrections", "totals", "corrections-in-a-clause", "german-days",
          "brackets", "full-stops", "ands", "and-before-blanks", "talk-per-kr", "talk-after-talk",
-         "plans"],
+         "plans", "heading-blanks", "questions-blanks"],
 )  # fmt: skip
 def test_long_runs_after_a_label_do_not_tie_up_a_worker(body: str) -> None:
     """Such runs are read in one pass: patterns that tried every way of splitting a run
