@@ -737,11 +737,8 @@ def test_confidence_written_under_a_key_results_line_is_that_ones(
     assert next(said, None) is None  # one answer under each key result
     if outlook:
         raw = reply(lena, "Answers inline.", quote="\n".join(lines), outlook=True)
-    else:  # the client's quote, with the answers written into it
-        raw = reply(lena, "Answers inline.", quote="QUOTED")
-        quoted = "\r\n".join(lines).encode()
-        raw = raw.replace(b"> QUOTED", quoted).replace(b"7bit", b"8bit")
-        assert quoted in raw
+    else:
+        raw = written_into_quote(lena, "Answers inline.", "\n".join(lines))
 
     ingest(org, raw)
 
@@ -751,12 +748,18 @@ def test_confidence_written_under_a_key_results_line_is_that_ones(
     ]  # fmt: skip
 
 
+def written_into_quote(sent: SentPrompt, above: str, quote: str) -> bytes:
+    """A reply whose quoted part is `quote` as given ("> " marks and the person's lines
+    typed between them), under `above` and the client's "On ... wrote:" line."""
+    raw = reply(sent, above, quote="QUOTED")
+    body = quote.replace("\n", "\r\n").encode()
+    return raw.replace(b"> QUOTED", body).replace(b"7bit", b"8bit")
+
+
 def bottom_posted(sent: SentPrompt, text: str, history: str | None = None) -> bytes:
     """A reply written under the whole quoted email, as Thunderbird users often do."""
-    raw = reply(sent, "", quote="QUOTED")
     quoted = "\n".join(f"> {line}" for line in (history or sent.text).splitlines())
-    raw = raw.replace(b"> QUOTED", f"{quoted}\n\n{text}".replace("\n", "\r\n").encode())
-    return raw.replace(b"7bit", b"8bit")
+    return written_into_quote(sent, "", f"{quoted}\n\n{text}")
 
 
 def test_answers_written_below_the_whole_quoted_prompt_land_on_their_questions(
@@ -830,9 +833,6 @@ def test_a_confidence_for_all_written_under_the_last_key_result_is_for_all(
         n for n, line in enumerate(lines) if re.match(r">\s+(?:no update yet|\S.*\(\d+%)", line)
     )
     lines.insert(last + 1, "14\nOverall confidence 7 for all three")
-    raw = reply(lena, "Answers inline.", quote="QUOTED")
-    raw = raw.replace(b"> QUOTED", "\n".join(lines).replace("\n", "\r\n").encode())
-
-    ingest(org, raw.replace(b"7bit", b"8bit"))
+    ingest(org, written_into_quote(lena, "Answers inline.", "\n".join(lines)))
 
     assert [kr.confidence for kr in key_results(org)] == [7, 7, 7]
