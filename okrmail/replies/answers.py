@@ -1129,8 +1129,11 @@ def _add_confidence(
     facts.unclear.extend(scan.unclear)
 
 
+# Not "all good": "41, confidence 6, all good" under KR2 is KR2's.
 _FOR_ALL = re.compile(
-    r"\b(?:overall|all|across the board|every|each|both|insgesamt|gesamt|global|general)\b", re.I
+    r"\b(?:overall|for (?:all|both|each|every)|all (?:of them|three|four|five|krs|key results)"
+    r"|across the board|insgesamt|gesamt|global)\b",
+    re.I,
 )
 
 
