@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -594,11 +594,30 @@ _PERCENT_FORM = rf"({NUMBER})\s*{_PER_CENT}"
 # Either number may carry a sign ("from -10 to -3", "-4 -> +2", of an NPS), the number's:
 # `_explicit_reading` reads no negative value of a key result that cannot have one.
 _SIGNED_NUMBER = rf"(?:(?<![\w.,])[-−+](?=[$€£\d]))?{NUMBER}"
-# The units of time `_SECONDS` converts (longest first, so that "mins" is not "min").
-_TIME_UNIT = (
-    r"milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h"
-    r"|days?|d|weeks?|wks?|tagen?|tage|stunden?|std|minuten"
-)
+# Units of time, in seconds: a value written in another than the key result's is converted
+# ("0.45 s" of a key result in ms is 450, "45 min" of one in hours 0.75).
+_SECONDS = {
+    **dict.fromkeys(("ms", "msec", "millisecond", "milliseconds"), Decimal("0.001")),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "sek", "seg"), Decimal(1)),
+    **dict.fromkeys(("min", "mins", "minute", "minutes", "minuten", "minutos"), Decimal(60)),
+    **dict.fromkeys(
+        ("h", "hr", "hrs", "hour", "hours", "std", "stunde", "stunden", "heure", "heures",
+         "hora", "horas", "uur"),
+        Decimal(3600),
+    ),
+    **dict.fromkeys(
+        ("d", "day", "days", "tag", "tage", "tagen", "jour", "jours", "día", "días", "dia",
+         "dias", "dag", "dagen"),
+        Decimal(86400),
+    ),
+    **dict.fromkeys(
+        ("wk", "wks", "week", "weeks", "woche", "wochen", "semaine", "semaines", "semana",
+         "semanas"),
+        Decimal(604800),
+    ),
+}  # fmt: skip
+# Any of them, as a pattern (longest first: "mins" is not "min" and an "s").
+_TIME_UNIT = "|".join(re.escape(unit) for unit in sorted(_SECONDS, key=len, reverse=True))
 _FROM_TO_FORM = (
     # A change starts with a number or a from word: the lookahead fails at once elsewhere.
     rf"(?=[$€£\dfvdFVD\-−+])(?:\b(?P<from_word>from|von|de|van|da|desde)\s+)?({_SIGNED_NUMBER})"
@@ -750,22 +769,44 @@ def _without_confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> 
     length, so offsets still hold)."""
     if not says_confidence(text):
         return text  # a sentence can only say it where the whole text does
+    chars = list(text)
+    for talk in _talks(text, key_results):
+        start = talk.keyword.start()
+        chars[start : talk.end] = " " * (talk.end - start)
+    return "".join(chars)
+
+
+@dataclass(frozen=True, slots=True)
+class _Talk:
+    """Confidence talk: text[keyword.start():end] in the unit starting at `unit_start`,
+    whose talk before it (if any) stopped at `after`."""
+
+    unit_start: int
+    after: int
+    keyword: re.Match[str]
+    end: int
+    items: _UnitItems
+
+
+def _talks(text: str, key_results: Sequence[KeyResultRef]) -> Iterator[_Talk]:
+    """Each stretch of confidence talk in `text`, unit by unit (see `_talk_end`); a keyword
+    inside the talk of one before it opens none ("Confidence 7 (confidence is down)")."""
     numbers = {kr.number for kr in key_results}
     distinctive = _distinctive_stems(key_results)
-    chars = list(text)
-    for start, end in _units(text):
-        blanked = start
+    for start, unit_end in _units(text):
         items: _UnitItems | None = None
-        for keyword in _CONFIDENCE_WORD.finditer(text, start, end):
-            if keyword.start() < blanked:
-                continue  # blanked already, with the stretch of a keyword before it
+        reached = start
+        for keyword in _CONFIDENCE_WORD.finditer(text, start, unit_end):
+            if keyword.start() < reached:
+                continue
+            # Only the units that say it are cut into items (as `_items_of` cuts them).
             if items is None:
-                items = _UnitItems(text, start, end, numbers, distinctive)
-            blanked = _talk_end(text, start, keyword, end, items)
-            chars[keyword.start() : blanked] = " " * (blanked - keyword.start())
-            if blanked == end:
+                items = _UnitItems(text, start, unit_end, numbers, distinctive)
+            end = _talk_end(text, start, keyword, unit_end, items)
+            yield _Talk(start, reached, keyword, end, items)
+            reached = end
+            if reached == unit_end:
                 break
-    return "".join(chars)
 
 
 # Tests run on a lowercased text before searching it with a case-insensitive pattern, as
@@ -1390,28 +1431,6 @@ def _explicit_reading(
     return _reading(kr, value, share, "percent", match)
 
 
-# Units of time, in seconds: a value written in another than the key result's is converted
-# ("0.45 s" of a key result in ms is 450, "45 min" of one in hours 0.75).
-_SECONDS = {
-    **dict.fromkeys(("ms", "msec", "millisecond", "milliseconds"), Decimal("0.001")),
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "sek", "seg"), Decimal(1)),
-    **dict.fromkeys(("min", "mins", "minute", "minutes", "minuten", "minutos"), Decimal(60)),
-    **dict.fromkeys(
-        ("h", "hr", "hrs", "hour", "hours", "std", "stunde", "stunden", "heure", "heures",
-         "hora", "horas", "uur"),
-        Decimal(3600),
-    ),
-    **dict.fromkeys(
-        ("d", "day", "days", "tag", "tage", "tagen", "jour", "jours", "día", "días", "dia",
-         "dias", "dag", "dagen"),
-        Decimal(86400),
-    ),
-    **dict.fromkeys(
-        ("wk", "wks", "week", "weeks", "woche", "wochen", "semaine", "semaines", "semana",
-         "semanas"),
-        Decimal(604800),
-    ),
-}  # fmt: skip
 # A one-letter unit is no abbreviation of a word ("620 s. Anhang": siehe; "6 d.h.").
 _WRITTEN_UNIT = re.compile(r"\s?([^\W\d_]{2,12}\b|[^\W\d_]\b(?!\.))")
 
@@ -1769,38 +1788,20 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
     """
     if not says_confidence(text):
         return []  # most passages never say it
-    numbers = {kr.number for kr in key_results}
-    distinctive = _distinctive_stems(key_results)
     readings: dict[int | None, ConfidenceReading] = {}
-    for start, unit_end in _units(text):
-        in_unit: _UnitItems | None = None
-        reached = start  # where the talk of the last keyword in this unit stopped
-        for keyword in _CONFIDENCE_WORD.finditer(text, start, unit_end):
-            if keyword.start() < reached:
-                continue  # part of the talk before: "Confidence 7 (confidence is down)"
-            # Only the units that say it are cut into items (as `_items_of` cuts them).
-            if in_unit is None:
-                in_unit = _UnitItems(text, start, unit_end, numbers, distinctive)
-            end = _talk_end(text, start, keyword, unit_end, in_unit)
-            first = reached == start
-            _read_talk(text, reached, keyword, end, in_unit, key_results, readings, first)
-            reached = end
+    for talk in _talks(text, key_results):
+        _read_talk(text, talk, key_results, readings)
     return list(readings.values())
 
 
 def _read_talk(
     text: str,
-    start: int,
-    keyword: re.Match[str],
-    end: int,
-    in_unit: _UnitItems,
+    talk: _Talk,
     key_results: Sequence[KeyResultRef],
     readings: dict[int | None, ConfidenceReading],
-    first: bool,
 ) -> None:
-    """The scores of the confidence talk text[keyword.start():end], added to `readings`
-    (`start`: where its unit starts or, unless it is the `first` there, where the talk
-    before it in the unit ended)."""
+    """The scores of one stretch of confidence talk, added to `readings`."""
+    start, keyword, end, in_unit = talk.after, talk.keyword, talk.end, talk.items
     zone = in_unit.named_in(keyword.end(), end)
     for item in zone:
         found = _scores(text, item.start, item.end)
@@ -1817,7 +1818,7 @@ def _read_talk(
             readings.setdefault(kr.number, _confidence(kr.number, score))
         return
     before = _scores(text, start, keyword.start())
-    if before and not first:
+    if before and talk.after > talk.unit_start:
         # Talk after other talk in its unit takes a score before it only right before it
         # ("KR1 8 confident, KR2 6 confident"; not "..., KR2 3 days (not confident)").
         before = [
@@ -2130,7 +2131,7 @@ def whole_note(kind: str, text: str) -> list[Note]:
             Note(kind, note.text, Span(rest + note.span.start, rest + note.span.end, note.text))
             for note in sentences_with(kind, text[rest:])
         ]
-    if kind in _DENIABLE:
+    if kind in _DENIABLE and _may_deny(kind, text):
         clauses = list(_CLAUSE.finditer(text))
         denied = [_denies(kind, clause[0]) for clause in clauses]
         if any(denied):
@@ -2161,13 +2162,17 @@ _CLAUSE = re.compile(
 def _denies(kind: str, clause: str) -> bool:
     """Whether `clause` says there is no such thing (a blocker or a need for help) and
     names none: "Not blocked anymore.", "Unblocked on SSO;", "No longer need help"."""
-    pattern, may_match = _SENTENCE_WORDS[kind]
-    if not may_match(clause.lower()) and not (kind == "blocker" and "nblock" in clause):
+    if not _may_deny(kind, clause):
         return False
-    found = list(pattern.finditer(clause))
+    found = list(_SENTENCE_WORDS[kind][0].finditer(clause))
     if found:
         return all(_negated(clause, one) for one in found)
     return kind == "blocker" and _UNBLOCKED.search(clause) is not None
+
+
+def _may_deny(kind: str, text: str) -> bool:
+    """False when `_denies` is false of every clause of `text` (a cheap test first)."""
+    return _SENTENCE_WORDS[kind][1](text.lower()) or (kind == "blocker" and "nblock" in text)
 
 
 def _note_of(kind: str, clause: re.Match[str]) -> Note:
