@@ -31,6 +31,9 @@ class Question:
     kind: str
     keywords: tuple[str, ...]
     hint: str = ""
+    # Skipping it says "nothing here" ("Any key results to drop?"): the confirmation does
+    # not ask for it again, nor count it as missing.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,15 @@ def _question(raw: dict[str, object], where: str) -> Question:
             kind=str(raw["kind"]),
             keywords=tuple(str(word) for word in raw.get("keywords", [])),  # type: ignore[attr-defined]
             hint=str(raw.get("hint", "")),
+            optional=raw.get("optional", False),  # type: ignore[arg-type]
         )
     except KeyError as missing:
         raise QuestionSetError(f"{where}: a question lacks {missing}") from None
+    if not isinstance(question.optional, bool):
+        raise QuestionSetError(
+            f"{where}: question {question.key!r}: optional must be true or false, "
+            f"not {question.optional!r}"
+        )
     if question.kind not in KINDS:
         raise QuestionSetError(f"{where}: kind {question.kind!r} is not one of {', '.join(KINDS)}")
     return question

@@ -26,7 +26,7 @@ KINDS = {
 TOP_REQUIRED = {"name", "title", "description", "default_for", "questions"}
 TOP_ALLOWED = TOP_REQUIRED | {"manager_questions"}
 Q_REQUIRED = {"key", "text", "kind", "keywords"}
-Q_ALLOWED = Q_REQUIRED | {"hint"}
+Q_ALLOWED = Q_REQUIRED | {"hint", "optional"}
 SLUG = re.compile(r"^[a-z_]+$")
 WORD = re.compile(r"^[a-z]+$")
 MAX_QUESTIONS = 7
@@ -88,6 +88,10 @@ def test_questions(path):
             assert q["kind"] in KINDS, f"{where}: bad kind {q['kind']!r}"
             if "hint" in q:
                 assert isinstance(q["hint"], str) and q["hint"].strip(), where
+            if "optional" in q:
+                assert isinstance(q["optional"], bool), where
+                # Progress and confidence are what a check-in is for: never optional.
+                assert not (q["optional"] and q["kind"] in {"kr_progress", "confidence"}), where
 
             kw = q["keywords"]
             assert isinstance(kw, list) and 1 <= len(kw) <= 4, where

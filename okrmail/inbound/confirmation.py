@@ -309,6 +309,7 @@ def _question(
         "text": question.text,
         "answer": text,
         "elsewhere": elsewhere,
+        "optional": question.optional,
     }
 
 
@@ -374,14 +375,16 @@ def _missing(
     kinds: set[str],
 ) -> list[str]:
     """What the check-in still lacks, each with how to add it by replying. A question
-    answered in all but name (a blocker noted in a free paragraph) lacks nothing; progress
-    and confidence are asked for per key result."""
+    answered in all but name (a blocker noted in a free paragraph) lacks nothing, nor does
+    an optional one left out (the prompt says to skip what does not apply); progress and
+    confidence are asked for per key result."""
     missing = [
         f'no answer to question {entry["number"]} ("{_short(question.text)}"): reply with '
         f'"{entry["number"]}. " and your answer'
         for question, entry in zip(questions, shown, strict=True)
         if not entry["answer"]
         and not entry["elsewhere"]
+        and not question.optional
         and question.kind not in {"kr_progress", "confidence"}
     ]
     if "kr_progress" in kinds:

@@ -320,16 +320,21 @@ def test_a_free_paragraph_answers_what_it_says_and_only_the_rest_is_missing(
     assert shown_under(2) == [found, "We're blocked on the billing team for the new plans."]
     assert shown_under(4) == [found, "7/10 overall"]
     assert shown_under(3)[0] == "(no answer)"
+    # Question 5 is optional (the prompt says to skip what does not apply): left out, it
+    # is shown as skipped and not asked for.
+    assert shown_under(5)[0] == "(skipped: this one is optional)"
     # ...so they are not asked for again; the questions it left out are.
     assert "no answer to question 2" not in text
     assert 'no answer to question 3 ("What will you do' in text
-    assert 'no answer to question 5 ("Are there any key results' in text
+    assert "no answer to question 5" not in text
     assert "no confidence given" not in text  # the overall score covers every key result
     assert "Blocker:" not in text  # shown under question 2 already
     missing = sum(1 for line in lines if line.startswith("  - no "))
-    assert str(confirmation["Subject"]).startswith(f"Recorded, {missing} things missing:")
+    assert missing == 3  # question 3, and progress for KR1 and KR2
+    assert str(confirmation["Subject"]).startswith("Recorded, 3 things missing:")
     html = confirmation.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "from what you wrote" in html and "We’re blocked" not in html
+    assert "skipped: this one is optional" in html
     assert "blocked on the billing team" in html
 
 
@@ -836,3 +841,18 @@ def test_a_confidence_for_all_written_under_the_last_key_result_is_for_all(
     ingest(org, written_into_quote(lena, "Answers inline.", "\n".join(lines)))
 
     assert [kr.confidence for kr in key_results(org)] == [7, 7, 7]
+
+
+def test_the_subject_counts_what_is_unclear_with_what_is_missing(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    ingest(org, reply(lena, "1. KR1 5 days, KR2 38, KR3 19\n2. None\n3. Same plan\n4. 8 for all"))
+    assert str(outgoing(org, "confirm-")[-1]["Subject"]).startswith("Recorded:")
+
+    ingest(org, reply(lena, "1. KR3 +7 setups", message_id="<second@example.com>"))
+
+    confirmation = outgoing(org, "confirm-")[-1]
+    unclear = checkin_of(org, lena.id).unclear
+    assert len(unclear) == 1 and "KR3" in unclear[0]
+    assert "  - unclear: " in text_of(confirmation)
+    assert str(confirmation["Subject"]).startswith("Recorded, 1 thing unclear:")
