@@ -265,6 +265,9 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
     return {
         **shared_context(ctx, due.person, due.meeting, prompt.question_set),
         "late": checkin.late,
+        # Cancelled after the prompt went out: the person should know their answers reach
+        # no meeting, though they are kept.
+        "cancelled": due.meeting.status == "cancelled",
         "revision": checkin.revision,
         "recap_marker": RECAP_MARKER,
         "questions": shown,

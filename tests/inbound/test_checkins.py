@@ -18,6 +18,7 @@ from okrmail.app import AppContext
 from okrmail.clock import ManualClock
 from okrmail.inbound.checkins import numbered_key_results
 from okrmail.inbound.ingest import Incoming, ingest, ingest_batch, process, store
+from okrmail.meetings import apply_cancel
 from okrmail.models import CheckIn, CheckInAnswer, CheckInReading, InboxMessage, KeyResult, Prompt
 from okrmail.prompting import key_result_lines
 from okrmail.replies.answers import ParsedReply
@@ -856,3 +857,24 @@ def test_the_subject_counts_what_is_unclear_with_what_is_missing(
     assert len(unclear) == 1 and "KR3" in unclear[0]
     assert "  - unclear: " in text_of(confirmation)
     assert str(confirmation["Subject"]).startswith("Recorded, 1 thing unclear:")
+
+
+def test_a_reply_to_a_cancelled_meetings_prompt_is_kept_and_says_so(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    """The meeting was cancelled after the prompt went out: the answers are recorded, and
+    the confirmation says they reach no meeting rather than thanking for that one."""
+    with org.transaction() as session:
+        meeting = session.get(Prompt, lena.id).meeting  # type: ignore[union-attr]
+        apply_cancel(session, meeting)
+    clock.advance(timedelta(days=2))  # after the hour it would have started
+
+    ingest(org, reply(lena, FIRST))
+
+    assert key_results(org)[1].current_value == 38
+    [confirmation] = outgoing(org, "confirm-")
+    text = " ".join(text_of(confirmation).split())
+    assert "(That 1-on-1 has since been cancelled; your check-in is kept all the same.)" in text
+    assert "after the meeting had started" not in text
+    html = confirmation.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "has since been cancelled" in html
