@@ -42,6 +42,7 @@ from okrmail.replies.fields import (
     Note,
     ProgressReading,
     Span,
+    progress_corrections,
     read_confidence,
     read_progress,
     says_confidence,
@@ -1062,6 +1063,11 @@ def _read_answer(
             scan = read_progress(own.text, key_results, listed=True)
             _add_progress(body, own, scan.readings, facts)
             facts.unclear.extend(scan.unclear)
+    else:
+        corrections = progress_corrections(
+            passage.text, key_results, facts.progress.keys(), scores=kind == "confidence"
+        )
+        _add_progress(body, passage, corrections, facts)
     note_kind = NOTE_KIND.get(kind)
     if note_kind:
         notes = whole_note(note_kind, passage.text)
@@ -1097,7 +1103,7 @@ def _add_progress(
     body: str, passage: _Passage, readings: list[ProgressReading], facts: _Facts
 ) -> None:
     for reading in readings:
-        if reading.kr_number not in facts.progress:
+        if reading.kr_number not in facts.progress or reading.corrects:
             span = passage.span(reading.span.start, reading.span.end, body)
             # Built directly: dataclasses.replace is several times slower.
             facts.progress[reading.kr_number] = ProgressReading(

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 from itertools import pairwise
@@ -76,6 +76,9 @@ class ProgressReading:
     percent: Decimal | None
     status: str
     span: Span
+    # Said as a correction of what was said of the key result before ("Actually KR1 is
+    # 41"): it replaces a reading read earlier in the reply instead of giving way to it.
+    corrects: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -562,17 +565,31 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
 def _assign_by_order(
     items: list[_Item], text: str, count: int, readable: Callable[[str, int, int], bool]
 ) -> list[_Item]:
-    """Items naming no key result at all, as many as there are key results: KR1, KR2, ..."""
-    if count < 1 or any(item.kr is not None for item in items):
+    """Items with a value, as many as there are key results, are KR1, KR2, ... in order:
+    those naming none, and those naming the one at their place ("40, 2 days, 60%", where
+    the days name KR2); one named out of its place, or any by a label ("KR1 41. May reach
+    45 next week"), leaves them all as they are."""
+    if count < 1 or all(item.kr is not None for item in items):
+        return items
+    if any(item.labelled for item in items if item.kr is not None):
         return items
     said = [readable(text, item.start, item.end) for item in items]
     if sum(said) != count:
         return items
     numbers = iter(range(1, count + 1))
-    return [
-        _Item(next(numbers), item.start, item.end, False) if readable else item
-        for item, readable in zip(items, said, strict=True)
-    ]
+    placed = []
+    for item, readable_item in zip(items, said, strict=True):
+        if not readable_item:
+            placed.append(item)
+            continue
+        number = next(numbers)
+        if item.kr is None:
+            placed.append(_Item(number, item.start, item.end, False))
+        elif item.kr == number:
+            placed.append(item)
+        else:
+            return items
+    return placed
 
 
 # -- progress -------------------------------------------------------------------------------
@@ -1003,11 +1020,14 @@ _CHANGE = re.compile(
 # (no wait, 9.9%)", "38, ich meine 39", "38, pardon, 39".
 # The value after it stands alone, perhaps with its unit: "sorry 39 teams.", not "sorry 1
 # day late", "actually 3 of them are pilots", "wait, 2 of those are trials".
-_CORRECTION = re.compile(
-    r"\b(?:sorry|actually|correction|i mean|no wait|oops"
+_CORRECTION_WORDS = (
+    r"sorry|actually|correction|i mean|no wait|oops|scratch that|make that"
     r"|ich meine|korrektur|eigentlich|pardon|en fait|plutôt|je veux dire|perdón|perdon"
     r"|mejor dicho|en realidad|desculpa|aliás|quer dizer|na verdade|eigenlijk"
-    r"|ik bedoel|correctie)\b[,:;!.]*\s*+(?:(?:it'?s|it is|that'?s|is|was|should be"
+    r"|ik bedoel|correctie"
+)
+_CORRECTION = re.compile(
+    rf"\b(?:{_CORRECTION_WORDS})\b[,:;!.]*\s*+(?:(?:it'?s|it is|that'?s|is|was|should be"
     rf"|more like|es|sind|c'est|son|são|is het)\s+)?(?=[-+−]?(?>{NUMBER})\s*%?"
     r"(?:\s*[^\W\d_]+)?(?:\s+(?:for|on|of|in)\s+(?:KR|key result)\s*\d+)?\s*(?:[,.;:)!?]|$))",
     re.I,
@@ -1016,8 +1036,13 @@ _TWO_NUMBERS = re.compile(r"\d\D+\d")
 # Every match of `_CORRECTION` holds one of these once lowercased.
 _CORRECTION_HINT = re.compile(
     r"sorry|actual|correct|mean|wait|oops|meine|korrektur|eigentlich|pardon|fait|plutôt"
-    r"|dire|perd|dicho|realidad|desculpa|ali|quer|verdade|eigenlijk|bedoel"
+    r"|dire|perd|dicho|realidad|desculpa|ali|quer|verdade|eigenlijk|bedoel|scratch|make"
 )
+# The same words before a key result named again: "KR1 40. Actually KR1 is 41", "Sorry,
+# KR1 is 39 teams" (after "KR1 38" in an answer above), "KR1 is actually 41"; in the
+# label's sentence, and not an apology ("sorry for the delay. KR1 was 36 last week").
+_TAKES_BACK = re.compile(rf"\b(?:{_CORRECTION_WORDS})\b(?!\s+(?:for|about)\b)[^.!?\n]*$", re.I)
+_TAKE_BACK_REACH = 40  # characters before the label where its correction word may be
 
 
 def _corrected(
@@ -1047,6 +1072,32 @@ def _corrected(
     if before is None:
         return None
     return _progress_in(text, said.end(), end, kr, True, named, passed_over, False)
+
+
+def _takes_back(text: str, said_before: int, item: _Item, kr: KeyResultRef) -> bool:
+    """Whether the labelled `item` gives its key result's value again as a correction, in
+    so many words: a correction word before the label (after what was said of a key
+    result before it, from `said_before`) or "actually" after it, and the value right
+    after the label, alone ("Actually KR1 is 41", "KR1 is actually 41 teams"; not
+    "Actually KR1 is blocked by 3 vendors", nor "Sorry, KR2 took 2 days longer")."""
+    shape = _RETAKE_SHAPE.match(text, item.start, item.end)
+    if shape is None:
+        return False
+    clause = _CLAUSE_END.search(text, shape.end(), item.end)
+    if not _in_its_unit(text, shape.end(), clause.start() if clause else item.end, kr):
+        return False
+    if shape["actually"]:
+        return True
+    before = text[max(said_before, item.start - _TAKE_BACK_REACH) : item.start]
+    return bool(_CORRECTION_HINT.search(before.lower()) and _TAKES_BACK.search(before))
+
+
+# What may come between a key result's label and a value given again: "KR1 is 41",
+# "KR1: 41", "KR1 should be 41", "KR1 is actually 41".
+_RETAKE_SHAPE = re.compile(
+    r"\s*(?:(?:is|was|should\s+be|'s|=|:)\s*)?(?P<actually>actually\s+)?(?=[-+−]?\d)", re.I
+)
+_CLAUSE_END = re.compile(r"[,;!?\n)]|\.(?!\d)")
 
 
 def _in_its_unit(text: str, start: int, end: int, kr: KeyResultRef) -> bool:
@@ -1467,6 +1518,27 @@ def _reading(
     return ProgressReading(kr.number, value, percent, status, span)
 
 
+def progress_corrections(
+    text: str, key_results: Sequence[KeyResultRef], read: Collection[int], *, scores: bool
+) -> list[ProgressReading]:
+    """Values of key results already `read` given again as corrections in an answer to
+    another question: "5. No changes. Actually KR1 is 39" (a paragraph glued onto the last
+    numbered answer). scores: the answer is about confidence, so a bare whole number up to
+    10 is a score ("Sorry, KR1 7"), not progress."""
+    if not read or not _CORRECTION_HINT.search(text.lower()):
+        return []  # nearly every answer
+    return [
+        reading
+        for reading in read_progress(text, key_results, listed=False).readings
+        if reading.corrects
+        and reading.kr_number in read
+        and not (scores and _SCORE_ALONE.fullmatch(reading.span.text))
+    ]
+
+
+_SCORE_ALONE = re.compile(r"(?:10|[1-9])")
+
+
 def read_progress(
     text: str,
     key_results: Sequence[KeyResultRef],
@@ -1503,19 +1575,26 @@ def read_progress(
     # What could not be read, by key result: only of those read nowhere else in the
     # passage ("KR1 PR #482 merged, 38 teams" reads 38 teams, and asks nothing).
     unread: dict[int, str] = {}
+    said_before = 0  # where the last item about a key result ended
     for item in items:
         if item.kr is None and listed:
             _by_target(scanned, item, key_results, readings)
             continue
-        if item.kr is None or item.kr in readings:
+        if item.kr is None:
             continue
         kr = by_number.get(item.kr)
+        corrects = kr is not None and item.labelled and _takes_back(scanned, said_before, item, kr)
+        said_before = item.end
+        if item.kr in readings and not corrects:
+            continue
         if kr is None:
             # Matched by order (KR1, KR2, ...) when the key results are not numbered
             # 1..n (a number skipped or repeated): there is no such key result.
             continue
         bare = listed or item.labelled or _named_value(scanned, item, kr, key_results)
         reading = _progress_in(scanned, item.start, item.end, kr, bare, item.named)
+        if reading and corrects:
+            reading = replace(reading, corrects=True)
         if reading:
             readings[item.kr] = reading
         elif listed and item.labelled:
@@ -1748,7 +1827,7 @@ def read_confidence(
         return ConfidenceScan(readings, [])
     items = _merge_continuations(_items_of(text, key_results, listed=True), text)
     if any(item.kr is not None for item in items):
-        return _confidence_by_label(text, items)
+        return _confidence_by_label(text, items, key_results)
     if says_confidence(text):
         return ConfidenceScan(_confidence_talk(text, key_results), [])
     found = _scores(text)
@@ -1763,9 +1842,22 @@ def read_confidence(
     return ConfidenceScan([], unclear)
 
 
-def _confidence_by_label(text: str, items: list[_Item]) -> ConfidenceScan:
+def _confidence_by_label(
+    text: str, items: list[_Item], key_results: Sequence[KeyResultRef]
+) -> ConfidenceScan:
     readings: dict[int | None, ConfidenceReading] = {}
     unread: dict[int, str] = {}  # as in `read_progress`: of those read nowhere else
+    # "8, 6, 7. KR2 maybe 5": a score for each key result in order, before any label, is
+    # theirs (not one overall score), and a key result named after them revises its own.
+    by_order: set[int | None] = set()
+    lead = next(index for index, item in enumerate(items) if item.kr is not None)
+    if lead:
+        found = _scores(text, items[0].start, items[lead - 1].end)
+        if len(found) == len(key_results) > 1:
+            for kr, score in zip(key_results, found, strict=True):
+                readings[kr.number] = _confidence(kr.number, score)
+            by_order = set(readings)
+            items = items[lead:]
     for item in items:
         found = _scores(text, item.start, item.end)
         if not found:
@@ -1774,8 +1866,9 @@ def _confidence_by_label(text: str, items: list[_Item]) -> ConfidenceScan:
                     item.kr, _unclear("a confidence", item.kr, text[item.start : item.end])
                 )
             continue
-        if item.kr not in readings:
+        if item.kr not in readings or item.kr in by_order:
             readings[item.kr] = _confidence(item.kr, found[0])
+            by_order.discard(item.kr)
     unclear = [said for number, said in unread.items() if number not in readings]
     return ConfidenceScan(list(readings.values()), unclear)
 

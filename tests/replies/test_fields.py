@@ -942,6 +942,62 @@ def test_a_value_taken_back_gives_way_to_the_one_after_it(text: str, value: str)
 
 @pytest.mark.parametrize(
     ("text", "expected"),
+    [
+        # The days name KR2, at its place: the others are KR1 and KR3 (was KR2 only).
+        ("40, 2 days, 60%", {1: "40", 2: "2", 3: "60"}),
+        ("40 teams, 2 days, 60%", {1: "40", 2: "2", 3: "60"}),
+        # Out of its place, or named by a label: no order to go by.
+        ("2 days, 40, 60%", {2: "2"}),
+        ("KR1 41. May reach 45 next week. 60%", {1: "41"}),
+    ],
+)
+def test_a_list_in_order_with_some_named_at_their_place(
+    text: str, expected: dict[int, str]
+) -> None:
+    assert {number: value for number, (_, value) in values(text).items()} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("8, 6, 7. KR2 maybe 5.", {1: 8, 2: 5, 3: 7}),  # was KR2 5 and 8 overall
+        ("8, 6, 7 (KR2 could be 5)", {1: 8, 2: 5, 3: 7}),
+        ("8, 6, 7\n\nOops, confidence for KR2 should be 5.", {1: 8, 2: 5, 3: 7}),
+        ("8. KR2 maybe 5", {None: 8, 2: 5}),  # one for all, one of them apart
+        ("8, 6. KR3 5", {None: 8, 3: 5}),  # not one per key result: not in order
+    ],
+)
+def test_scores_in_order_then_one_revised_by_its_label(
+    text: str, expected: dict[int | None, int]
+) -> None:
+    assert scores(text) == expected
+
+
+@pytest.mark.parametrize("listed", [True, False])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [  # each was the first value said
+        ("KR1 36 -> 40. Actually KR1 is 41.", "41"),
+        ("KR1 40\n\nActually KR1 is 41, sorry.", "41"),
+        ("KR1 38. KR1 is actually 39", "39"),
+        ("KR1 40. Correction: KR1 39", "39"),
+        ("KR1 38 teams; sorry, KR1 is 39 teams", "39"),
+        ("KR1 36 -> 40 scratch that 41", "41"),
+        ("KR1 40, make that 41", "41"),
+        # No correction: the first stands.
+        ("KR1 40, sorry for the delay. KR1 was 36 last week", "40"),
+        ("KR1 40. KR1 looked like 36 earlier, actually.", "40"),
+        ("Actually KR1 went well: 40. KR1 was 36.", "40"),
+    ],
+)
+def test_a_key_result_named_again_after_a_correction_word_takes_the_new_value(
+    text: str, value: str, listed: bool
+) -> None:
+    assert values(text, listed=listed) == {1: ("value", value)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
     [  # each was done: the target recorded
         ("KR3 done except for Siemens and Bosch", {}),
         ("KR3 8 services done", {3: ("value", "8")}),

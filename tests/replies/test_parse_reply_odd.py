@@ -59,6 +59,38 @@ def test_a_postscript_after_the_sign_off_is_no_part_of_the_last_answer() -> None
 @pytest.mark.parametrize(
     "body",
     [
+        "1. 40, 50\n2. 8, 7\n\nActually KR1 is 45, sorry.",  # glued onto the last answer
+        "1. 40, 50\n2. 8, 7\n\nPS: correction, KR1 is 45.\n\nDana",
+        "Correction: KR1 is 45\n\n1. 40, 50\n2. 8, 7",  # above the answers it corrects
+    ],
+)
+def test_a_correction_outside_the_progress_answer_replaces_its_value(body: str) -> None:
+    key_results = [kr(1, "Ship the new onboarding"), kr(2, "Grow weekly active teams")]
+    parsed = parse_reply(body, [PROGRESS, CONFIDENCE], key_results)
+    assert {r.kr_number: r.value for r in parsed.progress} == {1: 45, 2: 50}
+    assert {r.kr_number: r.score for r in parsed.confidence} == {1: 8, 2: 7}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1. KR1 40, KR2 50\n\nActually KR1 is blocked by 3 vendors",  # no value given again
+        "1. KR1 40, KR2 50. Sorry, KR1 took 2 weeks longer than planned",
+        "1. KR1 40, KR2 50\n2. Sorry KR1 7, KR2 8",  # scores in the confidence answer
+        "1. KR1 40, KR2 50\n2. 7, 8\n\nActually, KR1 is 3 weeks late",
+    ],
+)
+def test_a_correction_word_near_a_key_result_without_a_new_value_changes_nothing(
+    body: str,
+) -> None:
+    key_results = [kr(1, "Ship the new onboarding"), kr(2, "Grow weekly active teams")]
+    parsed = parse_reply(body, [PROGRESS, CONFIDENCE], key_results)
+    assert {r.kr_number: r.value for r in parsed.progress} == {1: 40, 2: 50}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
         "KR1" + " " * 99_000 + "x",  # a label, then blanks a status pattern could split
         "KR1 is (" + " " * 99_000 + "x",
         "Blockers: none" + " " * 99_000 + "x",
