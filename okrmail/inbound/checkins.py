@@ -65,6 +65,7 @@ _UPDATE_KEY_RESULTS = (
         current_value=bindparam("new_value"),
         confidence=bindparam("new_confidence"),
         updated_at=bindparam("new_updated_at"),
+        updated_for=bindparam("new_updated_for"),
     )
 )
 _PROMPTS: Table = Prompt.__table__  # type: ignore[assignment]
@@ -163,7 +164,7 @@ def merge_replies(
         # results, which stay the report's to update: it is kept in their own check-in.
         if reply.prompt.role == "report":
             said = [row for row in rows[CheckInReading] if row.get("current", True)]
-            _update_key_results(said, by_number, reply.answered_at)
+            _update_key_results(said, by_number, reply.prompt.meeting_start, reply.answered_at)
         state.values.update(
             revision=state.values["revision"] + 1,
             confirmation_due=confirm,
@@ -526,6 +527,7 @@ class _KeyResultNow:
     current_value: Decimal | None
     confidence: int | None
     updated_at: datetime | None
+    updated_for: datetime | None
     changed: bool = False
 
     @property
@@ -534,18 +536,33 @@ class _KeyResultNow:
 
     @classmethod
     def of(cls, result: KeyResultInfo) -> _KeyResultNow:
-        return cls(result, result.current_value, result.confidence, result.updated_at)
+        return cls(
+            result, result.current_value, result.confidence, result.updated_at, result.updated_for
+        )
 
     def apply(self) -> None:
         self.result.current_value = self.current_value
         self.result.confidence = self.confidence
         self.result.updated_at = self.updated_at
+        self.result.updated_for = self.updated_for
+
+    def spoken_for(self, meeting_start: datetime, answered_at: datetime) -> bool:
+        """Whether a check-in for a later meeting, or a later reply for this one, has set
+        the values already: a late word on last week's check-in (even answered after this
+        week's) leaves this week's values."""
+        if self.updated_for is not None and self.updated_for != meeting_start:
+            return self.updated_for > meeting_start
+        return self.updated_at is not None and self.updated_at > answered_at
 
 
 def _update_key_results(
-    readings: Sequence[dict[str, Any]], by_number: dict[int, _KeyResultNow], answered_at: datetime
+    readings: Sequence[dict[str, Any]],
+    by_number: dict[int, _KeyResultNow],
+    meeting_start: datetime,
+    answered_at: datetime,
 ) -> None:
-    """Carry a reply's new readings onto the key results they name.
+    """Carry a reply's new readings onto the key results they name, unless a check-in for
+    a later meeting (or a later reply) has spoken for them.
 
     A confidence given for no key result in particular applies to those the reply gives
     none for.
@@ -554,8 +571,8 @@ def _update_key_results(
     overall = next((r for r in confidences if r.get("kr_number") is None), None)
     specific = {r["kr_number"] for r in confidences if r.get("kr_number")}
     for number, result in by_number.items():
-        if result.updated_at is not None and result.updated_at > answered_at:
-            continue  # a newer check-in already spoke for this key result
+        if result.spoken_for(meeting_start, answered_at):
+            continue
         value, confidence = result.current_value, result.confidence
         for reading in readings:
             if reading.get("kr_number") != number:
@@ -568,7 +585,8 @@ def _update_key_results(
             confidence = overall["score"]
         if (value, confidence) != (result.current_value, result.confidence):
             result.current_value, result.confidence = value, confidence
-            result.updated_at, result.changed = answered_at, True
+            result.updated_at, result.updated_for = answered_at, meeting_start
+            result.changed = True
 
 
 def _write_key_results(session: Session, changed: Sequence[_KeyResultNow]) -> None:
@@ -579,6 +597,7 @@ def _write_key_results(session: Session, changed: Sequence[_KeyResultNow]) -> No
                 "new_value": result.current_value,
                 "new_confidence": result.confidence,
                 "new_updated_at": result.updated_at,
+                "new_updated_for": result.updated_for,
             }
             for result in changed
         ]

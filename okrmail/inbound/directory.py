@@ -73,6 +73,7 @@ class KeyResultInfo:
     current_value: Decimal | None
     confidence: int | None
     updated_at: datetime | None
+    updated_for: datetime | None
 
 
 @dataclass(frozen=True)

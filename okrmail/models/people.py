@@ -99,6 +99,9 @@ class KeyResult(Base):
     # Last stated confidence of reaching the target, 1-10.
     confidence: Mapped[int | None]
     updated_at: Mapped[datetime | None]
+    # The start of the meeting whose check-in set the values (None: set otherwise, or
+    # before this was kept): a reply about an earlier meeting leaves them as they are.
+    updated_for: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     objective: Mapped[Objective] = relationship(back_populates="key_results")

@@ -50,6 +50,17 @@ def current_answers(ctx: AppContext, checkin_id: int) -> dict[str, str]:
         return {row.question_key: row.text for row in rows}
 
 
+def current_readings(ctx: AppContext, checkin_id: int) -> list[CheckInReading]:
+    with ctx.sessions() as session:
+        rows = session.scalars(
+            select(CheckInReading).where(
+                CheckInReading.checkin_id == checkin_id, CheckInReading.current.is_(True)
+            )
+        ).all()
+        session.expunge_all()
+        return list(rows)
+
+
 def key_results(ctx: AppContext, email: str = "lena.vogel@example.com") -> list[KeyResult]:
     from okrmail.models import Person
 
@@ -641,6 +652,35 @@ def test_a_late_word_on_last_weeks_check_in_does_not_bring_back_its_values(
     # What it does say is recorded on week 1's check-in.
     answers = current_answers(org, checkin_of(org, lena.id).id)
     assert answers["actions"] == "I escalated to the vendor's account manager."
+
+
+@pytest.mark.parametrize("week_one_first", [False, True])
+def test_last_weeks_values_answered_after_this_weeks_do_not_replace_them(
+    org: AppContext, lena: SentPrompt, clock: ManualClock, week_one_first: bool
+) -> None:
+    """Lena skipped last week's check-in and answered it after this week's: the key
+    results went back to last week's values, and the next prompt showed them."""
+    clock.advance(timedelta(days=7))
+    this_week = send_prompt(org)
+    if week_one_first:  # answered in order: this week's reply wins all the same
+        ingest(org, reply(lena, "1. KR1 5 days, KR2 38, KR3 12\n4. KR1 7, KR2 5, KR3 6"))
+        clock.advance(timedelta(minutes=30))
+    ingest(org, reply(this_week, "1. KR1 4 days, KR2 41, KR3 19\n4. KR1 8, KR2 6, KR3 8"))
+    clock.advance(timedelta(minutes=30))
+
+    ingest(org, reply(lena, "1. KR1 5 days, KR2 38, KR3 12\n4. KR1 7, KR2 5, KR3 6"))
+    ingest(org, reply(lena, "KR2 39 actually, and KR3 13", message_id="<fix@example.com>"))
+
+    assert [(kr.current_value, kr.confidence) for kr in key_results(org)] == [
+        (4, 8), (41, 6), (19, 8)
+    ]  # fmt: skip
+    # What last week's replies said is on last week's check-in.
+    progress = {
+        row.kr_number: row.value
+        for row in current_readings(org, checkin_of(org, lena.id).id)
+        if row.kind == "progress"
+    }
+    assert progress == {1: 5, 2: 39, 3: 13}
 
 
 def test_a_later_confidence_for_all_replaces_the_scores_given_one_by_one(
