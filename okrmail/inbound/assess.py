@@ -25,7 +25,7 @@ from okrmail.models import Person
 from okrmail.questions import question_sets
 from okrmail.replies.answers import ParsedReply, parse_reply
 from okrmail.replies.body import ReplyBody, extract_body, parse_message
-from okrmail.replies.courtesy import acknowledges_only
+from okrmail.replies.courtesy import acknowledges_only, promises_later
 from okrmail.settings import Settings
 
 
@@ -127,7 +127,24 @@ def _reply(
         # Thanks for a confirmation: another confirmation would answer it with the same
         # email again.
         return found.verdict("ignored", "nothing to record: only thanks or an acknowledgement")
+    if only_a_promise(found.parsed):
+        # Recorded as a check-in it would count as answered: no reminder would follow, and
+        # the manager's digest would show an empty check-in.
+        return found.verdict(
+            "ignored",
+            "no answers yet: only says they will answer later (the check-in stays open, "
+            "reminders go on)",
+        )
     return found.verdict("checkin")
+
+
+def only_a_promise(parsed: ParsedReply) -> bool:
+    """Whether the reply's only words are a note that promises answers later."""
+    return (
+        not parsed.answers
+        and says_nothing(replace(parsed, notes=""))
+        and promises_later(parsed.notes)
+    )
 
 
 def only_thanks(parsed: ParsedReply) -> bool:

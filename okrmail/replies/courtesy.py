@@ -140,3 +140,35 @@ def acknowledges_only(text: str) -> bool:
     """Whether `text`, its courtesies aside, only says thanks or that all is right."""
     rest = without_courtesies(text).strip()
     return not rest or bool(_ACKNOWLEDGEMENT.match(rest))
+
+
+# A promise to answer later, and nothing more: "Will answer tomorrow!", "I'll get back to
+# you on Monday", "Answers to follow", "Antworte morgen", "Je réponds demain". No answer
+# yet: the check-in stays open and its reminders go on.
+_LATER = re.compile(
+    r"^(?:[^.!?]*\b(?:i'?ll|i will|will|going to|gonna|shall)\s+(?:try\s+to\s+)?(?:answer|reply"
+    r"|respond|get back|send|fill|do|write|follow up|get to)\b"
+    r"|[^.!?]*\b(?:answers?|replies|numbers|update|details)\s+(?:to follow|will follow|coming)\b"
+    r"|[^.!?]*\b(?:antworte|melde mich|schicke|schreibe)\b[^.!?]{0,30}\b(?:morgen|später"
+    r"|nachher|heute abend|montag|nächste woche)\b"
+    r"|[^.!?]*\bje (?:vous |te )?(?:réponds|répondrai|reviens|reviendrai)\b"
+    r"|[^.!?]*\b(?:respondo|contesto|responderé|contestaré)\b[^.!?]{0,30}\b(?:mañana|luego"
+    r"|más tarde)\b"
+    r"|[^.!?]*\b(?:antwoord|reageer)\b[^.!?]{0,30}\b(?:morgen|later)\b)",
+    re.I,
+)
+_MAX_LATER_WORDS = 25
+
+
+def promises_later(text: str) -> bool:
+    """Whether `text`, its courtesies aside, only says an answer will come later: a few
+    sentences, one of them the promise ("Sorry, crazy week. Will answer tomorrow!")."""
+    rest = without_courtesies(text).strip()
+    return (
+        0 < len(rest.split()) <= _MAX_LATER_WORDS
+        and not any(character.isdigit() for character in rest)
+        and any(_LATER.match(sentence.strip()) for sentence in _SENTENCES.split(rest))
+    )
+
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")

@@ -753,6 +753,31 @@ def test_thanks_for_a_confirmation_sends_no_confirmation_again(
     assert inbox_rows(org)[-1].status == "ignored"  # stored all the same
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, will answer tomorrow!",
+        "Sorry, crazy week. I'll get back to you on Monday.\n\nLena",
+        "Antworte morgen, sorry!",
+    ],
+)
+def test_a_promise_to_answer_later_leaves_the_check_in_open(
+    org: AppContext, lena: SentPrompt, text: str
+) -> None:
+    """It was recorded as the check-in: the prompt counted as answered (no reminder), the
+    confirmation thanked for a check-in with everything missing."""
+    outcome = ingest(org, reply(lena, text))
+
+    assert outcome.status == "ignored"
+    assert "will answer later" in (outcome.reason or "")
+    assert outgoing(org, "confirm-") == []
+    with org.sessions() as session:
+        assert session.get(Prompt, lena.id).status == "sent"  # type: ignore[union-attr]
+        assert session.scalars(select(CheckIn)).all() == []
+    # The answers, when they come, are a check-in as usual.
+    assert ingest(org, reply(lena, FIRST, message_id="<answers@example.com>")).status == "checkin"
+
+
 def test_thanks_with_a_correction_is_a_correction(
     org: AppContext, lena: SentPrompt, clock: ManualClock
 ) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from okrmail.replies.courtesy import without_courtesies
+from okrmail.replies.courtesy import promises_later, without_courtesies
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,33 @@ def test_only_the_courtesies_around_a_note_go(note: str, shown: str) -> None:
 def test_the_courtesies_around_what_a_note_says_are_left_out() -> None:
     note = "Hi Sam,\n\nShipped the importer.\nThanks\nto Ana, it runs nightly.\n\nCheers,\nDana"
     assert without_courtesies(note) == "Shipped the importer.\nThanks\nto Ana, it runs nightly."
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Thanks, will answer tomorrow!",
+        "Sorry, crazy week. Will answer tomorrow!\n\nLena",
+        "I'll get back to you on Monday.",
+        "Answers to follow.",
+        "Antworte morgen, sorry!",
+        "Je réponds demain.",
+        "Te respondo mañana",
+    ],
+)
+def test_a_promise_to_answer_later(note: str) -> None:
+    assert promises_later(note)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "We will ship the portal next week.",  # news, not about the answers
+        "Good week, nothing special.",
+        "I will send the numbers tomorrow, but KR1 is done.",  # says something now
+        "Will answer tomorrow. " + "The migration went better than we feared. " * 4,
+        "",
+    ],
+)
+def test_more_than_a_promise(note: str) -> None:
+    assert not promises_later(note)
