@@ -2096,6 +2096,10 @@ _NADA = (
     # Also first names, or English words: "nothing" only alone, or before what is none.
     r"|(?:inga|inget|ingen|ras|nee)(?=\W*$|\s+(?:hinder|problem|blocker\w*|som\b))"
     r"|sem\s+(?=bloqueios?\b|impedimentos?\b|problemas?\b)"
+    # Polish: "Brak" alone ("Brak dostępu do API" is a lack of access), "Nic nie blokuje"
+    # ("Nic" is also a name), "Żadnych przeszkód".
+    r"|brak(?=\W*$|\s+(?:blokad\w*|przeszk\w*|problem\w*)\b)"
+    r"|nic(?=\W*$|\s+(?:nie|takiego|szczególnego)\b)|żadn\w+"
 )
 _NOTHING = re.compile(
     r"^\W*(?:n/?a|none|nothing|nothign|nothin|nope|nil|no|all good|all clear|not really|niks|-+|"
@@ -2192,8 +2196,15 @@ _SENTENCE_WORDS = {
 
 
 def says_nothing(text: str) -> bool:
-    """Whether an answer only says there is nothing to say ("none", "n/a", "no blockers")."""
+    """Whether an answer only says there is nothing to say ("none", "n/a", "no blockers"),
+    also after the writer's initials ("[DR] None", "DR: nothing": inline answers in
+    Outlook are often so marked)."""
     stripped = text.strip()
+    marked = _INITIALS.match(stripped)
+    # Bare capitals may be a team's ("IT: nothing yet, waiting on them"): only before a
+    # word or two.
+    if marked and (stripped[0] in "[(" or len(stripped[marked.end() :].split()) <= 2):
+        stripped = stripped[marked.end() :]
     if not _WORD_CHARACTER.search(stripped):
         return True  # "", "-", "—", "…"
     said = bool(_NOTHING.match(stripped) and len(stripped.split()) <= 6)
@@ -2201,6 +2212,7 @@ def says_nothing(text: str) -> bool:
     return said and not _EXCEPT_ANYWHERE.search(stripped)
 
 
+_INITIALS = re.compile(r"^(?:\[[^\]\n]{1,12}\]|\((?-i:[A-Z]{2,3})\)|(?-i:[A-Z]{2,3})\s*[:>-])\s*")
 _EXCEPT_ANYWHERE = re.compile(rf"\b{_EXCEPT_WORDS}\b|\bnothin\w*\s+but\b", re.I)
 
 
@@ -2241,6 +2253,17 @@ def whole_note(kind: str, text: str) -> list[Note]:
 
 
 _DENIABLE = frozenset({"blocker", "help"})
+# A blocker said to be over, in its clause: "the vendor blocker is resolved", "the legal
+# blocker got sorted", "Blocker on SSO fixed".
+_RESOLVED = re.compile(
+    r"\b(?:resolved|fixed|solved|sorted(?:\s+out)?|cleared|gone|removed|behind us|over now"
+    r"|erledigt|gelöst|behoben|résolu|réglé|resuelto|solucionado|opgelost|resolvido|risolto)\b",
+    re.I,
+)
+# What goes on after it is not over: "resolved, but legal is still slow".
+_STILL = re.compile(
+    r"\b(?:but|still|however|yet|aber|noch|mais|encore|pero|todavía|maar|nog)\b", re.I
+)
 # Said of a blocker gone, without a negation: "unblocked since Tuesday".
 _UNBLOCKED = re.compile(r"\bun-?blocked\b", re.I)
 
@@ -2259,6 +2282,9 @@ def _denies(kind: str, clause: str) -> bool:
         return False
     found = list(_SENTENCE_WORDS[kind][0].finditer(clause))
     if found:
+        over = _RESOLVED.search(clause) if kind == "blocker" else None
+        if over and not _negated(clause, over) and not _STILL.search(clause, over.end()):
+            return True  # "the earlier blocker with the vendor is resolved"
         return all(_negated(clause, one) for one in found)
     return kind == "blocker" and _UNBLOCKED.search(clause) is not None
 

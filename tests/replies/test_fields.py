@@ -1570,11 +1570,16 @@ def test_answers_that_say_nothing(text: str) -> None:
     "text", ["Keine.", "Keine Blocker", "Nichts", "Rien pour l'instant", "Aucun", "Nada",
              "Ninguno", "Geen", "Niets", "Nessuno", "Nenhum", "RAS", "Sem bloqueios",
              "Nada bloqueando", "Niks", "Nee", "Inga", "Inget som blockerar", "Inga hinder",
-             "Ingen problem", "all clear", "nothign really"]
+             "Ingen problem", "all clear", "nothign really", "Brak", "Nic nie blokuje",
+             "Żadnych przeszkód", "[DR] None", "DR: None", "(DR) nothing"]
 )  # fmt: skip
 def test_answers_that_say_nothing_in_other_languages(text: str) -> None:
     assert says_nothing(text)
     assert whole_note("blocker", text) == []
+
+
+def test_a_lack_of_something_says_what_is_lacking() -> None:
+    assert not says_nothing("Brak dostępu do API")  # Polish: no access to the API
 
 
 @pytest.mark.parametrize(
@@ -1605,6 +1610,8 @@ def test_blockers_and_help_in_other_languages(kind: str, text: str) -> None:
         "Nada is stuck on the export.",
         "Inga is stuck on the export.",
         "Ras is blocked on access.",
+        "Nic is blocked on access.",
+        "IT: nothing yet, waiting on them",  # capitals that are a team, not initials
     ],
 )
 def test_english_look_alikes_of_foreign_negations_hide_no_blocker(text: str) -> None:
@@ -1696,7 +1703,17 @@ def test_an_answer_that_opens_with_nothing_notes_only_what_the_rest_asks(
             "Unblocked on SSO; behind on onboarding because two hires left.",
             ["behind on onboarding because two hires left."],
         ),
+        # A blocker said to be over (was the blocker, still open).
+        ("blocker", "No blockers, the earlier blocker with the vendor is resolved.", []),
+        ("blocker", "The SSO blocker got sorted out.", []),
+        (
+            "blocker",
+            "Legal blocker resolved; the vendor is still late",
+            ["the vendor is still late"],
+        ),
         # Not denials: the whole answer is the blocker.
+        ("blocker", "Blocked on the vendor, not resolved yet", None),
+        ("blocker", "The vendor blocker is resolved but legal is still slow", None),
         ("blocker", "Nothing blocking except the firewall change.", None),
         ("blocker", "Nothing major, but legal still has not signed the MSA", None),
     ],
