@@ -167,8 +167,10 @@ def _why_not(ctx: AppContext, session: Session, chase: Chase) -> str | None:
         return MEETING_CANCELLED
     if meeting.start - LAST_CALL / 2 <= now:  # half: a tick a little late still sends
         return "the meeting is about to start"
-    person = prompt.person if chase.kind == "reminder" else meeting.series.pairing.manager
-    if chase.kind == "reminder" and person.away_until and person.away_until > now:
+    # Away: not reminded, and their manager is not told they have not answered (no
+    # blame for an out-of-office; the digest says they are away).
+    person = prompt.person
+    if person.away_until and person.away_until > now:
         return f"{person.email} is away until {person.away_until:%Y-%m-%d}"
     return None
 

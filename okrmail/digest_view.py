@@ -195,8 +195,11 @@ def _missing(
         "chased_at": [_local(chase.sent_at, manager.timezone) for chase in sent],
         "next_reminder": _local(pending[0].send_at, manager.timezone) if pending else "",
         "skipped": [chase.reason for chase in chases if chase.status == "skipped" and chase.reason],
-        "escalated": prompt.status == "sent" and not pending,
-        "unchased": prompt.status == "sent" and not pending and not sent,
+        # Nobody to raise it with when they are away, nor when the prompt never reached them.
+        "escalated": prompt.status == "sent" and not pending and not away,
+        "unchased": prompt.status == "sent" and not pending and not sent and not away,
+        "undeliverable": prompt.status == "undeliverable",
+        "email": person.email,
         "away_until": f"{away:%a} {away.day} {away:%b}" if away else "",
     }
 

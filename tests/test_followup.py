@@ -259,9 +259,7 @@ def test_quiet_hours_and_weekends_are_honoured(
         assert time(10) <= moment.time() <= time(16), "no chase in quiet hours"
 
 
-def test_a_person_away_is_not_chased(run: Run) -> None:
-    run.until(thursday(14, 30, day=17))
-    [prompt] = run.emails("prompt", "rob@example.com")
+def out_of_office(prompt: EmailMessage) -> bytes:
     auto = EmailMessage()
     auto["From"] = "rob@example.com"
     auto["To"] = str(prompt["Reply-To"])
@@ -269,7 +267,13 @@ def test_a_person_away_is_not_chased(run: Run) -> None:
     auto["Auto-Submitted"] = "auto-replied"
     auto["Message-ID"] = make_msgid(domain="mail.example.com")
     auto.set_content("I am out of the office until 30 November 2026 with limited access to email.")
-    assert ingest(run.ctx, auto.as_bytes(), source="smtp").status == "auto-reply"
+    return auto.as_bytes()
+
+
+def test_a_person_away_is_not_chased(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert ingest(run.ctx, out_of_office(prompt), source="smtp").status == "auto-reply"
     run.until(thursday(15))
     assert run.emails("chase") == []
     with run.ctx.sessions() as session:
@@ -279,6 +283,77 @@ def test_a_person_away_is_not_chased(run: Run) -> None:
         assert any("away until" in (reason or "") for reason in reasons)
     [digest] = run.emails("digest", "mia@example.com")
     assert "Away (out of office) until" in digest.get_body(("plain",)).get_content()
+
+
+def test_a_person_away_is_no_escalation_to_their_manager(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Mia was told Rob had not answered "after 0 reminders", and her digest raised it as
+    an escalation beside saying he was away."""
+    clock.set(MONDAY)
+    scenario = smtp_context(
+        ctx, clock, smtp_server, chase={**RULES["chase"], "notify_manager": True}
+    )
+    run = scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert ingest(run.ctx, out_of_office(prompt), source="smtp").status == "auto-reply"
+
+    run.until(thursday(15))
+
+    assert run.emails("chase") == []  # neither Rob nor Mia
+    [digest] = run.emails("digest", "mia@example.com")
+    text = digest.get_body(("plain",)).get_content()
+    assert "Away (out of office) until" in text
+    assert "ESCALATION" not in text
+
+
+def test_a_bounced_prompt_is_said_undelivered_in_the_digest(run: Run) -> None:
+    """The digest said only "no check-in yet": the manager took the silence for Rob's."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    bounce = f"""\
+From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
+To: checkins@example.com
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn-rob@mx.example.com>
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="BOUND"
+
+--BOUND
+Content-Type: text/plain
+
+Your message could not be delivered.
+
+--BOUND
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; rob@example.com
+Action: failed
+Status: 5.1.1
+
+--BOUND
+Content-Type: text/rfc822-headers
+
+From: okrmail <checkins@example.com>
+To: rob@example.com
+Message-ID: {prompt["Message-ID"]}
+
+--BOUND--
+""".replace("\n", "\r\n").encode()
+    assert ingest(run.ctx, bounce, source="smtp").status == "bounce"
+
+    run.until(thursday(15))
+
+    [digest] = run.emails("digest", "mia@example.com")
+    text = " ".join(digest.get_body(("plain",)).get_content().split())
+    assert "UNDELIVERED: the check-in email to rob@example.com bounced; the admin was told." in text
+    assert "ESCALATION" not in text
+    html = digest.get_body(("html",)).get_content()
+    assert "rob@example.com bounced" in html
 
 
 def test_a_late_reply_is_recorded_and_flagged_in_the_next_digest(run: Run) -> None:
