@@ -2254,10 +2254,12 @@ def whole_note(kind: str, text: str) -> list[Note]:
 
 _DENIABLE = frozenset({"blocker", "help"})
 # A blocker said to be over, in its clause: "the vendor blocker is resolved", "the legal
-# blocker got sorted", "Blocker on SSO fixed".
+# blocker got sorted", "Blocker on SSO fixed"; said of the blocker itself ("Blocked until
+# legal has cleared it", "blocked: two engineers gone" tell of one).
 _RESOLVED = re.compile(
-    r"\b(?:resolved|fixed|solved|sorted(?:\s+out)?|cleared|gone|removed|behind us|over now"
-    r"|erledigt|gelöst|behoben|résolu|réglé|resuelto|solucionado|opgelost|resolvido|risolto)\b",
+    r"\bblock(?:er|age)s?\b[^.!?;\n]{0,60}?\b(?P<over>resolved|fixed|solved|sorted(?:\s+out)?"
+    r"|cleared|gone|removed|behind us|over now|erledigt|gelöst|behoben|résolu|réglé|resuelto"
+    r"|solucionado|opgelost|resolvido|risolto)\b",
     re.I,
 )
 # What goes on after it is not over: "resolved, but legal is still slow".
@@ -2283,7 +2285,11 @@ def _denies(kind: str, clause: str) -> bool:
     found = list(_SENTENCE_WORDS[kind][0].finditer(clause))
     if found:
         over = _RESOLVED.search(clause) if kind == "blocker" else None
-        if over and not _negated(clause, over) and not _STILL.search(clause, over.end()):
+        if (
+            over
+            and not _NEGATED.search(clause, over.start(), over.start("over"))
+            and not _STILL.search(clause, over.end())
+        ):
             return True  # "the earlier blocker with the vendor is resolved"
         return all(_negated(clause, one) for one in found)
     return kind == "blocker" and _UNBLOCKED.search(clause) is not None

@@ -1714,6 +1714,9 @@ def test_an_answer_that_opens_with_nothing_notes_only_what_the_rest_asks(
         # Not denials: the whole answer is the blocker.
         ("blocker", "Blocked on the vendor, not resolved yet", None),
         ("blocker", "The vendor blocker is resolved but legal is still slow", None),
+        ("blocker", "The blocker hasn't been fixed yet", None),
+        ("blocker", "Blocked until legal has cleared the contract", None),
+        ("blocker", "Blocked: two engineers gone", None),
         ("blocker", "Nothing blocking except the firewall change.", None),
         ("blocker", "Nothing major, but legal still has not signed the MSA", None),
     ],
