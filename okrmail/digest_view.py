@@ -199,7 +199,6 @@ def _missing(
         "escalated": prompt.status == "sent" and not pending and not away,
         "unchased": prompt.status == "sent" and not pending and not sent and not away,
         "undeliverable": prompt.status == "undeliverable",
-        "email": person.email,
         "away_until": f"{away:%a} {away.day} {away:%b}" if away else "",
     }
 

@@ -140,20 +140,17 @@ def _reply(
 
 def only_a_promise(parsed: ParsedReply) -> bool:
     """Whether the reply's only words are a note that promises answers later."""
-    return (
-        not parsed.answers
-        and says_nothing(replace(parsed, notes=""))
-        and promises_later(parsed.notes)
-    )
+    return _only_a_note(parsed) and promises_later(parsed.notes)
 
 
 def only_thanks(parsed: ParsedReply) -> bool:
     """Whether the reply's only words are a note that thanks or says all is right."""
-    return (
-        not parsed.answers
-        and says_nothing(replace(parsed, notes=""))
-        and acknowledges_only(parsed.notes)
-    )
+    return _only_a_note(parsed) and acknowledges_only(parsed.notes)
+
+
+def _only_a_note(parsed: ParsedReply) -> bool:
+    """Whether the reply answers no question and gives no reading: all it says is a note."""
+    return not parsed.answers and says_nothing(replace(parsed, notes=""))
 
 
 def says_nothing(parsed: ParsedReply) -> bool:

@@ -145,16 +145,17 @@ def acknowledges_only(text: str) -> bool:
 # A promise to answer later, and nothing more: "Will answer tomorrow!", "I'll get back to
 # you on Monday", "Answers to follow", "Antworte morgen", "Je réponds demain". No answer
 # yet: the check-in stays open and its reminders go on.
+# Searched for in each sentence.
 _LATER = re.compile(
-    r"^(?:[^.!?]*\b(?:i'?ll|i will|will|going to|gonna|shall)\s+(?:try\s+to\s+)?(?:answer|reply"
-    r"|respond|get back|send|fill|do|write|follow up|get to)\b"
-    r"|[^.!?]*\b(?:answers?|replies|numbers|update|details)\s+(?:to follow|will follow|coming)\b"
-    r"|[^.!?]*\b(?:antworte|melde mich|schicke|schreibe)\b[^.!?]{0,30}\b(?:morgen|später"
-    r"|nachher|heute abend|montag|nächste woche)\b"
-    r"|[^.!?]*\bje (?:vous |te )?(?:réponds|répondrai|reviens|reviendrai)\b"
-    r"|[^.!?]*\b(?:respondo|contesto|responderé|contestaré)\b[^.!?]{0,30}\b(?:mañana|luego"
+    r"\b(?:i'?ll|i will|will|going to|gonna|shall)\s+(?:try\s+to\s+)?(?:answer|reply|respond"
+    r"|get back|send|fill|do|write|follow up|get to)\b"
+    r"|\b(?:answers?|replies|numbers|update|details)\s+(?:to follow|will follow|coming)\b"
+    r"|\b(?:antworte|melde mich|schicke|schreibe)\b[^.!?]{0,30}\b(?:morgen|später|nachher"
+    r"|heute abend|montag|nächste woche)\b"
+    r"|\bje (?:vous |te )?(?:réponds|répondrai|reviens|reviendrai)\b"
+    r"|\b(?:respondo|contesto|responderé|contestaré)\b[^.!?]{0,30}\b(?:mañana|luego"
     r"|más tarde)\b"
-    r"|[^.!?]*\b(?:antwoord|reageer)\b[^.!?]{0,30}\b(?:morgen|later)\b)",
+    r"|\b(?:antwoord|reageer)\b[^.!?]{0,30}\b(?:morgen|later)\b",
     re.I,
 )
 _MAX_LATER_WORDS = 25
@@ -167,7 +168,7 @@ def promises_later(text: str) -> bool:
     return (
         0 < len(rest.split()) <= _MAX_LATER_WORDS
         and not any(character.isdigit() for character in rest)
-        and any(_LATER.match(sentence.strip()) for sentence in _SENTENCES.split(rest))
+        and any(_LATER.search(sentence) for sentence in _SENTENCES.split(rest))
     )
 
 

@@ -1576,6 +1576,8 @@ def read_progress(
     # passage ("KR1 PR #482 merged, 38 teams" reads 38 teams, and asks nothing).
     unread: dict[int, str] = {}
     said_before = 0  # where the last item about a key result ended
+    # Nearly every passage has no word of a correction: no item in it can be one.
+    may_correct = bool(_CORRECTION_HINT.search(scanned.lower()))
     for item in items:
         if item.kr is None and listed:
             _by_target(scanned, item, key_results, readings)
@@ -1583,7 +1585,12 @@ def read_progress(
         if item.kr is None:
             continue
         kr = by_number.get(item.kr)
-        corrects = kr is not None and item.labelled and _takes_back(scanned, said_before, item, kr)
+        corrects = (
+            may_correct
+            and kr is not None
+            and item.labelled
+            and _takes_back(scanned, said_before, item, kr)
+        )
         said_before = item.end
         if item.kr in readings and not corrects:
             continue
