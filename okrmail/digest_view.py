@@ -46,6 +46,11 @@ def _local(instant: datetime | None, zone: str) -> str:
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
 
 
+def _day(instant: datetime, zone: str) -> str:
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b}"
+
+
 def _words(text: str) -> set[str]:
     return {word for word in _WORD.findall(text.lower()) if word not in STOPWORDS}
 
@@ -199,7 +204,8 @@ def _missing(
         "escalated": prompt.status == "sent" and not pending and not away,
         "unchased": prompt.status == "sent" and not pending and not sent and not away,
         "undeliverable": prompt.status == "undeliverable",
-        "away_until": f"{away:%a} {away.day} {away:%b}" if away else "",
+        # The day they are back, where they are (away_until is the start of that day).
+        "back_on": _day(away, person.timezone) if away else "",
     }
 
 

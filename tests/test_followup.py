@@ -282,7 +282,8 @@ def test_a_person_away_is_not_chased(run: Run) -> None:
         reasons = set(session.scalars(select(Chase.reason)))
         assert any("away until" in (reason or "") for reason in reasons)
     [digest] = run.emails("digest", "mia@example.com")
-    assert "Away (out of office) until" in digest.get_body(("plain",)).get_content()
+    text = digest.get_body(("plain",)).get_content()
+    assert "Away, back Tue 1 Dec; not chased while away." in text
 
 
 def test_a_person_away_is_no_escalation_to_their_manager(
@@ -304,7 +305,7 @@ def test_a_person_away_is_no_escalation_to_their_manager(
     assert run.emails("chase") == []  # neither Rob nor Mia
     [digest] = run.emails("digest", "mia@example.com")
     text = digest.get_body(("plain",)).get_content()
-    assert "Away (out of office) until" in text
+    assert "Away, back Tue 1 Dec; not chased while away." in text
     assert "ESCALATION" not in text
 
 

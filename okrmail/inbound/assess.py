@@ -23,9 +23,10 @@ from okrmail.inbound.directory import Directory, KeyResultInfo, PersonInfo, Prom
 from okrmail.inbound.routing import Route, route
 from okrmail.models import Person
 from okrmail.questions import question_sets
+from okrmail.replies.absence import says_away
 from okrmail.replies.answers import ParsedReply, parse_reply
 from okrmail.replies.body import ReplyBody, extract_body, parse_message
-from okrmail.replies.courtesy import acknowledges_only, promises_later
+from okrmail.replies.courtesy import acknowledges_only, promises_later, without_courtesies
 from okrmail.settings import Settings
 
 
@@ -127,6 +128,10 @@ def _reply(
         # Thanks for a confirmation: another confirmation would answer it with the same
         # email again.
         return found.verdict("ignored", "nothing to record: only thanks or an acknowledgement")
+    if only_says_away(found.parsed):
+        # No answers to come: reminders would pester someone on holiday (ingest marks
+        # them away and tells their manager).
+        return found.verdict("away", "no answers: says they are away")
     if only_a_promise(found.parsed):
         # Recorded as a check-in it would count as answered: no reminder would follow, and
         # the manager's digest would show an empty check-in.
@@ -136,6 +141,12 @@ def _reply(
             "reminders go on)",
         )
     return found.verdict("checkin")
+
+
+def only_says_away(parsed: ParsedReply) -> bool:
+    """Whether the reply's only words are a note that its writer is away ("I'm on holiday
+    this week, can we skip this one?")."""
+    return _only_a_note(parsed) and says_away(without_courtesies(parsed.notes))
 
 
 def only_a_promise(parsed: ParsedReply) -> bool:

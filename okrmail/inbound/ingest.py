@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import Message
@@ -34,6 +34,7 @@ from connectors.mail.inbound import MailKey
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.inbound import headers
+from okrmail.inbound.absences import answer_manager, record_away_note
 from okrmail.inbound.assess import Assessment, decide, first_look
 from okrmail.inbound.checkins import ReplyToMerge, merge_replies
 from okrmail.inbound.confirmation import send_confirmations
@@ -273,6 +274,7 @@ def process(
         replies: list[tuple[Received, Assessment]] = []
         robots: list[tuple[Received, Assessment]] = []
         strays: list[tuple[int, Assessment]] = []  # replies from another address than the prompt's
+        away: list[tuple[int, Assessment]] = []  # notes that their writer is away
         for item in received:
             found = looks[item.id]
             if found is None:
@@ -287,13 +289,17 @@ def process(
                     outcomes[item.id] = outcome
                     if found.wrong_sender:
                         strays.append((item.id, found))
+                    elif found.status == "away":
+                        away.append((item.id, found))
         outcomes.update(_record_checkins(ctx, session, replies))
         # Robots and bounces after the replies: a reply proves its prompt was delivered,
         # whichever order the two arrived in. Rare, and they write notices: a savepoint each.
         for item, found in robots:
             outcomes[item.id] = _process_robot(ctx, directory, session, item, found)
+        for inbox_id, found in away:
+            _notice(ctx, session, record_away_note, inbox_id, found, outcomes[inbox_id])
         for inbox_id, found in strays:
-            _tell_recipient(ctx, session, found, outcomes[inbox_id])
+            _notice(ctx, session, _answer_stray, inbox_id, found, outcomes[inbox_id])
         ordered = [outcomes[item.id] for item in received]
         texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
         now = ctx.now()
@@ -420,16 +426,36 @@ def _process_robot(
         return _broken(item.id, "could not be processed", error)
 
 
-def _tell_recipient(ctx: AppContext, session: Session, found: Assessment, outcome: Outcome) -> None:
-    """Tell the person a reply to their check-in came from another address, in a savepoint:
-    should that fail, the message stays quarantined all the same."""
+def _answer_stray(
+    ctx: AppContext, session: Session, inbox_id: int, found: Assessment, outcome: Outcome
+) -> None:
+    """A reply to a prompt from another address than its person's: their manager's is
+    answered as such; anyone else's is reported to the person."""
+    if not answer_manager(ctx, session, inbox_id, found, outcome):
+        tell_recipient(ctx, session, found, outcome)
+
+
+def _notice(
+    ctx: AppContext,
+    session: Session,
+    record: Callable[[AppContext, Session, int, Assessment, Outcome], None],
+    inbox_id: int,
+    found: Assessment,
+    outcome: Outcome,
+) -> None:
+    """Record what a message changes beyond a check-in (a person marked away, someone
+    told), in a savepoint: should that fail, the message keeps the status it was given
+    (the outcome is restored)."""
+    before = replace(outcome, outbox_ids=list(outcome.outbox_ids))
     try:
         with session.begin_nested():
-            tell_recipient(ctx, session, found, outcome)
+            record(ctx, session, inbox_id, found, outcome)
+        return
     except IntegrityError:  # another worker recorded the same notice a moment ago
-        log.info("inbox message #%s: its recipient is being told already", outcome.inbox_id)
+        log.info("inbox message #%s: its notice is being recorded already", inbox_id)
     except Exception:
-        log.exception("telling the recipient about inbox message #%s failed", outcome.inbox_id)
+        log.exception("recording what inbox message #%s changes failed", inbox_id)
+    vars(outcome).update(vars(before))
 
 
 def _record_checkins(

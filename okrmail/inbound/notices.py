@@ -57,10 +57,8 @@ def record_auto_reply(ctx: AppContext, found: Assessment, outcome: Outcome) -> N
     # the meeting's date ("Automatic reply: Weekly check-in ... (Tue 17 Nov)").
     own_subject = headers.subject(found.message).split(":", 1)[0]
     text = f"{own_subject}\n{robots.own_text(found.body.text)}"
-    until = robots.away_until(text, now, person.timezone, ctx.settings.inbound.away_default_days)
-    if person.away_until is None or person.away_until < until:
-        person.away_until = until
-    local = person.away_until.astimezone(_zone(person.timezone))
+    until = robots.mark_away(person, text, now, ctx.settings.inbound.away_default_days)
+    local = until.astimezone(_zone(person.timezone))
     outcome.reason = (
         f"out-of-office auto-reply ({why}); {person.email} is not chased until "
         f"{local:%Y-%m-%d %H:%M} ({person.timezone})"
@@ -236,6 +234,9 @@ _KIND_WORDS = {
     "quarantine_report": "the quarantine report",
     "bounce_notice": "a bounce notice",
     "wrong_sender": "a notice of a reply from another address",
+    "away_noted": "a note that someone is marked away",
+    "away_forwarded": "a note to a manager that their report is away",
+    "manager_in_thread": "a notice to a manager about their message in a check-in thread",
 }
 
 

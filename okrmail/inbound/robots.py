@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from email.message import Message
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from okrmail.inbound import headers
@@ -168,8 +169,8 @@ def away_until(text: str, now: datetime, timezone: str, default_days: int) -> da
     20 Nov until 30 Nov" -> 30 Nov). After "back on" the person is back that morning;
     otherwise ("until 30 Nov") they are back the morning after.
     """
-    zone = _zone(timezone)
-    today = now.astimezone(zone).date()
+    local = zone(timezone)
+    today = now.astimezone(local).date()
     best: tuple[date, bool] | None = None
     for found, starts_back in _dates(text[:4000], today):
         if today <= found <= today + LONGEST_ABSENCE and (best is None or found > best[0]):
@@ -177,10 +178,24 @@ def away_until(text: str, now: datetime, timezone: str, default_days: int) -> da
     if best is None:
         return now + timedelta(days=default_days)
     back = best[0] if best[1] else best[0] + timedelta(days=1)
-    return datetime.combine(back, time(0, 0), tzinfo=zone).astimezone(now.tzinfo)
+    return datetime.combine(back, time(0, 0), tzinfo=local).astimezone(now.tzinfo)
 
 
-def _zone(timezone: str) -> ZoneInfo:
+class _Absent(Protocol):
+    timezone: str
+    away_until: datetime | None
+
+
+def mark_away(person: _Absent, text: str, now: datetime, default_days: int) -> datetime:
+    """Mark `person` away until the date `text` names (else for `default_days`); an
+    absence they are marked for already that lasts longer stands. Returns until when."""
+    until = away_until(text, now, person.timezone, default_days)
+    if person.away_until is None or person.away_until < until:
+        person.away_until = until
+    return person.away_until
+
+
+def zone(timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
     except (KeyError, ValueError):

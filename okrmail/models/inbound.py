@@ -27,7 +27,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from okrmail.models.base import Base
 from okrmail.models.mail import Prompt
 
-INBOX_STATUSES = ("received", "checkin", "auto-reply", "bounce", "quarantined", "ignored")
+INBOX_STATUSES = (
+    *("received", "checkin", "auto-reply", "bounce", "quarantined", "ignored"),
+    "away",  # a person's note that they (or, from a manager, their report) are away
+)
 
 
 class InboxMessage(Base):
@@ -35,7 +38,7 @@ class InboxMessage(Base):
 
     Deduplicated by Message-ID (by content hash when there is none). IMAP messages carry
     their ledger key (account, folder, uidvalidity, uid). Status: received (stored, not yet
-    processed), checkin, auto-reply, bounce, quarantined, ignored; `reason` says why in
+    processed), checkin, auto-reply, bounce, quarantined, ignored, away; `reason` says why in
     words a person can act on.
     """
 

@@ -1,0 +1,187 @@
+"""People saying someone is away, and managers writing in their report's thread.
+
+"I'm on holiday this week, can we skip this one?" answers nothing: recorded as a check-in
+it would stop the reminders but leave an empty check-in for the digest; ignored, the
+person would be reminded all week. So the writer is marked away (no reminders until the
+date they name, or for `inbound.away_default_days`), thanked with the date, and their
+manager told at once, with their words, rather than in the digest two hours before the
+meeting they were asked to skip.
+
+A manager who answers in their report's thread ("Lena is on sick leave, let's skip this
+one") is not the prompt's recipient, so nothing they write becomes the check-in. When it
+says the report is away, the report is marked away as above; otherwise the manager is told,
+once per prompt, that their message was not recorded and what would be. Either way the
+message stays out of the check-in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.headerregistry import Address
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from okrmail import outbox
+from okrmail.addresses import normalise
+from okrmail.app import AppContext
+from okrmail.emails import Envelope, our_address
+from okrmail.inbound import robots
+from okrmail.inbound.assess import Assessment
+from okrmail.models import Person, Prompt
+from okrmail.prompting import shared_context
+from okrmail.replies.absence import says_away
+from okrmail.replies.courtesy import without_courtesies
+from okrmail.replies.trim import trim_reply
+
+if TYPE_CHECKING:
+    from okrmail.inbound.ingest import Outcome
+
+SHOWN_NOTE = 600  # characters of the person's own words passed on to their manager
+
+
+def record_away_note(
+    ctx: AppContext, session: Session, inbox_id: int, found: Assessment, outcome: Outcome
+) -> None:
+    """The prompt's person wrote that they are away: mark them, thank them, tell the
+    manager."""
+    assert found.prompt is not None and found.parsed is not None
+    prompt = session.get(Prompt, found.prompt.id)
+    assert prompt is not None
+    person, manager = prompt.person, prompt.meeting.series.pairing.manager
+    note = without_courtesies(found.parsed.notes).strip()
+    until = robots.mark_away(person, note, ctx.now(), ctx.settings.inbound.away_default_days)
+    outcome.reason = f"says they are away: not chased until {_day(until, person)}"
+    sent = [
+        _away_noted(ctx, session, prompt, inbox_id, writer=person, until=until),
+        _away_forwarded(ctx, session, prompt, manager, note, until) if manager != person else None,
+    ]
+    outcome.outbox_ids += [row for row in sent if row is not None]
+    if sent[1] is not None:
+        outcome.reason += f"; {manager.email} told"
+
+
+def answer_manager(
+    ctx: AppContext, session: Session, inbox_id: int, found: Assessment, outcome: Outcome
+) -> bool:
+    """A reply in the thread of a prompt from the manager of its person: False when the
+    sender is not that manager (the caller deals with strangers). Marks the report away
+    when that is what it says; else tells the manager it was not recorded."""
+    assert found.prompt is not None
+    prompt = session.get(Prompt, found.prompt.id)
+    if prompt is None or prompt.role != "report" or prompt.message_id is None:
+        return False
+    report, manager = prompt.person, prompt.meeting.series.pairing.manager
+    if not found.sender or normalise(found.sender) not in _addresses(manager):
+        return False
+    own = without_courtesies(trim_reply(found.text)).strip()
+    if says_away(own, about=report.name.split()[0]):
+        until = robots.mark_away(report, own, ctx.now(), ctx.settings.inbound.away_default_days)
+        outcome.status = "away"
+        outcome.reason = (
+            f"{manager.email} says {report.email} is away: not chased until {_day(until, report)}"
+        )
+        row = _away_noted(ctx, session, prompt, inbox_id, writer=manager, until=until)
+    else:
+        outcome.reason = f"{outcome.reason}; it came from {report.email}'s manager, who was told"
+        row = _not_recorded(ctx, session, prompt, manager)
+    if row is not None:
+        outcome.outbox_ids.append(row)
+    return True
+
+
+def _addresses(person: Person) -> set[str]:
+    return {normalise(address) for address in (person.email, *(person.aliases or []))}
+
+
+def _day(moment: datetime, person: Person) -> str:
+    local = moment.astimezone(robots.zone(person.timezone))
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def _away_noted(
+    ctx: AppContext,
+    session: Session,
+    prompt: Prompt,
+    inbox_id: int,
+    *,
+    writer: Person,
+    until: datetime,
+) -> int | None:
+    """To whoever said it: marked away until when, and what that changes."""
+    report, manager = prompt.person, prompt.meeting.series.pairing.manager
+    settings = ctx.settings
+    envelope = Envelope(
+        sender=our_address(settings.mail),
+        to=Address(writer.name, addr_spec=writer.email),
+        message_id=f"<away-noted-{inbox_id}@{settings.mail.message_id_domain}>",
+        # The report can still answer: a reply to this records their check-in.
+        reply_to=settings.mail.reply_address.format(token=prompt.token),
+        in_reply_to=prompt.message_id,
+    )
+
+    def context() -> dict[str, Any]:
+        return {
+            **shared_context(ctx, writer, prompt.meeting, prompt.question_set),
+            "about_self": writer == report,
+            "report": _named(report),
+            "manager": _named(manager),
+            "until": _day(until, writer),
+        }
+
+    return outbox.record_once(ctx, session, "away_noted", envelope, context, prompt.id)
+
+
+def _away_forwarded(
+    ctx: AppContext, session: Session, prompt: Prompt, manager: Person, note: str, until: datetime
+) -> int | None:
+    """To the manager, once per prompt: their report says they are away, in their words."""
+    report, settings = prompt.person, ctx.settings
+    envelope = Envelope(
+        sender=our_address(settings.mail),
+        to=Address(manager.name, addr_spec=manager.email),
+        message_id=(
+            f"<away-told-{prompt.id}-{prompt.token[:12]}@{settings.mail.message_id_domain}>"
+        ),
+        # Answering it is answering the report.
+        reply_to=report.email,
+    )
+
+    def context() -> dict[str, Any]:
+        return {
+            **shared_context(ctx, manager, prompt.meeting, prompt.question_set),
+            "report": _named(report),
+            "note": note[:SHOWN_NOTE],
+            "until": _day(until, manager),
+        }
+
+    return outbox.record_once(ctx, session, "away_forwarded", envelope, context, prompt.id)
+
+
+def _not_recorded(ctx: AppContext, session: Session, prompt: Prompt, manager: Person) -> int | None:
+    """To the manager, once per prompt: what they wrote in the report's thread is not the
+    report's check-in."""
+    report, settings = prompt.person, ctx.settings
+    envelope = Envelope(
+        sender=our_address(settings.mail),
+        to=Address(manager.name, addr_spec=manager.email),
+        message_id=(
+            f"<thread-note-{prompt.id}-{prompt.token[:12]}@{settings.mail.message_id_domain}>"
+        ),
+        # Saying the report is away in answer to this marks them away.
+        reply_to=settings.mail.reply_address.format(token=prompt.token),
+        in_reply_to=prompt.message_id,
+    )
+
+    def context() -> dict[str, Any]:
+        return {
+            **shared_context(ctx, manager, prompt.meeting, prompt.question_set),
+            "report": _named(report),
+            "answered": prompt.status == "answered",
+        }
+
+    return outbox.record_once(ctx, session, "manager_in_thread", envelope, context, prompt.id)
+
+
+def _named(person: Person) -> dict[str, str]:
+    return {"name": person.name, "first_name": person.name.split()[0], "email": person.email}

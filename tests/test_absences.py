@@ -1,0 +1,160 @@
+"""A person who writes that they are away, and a manager who writes in their report's
+thread: driven through the real path (tick, SMTP on loopback, ingest), asserting on the
+emails that went out and the rows stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from okrmail.app import AppContext
+from okrmail.clock import ManualClock
+from okrmail.models import CheckIn, InboxMessage, Person, Prompt
+from tests.test_followup import BERLIN, MIA, MONDAY, ROB, Run, scenario_with, smtp_context, thursday
+
+
+@pytest.fixture
+def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Run:
+    """Rob reports to Mia; their weekly 1-on-1 is on Thursday 19 November, 14:00 Berlin."""
+    clock.set(MONDAY)
+    scenario = smtp_context(ctx, clock, smtp_server)
+    return scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
+
+
+def body(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def rob(run: Run) -> Person:
+    with run.ctx.sessions() as session:
+        return session.scalars(select(Person).where(Person.email == "rob@example.com")).one()
+
+
+def inbox_row(run: Run, inbox_id: int) -> InboxMessage:
+    with run.ctx.sessions() as session:
+        row = session.get(InboxMessage, inbox_id)
+        assert row is not None
+        return row
+
+
+def test_a_report_who_says_they_are_on_holiday_is_not_chased_and_their_manager_is_told(
+    run: Run,
+) -> None:
+    """It was recorded as an empty check-in: answered, so never chased, but the digest
+    showed an empty check-in, and Mia learnt of the request two hours before the meeting."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    note = "Hi Mia,\n\nI'm on holiday until 29 November, can we skip this one?\n\nThanks,\nRob"
+    outcome = run.reply(prompt, "Rob Report <rob@example.com>", note)
+
+    assert outcome.status == "away", outcome.reason
+    assert "not chased until Mon 30 Nov" in str(inbox_row(run, outcome.inbox_id).reason)
+    away_until = rob(run).away_until
+    assert away_until is not None
+    assert away_until.astimezone(BERLIN).replace(tzinfo=None) == datetime(2026, 11, 30)
+    with run.ctx.sessions() as session:
+        assert session.scalars(select(CheckIn)).all() == []
+        answered = session.get(Prompt, outcome.prompt_id)
+        assert answered is not None and answered.status == "sent"  # still open
+
+    [noted] = run.emails("away-noted", "rob@example.com")
+    assert str(noted["Subject"]) == "Noted: you're away, no reminders before Mon 30 Nov"
+    assert noted["In-Reply-To"] == prompt["Message-ID"]
+    assert noted["Reply-To"] == prompt["Reply-To"]  # answering it still records the check-in
+    assert "Mia has been told, with what you wrote." in body(noted)
+    [told] = run.emails("away-told", "mia@example.com")
+    assert str(told["Subject"]) == "Rob is away: your 1-on-1 on Thu 19 Nov"
+    assert "| I'm on holiday until 29 November, can we skip this one?" in body(told)
+    assert "no reminders before Mon 30 Nov" in body(told)
+    assert told["Reply-To"] == "rob@example.com"
+
+    run.until(thursday(15))
+    assert run.emails("chase") == []
+    [digest] = run.emails("digest", "mia@example.com")
+    text = body(digest)
+    assert "Away, back Mon 30 Nov; not chased while away." in text
+    assert "ESCALATION" not in text
+
+
+def test_saying_it_twice_tells_the_manager_once(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    for note in ("Out sick today, sorry.", "Still off sick tomorrow, sorry!"):
+        assert run.reply(prompt, "rob@example.com", note).status == "away"
+    assert len(run.emails("away-noted", "rob@example.com")) == 2
+    assert len(run.emails("away-told", "mia@example.com")) == 1
+
+
+def test_a_report_back_from_holiday_who_will_answer_later_is_still_reminded(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    outcome = run.reply(prompt, "rob@example.com", "Just back from holiday, will answer tomorrow!")
+    assert outcome.status == "ignored", outcome.reason
+    assert rob(run).away_until is None
+    run.until(thursday(15))
+    assert run.emails("chase", "rob@example.com")
+    assert run.emails("away-told") == []
+
+
+def test_a_manager_who_says_in_the_thread_that_the_report_is_away_marks_them_away(
+    run: Run,
+) -> None:
+    """Mia's message was quarantined and nobody told: Rob was reminded all week, and Mia
+    believed her message had done something."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    outcome = run.reply(
+        prompt, "Mia Manager <mia@example.com>", "Rob is on sick leave, let's skip this one."
+    )
+
+    assert outcome.status == "away", outcome.reason
+    assert "mia@example.com says rob@example.com is away" in str(outcome.reason)
+    assert rob(run).away_until is not None
+    with run.ctx.sessions() as session:
+        assert session.scalars(select(CheckIn)).all() == []
+    [noted] = run.emails("away-noted", "mia@example.com")
+    assert "Rob is marked away" in " ".join(body(noted).split())
+    assert str(noted["Subject"]).startswith("Noted: Rob is away, no reminders before ")
+    assert run.emails("away-noted", "rob@example.com") == []
+    assert run.emails("away-told") == []  # Mia is the one who said it
+    run.until(thursday(15))
+    assert run.emails("chase") == []
+
+
+def test_a_manager_who_writes_anything_else_in_the_thread_is_told_once_it_was_not_recorded(
+    run: Run,
+) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    for words in ("Rob, please add the hiring numbers too.", "And the churn figure."):
+        outcome = run.reply(prompt, "mia@example.com", words)
+        assert outcome.status == "quarantined", outcome.reason
+    assert "manager, who was told" in str(inbox_row(run, outcome.inbox_id).reason)
+    [notice] = run.emails("thread-note", "mia@example.com")
+    assert str(notice["Subject"]) == "Not recorded: your message in Rob's check-in for Thu 19 Nov"
+    text = " ".join(body(notice).split())
+    assert "Rob's check-in is still open, and reminders go on" in text
+    assert notice["Reply-To"] == prompt["Reply-To"]
+    assert rob(run).away_until is None
+    assert run.emails("wrong-sender") == []  # Rob is not told about his manager's mail
+
+    # Answering the notice with what it asks for marks Rob away.
+    outcome = run.reply(notice, "mia@example.com", "He's off this week, back on 30 November.")
+    assert outcome.status == "away", outcome.reason
+    away_until = rob(run).away_until
+    assert away_until is not None
+    assert away_until.astimezone(BERLIN).replace(tzinfo=None) == datetime(2026, 11, 30)
+
+
+def test_a_manager_away_themselves_does_not_mark_the_report_away(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    outcome = run.reply(prompt, "mia@example.com", "I'm on holiday this week, let's skip.")
+    assert outcome.status == "quarantined"
+    assert rob(run).away_until is None
+    assert len(run.emails("thread-note", "mia@example.com")) == 1
