@@ -249,17 +249,28 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         "help": _notes(latest, "help"),
         "wins": _notes(latest, "win"),
         "missing": _missing(session, prompt, manager, ctx.now()),
-        "prep_questions": prep_questions(ctx, pairing.question_set),
+        "prep": prep_view(ctx, session, meeting),
     }
 
 
-def prep_questions(ctx: AppContext, question_set_name: str) -> list[str]:
-    """The manager's own questions from the pairing's set, else the coaching-prep set's."""
+def prep_view(ctx: AppContext, session: Session, meeting: Meeting) -> list[dict[str, str]]:
+    """The manager's own questions, each with what they answered by email when the set
+    asked them before the meeting (their prep is theirs to reread here, not lost in a
+    thread); the pairing's set's manager questions, else the coaching-prep set's."""
+    prompt = session.scalar(
+        select(Prompt).where(Prompt.meeting_id == meeting.id, Prompt.role == "manager")
+    )
+    checkin = (
+        session.scalar(select(CheckIn).where(CheckIn.prompt_id == prompt.id)) if prompt else None
+    )
+    current = _current(checkin.answers) if checkin else []
+    answers = {row.question_key: row.text.strip() for row in current}
     sets = question_sets(ctx.settings.templates_path)
-    chosen = sets.get(question_set_name)
+    chosen = sets.get(prompt.question_set if prompt else meeting.series.pairing.question_set)
     if chosen is None or not chosen.manager_questions:
         chosen = sets.get("coaching-prep")
-    return [question.text for question in chosen.manager_questions] if chosen else []
+    questions = chosen.manager_questions if chosen else []
+    return [{"question": q.text, "answer": answers.get(q.key, "")} for q in questions]
 
 
 def digest_context(

@@ -271,11 +271,19 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
         "revision": checkin.revision,
         "recap_marker": RECAP_MARKER,
         "questions": shown,
-        "key_results": key_results,
+        # Shown when asked about, or read anyway: a manager's prep questions ask nothing
+        # of their report's key results, which would all read "not given".
+        "key_results": key_results
+        if kinds & {"kr_progress", "confidence"} or _any_read(key_results)
+        else [],
         "notes": _notes(due.readings, shown_under_questions),
         "missing": _missing(questions, shown, key_results, kinds),
         "unclear": list(checkin.unclear or []),
     }
+
+
+def _any_read(key_results: Sequence[dict[str, Any]]) -> bool:
+    return any(kr["progress"] is not None or kr["confidence"] is not None for kr in key_results)
 
 
 def _notes(readings: Sequence[CheckInReading], shown: set[str]) -> list[dict[str, str]]:
