@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from okrmail.answer_view import updated_since
 from okrmail.app import AppContext
-from okrmail.models import Chase, CheckIn, CheckInAnswer, CheckInReading, Meeting, Person, Prompt
+from okrmail.models import Chase, CheckIn, CheckInReading, Meeting, Person, Prompt
 from okrmail.prompting import amount, format_value, key_result_lines
 from okrmail.questions import question_sets
 from okrmail.replies.courtesy import without_courtesies
@@ -79,20 +80,27 @@ def _current(rows: Sequence[Any]) -> list[Any]:
 
 
 def _answers(ctx: AppContext, checkin: CheckIn) -> list[dict[str, Any]]:
+    """The current answers in question order, each with what later replies updated of it
+    (the answer stays as written)."""
     question_set = question_sets(ctx.settings.templates_path)[checkin.prompt.question_set]
-    order = {
-        q.key: (n, q.text) for n, q in enumerate(question_set.for_role(checkin.prompt.role), 1)
+    questions = {
+        question.key: (number, question)
+        for number, question in enumerate(question_set.for_role(checkin.prompt.role), 1)
     }
-    answers: list[CheckInAnswer] = _current(checkin.answers)
-    answers.sort(key=lambda answer: order.get(answer.question_key, (99, ""))[0])
-    return [
-        {
-            "number": order.get(answer.question_key, (0, ""))[0],
-            "question": order.get(answer.question_key, (0, answer.question_key))[1] or "Notes",
-            "text": answer.text.strip(),
-        }
-        for answer in answers
-    ]
+    readings = _current(checkin.readings)
+    shown = []
+    for answer in _current(checkin.answers):
+        number, question = questions.get(answer.question_key, (0, None))
+        shown.append(
+            {
+                "number": number,
+                "question": question.text if question else answer.question_key or "Notes",
+                "text": answer.text.strip(),
+                "updated": updated_since(question.kind, answer, readings) if question else "",
+            }
+        )
+    # Answers to no question of the set (a set changed since) after the others.
+    return sorted(shown, key=lambda entry: entry["number"] or 99)
 
 
 def _readings(checkin: CheckIn | None, kind: str) -> list[CheckInReading]:

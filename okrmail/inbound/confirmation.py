@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from okrmail import outbox
+from okrmail.answer_view import updated_since
 from okrmail.app import AppContext
 from okrmail.emails import Envelope, build_email, our_address
 from okrmail.models import (
@@ -319,6 +320,7 @@ def _question(
         "key": question.key,
         "text": question.text,
         "answer": text,
+        "updated": updated_since(question.kind, answer, readings) if answer else "",
         "elsewhere": elsewhere,
         "optional": question.optional,
     }

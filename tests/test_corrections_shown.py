@@ -1,0 +1,70 @@
+"""A check-in corrected by a later reply: the answer stays as the person wrote it, and
+beside it the values that replaced what it said, in the confirmation and in the digest."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from okrmail.app import AppContext
+from okrmail.clock import ManualClock
+from tests.test_followup import (
+    ANSWERS,
+    MIA,
+    MONDAY,
+    ROB,
+    Run,
+    scenario_with,
+    smtp_context,
+    thursday,
+)
+
+
+@pytest.fixture
+def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Run:
+    clock.set(MONDAY)
+    scenario = smtp_context(ctx, clock, smtp_server)
+    return scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
+
+
+def plain(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def test_a_corrected_value_is_shown_beside_the_answer_that_gave_the_old_one(run: Run) -> None:
+    """The answer read "KR1 18/50" in the confirmation and the digest, above a key result
+    that said 20: which one was right?"""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert run.reply(prompt, "rob@example.com", ANSWERS).status == "checkin"
+    [first] = run.emails("confirm", "rob@example.com")
+    assert "since updated" not in plain(first)
+    correction = "Sorry, KR1 is 20, not 18. And KR2 confidence 6"
+    assert run.reply(first, "rob@example.com", correction).status == "checkin"
+
+    second = run.emails("confirm", "rob@example.com")[-1]
+    text = plain(second)
+    assert "   KR1 18/50, KR2 31%\n   (since updated: KR1 20)\n" in text
+    assert "   KR1 7, KR2 5\n   (since updated: KR2 confidence 6/10)\n" in text
+    assert "since updated: KR1 20" in second.get_body(("html",)).get_content()
+
+    run.until(thursday(15))
+    [digest] = run.emails("digest", "mia@example.com")
+    text = plain(digest)
+    assert "     KR1 18/50, KR2 31%\n     (since updated: KR1 20)\n" in text
+    assert "     KR1 7, KR2 5\n     (since updated: KR2 confidence 6/10)\n" in text
+    assert "since updated: KR2 confidence 6/10" in digest.get_body(("html",)).get_content()
+
+
+def test_an_answer_given_again_replaces_the_old_one_without_a_note(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert run.reply(prompt, "rob@example.com", ANSWERS).status == "checkin"
+    [first] = run.emails("confirm", "rob@example.com")
+    assert run.reply(first, "rob@example.com", "1. KR1 20/50, KR2 33%").status == "checkin"
+    text = plain(run.emails("confirm", "rob@example.com")[-1])
+    assert "   KR1 20/50, KR2 33%\n" in text
+    assert "since updated" not in text
