@@ -26,7 +26,7 @@ from okrmail.digests import digest_due
 from okrmail.emails import Envelope, build_email, our_address
 from okrmail.hours import Hours, hours_for
 from okrmail.models import Chase, CheckIn, Meeting, Person, Prompt
-from okrmail.prompting import prompt_context
+from okrmail.prompting import prompt_context, shared_context
 from okrmail.settings import ChaseSettings, parse_clock
 
 log = logging.getLogger(__name__)
@@ -297,6 +297,10 @@ def build_chase_email(ctx: AppContext, session: Session, chase: Chase):  # type:
         recipient = prompt.meeting.series.pairing.manager
         template, reply_to, prompt_id_header = "chase_manager_note", None, ""
         context["report"] = {"name": prompt.person.name, "email": prompt.person.email}
+        # The meeting as the manager knows it, in their zone, not the report's.
+        context["meeting"] = shared_context(ctx, recipient, prompt.meeting, prompt.question_set)[
+            "meeting"
+        ]
         context["chases_sent"] = _sent_count(session, prompt.id)
     else:
         recipient = prompt.person

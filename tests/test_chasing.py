@@ -20,6 +20,7 @@ from tests.test_followup import (
     BERLIN,
     MIA,
     MONDAY,
+    NEW_YORK,
     ROB,
     RULES,
     Run,
@@ -150,3 +151,36 @@ def test_a_reminder_missed_while_the_service_was_down_is_not_sent_too_late(
     [digest] = run.emails("digest", "mia@example.com")
     assert "Reminded: Wed 18 Nov 09:30" in text(digest)
     assert "Next reminder" not in text(digest)
+
+
+def test_the_managers_note_gives_the_meeting_in_the_managers_own_zone(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Mia (Berlin) was told of her 15:00 meeting as "09:00–09:30 (America/New_York)", Rob's
+    time."""
+    rob_in_new_york = ROB.replace("Europe/Berlin", "America/New_York")
+    run = scenario(
+        ctx,
+        clock,
+        smtp_server,
+        tmp_path,
+        MIA,
+        rob_in_new_york,
+        cadences={**RULES["cadences"], "weekly": {"window": "15:00-16:00", "days": [4]}},
+        chase={**RULES["chase"], "notify_manager": True},
+    )
+
+    run.until(thursday(16))
+
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert "09:00–09:30 (America/New_York)" in text(prompt)  # Rob's own time
+    [note] = run.emails("chase", "mia@example.com")
+    assert local(note, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 19, 9, 0)
+    when = "Thursday 19 November 2026, 15:00–15:30 (Europe/Berlin)"
+    assert when in text(note) and when in html(note)
+    assert "New_York" not in text(note) and "New_York" not in html(note)
+    assert "(Thu 19 Nov)" in str(note["Subject"])
+    assert [local(chase, NEW_YORK).hour for chase in run.emails("chase", "rob@example.com")] == [
+        9,
+        17,
+    ]
