@@ -3,8 +3,9 @@
 For the report of each meeting: their latest check-in answer by answer (marked late when
 it arrived after the meeting it belonged to) and what they wrote outside any answer,
 key-result progress with the change since the previous check-in, the confidence trend,
-blockers with how many check-ins each has been open, requests for help, wins, and — when
-they have not answered — when they were prompted and chased.
+blockers (new, open for how many check-ins, or resolved since the previous check-in),
+requests for help, wins, and — when they have not answered — when they were prompted and
+chased.
 """
 
 from __future__ import annotations
@@ -154,21 +155,56 @@ def key_results_view(
     return view
 
 
-def blockers_view(history: list[CheckIn]) -> list[dict[str, Any]]:
-    """Blockers of the latest check-in, with how many check-ins in a row each has appeared."""
+def blockers_view(history: list[CheckIn], current: bool, as_of: str) -> list[dict[str, Any]]:
+    """The latest check-in's blockers, each labelled with what it is since the check-in
+    before: new, or open for so many check-ins in a row; when the report has not answered
+    since (`current` False), from that check-in of `as_of` instead, as nothing about it is
+    new. Then, for a current check-in, the previous one's blockers it no longer has, as
+    resolved (an old check-in's were shown resolved when it was current)."""
     if not history:
         return []
+    latest = _readings(history[0], "blocker")
     view = []
-    for blocker in _readings(history[0], "blocker"):
-        open_for = 1
-        for earlier in history[1:]:
-            if not any(
-                similar(blocker.text, other.text) for other in _readings(earlier, "blocker")
-            ):
-                break
-            open_for += 1
-        view.append({"text": blocker.text.strip(), "open_for": open_for})
+    for blocker in latest:
+        open_for = _open_for(blocker, history[1:])
+        view.append(
+            {
+                "text": blocker.text.strip(),
+                "open_for": open_for,
+                "resolved": False,
+                "label": _open_label(open_for, current, as_of),
+            }
+        )
+    if current and len(history) > 1:
+        view.extend(
+            {
+                "text": gone.text.strip(),
+                "open_for": 0,
+                "resolved": True,
+                "label": "resolved since last check-in",
+            }
+            for gone in _readings(history[1], "blocker")
+            if not any(similar(gone.text, blocker.text) for blocker in latest)
+        )
     return view
+
+
+def _open_for(blocker: CheckInReading, earlier: list[CheckIn]) -> int:
+    """In how many check-ins in a row, this one included, the blocker has been."""
+    open_for = 1
+    for checkin in earlier:
+        if not any(similar(blocker.text, other.text) for other in _readings(checkin, "blocker")):
+            break
+        open_for += 1
+    return open_for
+
+
+def _open_label(open_for: int, current: bool, as_of: str) -> str:
+    if current:
+        return "new" if open_for == 1 else f"open for {open_for} check-ins"
+    if open_for == 1:
+        return f"from the check-in for {as_of}; none since"
+    return f"open for {open_for} check-ins up to the one for {as_of}; none since"
 
 
 def _notes(checkin: CheckIn | None, kind: str) -> list[str]:
@@ -239,7 +275,9 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         },
         "checkin": checkin_view,
         "key_results": key_results_view(ctx, session, report, history),
-        "blockers": blockers_view(history),
+        "blockers": blockers_view(
+            history, for_this_meeting, checkin_view["meeting_when"] if checkin_view else ""
+        ),
         "help": _notes(latest, "help"),
         "wins": _notes(latest, "win"),
         "missing": _missing(session, prompt, manager, ctx.now()),
