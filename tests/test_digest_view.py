@@ -3,6 +3,7 @@ conversations (tick, SMTP on loopback, ingest; see tests/test_followup.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
@@ -14,6 +15,7 @@ import pytest
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
 from tests.test_followup import (
+    ANSWERS,
     MIA,
     MONDAY,
     ROB,
@@ -26,6 +28,10 @@ from tests.test_followup import (
 FIRST = """1. KR1 18/50, KR2 31%
 2. Blocked on the data export from finance
 4. KR1 7, KR2 5"""
+
+
+# A section heading of the text part: a line of capitals only ("KEY RESULTS").
+HEADING = re.compile(r"[A-Z][A-Z ]{3,}")
 
 
 @pytest.fixture
@@ -110,3 +116,31 @@ def test_a_blocker_still_there_is_open_and_a_resolved_one_needs_no_open_ones(run
     assert "BLOCKERS" in shown
     assert "- Blocked on the data export from finance (resolved since last check-in)" in shown
     assert not any(line.endswith("(new)") or "open for" in line for line in shown)
+
+
+WORDY = f"""{ANSWERS}
+6. I need help from Ana to get the finance export prioritised.
+7. Our biggest win was that the new onboarding flow went live on Monday."""
+
+
+@pytest.mark.parametrize(
+    ("body", "sections"),
+    [
+        (ANSWERS, {"KEY RESULTS", "BLOCKERS"}),
+        (WORDY, {"KEY RESULTS", "BLOCKERS", "ASKS FOR HELP", "WINS WORTH RECOGNISING"}),
+        (None, {"KEY RESULTS"}),
+    ],
+    ids=["blockers", "help-and-wins", "no-answer"],
+)
+def test_every_section_of_the_digest_starts_after_a_blank_line(
+    run: Run, body: str | None, sections: set[str]
+) -> None:
+    """The prep questions' heading came on the line right after the last blocker."""
+    digest = conversation(run, body)
+
+    shown = lines(digest)
+    headings = [number for number, line in enumerate(shown) if HEADING.fullmatch(line)]
+    assert {shown[n] for n in headings} == {*sections, "YOUR PREP QUESTIONS"}
+    for number in headings:
+        assert shown[number - 1] == "", f"no blank line before {shown[number]!r}"
+    assert "\n\n\n" not in text(digest), "one blank line, not two"
