@@ -26,6 +26,8 @@ from okrmail.questions import question_sets
 from okrmail.replies.courtesy import without_courtesies
 
 SPARK = "▁▂▃▄▅▆▇█"
+# The score at the lowest block when none lower is in the trend: 3 to 10 fill the eight.
+SPARK_FLOOR = 3
 _WORD = re.compile(r"[a-z0-9]+")
 # Two blockers are "the same one" when they share this share of their words.
 SAME_BLOCKER = 0.5
@@ -36,8 +38,34 @@ STOPWORDS = frozenset(
 
 
 def sparkline(scores: Sequence[int]) -> str:
-    """Confidence scores 1-10 as block characters: survives any mail client as text."""
-    return "".join(SPARK[round((min(max(score, 1), 10) - 1) / 9 * 7)] for score in scores)
+    """Confidence scores 1-10 as block characters: survives any mail client as text.
+
+    Eight heights for ten scores cannot give each its own, yet a one-point change (7 to 8)
+    is the one worth seeing; so each point is one block, scores from 3 up at fixed heights
+    (▁ 3 to █ 10: rows of one digest compare), a trend with a 1 or 2 starting at its
+    lowest. Only one spanning more than eight points (1 and 10) is squeezed, and even then
+    two different scores share no height (unless it holds more than eight of them); the
+    numbers are printed beside it anyway."""
+    clamped = [min(max(score, 1), 10) for score in scores]
+    if not clamped:
+        return ""
+    heights = _heights(sorted(set(clamped)))
+    return "".join(SPARK[heights[score]] for score in clamped)
+
+
+def _heights(distinct: list[int]) -> dict[int, int]:
+    """A height for each of these ascending scores: one step per point where they fit,
+    in proportion where they do not, then nudged apart so that none share one."""
+    top = len(SPARK) - 1
+    lowest = min(distinct[0], SPARK_FLOOR)
+    span = max(distinct[-1] - lowest, top)
+    heights = [round((score - lowest) * top / span) for score in distinct]
+    for index in range(1, len(heights)):  # up from the bottom: each above the one below
+        heights[index] = max(heights[index], heights[index - 1] + 1)
+    heights[-1] = min(heights[-1], top)
+    for index in range(len(heights) - 2, -1, -1):  # down from the top: under the ceiling
+        heights[index] = max(min(heights[index], heights[index + 1] - 1), 0)
+    return dict(zip(distinct, heights, strict=True))
 
 
 def _local(instant: datetime | None, zone: str) -> str:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
+from okrmail.digest_view import SPARK, sparkline
 from tests.test_followup import (
     ANSWERS,
     MIA,
@@ -144,3 +146,40 @@ def test_every_section_of_the_digest_starts_after_a_blank_line(
     for number in headings:
         assert shown[number - 1] == "", f"no blank line before {shown[number]!r}"
     assert "\n\n\n" not in text(digest), "one blank line, not two"
+
+
+def test_a_one_point_change_in_confidence_shows_in_the_sparkline(run: Run) -> None:
+    """7 then 8 was drawn as two blocks of the same height."""
+    second = """1. KR1 20/50, KR2 33%
+2. The staging server is down
+4. KR1 8, KR2 5"""
+    digest = conversation(run, FIRST, second)
+
+    trends = [line for line in lines(digest) if line.startswith("confidence:")]
+    assert len(trends) == 2
+    rising, flat = (line.split() for line in trends)
+    assert rising[1:4] == ["7", "→", "8"] and flat[1:4] == ["5", "→", "5"]
+    up, same = rising[-1], flat[-1]
+    assert len(up) == 2 and up[0] < up[1], up  # the block characters rise with the score
+    assert len(same) == 2 and same[0] == same[1], same
+    assert f'letter-spacing: 1px;">{up}</span>' in html(digest)
+
+
+@pytest.mark.parametrize("low", range(1, 10))
+def test_each_one_point_step_of_confidence_is_one_block_up(low: int) -> None:
+    for trend in ([low, low + 1], [low + 1, low], [low, low, low + 1]):
+        blocks = sparkline(trend)
+        heights = [SPARK.index(block) for block in blocks]
+        steps = [after - before for before, after in pairwise(heights)]
+        scores = [after - before for before, after in pairwise(trend)]
+        assert steps == scores, (trend, blocks)
+
+
+@pytest.mark.parametrize("trend", [[1, 7, 8, 10], [1, 2, 9, 10], [10, 2, 3, 1, 9]])
+def test_scores_far_apart_still_keep_every_score_its_own_height(trend: list[int]) -> None:
+    """Eight heights for ten scores: a trend from 1 to 10 is squeezed, but two different
+    scores in it never share a height, and a higher score is never lower."""
+    heights = [SPARK.index(block) for block in sparkline(trend)]
+    for score, height in zip(trend, heights, strict=True):
+        for other, other_height in zip(trend, heights, strict=True):
+            assert (score < other) == (height < other_height), (trend, heights)
