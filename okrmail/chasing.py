@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
-from okrmail.digests import digest_due
+from okrmail.digests import digest_due, digest_sent
 from okrmail.emails import Envelope, build_email, our_address
 from okrmail.hours import Hours, hours_for
 from okrmail.models import Chase, CheckIn, Meeting, Person, Prompt
@@ -211,6 +211,10 @@ def _why_not(ctx: AppContext, session: Session, chase: Chase) -> str | None:
         return f"the prompt is {prompt.status}"
     if meeting.status == "cancelled":
         return MEETING_CANCELLED
+    # However slightly late: once the digest has said who has not answered (its job may
+    # have run before this one), a reminder or note can only come after it.
+    if digest_sent(session, meeting):
+        return "too late: the manager's digest has gone out"
     late = too_late(_deadlines(ctx, session, chase), now - LATE_TICK)
     if late is not None:  # the service was down across the chase's time
         return late

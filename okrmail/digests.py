@@ -55,6 +55,11 @@ def _digest_of(session: Session, meeting: Meeting) -> Digest | None:
     return session.scalar(select(Digest).where(Digest.meeting_id == meeting.id))
 
 
+def digest_sent(session: Session, meeting: Meeting) -> bool:
+    digest = _digest_of(session, meeting)
+    return digest is not None and digest.status == "sent"
+
+
 def digest_due(ctx: AppContext, session: Session, meeting: Meeting) -> datetime | None:
     """When the manager's digest for `meeting` went out, or when it is due as the meeting
     stands now: computed, not read from the row, since a moved meeting's reminders are

@@ -30,6 +30,7 @@ from tests.test_followup import (
     thursday,
 )
 from workers.dispatch import InlineDispatcher
+from workers.jobs import JOBS
 
 # Rob's 1-on-1 with Mia at 09:30 on Thursday: 4 hours before it is 05:30, long before Rob's
 # working day (09:00-17:00) starts, and Mia's digest goes at 07:30.
@@ -184,3 +185,33 @@ def test_the_managers_note_gives_the_meeting_in_the_managers_own_zone(
         9,
         17,
     ]
+
+
+def test_a_note_held_up_until_the_digest_went_out_is_not_sent(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """The note and the digest are both due at 12:00; with several workers (rq) the
+    digest may be sent first. The note then went out after it, saying the same again."""
+    run = scenario(
+        ctx, clock, smtp_server, tmp_path, chase={**RULES["chase"], "notify_manager": True}
+    )
+    held: list[list[int]] = []
+
+    class DigestsFirst(InlineDispatcher):
+        def dispatch(self, job: str, ids: list[int]) -> None:
+            if job == "send_chases" and run.clock.now() >= thursday(12):
+                held.append(ids)  # claimed by the tick, picked up by a slower worker
+            else:
+                super().dispatch(job, ids)
+
+    run.until(thursday(12), dispatcher=DigestsFirst(run.ctx))
+    [digest] = run.emails("digest", "mia@example.com")
+    for ids in held:
+        JOBS["send_chases"](run.ctx, ids)
+    run.until(thursday(15))
+
+    assert held and run.emails("chase", "mia@example.com") == []
+    assert len(run.emails("chase", "rob@example.com")) == 2
+    [note] = [row for row in chase_rows(run) if row.kind == "manager_note"]
+    assert (note.status, note.reason) == ("skipped", "too late: the manager's digest has gone out")
+    assert "ESCALATION: no answer after every reminder" in text(digest)
