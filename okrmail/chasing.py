@@ -1,10 +1,12 @@
 """Chasing: polite reminders for unanswered prompts, and the note to the manager.
 
 Reminders are scheduled when a prompt goes out: the first some hours after it, the last
-shortly before the meeting, each moved into the recipient's working hours outside quiet
-hours, never on their days off. Sending re-checks everything in the same transaction that
-claims the chase — a reply that has arrived, an out-of-office, a moved or cancelled
-meeting — so a reply racing a chase stops it. A chase is a reply in the prompt's thread.
+`last_before_hours` before the meeting and before the manager's digest, each moved into the
+recipient's working hours outside quiet hours (earlier, never later, when that would pass
+the deadline), never on their days off. Sending re-checks everything in the same
+transaction that claims the chase — a reply that has arrived, an out-of-office, a moved or
+cancelled meeting, a deadline the service was down across — so a reply racing a chase
+stops it. A chase is a reply in the prompt's thread.
 """
 
 from __future__ import annotations
@@ -20,15 +22,22 @@ from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
+from okrmail.digests import digest_due, digest_sent
 from okrmail.emails import Envelope, build_email, our_address
 from okrmail.hours import Hours, hours_for
 from okrmail.models import Chase, CheckIn, Meeting, Person, Prompt
-from okrmail.prompting import prompt_context
+from okrmail.prompting import prompt_context, shared_context
 from okrmail.settings import ChaseSettings, parse_clock
 
 log = logging.getLogger(__name__)
-# No reminder this close to the meeting: it would arrive as the person walks in.
-LAST_CALL = timedelta(minutes=30)
+# A reminder needs time to be of use: one this close to the manager's digest (or to the
+# meeting, whatever `last_before_hours` says) would be answered too late to be read.
+TIME_TO_ANSWER = timedelta(minutes=30)
+# A tick this late still sends what was due then: the service was slow, not down.
+LATE_TICK = timedelta(minutes=15)
+
+# (instant, why): no chase may go after the instant; why says so in the skipped row.
+Deadline = tuple[datetime, str]
 
 
 def chase_hours(person: Person, rules: ChaseSettings) -> Hours:
@@ -36,29 +45,61 @@ def chase_hours(person: Person, rules: ChaseSettings) -> Hours:
     return hours_for(person, parse_clock(rules.quiet_end), parse_clock(rules.quiet_start))
 
 
+def reminder_deadlines(
+    meeting_start: datetime, digest_at: datetime | None, rules: ChaseSettings
+) -> list[Deadline]:
+    """No reminder later than `last_before_hours` before the meeting (one as the person
+    walks in only annoys), nor after the manager's digest, which already reports them."""
+    ahead = max(timedelta(hours=rules.last_before_hours), TIME_TO_ANSWER)
+    deadlines = [
+        (
+            meeting_start - ahead,
+            f"reminders go at least {rules.last_before_hours:g} hours before the meeting",
+        )
+    ]
+    if digest_at is not None:
+        deadlines.append((digest_at - TIME_TO_ANSWER, "the manager's digest is out or due"))
+    return deadlines
+
+
+def note_deadlines(meeting_start: datetime, digest_at: datetime | None) -> list[Deadline]:
+    """The manager's note goes no later than their digest, which says the same."""
+    deadlines = [(meeting_start - TIME_TO_ANSWER, "the meeting is about to start")]
+    if digest_at is not None:
+        deadlines.append((digest_at, "the manager's digest has said so"))
+    return deadlines
+
+
+def too_late(deadlines: Sequence[Deadline], at: datetime) -> str | None:
+    """Why a chase at `at` would be too late, or None when it is not."""
+    return next((f"too late: {why}" for limit, why in deadlines if at > limit), None)
+
+
 def chase_times(
-    prompted_at: datetime, meeting_start: datetime, person: Person, rules: ChaseSettings
+    prompted_at: datetime, latest: datetime, person: Person, rules: ChaseSettings
 ) -> list[datetime]:
-    """When to remind: first `first_after_hours` after the prompt, last `last_before_hours`
-    before the meeting, any others evenly between; each moved to an allowed time, at least
-    `min_gap_hours` apart, at most `max_per_prompt` of them."""
+    """When to remind: first `first_after_hours` after the prompt, last at `latest`, any
+    others evenly between; each moved to an allowed time (earlier rather than after
+    `latest`), at least `min_gap_hours` apart, at most `max_per_prompt` of them: fewer
+    when the allowed times do not fit."""
     if rules.max_per_prompt == 0:
         return []
     first = prompted_at + timedelta(hours=rules.first_after_hours)
-    last = meeting_start - timedelta(hours=rules.last_before_hours)
     count = rules.max_per_prompt
     targets = (
-        [last] if count == 1 else [first + (last - first) * i / (count - 1) for i in range(count)]
+        [latest]
+        if count == 1
+        else [first + (latest - first) * i / (count - 1) for i in range(count)]
     )
     hours = chase_hours(person, rules)
     gap = timedelta(hours=rules.min_gap_hours)
-    earliest, deadline = prompted_at + gap, meeting_start - LAST_CALL
+    earliest = prompted_at + gap
     times: list[datetime] = []
     for target in targets:
         candidate = hours.next_allowed(max(target, earliest))
-        if candidate > deadline:
-            candidate = hours.last_allowed(min(target, deadline))
-        if not earliest <= candidate <= deadline or not hours.allows(candidate):
+        if candidate > latest:
+            candidate = hours.last_allowed(min(target, latest))
+        if not earliest <= candidate <= latest or not hours.allows(candidate):
             continue
         if times and candidate - times[-1] < gap:
             continue
@@ -84,7 +125,9 @@ def schedule_chases(
     session.flush()
     now = ctx.now()
     meeting = prompt.meeting
-    times = [t for t in chase_times(prompted_at, meeting.start, prompt.person, rules) if t > now]
+    digest_at = digest_due(ctx, session, meeting)
+    latest = min(limit for limit, _ in reminder_deadlines(meeting.start, digest_at, rules))
+    times = [t for t in chase_times(prompted_at, latest, prompt.person, rules) if t > now]
     left = max(0, rules.max_per_prompt - len(sent))
     times = times[-left:] if left else []
     used = {
@@ -94,7 +137,7 @@ def schedule_chases(
     for send_at, number in zip(times, numbers, strict=False):
         session.add(Chase(prompt_id=prompt.id, kind="reminder", number=number, send_at=send_at))
     if rules.notify_manager and times:
-        note_at = _manager_note_time(times[-1], meeting, prompt, rules)
+        note_at = _manager_note_time(times[-1], meeting, digest_at, rules)
         if note_at is not None and not any(
             c.kind == "manager_note" and c.status == "sent" for c in existing
         ):
@@ -102,14 +145,17 @@ def schedule_chases(
 
 
 def _manager_note_time(
-    last_chase: datetime, meeting: Meeting, prompt: Prompt, rules: ChaseSettings
+    last_chase: datetime, meeting: Meeting, digest_at: datetime | None, rules: ChaseSettings
 ) -> datetime | None:
-    manager = meeting.series.pairing.manager
-    hours = chase_hours(manager, rules)
-    candidate = hours.next_allowed(last_chase + timedelta(hours=rules.min_gap_hours / 2))
-    if candidate >= meeting.start - LAST_CALL:
-        candidate = hours.last_allowed(meeting.start - LAST_CALL)
-    return candidate if candidate > last_chase else None
+    """Some hours after the last reminder (time to answer it), in the manager's hours, and
+    no later than their digest; None when no such time is left."""
+    hours = chase_hours(meeting.series.pairing.manager, rules)
+    latest = min(limit for limit, _ in note_deadlines(meeting.start, digest_at))
+    earliest = last_chase + max(timedelta(hours=rules.min_gap_hours / 2), TIME_TO_ANSWER)
+    candidate = hours.next_allowed(earliest)
+    if candidate > latest:
+        candidate = hours.last_allowed(latest)
+    return candidate if earliest <= candidate <= latest and hours.allows(candidate) else None
 
 
 def retime_chases(ctx: AppContext, session: Session, meeting: Meeting) -> None:
@@ -165,14 +211,27 @@ def _why_not(ctx: AppContext, session: Session, chase: Chase) -> str | None:
         return f"the prompt is {prompt.status}"
     if meeting.status == "cancelled":
         return MEETING_CANCELLED
-    if meeting.start - LAST_CALL / 2 <= now:  # half: a tick a little late still sends
-        return "the meeting is about to start"
+    # However slightly late: once the digest has said who has not answered (its job may
+    # have run before this one), a reminder or note can only come after it.
+    if digest_sent(session, meeting):
+        return "too late: the manager's digest has gone out"
+    late = too_late(_deadlines(ctx, session, chase), now - LATE_TICK)
+    if late is not None:  # the service was down across the chase's time
+        return late
     # Away: not reminded, and their manager is not told they have not answered (no
     # blame for an out-of-office; the digest says they are away).
     person = prompt.person
     if person.away_until and person.away_until > now:
         return f"{person.email} is away until {person.away_until:%Y-%m-%d}"
     return None
+
+
+def _deadlines(ctx: AppContext, session: Session, chase: Chase) -> list[Deadline]:
+    meeting = chase.prompt.meeting
+    digest_at = digest_due(ctx, session, meeting)
+    if chase.kind == "reminder":
+        return reminder_deadlines(meeting.start, digest_at, ctx.settings.chase)
+    return note_deadlines(meeting.start, digest_at)
 
 
 def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
@@ -194,8 +253,13 @@ def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
                 else chase.prompt.meeting.series.pairing.manager
             )
             hours = chase_hours(recipient, ctx.settings.chase)
-            if not hours.allows(ctx.now()):  # the tick ran late: wait for allowed hours
-                chase.send_at, chase.claim_expires_at = hours.next_allowed(ctx.now()), None
+            if not hours.allows(ctx.now()):  # the tick ran late: wait for allowed hours ...
+                later = hours.next_allowed(ctx.now())
+                reason = too_late(_deadlines(ctx, session, chase), later)
+                if reason is not None:  # ... unless by then it is too late
+                    chase.status, chase.reason, chase.claim_expires_at = "skipped", reason, None
+                else:
+                    chase.send_at, chase.claim_expires_at = later, None
                 continue
             message = build_chase_email(ctx, session, chase)
             chase.status, chase.sent_at = "sent", ctx.now()
@@ -237,6 +301,10 @@ def build_chase_email(ctx: AppContext, session: Session, chase: Chase):  # type:
         recipient = prompt.meeting.series.pairing.manager
         template, reply_to, prompt_id_header = "chase_manager_note", None, ""
         context["report"] = {"name": prompt.person.name, "email": prompt.person.email}
+        # The meeting as the manager knows it, in their zone, not the report's.
+        context["meeting"] = shared_context(ctx, recipient, prompt.meeting, prompt.question_set)[
+            "meeting"
+        ]
         context["chases_sent"] = _sent_count(session, prompt.id)
     else:
         recipient = prompt.person

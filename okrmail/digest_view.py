@@ -3,8 +3,9 @@
 For the report of each meeting: their latest check-in answer by answer (marked late when
 it arrived after the meeting it belonged to) and what they wrote outside any answer,
 key-result progress with the change since the previous check-in, the confidence trend,
-blockers with how many check-ins each has been open, requests for help, wins, and — when
-they have not answered — when they were prompted and chased.
+blockers (new, open for how many check-ins, or resolved since the previous check-in),
+requests for help, wins, and — when they have not answered — when they were prompted and
+chased.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from okrmail.questions import question_sets
 from okrmail.replies.courtesy import without_courtesies
 
 SPARK = "▁▂▃▄▅▆▇█"
+# The score at the lowest block when none lower is in the trend: 3 to 10 fill the eight.
+SPARK_FLOOR = 3
 _WORD = re.compile(r"[a-z0-9]+")
 # Two blockers are "the same one" when they share this share of their words.
 SAME_BLOCKER = 0.5
@@ -36,8 +39,34 @@ STOPWORDS = frozenset(
 
 
 def sparkline(scores: Sequence[int]) -> str:
-    """Confidence scores 1-10 as block characters: survives any mail client as text."""
-    return "".join(SPARK[round((min(max(score, 1), 10) - 1) / 9 * 7)] for score in scores)
+    """Confidence scores 1-10 as block characters: survives any mail client as text.
+
+    Eight heights for ten scores cannot give each its own, yet a one-point change (7 to 8)
+    is the one worth seeing; so each point is one block, scores from 3 up at fixed heights
+    (▁ 3 to █ 10: rows of one digest compare), a trend with a 1 or 2 starting at its
+    lowest. Only one spanning more than eight points (1 and 10) is squeezed, and even then
+    two different scores share no height (unless it holds more than eight of them); the
+    numbers are printed beside it anyway."""
+    clamped = [min(max(score, 1), 10) for score in scores]
+    if not clamped:
+        return ""
+    heights = _heights(sorted(set(clamped)))
+    return "".join(SPARK[heights[score]] for score in clamped)
+
+
+def _heights(distinct: list[int]) -> dict[int, int]:
+    """A height for each of these ascending scores: one step per point where they fit,
+    in proportion where they do not, then nudged apart so that none share one."""
+    top = len(SPARK) - 1
+    lowest = min(distinct[0], SPARK_FLOOR)
+    span = max(distinct[-1] - lowest, top)
+    heights = [round((score - lowest) * top / span) for score in distinct]
+    for index in range(1, len(heights)):  # up from the bottom: each above the one below
+        heights[index] = max(heights[index], heights[index - 1] + 1)
+    heights[-1] = min(heights[-1], top)
+    for index in range(len(heights) - 2, -1, -1):  # down from the top: under the ceiling
+        heights[index] = max(min(heights[index], heights[index + 1] - 1), 0)
+    return dict(zip(distinct, heights, strict=True))
 
 
 def _local(instant: datetime | None, zone: str) -> str:
@@ -167,21 +196,56 @@ def key_results_view(
     return view
 
 
-def blockers_view(history: list[CheckIn]) -> list[dict[str, Any]]:
-    """Blockers of the latest check-in, with how many check-ins in a row each has appeared."""
+def blockers_view(history: list[CheckIn], current: bool, as_of: str) -> list[dict[str, Any]]:
+    """The latest check-in's blockers, each labelled with what it is since the check-in
+    before: new, or open for so many check-ins in a row; when the report has not answered
+    since (`current` False), from that check-in of `as_of` instead, as nothing about it is
+    new. Then, for a current check-in, the previous one's blockers it no longer has, as
+    resolved (an old check-in's were shown resolved when it was current)."""
     if not history:
         return []
+    latest = _readings(history[0], "blocker")
     view = []
-    for blocker in _readings(history[0], "blocker"):
-        open_for = 1
-        for earlier in history[1:]:
-            if not any(
-                similar(blocker.text, other.text) for other in _readings(earlier, "blocker")
-            ):
-                break
-            open_for += 1
-        view.append({"text": blocker.text.strip(), "open_for": open_for})
+    for blocker in latest:
+        open_for = _open_for(blocker, history[1:])
+        view.append(
+            {
+                "text": blocker.text.strip(),
+                "open_for": open_for,
+                "resolved": False,
+                "label": _open_label(open_for, current, as_of),
+            }
+        )
+    if current and len(history) > 1:
+        view.extend(
+            {
+                "text": gone.text.strip(),
+                "open_for": 0,
+                "resolved": True,
+                "label": "resolved since last check-in",
+            }
+            for gone in _readings(history[1], "blocker")
+            if not any(similar(gone.text, blocker.text) for blocker in latest)
+        )
     return view
+
+
+def _open_for(blocker: CheckInReading, earlier: list[CheckIn]) -> int:
+    """In how many check-ins in a row, this one included, the blocker has been."""
+    open_for = 1
+    for checkin in earlier:
+        if not any(similar(blocker.text, other.text) for other in _readings(checkin, "blocker")):
+            break
+        open_for += 1
+    return open_for
+
+
+def _open_label(open_for: int, current: bool, as_of: str) -> str:
+    if current:
+        return "new" if open_for == 1 else f"open for {open_for} check-ins"
+    if open_for == 1:
+        return f"from the check-in for {as_of}; none since"
+    return f"open for {open_for} check-ins up to the one for {as_of}; none since"
 
 
 def _notes(checkin: CheckIn | None, kind: str) -> list[str]:
@@ -253,7 +317,9 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         },
         "checkin": checkin_view,
         "key_results": key_results_view(ctx, session, report, history),
-        "blockers": blockers_view(history),
+        "blockers": blockers_view(
+            history, for_this_meeting, checkin_view["meeting_when"] if checkin_view else ""
+        ),
         "help": _notes(latest, "help"),
         "wins": _notes(latest, "win"),
         "missing": _missing(session, prompt, manager, ctx.now()),

@@ -55,6 +55,23 @@ def _digest_of(session: Session, meeting: Meeting) -> Digest | None:
     return session.scalar(select(Digest).where(Digest.meeting_id == meeting.id))
 
 
+def digest_sent(session: Session, meeting: Meeting) -> bool:
+    digest = _digest_of(session, meeting)
+    return digest is not None and digest.status == "sent"
+
+
+def digest_due(ctx: AppContext, session: Session, meeting: Meeting) -> datetime | None:
+    """When the manager's digest for `meeting` went out, or when it is due as the meeting
+    stands now: computed, not read from the row, since a moved meeting's reminders are
+    re-timed before its digest. None when no digest will go (cancelled, or none)."""
+    digest = _digest_of(session, meeting)
+    if digest is None or digest.status == "cancelled":
+        return None
+    if digest.status == "sent" and digest.sent_at is not None:
+        return digest.sent_at
+    return digest_time(meeting.start, digest.manager, ctx.settings.digest, ctx.now())
+
+
 def retime_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
     """After a move: a digest not yet sent follows the meeting (a sent one stays sent)."""
     digest = _digest_of(session, meeting)

@@ -201,20 +201,29 @@ def _notify_admin(
         session,
         "bounce_notice",
         envelope,
-        lambda: _notice_context(ctx, inbox_id, address, bounced, diagnostic),
+        lambda: _notice_context(ctx, session, inbox_id, address, bounced, diagnostic),
     )
 
 
 def _notice_context(
-    ctx: AppContext, inbox_id: int, address: str, bounced: _Bounced, diagnostic: str
+    ctx: AppContext,
+    session: Session,
+    inbox_id: int,
+    address: str,
+    bounced: _Bounced,
+    diagnostic: str,
 ) -> dict[str, Any]:
     person: dict[str, str] | None = None
     meeting_when = ""
     prompt = bounced.prompt
     if prompt is not None:
         person = {"name": prompt.person.name, "email": prompt.person.email}
-        start: datetime = prompt.meeting.start
-        meeting_when = f"{start.astimezone(_zone(prompt.person.timezone)):%a %d %b %Y %H:%M}"
+        # The admin's own zone when they are one of our people, else the person's; named
+        # either way, as the admin may be anywhere.
+        admin = person_by_address(session, ctx.settings.app.admin_email)
+        zone = _zone(admin.timezone if admin is not None else prompt.person.timezone)
+        start: datetime = prompt.meeting.start.astimezone(zone)
+        meeting_when = f"{start:%a %d %b %Y %H:%M} ({zone.key})"
     return {
         "address": address,
         "person": person,

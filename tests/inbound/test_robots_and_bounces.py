@@ -237,6 +237,30 @@ def test_a_bounce_marks_the_prompt_undeliverable_and_tells_the_admin(
     assert no_checkin(ctx)
 
 
+@pytest.mark.parametrize(
+    ("admin", "when"),
+    [
+        # Not one of our people: the time where the person whose email bounced is.
+        ("it@example.com", "Tue 17 Nov 2026 07:00 (Europe/Berlin)"),
+        # One of our people: the time where the admin is.
+        ("marcus.reed@example.com", "Tue 17 Nov 2026 01:00 (America/New_York)"),
+    ],
+)
+def test_the_bounce_notice_names_the_zone_of_the_meeting_time(
+    org: AppContext, lena: SentPrompt, admin: str, when: str
+) -> None:
+    """The notice said "before their 1-on-1 on Tue 17 Nov 2026 07:00": in no zone named,
+    Lena's (Berlin), read by an admin who may be anywhere."""
+    ctx = with_settings(org, app={"admin_email": admin})
+    assert ingest(ctx, dsn(lena)).status == "bounce"
+
+    [notice] = outgoing(ctx, "bounce-")
+    said = f"It was for Lena Vogel <{lena.email}>, before their 1-on-1 on {when}."
+    assert said in " ".join(text_of(notice).split())
+    html = notice.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert f"before their 1-on-1 on {when}." in " ".join(html.split())
+
+
 def test_a_bounce_of_another_email_of_ours_marks_no_prompt(
     org: AppContext, lena: SentPrompt
 ) -> None:

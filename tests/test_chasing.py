@@ -1,0 +1,217 @@
+"""When reminders and the manager's note go out, as people receive them: through the tick,
+a real SMTP server on loopback and the injectable clock (see tests/test_followup.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from okrmail.app import AppContext
+from okrmail.clock import ManualClock
+from okrmail.models import Chase
+from okrmail.tick import tick
+from tests.test_followup import (
+    BERLIN,
+    MIA,
+    MONDAY,
+    NEW_YORK,
+    ROB,
+    RULES,
+    Run,
+    local,
+    scenario_with,
+    smtp_context,
+    thursday,
+)
+from workers.dispatch import InlineDispatcher
+from workers.jobs import JOBS
+
+# Rob's 1-on-1 with Mia at 09:30 on Thursday: 4 hours before it is 05:30, long before Rob's
+# working day (09:00-17:00) starts, and Mia's digest goes at 07:30.
+EARLY = {**RULES["cadences"], "weekly": {"window": "09:30-10:00", "days": [4]}}
+EARLY_MEETING = thursday(9, 30)
+
+
+def sent_at(message: EmailMessage) -> datetime:
+    return parsedate_to_datetime(str(message["Date"]))
+
+
+def text(message: EmailMessage) -> str:
+    return " ".join(message.get_body(("plain",)).get_content().split())
+
+
+def html(message: EmailMessage) -> str:
+    return " ".join(message.get_body(("html",)).get_content().split())
+
+
+def scenario(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path, *rows: str, **rules: Any
+) -> Run:
+    clock.set(MONDAY)
+    settings = smtp_context(ctx, clock, smtp_server, **rules)
+    return scenario_with(settings, clock, smtp_server[2], tmp_path, *(rows or (MIA, ROB)))
+
+
+def chase_rows(run: Run) -> list[Chase]:
+    with run.ctx.sessions() as session:
+        return list(session.scalars(select(Chase).order_by(Chase.send_at)))
+
+
+def test_the_last_reminder_before_an_early_meeting_goes_the_working_day_before(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """The last reminder went on Thursday at 09:00: 30 minutes before the meeting, an hour
+    and a half after Mia's digest had told her Rob had not answered."""
+    run = scenario(ctx, clock, smtp_server, tmp_path, cadences=EARLY)
+
+    run.until(EARLY_MEETING + timedelta(hours=1))
+
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert local(prompt, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 17, 9, 30)
+    chases = run.emails("chase", "rob@example.com")
+    [digest] = run.emails("digest", "mia@example.com")
+    assert local(digest, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 19, 7, 30)
+    # The first a day after the prompt; the last at the end of Wednesday, Rob's last working
+    # hour at least 4 hours before the meeting.
+    assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
+        datetime(2026, 11, 18, 9, 30),
+        datetime(2026, 11, 18, 17, 0),
+    ]
+    for chase in chases:
+        assert sent_at(chase) <= EARLY_MEETING - timedelta(hours=4)
+        assert sent_at(chase) < sent_at(digest)
+    assert "Reminded: Wed 18 Nov 09:30, Wed 18 Nov 17:00" in text(digest)
+
+
+def test_no_reminder_after_a_morning_digest_and_the_managers_note_before_it(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Mia's digest goes at 08:00 on the meeting's day (morning mode); Rob was still reminded
+    at 10:00, and Mia told at 12:00 that he had not answered, both after her digest."""
+    run = scenario(
+        ctx,
+        clock,
+        smtp_server,
+        tmp_path,
+        digest={**RULES["digest"], "mode": "morning", "morning_time": "08:00"},
+        chase={**RULES["chase"], "notify_manager": True},
+    )
+
+    run.until(thursday(15))
+
+    [digest] = run.emails("digest", "mia@example.com")
+    assert local(digest, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 19, 8, 0)
+    # A reminder at the end of Wednesday would come 3 hours after the first, under the
+    # 4-hour gap: one reminder, rather than one after the digest.
+    chases = run.emails("chase", "rob@example.com")
+    assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
+        datetime(2026, 11, 18, 14, 0)
+    ]
+    [note] = run.emails("chase", "mia@example.com")
+    assert local(note, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 18, 16, 0)
+    assert sent_at(chases[-1]) < sent_at(note) < sent_at(digest)
+    assert "Rob Report has not answered" in text(note) and "after 1 reminder." in text(note)
+    assert "Reminded: Wed 18 Nov 14:00" in text(digest)
+    assert "ESCALATION: no answer after every reminder" in text(digest)
+
+
+@pytest.mark.parametrize(
+    "back_at",
+    [
+        datetime(2026, 11, 18, 17, 10, tzinfo=BERLIN),  # the reminder's hour just passed
+        datetime(2026, 11, 19, 9, 0, tzinfo=BERLIN),  # overnight: the digest is out
+    ],
+    ids=["after-hours", "next-morning"],
+)
+def test_a_reminder_missed_while_the_service_was_down_is_not_sent_too_late(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path, back_at: datetime
+) -> None:
+    """The service is down from 16:50 on Wednesday, across the last reminder's 17:00. It
+    used to go when the service came back within Rob's hours: Thursday at 09:00, half an
+    hour before the meeting, after Mia's digest."""
+    run = scenario(ctx, clock, smtp_server, tmp_path, cadences=EARLY)
+    run.until(datetime(2026, 11, 18, 16, 50, tzinfo=BERLIN).astimezone(UTC))
+
+    clock.set(back_at.astimezone(UTC))
+    tick(run.ctx, InlineDispatcher(run.ctx))
+    run.until(EARLY_MEETING + timedelta(hours=1))
+
+    chases = run.emails("chase", "rob@example.com")
+    assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
+        datetime(2026, 11, 18, 9, 30)
+    ]
+    last = chase_rows(run)[-1]
+    assert last.status == "skipped"
+    assert last.reason == "too late: reminders go at least 4 hours before the meeting"
+    [digest] = run.emails("digest", "mia@example.com")
+    assert "Reminded: Wed 18 Nov 09:30" in text(digest)
+    assert "Next reminder" not in text(digest)
+
+
+def test_the_managers_note_gives_the_meeting_in_the_managers_own_zone(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Mia (Berlin) was told of her 15:00 meeting as "09:00–09:30 (America/New_York)", Rob's
+    time."""
+    rob_in_new_york = ROB.replace("Europe/Berlin", "America/New_York")
+    run = scenario(
+        ctx,
+        clock,
+        smtp_server,
+        tmp_path,
+        MIA,
+        rob_in_new_york,
+        cadences={**RULES["cadences"], "weekly": {"window": "15:00-16:00", "days": [4]}},
+        chase={**RULES["chase"], "notify_manager": True},
+    )
+
+    run.until(thursday(16))
+
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert "09:00–09:30 (America/New_York)" in text(prompt)  # Rob's own time
+    [note] = run.emails("chase", "mia@example.com")
+    assert local(note, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 19, 9, 0)
+    when = "Thursday 19 November 2026, 15:00–15:30 (Europe/Berlin)"
+    assert when in text(note) and when in html(note)
+    assert "New_York" not in text(note) and "New_York" not in html(note)
+    assert "(Thu 19 Nov)" in str(note["Subject"])
+    assert [local(chase, NEW_YORK).hour for chase in run.emails("chase", "rob@example.com")] == [
+        9,
+        17,
+    ]
+
+
+def test_a_note_held_up_until_the_digest_went_out_is_not_sent(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """The note and the digest are both due at 12:00; with several workers (rq) the
+    digest may be sent first. The note then went out after it, saying the same again."""
+    run = scenario(
+        ctx, clock, smtp_server, tmp_path, chase={**RULES["chase"], "notify_manager": True}
+    )
+    held: list[list[int]] = []
+
+    class DigestsFirst(InlineDispatcher):
+        def dispatch(self, job: str, ids: list[int]) -> None:
+            if job == "send_chases" and run.clock.now() >= thursday(12):
+                held.append(ids)  # claimed by the tick, picked up by a slower worker
+            else:
+                super().dispatch(job, ids)
+
+    run.until(thursday(12), dispatcher=DigestsFirst(run.ctx))
+    [digest] = run.emails("digest", "mia@example.com")
+    for ids in held:
+        JOBS["send_chases"](run.ctx, ids)
+    run.until(thursday(15))
+
+    assert held and run.emails("chase", "mia@example.com") == []
+    assert len(run.emails("chase", "rob@example.com")) == 2
+    [note] = [row for row in chase_rows(run) if row.kind == "manager_note"]
+    assert (note.status, note.reason) == ("skipped", "too late: the manager's digest has gone out")
+    assert "ESCALATION: no answer after every reminder" in text(digest)
