@@ -1792,7 +1792,31 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
             if not any(ten.start() <= match.start() < ten.end() for ten in tens):
                 rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
                 found.append((min(10, rounded), match))
-    return sorted(found, key=lambda entry: entry[1].start())
+    found.sort(key=lambda entry: entry[1].start())
+    if len(found) > 1 and _may_hold_an_arrow(text, start, end):
+        return _where_they_went(text, found)
+    return found
+
+
+# An arrow between two scores says where one went: "KR1 9 -> 7" is 7 now, not 9.
+_SCORE_ARROW = re.compile(r"\s*+(?:->|→|=>)\s*+")
+
+
+def _may_hold_an_arrow(text: str, start: int, end: int) -> bool:
+    """False when `_SCORE_ARROW` cannot match in text[start:end] (nearly every text)."""
+    return text.find(">", start, end) >= 0 or text.find("→", start, end) >= 0
+
+
+def _where_they_went(
+    text: str, found: list[tuple[int, re.Match[str]]]
+) -> list[tuple[int, re.Match[str]]]:
+    """`found` without each score that an arrow joins to the next ("9 -> 7", "high →
+    medium", "9 -> 8 -> 7"): only the last of a chain is the score now."""
+    return [
+        entry
+        for entry, later in zip(found, [*found[1:], None], strict=True)
+        if later is None or not _SCORE_ARROW.fullmatch(text, entry[1].end(), later[1].start())
+    ]
 
 
 def _has_score(text: str) -> bool:

@@ -1,0 +1,60 @@
+"""What a probe with realistic replies found read wrong, read end to end by parse_reply.
+
+Each reply answers the weekly check-in (numbered answers: 1 progress, 4 confidence) for
+the key results of test_fields.py, and a few of other units where the phrasing needs one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from okrmail.questions import question_sets
+from okrmail.replies.answers import KeyResultRef, ParsedReply, parse_reply
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+WEEKLY = question_sets(TEMPLATES)["weekly-checkin"].questions
+
+TEAMS = KeyResultRef(
+    1, "Raise weekly active teams from 30 to 45", Decimal(30), Decimal(45), "teams", Decimal(34)
+)
+ONBOARDING = KeyResultRef(
+    2, "Cut median onboarding time from 5 days to 1 day", Decimal(5), Decimal(1), "days", None
+)
+COVERAGE = KeyResultRef(
+    3,
+    "Raise test coverage of the billing service to 80%",
+    Decimal(55),
+    Decimal(80),
+    "%",
+    Decimal(61),
+)
+KRS = [TEAMS, ONBOARDING, COVERAGE]
+
+
+def parse(body: str, key_results: list[KeyResultRef] | None = None) -> ParsedReply:
+    return parse_reply(body, WEEKLY, KRS if key_results is None else key_results)
+
+
+def values(body: str, key_results: list[KeyResultRef] | None = None) -> dict[int, str | None]:
+    """{kr: value read} of the reply's progress readings."""
+    return {
+        reading.kr_number: None if reading.value is None else str(reading.value)
+        for reading in parse(body, key_results).progress
+    }
+
+
+def scores(body: str) -> dict[int | None, int]:
+    return {reading.kr_number: reading.score for reading in parse(body).confidence}
+
+
+# -- confidence -----------------------------------------------------------------------------
+
+
+def test_an_arrow_between_scores_says_where_the_score_went() -> None:
+    assert scores("1. KR1 40\n4. KR1 9 -> 7") == {1: 7}
+    assert scores("1. KR1 40\n4. KR1 9->7, KR2 5 → 6") == {1: 7, 2: 6}
+    assert scores("1. KR1 40\n4. KR1 9/10 -> 7/10, KR2 high => medium") == {1: 7, 2: 5}
+    # Unlabelled, a change of one score is not a score for each of two key results.
+    assert scores("1. KR1 40\n4. 9 -> 7") == {None: 7}
+    assert scores("1. KR1 40\n4. Confidence went 8 -> 6 -> 5") == {None: 5}
