@@ -951,7 +951,7 @@ def _progress_in(
         if _may_hold_explicit(text[start:said_until].lower())  # else there is no explicit form
         else None
     )
-    if explicit and not _weak(explicit):
+    if explicit and not _weak(explicit) and not _share_of_a_value(text, start, explicit, kr):
         if passed_over is None and _may_be_a_date(explicit, kr):
             # "41 (11/15 update)", "done 11/15": a date, when a number before it or a
             # "done" says where it stands (not "7/12 services above 80%": a ratio).
@@ -996,6 +996,30 @@ def _progress_in(
     if same:
         return _reading(kr, kr.current, None, "no-change", same)
     return None
+
+
+# A value, in the key result's unit or none, then a bracket opening on a percentage: "40
+# (89%)", "40 teams (67% of the way)", "40 (~89%)". The value is what was counted; the
+# share says it again less exactly (or of another base), so the value wins.
+_VALUE_THEN_BRACKET = re.compile(
+    rf"(?<![\w.,])(?P<number>{NUMBER})(?P<unit>\s*+[^\W\d_]++)?\s*+\(\s*+(?:~|ca\.?\s|about\s)?\s*+$",
+    re.I,
+)
+_BRACKET_REACH = 40  # how far before the percentage its value may start
+
+
+def _share_of_a_value(text: str, start: int, explicit: re.Match[str], kr: KeyResultRef) -> bool:
+    """Whether `explicit` is a percentage in brackets right after a value of `kr` (see
+    `_VALUE_THEN_BRACKET`), which the value's own reading then wins over."""
+    at = explicit.start()
+    if text.rfind("(", max(start, at - 6), at) < 0:
+        return False  # nearly every explicit form: no bracket right before it
+    if _explicit_kind(explicit)[0] is not _PERCENT or kr.unit.strip().lower() in _PERCENT_UNITS:
+        return False  # "64 (80%)" of coverage: which is the value is not clear
+    said = _VALUE_THEN_BRACKET.search(text, max(start, at - _BRACKET_REACH), at)
+    if said is None:
+        return False
+    return said["unit"] is None or _only_its_unit(text, said.end("number"), at, kr)
 
 
 # A change since last time, not where a key result stands: "+3", "-1 day", "up 3", "3 more

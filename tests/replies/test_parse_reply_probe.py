@@ -58,3 +58,15 @@ def test_an_arrow_between_scores_says_where_the_score_went() -> None:
     # Unlabelled, a change of one score is not a score for each of two key results.
     assert scores("1. KR1 40\n4. 9 -> 7") == {None: 7}
     assert scores("1. KR1 40\n4. Confidence went 8 -> 6 -> 5") == {None: 5}
+
+
+# -- progress -------------------------------------------------------------------------------
+
+
+def test_a_value_wins_over_the_share_in_brackets_after_it() -> None:
+    assert values("1. KR1 40 (89%)") == {1: "40"}
+    assert values("1. KR1 40 teams (67% of the way)") == {1: "40"}
+    assert values("1. KR1 40 (~89%), KR2 3 days (50%)") == {1: "40", 2: "3"}
+    # Not a number of something else, nor a share alone.
+    assert values("1. KR1 2 weeks late (60%)") == {1: "39"}
+    assert values("1. KR1 60%") == {1: "39"}
