@@ -971,8 +971,14 @@ def _progress_in(
         number = _said_to_stand_now(text, said_until, end, skipped, kr)
     if number is not None and _said_before_now(text, number):
         # "was 36 last Monday, now 40", "4 new teams this week, 38 total": a number said to
-        # be where it stands now wins over one said to be where it stood.
-        number = _said_to_stand_now(text, number.end(), end, skipped, kr) or number
+        # be where it stands now wins over one said to be where it stood. Without one, a
+        # number said to be where it stood is no reading ("KR1 was 36 last week"): read
+        # as the value it would be silently wrong, so the confirmation asks for it.
+        now = _said_to_stand_now(text, number.end(), end, skipped, kr)
+        if now is not None:
+            number = now
+        elif _said_in_the_past(text, number):
+            number = None
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
@@ -1247,7 +1253,8 @@ def _skipped(match: re.Match[str], skipped: _Spans) -> bool:
 # teams so far", in the languages we read (which thing: see `_said_to_stand_now`). Each
 # is no explicit form ("now 38/45" is read as that).
 _NOW_WORDS = (
-    r"now|currently|at present|as of today|we'?re at|we are at|aktuell|jetzt|derzeit"
+    # "this week" after "last week": "last week 4 days, this week 3" is 3.
+    r"now|currently|at present|as of today|this\s+week|we'?re at|we are at|aktuell|jetzt|derzeit"
     r"|momentan|actuellement|maintenant|ahora|actualmente|agora|atualmente|momenteel"
     r"|attualmente"
 )
@@ -1288,9 +1295,31 @@ def _said_before_now(text: str, number: re.Match[str] | None) -> bool:
     return before is not None or _NOT_NOW_AFTER.match(text, number.end()) is not None
 
 
+# Where it stood, of those (`_NOT_NOW_BEFORE`, `_NOT_NOW_AFTER`): "was 36", "last week 4
+# days", "36 last week". Not "4 new teams", a change, or "last count 38".
+_PAST_BEFORE = re.compile(
+    r"\b(?:was|were|used to be|previously|last\s+(?:week|month|quarter|sprint|time|check-?in"
+    r"|update|report|(?:mon|tues|wednes|thurs|fri|satur|sun)day)|war|waren|était|étaient"
+    r"|era|eran|estava)\s+(?:at\s+)?$",
+    re.I,
+)
+_PAST_AFTER = re.compile(
+    r"\s*+(?:(?!(?:vs|versus|than|over|against|from|since|compared)\b)[^\W\d_]+\s+)?"
+    r"last\s+(?:week|month|quarter|sprint|time|check-?in|update"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    re.I,
+)
+
+
+def _said_in_the_past(text: str, number: re.Match[str]) -> bool:
+    """Whether `number` is said to be where it stood (a time before this check-in)."""
+    before = _PAST_BEFORE.search(text, max(0, number.start() - 40), number.start())
+    return before is not None or _PAST_AFTER.match(text, number.end()) is not None
+
+
 # Every match of `_STANDS_NOW` holds one of these once lowercased.
 _STANDS_NOW_HINT = re.compile(
-    r"now|current|present|today|we'?re|we are|aktuell|jetzt|derzeit|momen|actuel|mainten"
+    r"now|current|present|today|this week|we'?re|we are|aktuell|jetzt|derzeit|momen|actuel|mainten"
     r"|ahora|agora|atual|attual|total|so far|insgesamt|bisher|hasta|até|tot nu|totaal"
     r"|finora|in tutto"
 )
@@ -1732,6 +1761,11 @@ def _unclear_value(scanned: str, item: _Item, kr: KeyResultRef, written: str) ->
         reads_as = "a change since last time"
     elif _remaining(scanned, item.start, item.end):
         reads_as = "what is left to go"
+    elif any(
+        _said_in_the_past(scanned, number)
+        for number in NUMBER_RE.finditer(scanned, item.start, item.end)
+    ):
+        reads_as = "where it stood before"
     else:
         return _unclear("a value", kr.number, written)
     # Written as the prompt writes values (the confirmation holds both).

@@ -70,3 +70,16 @@ def test_a_value_wins_over_the_share_in_brackets_after_it() -> None:
     # Not a number of something else, nor a share alone.
     assert values("1. KR1 2 weeks late (60%)") == {1: "39"}
     assert values("1. KR1 60%") == {1: "39"}
+
+
+def test_a_value_said_of_last_week_is_not_progress_now() -> None:
+    assert values("1. KR2 last week 4 days, this week 3") == {2: "3"}
+    assert values("1. KR1 36 teams last week, 40 now") == {1: "40"}
+    # Alone, a past value is asked for, saying why.
+    parsed = parse("1. KR1 was 36 last week")
+    assert parsed.progress == []
+    assert parsed.unclear[0].startswith('KR1: "was 36 last week" reads as where it stood before')
+    assert values("1. KR2 last week 4 days") == {}
+    # Not a value compared with last week's, nor a count called "last".
+    assert values("1. KR1 41 vs last week's 38") == {1: "41"}
+    assert values("1. KR1 last count 38") == {1: "38"}
