@@ -367,7 +367,7 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
             if (
                 now
                 and boundary.end() > last_label
-                and _said_before_now(text, NUMBER_RE.search(text, begins[-1], boundary.start()))
+                and _gives_way(text, NUMBER_RE.search(text, begins[-1], boundary.start()), boundary)
                 and _same_thing_now(text, begins[-1], boundary, end)
             ):
                 continue  # "was 36, now 40" and "4 new teams, 38 total" are one clause
@@ -951,7 +951,12 @@ def _progress_in(
         if _may_hold_explicit(text[start:said_until].lower())  # else there is no explicit form
         else None
     )
-    if explicit and not _weak(explicit) and not _share_of_a_value(text, start, explicit, kr):
+    if (
+        explicit
+        and not _weak(explicit)
+        and not _share_of_a_value(text, start, explicit, kr)
+        and not _ratio_after_a_value(text, start, explicit, kr, skipped)
+    ):
         if passed_over is None and _may_be_a_date(explicit, kr):
             # "41 (11/15 update)", "done 11/15": a date, when a number before it or a
             # "done" says where it stands (not "7/12 services above 80%": a ratio).
@@ -979,6 +984,14 @@ def _progress_in(
             number = now
         elif _said_in_the_past(text, number):
             number = None
+    elif (
+        number is not None
+        and _counts_things(text, number)
+        and not _in_its_unit(text, number.start(), end, kr)
+    ):
+        # "closed 2 deals, total €240k": a count of other things than the key result's
+        # gives way to a number said to stand now in its unit or none.
+        number = _said_to_stand_now(text, number.end(), end, skipped, kr) or number
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
@@ -1026,6 +1039,29 @@ def _share_of_a_value(text: str, start: int, explicit: re.Match[str], kr: KeyRes
     if said is None:
         return False
     return said["unit"] is None or _only_its_unit(text, said.end("number"), at, kr)
+
+
+def _ratio_after_a_value(
+    text: str, start: int, explicit: re.Match[str], kr: KeyResultRef, skipped: _Spans
+) -> bool:
+    """Whether `explicit` is a ratio not against the key result's target after a value
+    written with the key result's unit ("420 ms on 3 of 4 regions": 420 ms, not 3): the
+    value then wins (`_progress_in` reads the number before the ratio)."""
+    unit = kr.unit.strip().lower()
+    if not unit or unit in _PERCENT_UNITS or _explicit_kind(explicit)[0] is not _RATIO:
+        return False
+    ratio = _RATIO.fullmatch(text, explicit.start(), explicit.end())
+    if ratio is None or value_of(ratio[2], kr) == kr.target:
+        return False
+    own_time = unit in _SECONDS
+    for number in NUMBER_RE.finditer(text, start, explicit.start()):
+        written = _WRITTEN_UNIT.match(text, number.end(), explicit.start())
+        if written is None or _inside(number, skipped):
+            continue
+        word = written[1].lower()
+        if word.rstrip("s") == unit.rstrip("s") or (own_time and word in _SECONDS):
+            return True
+    return False
 
 
 # A change since last time, not where a key result stands: "+3", "-1 day", "up 3", "3 more
@@ -1254,7 +1290,8 @@ def _skipped(match: re.Match[str], skipped: _Spans) -> bool:
 # is no explicit form ("now 38/45" is read as that).
 _NOW_WORDS = (
     # "this week" after "last week": "last week 4 days, this week 3" is 3.
-    r"now|currently|at present|as of today|this\s+week|we'?re at|we are at|aktuell|jetzt|derzeit"
+    r"now|currently|at present|as of today|this\s+week|(?:in\s+)?total|we'?re at|we are at"
+    r"|aktuell|jetzt|derzeit"
     r"|momentan|actuellement|maintenant|ahora|actualmente|agora|atualmente|momenteel"
     r"|attualmente"
 )
@@ -1285,6 +1322,28 @@ _NOT_NOW_AFTER = re.compile(
     r"|nuevos|nuevas|novos|novas|nieuwe|last\s+\w+)\b",
     re.I,
 )
+
+
+def _gives_way(text: str, number: re.Match[str] | None, boundary: re.Match[str]) -> bool:
+    """Whether `number` may give way to one said to stand now after the clause break
+    `boundary`: it is said before now (`_said_before_now`), or it counts something named
+    after it and the next clause opens with a word saying where it stands now ("closed 2
+    deals, total €240k"; which unit is the key result's, `_progress_in` decides)."""
+    if number is None:
+        return False
+    if _said_before_now(text, number):
+        return True
+    said = _STANDS_NOW.match(text, boundary.end())
+    return said is not None and said["after"] is not None and _counts_things(text, number)
+
+
+# A word after a number that says what it counts ("2 deals"): not a multiplier or a sign.
+_COUNTED_WORD = re.compile(r"\s++(?:[^\W\d_]+\s+)?(?P<word>[^\W\d_]{3,})\b")
+
+
+def _counts_things(text: str, number: re.Match[str]) -> bool:
+    """Whether a word follows `number` ("2 deals", "3 new logos")."""
+    return _COUNTED_WORD.match(text, number.end()) is not None
 
 
 def _said_before_now(text: str, number: re.Match[str] | None) -> bool:

@@ -30,6 +30,8 @@ COVERAGE = KeyResultRef(
     Decimal(61),
 )
 KRS = [TEAMS, ONBOARDING, COVERAGE]
+LATENCY = KeyResultRef(1, "Cut p95 latency to 300 ms", Decimal(600), Decimal(300), "ms", None)
+REVENUE = KeyResultRef(1, "Close €500k of new deals", Decimal(0), Decimal(500_000), "EUR", None)
 
 
 def parse(body: str, key_results: list[KeyResultRef] | None = None) -> ParsedReply:
@@ -83,3 +85,19 @@ def test_a_value_said_of_last_week_is_not_progress_now() -> None:
     # Not a value compared with last week's, nor a count called "last".
     assert values("1. KR1 41 vs last week's 38") == {1: "41"}
     assert values("1. KR1 last count 38") == {1: "38"}
+
+
+def test_a_count_of_other_things_gives_way_to_the_total_said_after_it() -> None:
+    assert values("1. KR1 closed 2 deals, total €240k", [REVENUE]) == {1: "240000"}
+    assert values("1. KR1 closed 2 deals, now at €240k", [REVENUE]) == {1: "240000"}
+    assert values("1. KR1 onboarded 2 squads, total 40") == {1: "40"}
+    # In the key result's own unit the count is the value; a total of other things is not.
+    assert values("1. KR1 38 teams, total 140 users") == {1: "38"}
+
+
+def test_a_value_in_its_unit_wins_over_a_ratio_of_something_else_after_it() -> None:
+    assert values("1. KR1 420 ms on 3 of 4 regions", [LATENCY]) == {1: "420"}
+    assert values("1. KR1 0.42 s in 3/4 regions", [LATENCY]) == {1: "420"}
+    assert values("1. KR2 2 days for 3 of 5 squads") == {2: "2"}
+    # Against the target, the ratio is the value.
+    assert values("1. KR1 2 teams churned but 38 of 45 active") == {1: "38"}
