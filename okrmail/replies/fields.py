@@ -440,10 +440,22 @@ def _label_items(
         elif _has_reading(text, before_start, label_start) and not _SCORE_OVERALL.match(
             text, before_start, label_start
         ):
-            items.append(_Item(kr, before_start, label_end, True))
+            if _EXCEPT_BEFORE_LABEL.search(text, before_start, label_start):
+                # "no change except KR2, now 3 days": what is said before is of the others,
+                # and the label's own reading is in the clause after the break.
+                items.append(_Item(kr, label_end, _clause_after(ends, label_end, next_label), True))
+            else:
+                items.append(_Item(kr, before_start, label_end, True))
         else:
             items.append(_Item(kr, label_end, after_end, True))
     return items
+
+
+def _clause_after(ends: list[int], label_end: int, next_label: int) -> int:
+    """Where the clause after the one a label ends ends: "KR2, now 3 days" holds the
+    label's value in the clause after the (empty) one it closes."""
+    index = bisect_left(ends, label_end)
+    return min(next_label, ends[min(index + 1, len(ends) - 1)])
 
 
 # Said of all key results, not of the label after it: "7 overall (KR3 is the risk)".
@@ -734,6 +746,8 @@ _EXCEPT_WORDS = (
     r"(?!\s+(?:that|this|dem|cela|eso|dat|isso)\b)"
 )  # not "apart from that": otherwise
 _BUT_FOR = re.compile(rf"\W*+(?:{_EXCEPT_WORDS})\b", re.I)
+# "except" right before a label: "no change except KR2", "all done but for KR3".
+_EXCEPT_BEFORE_LABEL = re.compile(rf"\b{_EXCEPT_WORDS}\s*+(?:for\s+|of\s+)?$", re.I)
 # A number (of things) right before "done": "8 services done", "3 of them finished".
 _COUNTED_DONE = re.compile(
     rf"(?<![\w.,]){NUMBER}(?:\s+[^\W\d_]+){{0,2}}\s+(?:are\s+|now\s+)?$", re.I
@@ -1690,9 +1704,12 @@ def read_progress(
     said_before = 0  # where the last item about a key result ended
     # Nearly every passage has no word of a correction: no item in it can be one.
     may_correct = bool(_CORRECTION_HINT.search(scanned.lower()))
+    # "No change except KR2, now 3 days": the others' reading, said before the exception.
+    others: tuple[str, re.Match[str]] | None = None
     for item in items:
         if item.kr is None and listed:
             _by_target(scanned, item, key_results, readings)
+            others = others or _said_of_the_others(scanned, item.start, item.end)
             continue
         if item.kr is None:
             continue
@@ -1720,8 +1737,17 @@ def read_progress(
             unread.setdefault(
                 kr.number, _unclear_value(scanned, item, kr, text[item.start : item.end])
             )
+    if others is not None:
+        named = {item.kr for item in items if item.labelled}
+        status, said = others
+        for kr in key_results:
+            if kr.number not in readings and kr.number not in named:
+                if status == "no-change":
+                    readings[kr.number] = _reading(kr, kr.current, None, status, said)
+                else:
+                    readings[kr.number] = _reading(kr, kr.target, Decimal(100), status, said)
     unclear = [said for number, said in unread.items() if number not in readings]
-    if listed and not readings:
+    if listed and not readings and others is None:
         readings = _progress_for_all(scanned, key_results)
         if not readings and text.strip() and not unclear:
             unclear.append(f'could not read any key-result progress in "{_short(text)}"')
@@ -1765,6 +1791,22 @@ def _named_value(
     if unit and written[: len(unit)].lower() == unit.lower():  # "43 teams"
         after += len(rest) - len(written) + len(unit)
     return bool(_AFTER_VALUE.match(text, after, item.end))
+
+
+def _said_of_the_others(text: str, start: int, end: int) -> tuple[str, re.Match[str]] | None:
+    """ "no change" or "done" said of all but what follows ("no change except KR2", "all
+    done except for KR3"), as (status, where), if text[start:end] says one."""
+    if not _EXCEPT_ANYWHERE.search(text, start, end):
+        return None  # nearly every item
+    for pattern, status in ((_NO_CHANGE, "no-change"), (_DONE, "done")):
+        said = pattern.search(text, start, end)
+        if (
+            said is not None
+            and _BUT_FOR.match(text, said.end(), end)
+            and not _NOT_DONE_BEFORE.search(text, max(start, said.start() - 40), said.start())
+        ):
+            return status, said
+    return None
 
 
 def _by_target(

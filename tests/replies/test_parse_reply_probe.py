@@ -101,3 +101,17 @@ def test_a_value_in_its_unit_wins_over_a_ratio_of_something_else_after_it() -> N
     assert values("1. KR2 2 days for 3 of 5 squads") == {2: "2"}
     # Against the target, the ratio is the value.
     assert values("1. KR1 2 teams churned but 38 of 45 active") == {1: "38"}
+
+
+def test_no_change_except_a_key_result_is_said_of_the_others() -> None:
+    expected = {1: "34", 2: "3", 3: "61"}  # the others keep their current values
+    assert values("1. no change except KR2, now 3 days") == expected
+    assert values("1. no change except for KR2 which is at 3 days") == expected
+    assert values("1. all done except KR2: 3 days") == {1: "45", 2: "3", 3: "80"}
+    # The key result excepted is not unchanged: without a value of its own it is asked for.
+    parsed = parse("1. no change except KR2")
+    assert {reading.kr_number: reading.status for reading in parsed.progress} == {
+        1: "no-change",
+        3: "no-change",
+    }
+    assert parsed.unclear[0].startswith("could not read a value for KR2")
