@@ -955,6 +955,7 @@ def _progress_in(
         + _remaining(text, start, end)
         + [range(plan.start("number"), plan.end("number")) for plan in plans]
         + ([passed_over] if passed_over else [])
+        + (_ranges(_STRUCK, text, start, end) if text.find("~~", start, end) >= 0 else [])
     )
     # What follows a plan is the plan's ("hoping for 45 by Dec, 3 teams in the pipeline",
     # "should be down to 2 days in 3 weeks"): a value is said before it, or said to stand
@@ -1096,12 +1097,16 @@ _CHANGE = re.compile(
 )
 
 
+# Struck through, as plain text writes it: "~~38~~ 40" takes 38 back for 40.
+_STRUCK = re.compile(r"~~[^~\n]*+~~")
+
+
 # A value taken back for the one after it: "38, sorry 39", "70% - actually 71%", "9.7%
 # (no wait, 9.9%)", "38, ich meine 39", "38, pardon, 39".
 # The value after it stands alone, perhaps with its unit: "sorry 39 teams.", not "sorry 1
 # day late", "actually 3 of them are pilots", "wait, 2 of those are trials".
 _CORRECTION_WORDS = (
-    r"sorry|actually|correction|i mean|no wait|oops|scratch that|make that"
+    r"sorry|actually|correction|edit(?:ed(?:\s+to)?)?|i mean|no wait|oops|scratch that|make that"
     r"|ich meine|korrektur|eigentlich|pardon|en fait|plutôt|je veux dire|perdón|perdon"
     r"|mejor dicho|en realidad|desculpa|aliás|quer dizer|na verdade|eigenlijk"
     r"|ik bedoel|correctie"
@@ -1115,7 +1120,7 @@ _CORRECTION = re.compile(
 _TWO_NUMBERS = re.compile(r"\d\D+\d")
 # Every match of `_CORRECTION` holds one of these once lowercased.
 _CORRECTION_HINT = re.compile(
-    r"sorry|actual|correct|mean|wait|oops|meine|korrektur|eigentlich|pardon|fait|plutôt"
+    r"sorry|actual|correct|edit|mean|wait|oops|meine|korrektur|eigentlich|pardon|fait|plutôt"
     r"|dire|perd|dicho|realidad|desculpa|ali|quer|verdade|eigenlijk|bedoel|scratch|make"
 )
 # The same words before a key result named again: "KR1 40. Actually KR1 is 41", "Sorry,

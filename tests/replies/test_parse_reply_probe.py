@@ -115,3 +115,13 @@ def test_no_change_except_a_key_result_is_said_of_the_others() -> None:
         3: "no-change",
     }
     assert parsed.unclear[0].startswith("could not read a value for KR2")
+
+
+def test_a_value_edited_or_struck_through_gives_way_to_the_one_after_it() -> None:
+    assert values("1. KR1 38 (edit: 40)") == {1: "40"}
+    assert values("1. KR1 38 teams (edit: 40 teams)") == {1: "40"}
+    assert values("1. KR1 38, edited to 40") == {1: "40"}
+    assert values("1. KR1 ~~38~~ 40") == {1: "40"}
+    assert values("1. KR1 ~~38/45~~ 40/45") == {1: "40"}
+    # An edit of something else is no correction of the value.
+    assert values("1. KR1 38 (edited 3 docs)") == {1: "38"}
