@@ -317,6 +317,61 @@ def _labels(
     if listed_number and not found and int(listed_number[1]) in numbers:
         found.append((int(listed_number[1]), listed_number.start(), listed_number.end()))
         found += _numbers_listed_on(text, listed_number, end, numbers)
+    if listed and len(found) < 2 and _may_hold_a_marker(text, start, end):
+        # "(1) 40 (2) 3 days (3) 64%", "a) 40 b) 3 days", "#1 28 #2 3 days": markers
+        # counting up from the first key result, on one line.
+        markers = _markers_counting_up(text, start, end, numbers)
+        if len(markers) >= 2:
+            return markers
+        if markers and at_line_start and not found and markers[0][1] == _skip_blanks(text, start):
+            return markers  # one a line: "#1 28" (a line per key result)
+    return found
+
+
+# A list marker written inside a line: "(1)", "1)" or "a)" (not after a word: "data)"),
+# "#1" (not "PR #1": see `_markers_counting_up`), then a value.
+_INLINE_MARKER = re.compile(
+    r"(?<![\w#(.,/])(?:\((?P<paren>\d{1,2}|[a-j])\)|(?P<close>\d{1,2}|[a-j])\)"
+    r"|#(?P<hash>\d{1,2})(?!\d))[ \t]*+(?=[$€£~\d]|[^\W\d_]+\b)"
+)
+_BLANKS = re.compile(r"[ \t]*+")
+_NAME_BEFORE = re.compile(r"[^\W\d_][ \t]*+$")
+
+
+def _may_hold_a_marker(text: str, start: int, end: int) -> bool:
+    """False when `_INLINE_MARKER` cannot match in text[start:end]: each match holds ")"
+    or "#"."""
+    return text.find(")", start, end) >= 0 or text.find("#", start, end) >= 0
+
+
+def _skip_blanks(text: str, start: int) -> int:
+    return _BLANKS.match(text, start).end()  # type: ignore[union-attr]  # always matches
+
+
+def _markers_counting_up(
+    text: str, start: int, end: int, numbers: set[int]
+) -> list[tuple[int, int, int]]:
+    """(kr, start, end) of the markers of one kind in text[start:end] that count up from
+    1 (or "a") without a gap: "(1) 40 (2) 3 days" names KR1 and KR2; "(2) and (5)" or
+    "PR #4" name none. Letters count as their place: "b)" is KR2."""
+    found: list[tuple[int, int, int]] = []
+    kind = ""
+    for marker in _INLINE_MARKER.finditer(text, start, end):
+        written = marker["paren"] or marker["close"] or marker["hash"]
+        this_kind = marker.lastgroup or ""
+        place = int(written) if written.isdigit() else ord(written.lower()) - ord("a") + 1
+        if found and this_kind != kind:
+            continue
+        if place != len(found) + 1 or place not in numbers:
+            if found:
+                break
+            continue
+        if this_kind == "hash" and _NAME_BEFORE.search(
+            text, max(start, marker.start() - 3), marker.start()
+        ):
+            return []  # "PR #1", "issue #2": the number of a name
+        kind = this_kind
+        found.append((place, marker.start(), marker.end()))
     return found
 
 

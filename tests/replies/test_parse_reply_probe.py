@@ -125,3 +125,13 @@ def test_a_value_edited_or_struck_through_gives_way_to_the_one_after_it() -> Non
     assert values("1. KR1 ~~38/45~~ 40/45") == {1: "40"}
     # An edit of something else is no correction of the value.
     assert values("1. KR1 38 (edited 3 docs)") == {1: "38"}
+
+
+def test_list_markers_inside_a_line_name_the_key_results_in_order() -> None:
+    expected = {1: "40", 2: "3", 3: "64"}
+    assert values("1. (1) 40 (2) 3 days (3) 64%") == expected
+    assert values("1. a) 40 b) 3 days c) 64%") == expected
+    assert values("1. 1) 40 2) 3 days 3) 64%") == expected
+    assert values("1. #1 28 #2 3 days") == {1: "28", 2: "3"}
+    # The number of a name is no marker.
+    assert values("1. PR #1 merged, KR1 38") == {1: "38"}
