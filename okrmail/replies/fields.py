@@ -1668,6 +1668,15 @@ def _explicit_reading(
     return _reading(kr, value, share, "percent", match)
 
 
+# A time said in two units: "3h 30m", "1 hour 15 min", "2 days 4 hours" (with "and" between
+# them the clause has ended: see `_CLAUSE_BREAK`).
+_TIME_PARTS = re.compile(
+    rf"\s*+(?P<unit>{_TIME_UNIT})(?![^\W\d_])\s*+(?P<number>\d+(?:[.,]\d+)?)"
+    rf"\s*+(?P<unit2>{_TIME_UNIT}|m)(?![^\W\d_])",
+    re.I,
+)
+
+
 # A one-letter unit is no abbreviation of a word ("620 s. Anhang": siehe; "6 d.h.").
 _WRITTEN_UNIT = re.compile(r"\s?([^\W\d_]{2,12}\b|[^\W\d_]\b(?!\.))")
 
@@ -1680,6 +1689,15 @@ def _in_the_unit_of(
     own = _SECONDS.get(kr.unit.strip().lower())
     if value is None or own is None:
         return value
+    parts = _TIME_PARTS.match(text, after, end)
+    if parts is not None:
+        # "3h 30m", "1 hour 15 min", "2 days 4 hours": the whole time, not its first part.
+        first = _SECONDS[parts["unit"].lower()]
+        # "m" alone is minutes only here, after hours ("3h 30m"); elsewhere a million.
+        second = _SECONDS.get(parts["unit2"].lower(), Decimal(60))
+        more = parse_number(parts["number"])
+        if second < first and more is not None:
+            return tidy(round((value * first + more * second) / own, 4))
     written = _WRITTEN_UNIT.match(text, after, end)
     seconds = _SECONDS.get(written[1].lower()) if written else None
     if seconds is None or seconds == own:

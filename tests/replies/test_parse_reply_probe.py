@@ -135,3 +135,20 @@ def test_list_markers_inside_a_line_name_the_key_results_in_order() -> None:
     assert values("1. #1 28 #2 3 days") == {1: "28", 2: "3"}
     # The number of a name is no marker.
     assert values("1. PR #1 merged, KR1 38") == {1: "38"}
+
+
+def test_a_day_and_month_after_an_event_is_a_date_not_a_ratio() -> None:
+    parsed = parse("1. KR3 kickoff 11/20")
+    assert parsed.progress == []  # not 11%: asked for
+    assert parsed.unclear == ['could not read a value for KR3 in "kickoff 11/20"']
+    assert values("1. KR1 38, demo 12/3") == {1: "38"}
+    assert values("1. KR1 7/12") == {1: "7"}  # alone, still a value against a target
+
+
+def test_a_time_in_two_units_is_read_whole() -> None:
+    toil = KeyResultRef(1, "Cut weekly toil to 2 hours", Decimal(10), Decimal(2), "hours", None)
+    assert values("1. KR1 3h 30m", [toil]) == {1: "3.5"}
+    assert values("1. KR1 1 hour 15 min", [toil]) == {1: "1.25"}
+    assert values("1. KR2 2 days 12 hours") == {2: "2.5"}
+    # A larger unit after a smaller one is not part of the same time.
+    assert values("1. KR2 3 days 2 weeks") == {2: "3"}
