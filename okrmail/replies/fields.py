@@ -1065,7 +1065,10 @@ def _progress_in(
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
-        number = number if _STANDS_AT.search(text, start, number.start()) else None
+        stands = _STANDS_AT.search(text, start, number.start()) or _WENT_TO.match(
+            text, changes[0].start, number.start()
+        )
+        number = number if stands else None
     # Said with a word that also says other things, it loses to a number before it:
     # "38 equipos (de 2 a 3 por semana)", "38 Teams (4 von 5 aus Berlin)" are 38.
     if explicit and not (number and number.start() < explicit.start()):
@@ -1264,6 +1267,10 @@ def _only_its_unit(text: str, start: int, end: int, kr: KeyResultRef) -> bool:
 _STANDS_AT = re.compile(
     r"(?:\b(?:now(?:\s+at)?|total|so\s+far)\s*:?|[=→]|->)\s*[$€£]?$", re.I
 )  # not "at" or ":" alone: "+4 at 9am standup", "+3 teams (EMEA: 2)"
+
+
+# A change said in words, then where it went: "up 10% this week to 42" is 42.
+_WENT_TO = re.compile(r"(?:up|down|gained|lost)\b[^,;:()\n]{0,40}?\s(?:to|→|->)\s*+[$€£]?$", re.I)
 
 
 # Every match of `_CHANGE` holds one of these once lowercased: most stretches hold none.

@@ -152,3 +152,10 @@ def test_a_time_in_two_units_is_read_whole() -> None:
     assert values("1. KR2 2 days 12 hours") == {2: "2.5"}
     # A larger unit after a smaller one is not part of the same time.
     assert values("1. KR2 3 days 2 weeks") == {2: "3"}
+
+
+def test_a_change_in_words_then_where_it_went_reads_where_it_went() -> None:
+    assert values("1. KR1 up 10% this week to 42") == {1: "42"}
+    assert values("1. KR2 down 1 day since last week to 3 days") == {2: "3"}
+    # A change alone is still asked for.
+    assert values("1. KR1 up 3 teams, to 2 more regions") == {}
