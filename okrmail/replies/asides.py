@@ -56,8 +56,10 @@ _DATE = re.compile(
     # English writes a day and month with "/": "on 2.5 days" is a decimal.
     r"|\b(?:on|by|as\s+of|since|until|till|due|before|after)\s+"
     r"(?P<cued_first>\d{1,2})/(?P<cued_second>\d{1,2})(?![\d/%]|\.\d)"
-    # A plan's date ends what is said of it ("go-live 30/11"; not "planned 3/5 milestones").
-    r"|\b(?:planned|scheduled|go[- ]?live|launch|ETA|deadline)\s+"
+    # A plan's date ends what is said of it ("go-live 30/11"; not "planned 3/5 milestones"),
+    # as does an event's ("kickoff 11/20", "demo 12/3": when it happens, not a share).
+    r"|\b(?:planned|scheduled|go[- ]?live|launch|ETA|deadline|kick[- ]?off|demo|review"
+    r"|workshop|offsite|meeting)\s+"
     r"(?P<plan_first>\d{1,2})/(?P<plan_second>\d{1,2})(?![\d/%]|\.\d|\s*[^\W\d_])"
     r"|\b(?:am|bis|vom|seit|le|au|du|el|op|tot|il|entro|até)\s+"
     r"(?P<other_first>\d{1,2})[./](?P<other_second>\d{1,2})(?![\d/%]|\.\d))",

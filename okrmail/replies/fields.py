@@ -317,6 +317,61 @@ def _labels(
     if listed_number and not found and int(listed_number[1]) in numbers:
         found.append((int(listed_number[1]), listed_number.start(), listed_number.end()))
         found += _numbers_listed_on(text, listed_number, end, numbers)
+    if listed and len(found) < 2 and _may_hold_a_marker(text, start, end):
+        # "(1) 40 (2) 3 days (3) 64%", "a) 40 b) 3 days", "#1 28 #2 3 days": markers
+        # counting up from the first key result, on one line.
+        markers = _markers_counting_up(text, start, end, numbers)
+        if len(markers) >= 2:
+            return markers
+        if markers and at_line_start and not found and markers[0][1] == _skip_blanks(text, start):
+            return markers  # one a line: "#1 28" (a line per key result)
+    return found
+
+
+# A list marker written inside a line: "(1)", "1)" or "a)" (not after a word: "data)"),
+# "#1" (not "PR #1": see `_markers_counting_up`), then a value.
+_INLINE_MARKER = re.compile(
+    r"(?<![\w#(.,/])(?:\((?P<paren>\d{1,2}|[a-j])\)|(?P<close>\d{1,2}|[a-j])\)"
+    r"|#(?P<hash>\d{1,2})(?!\d))[ \t]*+(?=[$€£~\d]|[^\W\d_]+\b)"
+)
+_BLANKS = re.compile(r"[ \t]*+")
+_NAME_BEFORE = re.compile(r"[^\W\d_][ \t]*+$")
+
+
+def _may_hold_a_marker(text: str, start: int, end: int) -> bool:
+    """False when `_INLINE_MARKER` cannot match in text[start:end]: each match holds ")"
+    or "#"."""
+    return text.find(")", start, end) >= 0 or text.find("#", start, end) >= 0
+
+
+def _skip_blanks(text: str, start: int) -> int:
+    return _BLANKS.match(text, start).end()  # type: ignore[union-attr]  # always matches
+
+
+def _markers_counting_up(
+    text: str, start: int, end: int, numbers: set[int]
+) -> list[tuple[int, int, int]]:
+    """(kr, start, end) of the markers of one kind in text[start:end] that count up from
+    1 (or "a") without a gap: "(1) 40 (2) 3 days" names KR1 and KR2; "(2) and (5)" or
+    "PR #4" name none. Letters count as their place: "b)" is KR2."""
+    found: list[tuple[int, int, int]] = []
+    kind = ""
+    for marker in _INLINE_MARKER.finditer(text, start, end):
+        written = marker["paren"] or marker["close"] or marker["hash"]
+        this_kind = marker.lastgroup or ""
+        place = int(written) if written.isdigit() else ord(written.lower()) - ord("a") + 1
+        if found and this_kind != kind:
+            continue
+        if place != len(found) + 1 or place not in numbers:
+            if found:
+                break
+            continue
+        if this_kind == "hash" and _NAME_BEFORE.search(
+            text, max(start, marker.start() - 3), marker.start()
+        ):
+            return []  # "PR #1", "issue #2": the number of a name
+        kind = this_kind
+        found.append((place, marker.start(), marker.end()))
     return found
 
 
@@ -367,7 +422,7 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
             if (
                 now
                 and boundary.end() > last_label
-                and _said_before_now(text, NUMBER_RE.search(text, begins[-1], boundary.start()))
+                and _gives_way(text, NUMBER_RE.search(text, begins[-1], boundary.start()), boundary)
                 and _same_thing_now(text, begins[-1], boundary, end)
             ):
                 continue  # "was 36, now 40" and "4 new teams, 38 total" are one clause
@@ -440,10 +495,22 @@ def _label_items(
         elif _has_reading(text, before_start, label_start) and not _SCORE_OVERALL.match(
             text, before_start, label_start
         ):
-            items.append(_Item(kr, before_start, label_end, True))
+            if _EXCEPT_BEFORE_LABEL.search(text, before_start, label_start):
+                # "no change except KR2, now 3 days": what is said before is of the others,
+                # and the label's own reading is in the clause after the break.
+                items.append(_Item(kr, label_end, _clause_after(ends, label_end, next_label), True))
+            else:
+                items.append(_Item(kr, before_start, label_end, True))
         else:
             items.append(_Item(kr, label_end, after_end, True))
     return items
+
+
+def _clause_after(ends: list[int], label_end: int, next_label: int) -> int:
+    """Where the clause after the one a label ends ends: "KR2, now 3 days" holds the
+    label's value in the clause after the (empty) one it closes."""
+    index = bisect_left(ends, label_end)
+    return min(next_label, ends[min(index + 1, len(ends) - 1)])
 
 
 # Said of all key results, not of the label after it: "7 overall (KR3 is the risk)".
@@ -734,6 +801,8 @@ _EXCEPT_WORDS = (
     r"(?!\s+(?:that|this|dem|cela|eso|dat|isso)\b)"
 )  # not "apart from that": otherwise
 _BUT_FOR = re.compile(rf"\W*+(?:{_EXCEPT_WORDS})\b", re.I)
+# "except" right before a label: "no change except KR2", "all done but for KR3".
+_EXCEPT_BEFORE_LABEL = re.compile(rf"\b{_EXCEPT_WORDS}\s*+(?:for\s+|of\s+)?$", re.I)
 # A number (of things) right before "done": "8 services done", "3 of them finished".
 _COUNTED_DONE = re.compile(
     rf"(?<![\w.,]){NUMBER}(?:\s+[^\W\d_]+){{0,2}}\s+(?:are\s+|now\s+)?$", re.I
@@ -941,6 +1010,7 @@ def _progress_in(
         + _remaining(text, start, end)
         + [range(plan.start("number"), plan.end("number")) for plan in plans]
         + ([passed_over] if passed_over else [])
+        + (_ranges(_STRUCK, text, start, end) if text.find("~~", start, end) >= 0 else [])
     )
     # What follows a plan is the plan's ("hoping for 45 by Dec, 3 teams in the pipeline",
     # "should be down to 2 days in 3 weeks"): a value is said before it, or said to stand
@@ -951,7 +1021,12 @@ def _progress_in(
         if _may_hold_explicit(text[start:said_until].lower())  # else there is no explicit form
         else None
     )
-    if explicit and not _weak(explicit):
+    if (
+        explicit
+        and not _weak(explicit)
+        and not _share_of_a_value(text, start, explicit, kr)
+        and not _ratio_after_a_value(text, start, explicit, kr, skipped)
+    ):
         if passed_over is None and _may_be_a_date(explicit, kr):
             # "41 (11/15 update)", "done 11/15": a date, when a number before it or a
             # "done" says where it stands (not "7/12 services above 80%": a ratio).
@@ -971,12 +1046,29 @@ def _progress_in(
         number = _said_to_stand_now(text, said_until, end, skipped, kr)
     if number is not None and _said_before_now(text, number):
         # "was 36 last Monday, now 40", "4 new teams this week, 38 total": a number said to
-        # be where it stands now wins over one said to be where it stood.
+        # be where it stands now wins over one said to be where it stood. Without one, a
+        # number said to be where it stood is no reading ("KR1 was 36 last week"): read
+        # as the value it would be silently wrong, so the confirmation asks for it.
+        now = _said_to_stand_now(text, number.end(), end, skipped, kr)
+        if now is not None:
+            number = now
+        elif _said_in_the_past(text, number):
+            number = None
+    elif (
+        number is not None
+        and _counts_things(text, number)
+        and not _in_its_unit(text, number.start(), end, kr)
+    ):
+        # "closed 2 deals, total €240k": a count of other things than the key result's
+        # gives way to a number said to stand now in its unit or none.
         number = _said_to_stand_now(text, number.end(), end, skipped, kr) or number
     if number and changes and number.start() > changes[0].start:
         # After a change, only a number said to be where it stands: "+3 (now 37)", not
         # the 200 of "added 3 teams from the EMEA 200 list".
-        number = number if _STANDS_AT.search(text, start, number.start()) else None
+        stands = _STANDS_AT.search(text, start, number.start()) or _WENT_TO.match(
+            text, changes[0].start, number.start()
+        )
+        number = number if stands else None
     # Said with a word that also says other things, it loses to a number before it:
     # "38 equipos (de 2 a 3 por semana)", "38 Teams (4 von 5 aus Berlin)" are 38.
     if explicit and not (number and number.start() < explicit.start()):
@@ -998,6 +1090,53 @@ def _progress_in(
     return None
 
 
+# A value, in the key result's unit or none, then a bracket opening on a percentage: "40
+# (89%)", "40 teams (67% of the way)", "40 (~89%)". The value is what was counted; the
+# share says it again less exactly (or of another base), so the value wins.
+_VALUE_THEN_BRACKET = re.compile(
+    rf"(?<![\w.,])(?P<number>{NUMBER})(?P<unit>\s*+[^\W\d_]++)?\s*+\(\s*+(?:~|ca\.?\s|about\s)?\s*+$",
+    re.I,
+)
+_BRACKET_REACH = 40  # how far before the percentage its value may start
+
+
+def _share_of_a_value(text: str, start: int, explicit: re.Match[str], kr: KeyResultRef) -> bool:
+    """Whether `explicit` is a percentage in brackets right after a value of `kr` (see
+    `_VALUE_THEN_BRACKET`), which the value's own reading then wins over."""
+    at = explicit.start()
+    if text.rfind("(", max(start, at - 6), at) < 0:
+        return False  # nearly every explicit form: no bracket right before it
+    if _explicit_kind(explicit)[0] is not _PERCENT or kr.unit.strip().lower() in _PERCENT_UNITS:
+        return False  # "64 (80%)" of coverage: which is the value is not clear
+    said = _VALUE_THEN_BRACKET.search(text, max(start, at - _BRACKET_REACH), at)
+    if said is None:
+        return False
+    return said["unit"] is None or _only_its_unit(text, said.end("number"), at, kr)
+
+
+def _ratio_after_a_value(
+    text: str, start: int, explicit: re.Match[str], kr: KeyResultRef, skipped: _Spans
+) -> bool:
+    """Whether `explicit` is a ratio not against the key result's target after a value
+    written with the key result's unit ("420 ms on 3 of 4 regions": 420 ms, not 3): the
+    value then wins (`_progress_in` reads the number before the ratio)."""
+    unit = kr.unit.strip().lower()
+    if not unit or unit in _PERCENT_UNITS or _explicit_kind(explicit)[0] is not _RATIO:
+        return False
+    ratio = _RATIO.fullmatch(text, explicit.start(), explicit.end())
+    if ratio is None or value_of(ratio[2], kr) == kr.target:
+        return False
+    own_time = unit in _SECONDS
+    for number in NUMBER_RE.finditer(text, start, explicit.start()):
+        written = _WRITTEN_UNIT.match(text, number.end(), explicit.start())
+        if written is None or _inside(number, skipped):
+            continue
+        word = written[1].lower()
+        if word.rstrip("s") == unit.rstrip("s") or (own_time and word in _SECONDS):
+            return True
+    return False
+
+
 # A change since last time, not where a key result stands: "+3", "-1 day", "up 3", "3 more
 # teams". Read as a value it would be silently wrong ("+3" of 34 teams is not 3 teams), so
 # it is no reading, and the confirmation asks for the value now. A sign is part of the
@@ -1016,12 +1155,16 @@ _CHANGE = re.compile(
 )
 
 
+# Struck through, as plain text writes it: "~~38~~ 40" takes 38 back for 40.
+_STRUCK = re.compile(r"~~[^~\n]*+~~")
+
+
 # A value taken back for the one after it: "38, sorry 39", "70% - actually 71%", "9.7%
 # (no wait, 9.9%)", "38, ich meine 39", "38, pardon, 39".
 # The value after it stands alone, perhaps with its unit: "sorry 39 teams.", not "sorry 1
 # day late", "actually 3 of them are pilots", "wait, 2 of those are trials".
 _CORRECTION_WORDS = (
-    r"sorry|actually|correction|i mean|no wait|oops|scratch that|make that"
+    r"sorry|actually|correction|edit(?:ed(?:\s+to)?)?|i mean|no wait|oops|scratch that|make that"
     r"|ich meine|korrektur|eigentlich|pardon|en fait|plutôt|je veux dire|perdón|perdon"
     r"|mejor dicho|en realidad|desculpa|aliás|quer dizer|na verdade|eigenlijk"
     r"|ik bedoel|correctie"
@@ -1035,7 +1178,7 @@ _CORRECTION = re.compile(
 _TWO_NUMBERS = re.compile(r"\d\D+\d")
 # Every match of `_CORRECTION` holds one of these once lowercased.
 _CORRECTION_HINT = re.compile(
-    r"sorry|actual|correct|mean|wait|oops|meine|korrektur|eigentlich|pardon|fait|plutôt"
+    r"sorry|actual|correct|edit|mean|wait|oops|meine|korrektur|eigentlich|pardon|fait|plutôt"
     r"|dire|perd|dicho|realidad|desculpa|ali|quer|verdade|eigenlijk|bedoel|scratch|make"
 )
 # The same words before a key result named again: "KR1 40. Actually KR1 is 41", "Sorry,
@@ -1124,6 +1267,10 @@ def _only_its_unit(text: str, start: int, end: int, kr: KeyResultRef) -> bool:
 _STANDS_AT = re.compile(
     r"(?:\b(?:now(?:\s+at)?|total|so\s+far)\s*:?|[=→]|->)\s*[$€£]?$", re.I
 )  # not "at" or ":" alone: "+4 at 9am standup", "+3 teams (EMEA: 2)"
+
+
+# A change said in words, then where it went: "up 10% this week to 42" is 42.
+_WENT_TO = re.compile(r"(?:up|down|gained|lost)\b[^,;:()\n]{0,40}?\s(?:to|→|->)\s*+[$€£]?$", re.I)
 
 
 # Every match of `_CHANGE` holds one of these once lowercased: most stretches hold none.
@@ -1223,7 +1370,9 @@ def _skipped(match: re.Match[str], skipped: _Spans) -> bool:
 # teams so far", in the languages we read (which thing: see `_said_to_stand_now`). Each
 # is no explicit form ("now 38/45" is read as that).
 _NOW_WORDS = (
-    r"now|currently|at present|as of today|we'?re at|we are at|aktuell|jetzt|derzeit"
+    # "this week" after "last week": "last week 4 days, this week 3" is 3.
+    r"now|currently|at present|as of today|this\s+week|(?:in\s+)?total|we'?re at|we are at"
+    r"|aktuell|jetzt|derzeit"
     r"|momentan|actuellement|maintenant|ahora|actualmente|agora|atualmente|momenteel"
     r"|attualmente"
 )
@@ -1256,6 +1405,28 @@ _NOT_NOW_AFTER = re.compile(
 )
 
 
+def _gives_way(text: str, number: re.Match[str] | None, boundary: re.Match[str]) -> bool:
+    """Whether `number` may give way to one said to stand now after the clause break
+    `boundary`: it is said before now (`_said_before_now`), or it counts something named
+    after it and the next clause opens with a word saying where it stands now ("closed 2
+    deals, total €240k"; which unit is the key result's, `_progress_in` decides)."""
+    if number is None:
+        return False
+    if _said_before_now(text, number):
+        return True
+    said = _STANDS_NOW.match(text, boundary.end())
+    return said is not None and said["after"] is not None and _counts_things(text, number)
+
+
+# A word after a number that says what it counts ("2 deals"): not a multiplier or a sign.
+_COUNTED_WORD = re.compile(r"\s++(?:[^\W\d_]+\s+)?(?P<word>[^\W\d_]{3,})\b")
+
+
+def _counts_things(text: str, number: re.Match[str]) -> bool:
+    """Whether a word follows `number` ("2 deals", "3 new logos")."""
+    return _COUNTED_WORD.match(text, number.end()) is not None
+
+
 def _said_before_now(text: str, number: re.Match[str] | None) -> bool:
     """Whether `number` is said to be where it stood, what changed or what is expected."""
     if number is None:
@@ -1264,9 +1435,31 @@ def _said_before_now(text: str, number: re.Match[str] | None) -> bool:
     return before is not None or _NOT_NOW_AFTER.match(text, number.end()) is not None
 
 
+# Where it stood, of those (`_NOT_NOW_BEFORE`, `_NOT_NOW_AFTER`): "was 36", "last week 4
+# days", "36 last week". Not "4 new teams", a change, or "last count 38".
+_PAST_BEFORE = re.compile(
+    r"\b(?:was|were|used to be|previously|last\s+(?:week|month|quarter|sprint|time|check-?in"
+    r"|update|report|(?:mon|tues|wednes|thurs|fri|satur|sun)day)|war|waren|était|étaient"
+    r"|era|eran|estava)\s+(?:at\s+)?$",
+    re.I,
+)
+_PAST_AFTER = re.compile(
+    r"\s*+(?:(?!(?:vs|versus|than|over|against|from|since|compared)\b)[^\W\d_]+\s+)?"
+    r"last\s+(?:week|month|quarter|sprint|time|check-?in|update"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    re.I,
+)
+
+
+def _said_in_the_past(text: str, number: re.Match[str]) -> bool:
+    """Whether `number` is said to be where it stood (a time before this check-in)."""
+    before = _PAST_BEFORE.search(text, max(0, number.start() - 40), number.start())
+    return before is not None or _PAST_AFTER.match(text, number.end()) is not None
+
+
 # Every match of `_STANDS_NOW` holds one of these once lowercased.
 _STANDS_NOW_HINT = re.compile(
-    r"now|current|present|today|we'?re|we are|aktuell|jetzt|derzeit|momen|actuel|mainten"
+    r"now|current|present|today|this week|we'?re|we are|aktuell|jetzt|derzeit|momen|actuel|mainten"
     r"|ahora|agora|atual|attual|total|so far|insgesamt|bisher|hasta|até|tot nu|totaal"
     r"|finora|in tutto"
 )
@@ -1482,6 +1675,15 @@ def _explicit_reading(
     return _reading(kr, value, share, "percent", match)
 
 
+# A time said in two units: "3h 30m", "1 hour 15 min", "2 days 4 hours" (with "and" between
+# them the clause has ended: see `_CLAUSE_BREAK`).
+_TIME_PARTS = re.compile(
+    rf"\s*+(?P<unit>{_TIME_UNIT})(?![^\W\d_])\s*+(?P<number>\d+(?:[.,]\d+)?)"
+    rf"\s*+(?P<unit2>{_TIME_UNIT}|m)(?![^\W\d_])",
+    re.I,
+)
+
+
 # A one-letter unit is no abbreviation of a word ("620 s. Anhang": siehe; "6 d.h.").
 _WRITTEN_UNIT = re.compile(r"\s?([^\W\d_]{2,12}\b|[^\W\d_]\b(?!\.))")
 
@@ -1494,6 +1696,15 @@ def _in_the_unit_of(
     own = _SECONDS.get(kr.unit.strip().lower())
     if value is None or own is None:
         return value
+    parts = _TIME_PARTS.match(text, after, end)
+    if parts is not None:
+        # "3h 30m", "1 hour 15 min", "2 days 4 hours": the whole time, not its first part.
+        first = _SECONDS[parts["unit"].lower()]
+        # "m" alone is minutes only here, after hours ("3h 30m"); elsewhere a million.
+        second = _SECONDS.get(parts["unit2"].lower(), Decimal(60))
+        more = parse_number(parts["number"])
+        if second < first and more is not None:
+            return tidy(round((value * first + more * second) / own, 4))
     written = _WRITTEN_UNIT.match(text, after, end)
     seconds = _SECONDS.get(written[1].lower()) if written else None
     if seconds is None or seconds == own:
@@ -1578,9 +1789,12 @@ def read_progress(
     said_before = 0  # where the last item about a key result ended
     # Nearly every passage has no word of a correction: no item in it can be one.
     may_correct = bool(_CORRECTION_HINT.search(scanned.lower()))
+    # "No change except KR2, now 3 days": the others' reading, said before the exception.
+    others: tuple[str, re.Match[str]] | None = None
     for item in items:
         if item.kr is None and listed:
             _by_target(scanned, item, key_results, readings)
+            others = others or _said_of_the_others(scanned, item.start, item.end)
             continue
         if item.kr is None:
             continue
@@ -1608,8 +1822,17 @@ def read_progress(
             unread.setdefault(
                 kr.number, _unclear_value(scanned, item, kr, text[item.start : item.end])
             )
+    if others is not None:
+        named = {item.kr for item in items if item.labelled}
+        status, said = others
+        for kr in key_results:
+            if kr.number not in readings and kr.number not in named:
+                if status == "no-change":
+                    readings[kr.number] = _reading(kr, kr.current, None, status, said)
+                else:
+                    readings[kr.number] = _reading(kr, kr.target, Decimal(100), status, said)
     unclear = [said for number, said in unread.items() if number not in readings]
-    if listed and not readings:
+    if listed and not readings and others is None:
         readings = _progress_for_all(scanned, key_results)
         if not readings and text.strip() and not unclear:
             unclear.append(f'could not read any key-result progress in "{_short(text)}"')
@@ -1653,6 +1876,22 @@ def _named_value(
     if unit and written[: len(unit)].lower() == unit.lower():  # "43 teams"
         after += len(rest) - len(written) + len(unit)
     return bool(_AFTER_VALUE.match(text, after, item.end))
+
+
+def _said_of_the_others(text: str, start: int, end: int) -> tuple[str, re.Match[str]] | None:
+    """ "no change" or "done" said of all but what follows ("no change except KR2", "all
+    done except for KR3"), as (status, where), if text[start:end] says one."""
+    if not _EXCEPT_ANYWHERE.search(text, start, end):
+        return None  # nearly every item
+    for pattern, status in ((_NO_CHANGE, "no-change"), (_DONE, "done")):
+        said = pattern.search(text, start, end)
+        if (
+            said is not None
+            and _BUT_FOR.match(text, said.end(), end)
+            and not _NOT_DONE_BEFORE.search(text, max(start, said.start() - 40), said.start())
+        ):
+            return status, said
+    return None
 
 
 def _by_target(
@@ -1708,6 +1947,11 @@ def _unclear_value(scanned: str, item: _Item, kr: KeyResultRef, written: str) ->
         reads_as = "a change since last time"
     elif _remaining(scanned, item.start, item.end):
         reads_as = "what is left to go"
+    elif any(
+        _said_in_the_past(scanned, number)
+        for number in NUMBER_RE.finditer(scanned, item.start, item.end)
+    ):
+        reads_as = "where it stood before"
     else:
         return _unclear("a value", kr.number, written)
     # Written as the prompt writes values (the confirmation holds both).
@@ -1792,7 +2036,31 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
             if not any(ten.start() <= match.start() < ten.end() for ten in tens):
                 rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
                 found.append((min(10, rounded), match))
-    return sorted(found, key=lambda entry: entry[1].start())
+    found.sort(key=lambda entry: entry[1].start())
+    if len(found) > 1 and _may_hold_an_arrow(text, start, end):
+        return _where_they_went(text, found)
+    return found
+
+
+# An arrow between two scores says where one went: "KR1 9 -> 7" is 7 now, not 9.
+_SCORE_ARROW = re.compile(r"\s*+(?:->|→|=>)\s*+")
+
+
+def _may_hold_an_arrow(text: str, start: int, end: int) -> bool:
+    """False when `_SCORE_ARROW` cannot match in text[start:end] (nearly every text)."""
+    return text.find(">", start, end) >= 0 or text.find("→", start, end) >= 0
+
+
+def _where_they_went(
+    text: str, found: list[tuple[int, re.Match[str]]]
+) -> list[tuple[int, re.Match[str]]]:
+    """`found` without each score that an arrow joins to the next ("9 -> 7", "high →
+    medium", "9 -> 8 -> 7"): only the last of a chain is the score now."""
+    return [
+        entry
+        for entry, later in zip(found, [*found[1:], None], strict=True)
+        if later is None or not _SCORE_ARROW.fullmatch(text, entry[1].end(), later[1].start())
+    ]
 
 
 def _has_score(text: str) -> bool:

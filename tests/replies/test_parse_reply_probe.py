@@ -1,0 +1,161 @@
+"""What a probe with realistic replies found read wrong, read end to end by parse_reply.
+
+Each reply answers the weekly check-in (numbered answers: 1 progress, 4 confidence) for
+the key results of test_fields.py, and a few of other units where the phrasing needs one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from okrmail.questions import question_sets
+from okrmail.replies.answers import KeyResultRef, ParsedReply, parse_reply
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+WEEKLY = question_sets(TEMPLATES)["weekly-checkin"].questions
+
+TEAMS = KeyResultRef(
+    1, "Raise weekly active teams from 30 to 45", Decimal(30), Decimal(45), "teams", Decimal(34)
+)
+ONBOARDING = KeyResultRef(
+    2, "Cut median onboarding time from 5 days to 1 day", Decimal(5), Decimal(1), "days", None
+)
+COVERAGE = KeyResultRef(
+    3,
+    "Raise test coverage of the billing service to 80%",
+    Decimal(55),
+    Decimal(80),
+    "%",
+    Decimal(61),
+)
+KRS = [TEAMS, ONBOARDING, COVERAGE]
+LATENCY = KeyResultRef(1, "Cut p95 latency to 300 ms", Decimal(600), Decimal(300), "ms", None)
+REVENUE = KeyResultRef(1, "Close €500k of new deals", Decimal(0), Decimal(500_000), "EUR", None)
+
+
+def parse(body: str, key_results: list[KeyResultRef] | None = None) -> ParsedReply:
+    return parse_reply(body, WEEKLY, KRS if key_results is None else key_results)
+
+
+def values(body: str, key_results: list[KeyResultRef] | None = None) -> dict[int, str | None]:
+    """{kr: value read} of the reply's progress readings."""
+    return {
+        reading.kr_number: None if reading.value is None else str(reading.value)
+        for reading in parse(body, key_results).progress
+    }
+
+
+def scores(body: str) -> dict[int | None, int]:
+    return {reading.kr_number: reading.score for reading in parse(body).confidence}
+
+
+# -- confidence -----------------------------------------------------------------------------
+
+
+def test_an_arrow_between_scores_says_where_the_score_went() -> None:
+    assert scores("1. KR1 40\n4. KR1 9 -> 7") == {1: 7}
+    assert scores("1. KR1 40\n4. KR1 9->7, KR2 5 → 6") == {1: 7, 2: 6}
+    assert scores("1. KR1 40\n4. KR1 9/10 -> 7/10, KR2 high => medium") == {1: 7, 2: 5}
+    # Unlabelled, a change of one score is not a score for each of two key results.
+    assert scores("1. KR1 40\n4. 9 -> 7") == {None: 7}
+    assert scores("1. KR1 40\n4. Confidence went 8 -> 6 -> 5") == {None: 5}
+
+
+# -- progress -------------------------------------------------------------------------------
+
+
+def test_a_value_wins_over_the_share_in_brackets_after_it() -> None:
+    assert values("1. KR1 40 (89%)") == {1: "40"}
+    assert values("1. KR1 40 teams (67% of the way)") == {1: "40"}
+    assert values("1. KR1 40 (~89%), KR2 3 days (50%)") == {1: "40", 2: "3"}
+    # Not a number of something else, nor a share alone.
+    assert values("1. KR1 2 weeks late (60%)") == {1: "39"}
+    assert values("1. KR1 60%") == {1: "39"}
+
+
+def test_a_value_said_of_last_week_is_not_progress_now() -> None:
+    assert values("1. KR2 last week 4 days, this week 3") == {2: "3"}
+    assert values("1. KR1 36 teams last week, 40 now") == {1: "40"}
+    # Alone, a past value is asked for, saying why.
+    parsed = parse("1. KR1 was 36 last week")
+    assert parsed.progress == []
+    assert parsed.unclear[0].startswith('KR1: "was 36 last week" reads as where it stood before')
+    assert values("1. KR2 last week 4 days") == {}
+    # Not a value compared with last week's, nor a count called "last".
+    assert values("1. KR1 41 vs last week's 38") == {1: "41"}
+    assert values("1. KR1 last count 38") == {1: "38"}
+
+
+def test_a_count_of_other_things_gives_way_to_the_total_said_after_it() -> None:
+    assert values("1. KR1 closed 2 deals, total €240k", [REVENUE]) == {1: "240000"}
+    assert values("1. KR1 closed 2 deals, now at €240k", [REVENUE]) == {1: "240000"}
+    assert values("1. KR1 onboarded 2 squads, total 40") == {1: "40"}
+    # In the key result's own unit the count is the value; a total of other things is not.
+    assert values("1. KR1 38 teams, total 140 users") == {1: "38"}
+
+
+def test_a_value_in_its_unit_wins_over_a_ratio_of_something_else_after_it() -> None:
+    assert values("1. KR1 420 ms on 3 of 4 regions", [LATENCY]) == {1: "420"}
+    assert values("1. KR1 0.42 s in 3/4 regions", [LATENCY]) == {1: "420"}
+    assert values("1. KR2 2 days for 3 of 5 squads") == {2: "2"}
+    # Against the target, the ratio is the value.
+    assert values("1. KR1 2 teams churned but 38 of 45 active") == {1: "38"}
+
+
+def test_no_change_except_a_key_result_is_said_of_the_others() -> None:
+    expected = {1: "34", 2: "3", 3: "61"}  # the others keep their current values
+    assert values("1. no change except KR2, now 3 days") == expected
+    assert values("1. no change except for KR2 which is at 3 days") == expected
+    assert values("1. all done except KR2: 3 days") == {1: "45", 2: "3", 3: "80"}
+    # The key result excepted is not unchanged: without a value of its own it is asked for.
+    parsed = parse("1. no change except KR2")
+    assert {reading.kr_number: reading.status for reading in parsed.progress} == {
+        1: "no-change",
+        3: "no-change",
+    }
+    assert parsed.unclear[0].startswith("could not read a value for KR2")
+
+
+def test_a_value_edited_or_struck_through_gives_way_to_the_one_after_it() -> None:
+    assert values("1. KR1 38 (edit: 40)") == {1: "40"}
+    assert values("1. KR1 38 teams (edit: 40 teams)") == {1: "40"}
+    assert values("1. KR1 38, edited to 40") == {1: "40"}
+    assert values("1. KR1 ~~38~~ 40") == {1: "40"}
+    assert values("1. KR1 ~~38/45~~ 40/45") == {1: "40"}
+    # An edit of something else is no correction of the value.
+    assert values("1. KR1 38 (edited 3 docs)") == {1: "38"}
+
+
+def test_list_markers_inside_a_line_name_the_key_results_in_order() -> None:
+    expected = {1: "40", 2: "3", 3: "64"}
+    assert values("1. (1) 40 (2) 3 days (3) 64%") == expected
+    assert values("1. a) 40 b) 3 days c) 64%") == expected
+    assert values("1. 1) 40 2) 3 days 3) 64%") == expected
+    assert values("1. #1 28 #2 3 days") == {1: "28", 2: "3"}
+    # The number of a name is no marker.
+    assert values("1. PR #1 merged, KR1 38") == {1: "38"}
+
+
+def test_a_day_and_month_after_an_event_is_a_date_not_a_ratio() -> None:
+    parsed = parse("1. KR3 kickoff 11/20")
+    assert parsed.progress == []  # not 11%: asked for
+    assert parsed.unclear == ['could not read a value for KR3 in "kickoff 11/20"']
+    assert values("1. KR1 38, demo 12/3") == {1: "38"}
+    assert values("1. KR1 7/12") == {1: "7"}  # alone, still a value against a target
+
+
+def test_a_time_in_two_units_is_read_whole() -> None:
+    toil = KeyResultRef(1, "Cut weekly toil to 2 hours", Decimal(10), Decimal(2), "hours", None)
+    assert values("1. KR1 3h 30m", [toil]) == {1: "3.5"}
+    assert values("1. KR1 1 hour 15 min", [toil]) == {1: "1.25"}
+    assert values("1. KR2 2 days 12 hours") == {2: "2.5"}
+    # A larger unit after a smaller one is not part of the same time.
+    assert values("1. KR2 3 days 2 weeks") == {2: "3"}
+
+
+def test_a_change_in_words_then_where_it_went_reads_where_it_went() -> None:
+    assert values("1. KR1 up 10% this week to 42") == {1: "42"}
+    assert values("1. KR2 down 1 day since last week to 3 days") == {2: "3"}
+    # A change alone is still asked for.
+    assert values("1. KR1 up 3 teams, to 2 more regions") == {}
