@@ -196,12 +196,16 @@ def key_results_view(
     return view
 
 
-def blockers_view(history: list[CheckIn], current: bool, as_of: str) -> list[dict[str, Any]]:
+def blockers_view(
+    history: list[CheckIn], current: bool, as_of: str, said_none: bool = False
+) -> list[dict[str, Any]]:
     """The latest check-in's blockers, each labelled with what it is since the check-in
     before: new, or open for so many check-ins in a row; when the report has not answered
     since (`current` False), from that check-in of `as_of` instead, as nothing about it is
-    new. Then, for a current check-in, the previous one's blockers it no longer has, as
-    resolved (an old check-in's were shown resolved when it was current)."""
+    new. Then, for a current check-in, the previous one's blockers it no longer has (an old
+    check-in's were shown when it was current): resolved when it says there are none
+    (`said_none`: it answered the obstacles question, and named no blocker), else only no
+    longer mentioned, which is a question for the meeting, not news of a fix."""
     if not history:
         return []
     latest = _readings(history[0], "blocker")
@@ -222,12 +226,22 @@ def blockers_view(history: list[CheckIn], current: bool, as_of: str) -> list[dic
                 "text": gone.text.strip(),
                 "open_for": 0,
                 "resolved": True,
-                "label": "resolved since last check-in",
+                "label": "resolved since last check-in" if said_none else "not mentioned this time",
             }
             for gone in _readings(history[1], "blocker")
             if not any(similar(gone.text, blocker.text) for blocker in latest)
         )
     return view
+
+
+def _says_no_blockers(ctx: AppContext, checkin: CheckIn) -> bool:
+    """Whether the check-in answers its obstacles question and names no blocker ("None,
+    all clear now")."""
+    if _readings(checkin, "blocker"):
+        return False
+    question_set = question_sets(ctx.settings.templates_path)[checkin.prompt.question_set]
+    asked = {q.key for q in question_set.for_role(checkin.prompt.role) if q.kind == "blockers"}
+    return any(answer.question_key in asked for answer in _current(checkin.answers))
 
 
 def _open_for(blocker: CheckInReading, earlier: list[CheckIn]) -> int:
@@ -318,7 +332,10 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         "checkin": checkin_view,
         "key_results": key_results_view(ctx, session, report, history),
         "blockers": blockers_view(
-            history, for_this_meeting, checkin_view["meeting_when"] if checkin_view else ""
+            history,
+            for_this_meeting,
+            checkin_view["meeting_when"] if checkin_view else "",
+            said_none=latest is not None and _says_no_blockers(ctx, latest),
         ),
         "help": _notes(latest, "help"),
         "wins": _notes(latest, "win"),

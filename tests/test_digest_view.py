@@ -88,9 +88,10 @@ def test_a_blocker_not_answered_since_is_not_shown_as_new(run: Run) -> None:
     assert "from the check-in for Thu 19 Nov 14:00; none since" in html(digest)
 
 
-def test_a_blocker_gone_from_this_check_in_is_shown_resolved(run: Run) -> None:
+def test_a_blocker_gone_from_this_check_in_is_shown_no_longer_mentioned(run: Run) -> None:
     """Last week's blocker, no longer mentioned, vanished from the digest without a word;
-    only the blockers still open were listed."""
+    only the blockers still open were listed. Another blocker named instead is no news
+    that the old one is fixed: it is shown as not mentioned, for the meeting to ask."""
     second = """1. KR1 20/50, KR2 33%
 2. The staging server is down
 4. KR1 7, KR2 5"""
@@ -98,14 +99,14 @@ def test_a_blocker_gone_from_this_check_in_is_shown_resolved(run: Run) -> None:
 
     shown = lines(digest)
     assert "- The staging server is down (new)" in shown
-    assert "- Blocked on the data export from finance (resolved since last check-in)" in shown
+    assert "- Blocked on the data export from finance (not mentioned this time)" in shown
     assert shown.index("- The staging server is down (new)") < shown.index(
-        "- Blocked on the data export from finance (resolved since last check-in)"
+        "- Blocked on the data export from finance (not mentioned this time)"
     )
     page = html(digest)
     assert "The staging server is down <span" in page and ">new</span>" in page
     assert "Blocked on the data export from finance <span" in page
-    assert "resolved since last check-in</span>" in page
+    assert "not mentioned this time</span>" in page
 
 
 def test_a_blocker_still_there_is_open_and_a_resolved_one_needs_no_open_ones(run: Run) -> None:
@@ -118,6 +119,18 @@ def test_a_blocker_still_there_is_open_and_a_resolved_one_needs_no_open_ones(run
     assert "BLOCKERS" in shown
     assert "- Blocked on the data export from finance (resolved since last check-in)" in shown
     assert not any(line.endswith("(new)") or "open for" in line for line in shown)
+
+
+def test_a_blocker_left_out_of_a_check_in_that_skips_the_question_is_not_resolved(
+    run: Run,
+) -> None:
+    skipped = """1. KR1 22/50, KR2 35%
+4. KR1 8, KR2 6"""
+    digest = conversation(run, FIRST, skipped)
+
+    shown = lines(digest)
+    assert "- Blocked on the data export from finance (not mentioned this time)" in shown
+    assert "resolved" not in text(digest)
 
 
 WORDY = f"""{ANSWERS}
