@@ -11,25 +11,11 @@ from pathlib import Path
 
 from okrmail.questions import question_sets
 from okrmail.replies.answers import KeyResultRef, ParsedReply, parse_reply
+from tests.replies.test_fields import KRS
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 WEEKLY = question_sets(TEMPLATES)["weekly-checkin"].questions
 
-TEAMS = KeyResultRef(
-    1, "Raise weekly active teams from 30 to 45", Decimal(30), Decimal(45), "teams", Decimal(34)
-)
-ONBOARDING = KeyResultRef(
-    2, "Cut median onboarding time from 5 days to 1 day", Decimal(5), Decimal(1), "days", None
-)
-COVERAGE = KeyResultRef(
-    3,
-    "Raise test coverage of the billing service to 80%",
-    Decimal(55),
-    Decimal(80),
-    "%",
-    Decimal(61),
-)
-KRS = [TEAMS, ONBOARDING, COVERAGE]
 LATENCY = KeyResultRef(1, "Cut p95 latency to 300 ms", Decimal(600), Decimal(300), "ms", None)
 REVENUE = KeyResultRef(1, "Close €500k of new deals", Decimal(0), Decimal(500_000), "EUR", None)
 
