@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from okrmail.answer_view import updated_since
 from okrmail.app import AppContext
 from okrmail.models import Chase, CheckIn, CheckInReading, Meeting, Person, Prompt
-from okrmail.prompting import amount, format_value, key_result_lines
+from okrmail.prompting import amount, format_value, key_result_lines, local_day, person_view
 from okrmail.questions import question_sets
 from okrmail.replies.courtesy import without_courtesies
 
@@ -74,11 +74,6 @@ def _local(instant: datetime | None, zone: str) -> str:
         return ""
     local = instant.astimezone(ZoneInfo(zone))
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
-
-
-def _day(instant: datetime, zone: str) -> str:
-    local = instant.astimezone(ZoneInfo(zone))
-    return f"{local:%a} {local.day} {local:%b}"
 
 
 def _words(text: str) -> set[str]:
@@ -291,7 +286,7 @@ def _missing(
         "unchased": prompt.status == "sent" and not pending and not sent and not away,
         "undeliverable": prompt.status == "undeliverable",
         # The day they are back, where they are (away_until is the start of that day).
-        "back_on": _day(away, person.timezone) if away else "",
+        "back_on": local_day(away, person.timezone) if away else "",
     }
 
 
@@ -324,11 +319,7 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         "id": meeting.id,
         "when": _local(meeting.start, manager.timezone),
         "status": meeting.status,
-        "report": {
-            "name": report.name,
-            "first_name": report.name.split()[0],
-            "email": report.email,
-        },
+        "report": person_view(report),
         "checkin": checkin_view,
         "key_results": key_results_view(ctx, session, report, history),
         "blockers": blockers_view(
@@ -369,11 +360,7 @@ def digest_context(
 ) -> dict[str, Any]:
     views = [meeting_view(ctx, session, meeting) for meeting in meetings]
     return {
-        "manager": {
-            "name": manager.name,
-            "first_name": manager.name.split()[0],
-            "email": manager.email,
-        },
+        "manager": person_view(manager),
         "meetings": views,
         "waiting_on": [view["report"]["name"] for view in views if view["missing"]],
         "organisation": ctx.settings.app.organisation,

@@ -318,7 +318,18 @@ def _when(start: datetime, end: datetime, timezone: str) -> tuple[str, str]:
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     day = f"{local_start:%A} {local_start.day} {local_start:%B %Y}"
     when = f"{day}, {local_start:%H:%M}–{local_end:%H:%M} ({timezone})"
-    return when, f"{local_start:%a} {local_start.day} {local_start:%b}"
+    return when, local_day(start, timezone)
+
+
+def local_day(instant: datetime, timezone: str) -> str:
+    """The day of `instant` where `timezone` is, as emails name it: "Mon 30 Nov"."""
+    local = instant.astimezone(ZoneInfo(timezone))
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def person_view(person: Person) -> dict[str, str]:
+    """A person as the email templates show them."""
+    return {"name": person.name, "first_name": person.name.split()[0], "email": person.email}
 
 
 def shared_context(
@@ -330,11 +341,7 @@ def shared_context(
     question_set = question_sets(ctx.settings.templates_path)[question_set_name]
     when, day = _when(meeting.start, meeting.end, person.timezone)
     return {
-        "person": {
-            "name": person.name,
-            "first_name": person.name.split()[0],
-            "email": person.email,
-        },
+        "person": person_view(person),
         "meeting": {"local_when": when, "local_day": day, "start_utc": meeting.start.isoformat()},
         "question_set": {
             "name": question_set.name,
@@ -353,11 +360,7 @@ def prompt_context(ctx: AppContext, session: Session, prompt: Prompt) -> dict[st
     question_set = question_sets(ctx.settings.templates_path)[prompt.question_set]
     return {
         **shared_context(ctx, prompt.person, meeting, prompt.question_set),
-        "counterpart": {
-            "name": counterpart.name,
-            "first_name": counterpart.name.split()[0],
-            "email": counterpart.email,
-        },
+        "counterpart": person_view(counterpart),
         "role": prompt.role,
         "questions": [
             {"number": number, "key": question.key, "text": question.text, "hint": question.hint}

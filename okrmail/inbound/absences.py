@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from okrmail import outbox
-from okrmail.addresses import normalise
 from okrmail.app import AppContext
 from okrmail.emails import Envelope, our_address
-from okrmail.inbound import robots
+from okrmail.inbound import defences, robots
 from okrmail.inbound.assess import Assessment
 from okrmail.models import Person, Prompt
-from okrmail.prompting import shared_context
+from okrmail.prompting import local_day, person_view, shared_context
 from okrmail.replies.absence import says_away
 from okrmail.replies.courtesy import without_courtesies
 from okrmail.replies.trim import trim_reply
@@ -51,7 +50,7 @@ def record_away_note(
     person, manager = prompt.person, prompt.meeting.series.pairing.manager
     note = without_courtesies(found.parsed.notes).strip()
     until = robots.mark_away(person, note, ctx.now(), ctx.settings.inbound.away_default_days)
-    outcome.reason = f"says they are away: not chased until {_day(until, person)}"
+    outcome.reason = f"says they are away: not chased until {local_day(until, person.timezone)}"
     sent = [
         _away_noted(ctx, session, prompt, inbox_id, writer=person, until=until),
         _away_forwarded(ctx, session, prompt, manager, note, until) if manager != person else None,
@@ -72,14 +71,15 @@ def answer_manager(
     if prompt is None or prompt.role != "report" or prompt.message_id is None:
         return False
     report, manager = prompt.person, prompt.meeting.series.pairing.manager
-    if not found.sender or normalise(found.sender) not in _addresses(manager):
+    if defences.wrong_sender(found.sender, manager) is not None:
         return False
     own = without_courtesies(trim_reply(found.text)).strip()
     if says_away(own, about=report.name.split()[0]):
         until = robots.mark_away(report, own, ctx.now(), ctx.settings.inbound.away_default_days)
         outcome.status = "away"
         outcome.reason = (
-            f"{manager.email} says {report.email} is away: not chased until {_day(until, report)}"
+            f"{manager.email} says {report.email} is away: not chased until "
+            f"{local_day(until, report.timezone)}"
         )
         row = _away_noted(ctx, session, prompt, inbox_id, writer=manager, until=until)
     else:
@@ -88,15 +88,6 @@ def answer_manager(
     if row is not None:
         outcome.outbox_ids.append(row)
     return True
-
-
-def _addresses(person: Person) -> set[str]:
-    return {normalise(address) for address in (person.email, *(person.aliases or []))}
-
-
-def _day(moment: datetime, person: Person) -> str:
-    local = moment.astimezone(robots.zone(person.timezone))
-    return f"{local:%a} {local.day} {local:%b}"
 
 
 def _away_noted(
@@ -108,80 +99,84 @@ def _away_noted(
     writer: Person,
     until: datetime,
 ) -> int | None:
-    """To whoever said it: marked away until when, and what that changes."""
+    """To whoever said it: marked away until when, and what that changes. Its Reply-To
+    is the prompt's: the report can still answer."""
     report, manager = prompt.person, prompt.meeting.series.pairing.manager
-    settings = ctx.settings
-    envelope = Envelope(
-        sender=our_address(settings.mail),
-        to=Address(writer.name, addr_spec=writer.email),
-        message_id=f"<away-noted-{inbox_id}@{settings.mail.message_id_domain}>",
-        # The report can still answer: a reply to this records their check-in.
-        reply_to=settings.mail.reply_address.format(token=prompt.token),
-        in_reply_to=prompt.message_id,
-    )
-
-    def context() -> dict[str, Any]:
-        return {
-            **shared_context(ctx, writer, prompt.meeting, prompt.question_set),
+    return _record(
+        ctx,
+        session,
+        prompt,
+        "away_noted",
+        writer,
+        f"away-noted-{inbox_id}",
+        {
             "about_self": writer == report,
-            "report": _named(report),
-            "manager": _named(manager),
-            "until": _day(until, writer),
-        }
-
-    return outbox.record_once(ctx, session, "away_noted", envelope, context, prompt.id)
+            "report": person_view(report),
+            "manager": person_view(manager),
+            "until": local_day(until, writer.timezone),
+        },
+    )
 
 
 def _away_forwarded(
     ctx: AppContext, session: Session, prompt: Prompt, manager: Person, note: str, until: datetime
 ) -> int | None:
-    """To the manager, once per prompt: their report says they are away, in their words."""
-    report, settings = prompt.person, ctx.settings
-    envelope = Envelope(
-        sender=our_address(settings.mail),
-        to=Address(manager.name, addr_spec=manager.email),
-        message_id=(
-            f"<away-told-{prompt.id}-{prompt.token[:12]}@{settings.mail.message_id_domain}>"
-        ),
-        # Answering it is answering the report.
+    """To the manager, once per prompt: their report says they are away, in their words.
+    Answering it is answering the report."""
+    report = prompt.person
+    return _record(
+        ctx,
+        session,
+        prompt,
+        "away_forwarded",
+        manager,
+        f"away-told-{prompt.id}-{prompt.token[:12]}",
+        {
+            "report": person_view(report),
+            "note": note[:SHOWN_NOTE],
+            "until": local_day(until, manager.timezone),
+        },
         reply_to=report.email,
     )
-
-    def context() -> dict[str, Any]:
-        return {
-            **shared_context(ctx, manager, prompt.meeting, prompt.question_set),
-            "report": _named(report),
-            "note": note[:SHOWN_NOTE],
-            "until": _day(until, manager),
-        }
-
-    return outbox.record_once(ctx, session, "away_forwarded", envelope, context, prompt.id)
 
 
 def _not_recorded(ctx: AppContext, session: Session, prompt: Prompt, manager: Person) -> int | None:
     """To the manager, once per prompt: what they wrote in the report's thread is not the
-    report's check-in."""
-    report, settings = prompt.person, ctx.settings
+    report's check-in. Saying the report is away in answer to it marks them away."""
+    return _record(
+        ctx,
+        session,
+        prompt,
+        "manager_in_thread",
+        manager,
+        f"thread-note-{prompt.id}-{prompt.token[:12]}",
+        {"report": person_view(prompt.person), "answered": prompt.status == "answered"},
+    )
+
+
+def _record(
+    ctx: AppContext,
+    session: Session,
+    prompt: Prompt,
+    template: str,
+    to: Person,
+    message_id: str,
+    extra: dict[str, Any],
+    reply_to: str | None = None,
+) -> int | None:
+    """Record `template` to `to` about `prompt`, once per Message-ID; by default in the
+    prompt's thread, replies going to the prompt's token."""
+    settings = ctx.settings
+    in_thread = reply_to is None
     envelope = Envelope(
         sender=our_address(settings.mail),
-        to=Address(manager.name, addr_spec=manager.email),
-        message_id=(
-            f"<thread-note-{prompt.id}-{prompt.token[:12]}@{settings.mail.message_id_domain}>"
-        ),
-        # Saying the report is away in answer to this marks them away.
-        reply_to=settings.mail.reply_address.format(token=prompt.token),
-        in_reply_to=prompt.message_id,
+        to=Address(to.name, addr_spec=to.email),
+        message_id=f"<{message_id}@{settings.mail.message_id_domain}>",
+        reply_to=settings.mail.reply_address.format(token=prompt.token) if in_thread else reply_to,
+        in_reply_to=prompt.message_id if in_thread else None,
     )
 
     def context() -> dict[str, Any]:
-        return {
-            **shared_context(ctx, manager, prompt.meeting, prompt.question_set),
-            "report": _named(report),
-            "answered": prompt.status == "answered",
-        }
+        return {**shared_context(ctx, to, prompt.meeting, prompt.question_set), **extra}
 
-    return outbox.record_once(ctx, session, "manager_in_thread", envelope, context, prompt.id)
-
-
-def _named(person: Person) -> dict[str, str]:
-    return {"name": person.name, "first_name": person.name.split()[0], "email": person.email}
+    return outbox.record_once(ctx, session, template, envelope, context, prompt.id)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,18 +57,11 @@ def record_auto_reply(ctx: AppContext, found: Assessment, outcome: Outcome) -> N
     own_subject = headers.subject(found.message).split(":", 1)[0]
     text = f"{own_subject}\n{robots.own_text(found.body.text)}"
     until = robots.mark_away(person, text, now, ctx.settings.inbound.away_default_days)
-    local = until.astimezone(_zone(person.timezone))
+    local = until.astimezone(robots.zone(person.timezone))
     outcome.reason = (
         f"out-of-office auto-reply ({why}); {person.email} is not chased until "
         f"{local:%Y-%m-%d %H:%M} ({person.timezone})"
     )
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 # -- bounces -----------------------------------------------------------------------------
@@ -221,7 +213,7 @@ def _notice_context(
         # The admin's own zone when they are one of our people, else the person's; named
         # either way, as the admin may be anywhere.
         admin = person_by_address(session, ctx.settings.app.admin_email)
-        zone = _zone(admin.timezone if admin is not None else prompt.person.timezone)
+        zone = robots.zone(admin.timezone if admin is not None else prompt.person.timezone)
         start: datetime = prompt.meeting.start.astimezone(zone)
         meeting_when = f"{start:%a %d %b %Y %H:%M} ({zone.key})"
     return {
