@@ -203,9 +203,13 @@ def _print_checkins(ctx: AppContext, people: SimulatedPeople, say) -> None:  # t
             when = prompt.meeting.start.astimezone(ZoneInfo(prompt.person.timezone))
             late = "  LATE (after the meeting)" if checkin.late else ""
             say(f"  {prompt.person.name}, for the meeting of {when:%a %d %b %H:%M}{late}")
-            for answer in (a for a in checkin.answers if a.current):
-                text = " ".join(answer.text.split())
-                say(f"    {answer.question_key:<11} {text[:86]}{'…' if len(text) > 86 else ''}")
+            answers = [a for a in checkin.answers if a.current]
+            for answer in answers:
+                say(f"    {answer.question_key:<11} {_clipped(answer.text)}")
+            # What answered no question (a free paragraph, a line above the answers).
+            label = "also wrote" if answers else "wrote"
+            for note in (r for r in checkin.readings if r.current and r.kind == "note"):
+                say(f"    {label:<11} {_clipped(note.text)}")
             readings = [
                 r for r in checkin.readings if r.current and r.kind in ("progress", "confidence")
             ]
@@ -217,6 +221,11 @@ def _print_checkins(ctx: AppContext, people: SimulatedPeople, say) -> None:  # t
         )
         say(f"Reminders sent to people who had not answered: {chases}")
     say()
+
+
+def _clipped(text: str, width: int = 86) -> str:
+    flat = " ".join(text.split())
+    return f"{flat[:width]}{'…' if len(flat) > width else ''}"
 
 
 def _reading_text(reading) -> str:  # type: ignore[no-untyped-def]

@@ -21,6 +21,12 @@ def test_demo_runs_a_full_cycle_into_a_maildir(tmp_path: Path) -> None:
     # Replies went through the real path and became check-ins ...
     assert summary.count("-> checkin: recorded in check-in") >= 5
     assert "read as     KR1 = 5, KR2 = 38, KR3 = 12, KR1 confidence 7" in summary
+    # A free paragraph is kept, and shown; our prompt, copied bare under answers typed
+    # into it (Dana's first reply), is not taken for the person's words.
+    assert "wrote       Good week overall: we renewed 9 of 18 enterprise accounts" in summary
+    assert "also wrote  Sorry this is late, travel week." in summary
+    checkins = summary.split("Check-ins recorded:")[1].split("Reminders sent")[0]
+    assert "Hi Dana" not in checkins and "A quick weekly look" not in checkins
     # ... and the manager's digest shows one who answered, one late, one chased.
     digest = summary.split("The last digest ana.keller@example.com received")[1]
     assert "CHECK-IN (answered" in digest

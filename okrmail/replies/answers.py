@@ -701,8 +701,9 @@ def _top_text(lines: list[_Line], quoted_with_marks: bool) -> list[_Line]:
     trim removed (the "From:/Sent:" block, the "On … wrote:" line) is the person's.
     """
     if quoted_with_marks:
-        return _drop_template([line for line in _kept_by_trim(lines) if line.depth == 0])
-    lines = _before_marker(lines)
+        own = [line for line in _kept_by_trim(lines) if line.depth == 0]
+        return _drop_template(_before_our_copy(own))
+    lines = _before_our_copy(lines)
     kept = _kept_by_trim(lines)
     kept_indices = {line.index for line in kept}
     history = next(
@@ -712,9 +713,45 @@ def _top_text(lines: list[_Line], quoted_with_marks: bool) -> list[_Line]:
     return [line for line in kept if history is None or line.index < history]
 
 
-def _before_marker(lines: list[_Line]) -> list[_Line]:
-    marker = next((n for n, line in enumerate(lines) if _is_marker(line)), len(lines))
-    return lines[:marker]
+def _before_our_copy(lines: list[_Line]) -> list[_Line]:
+    """The lines above a copy of our email that has no quote marks and no "From:/Sent:"
+    block before it (pasted, or a client that copies the text bare).
+
+    Every email we send opens "Hi <first name>," and has a marker (the prompt's reply
+    marker, a confirmation's recap marker) below a few lines of greeting and instructions:
+    the last such greeting shortly above the first unquoted marker starts our text, and
+    the person's ends there. Without a greeting (edited away), our text starts no later
+    than the marker.
+    """
+    marker = next(
+        (
+            n
+            for n, line in enumerate(lines)
+            if line.depth == 0
+            and (
+                _is_marker(line)
+                or (_RECAP_WORD in line.content.lower() and _is_recap_marker(line.content))
+            )
+        ),
+        None,
+    )
+    if marker is None:
+        return lines
+    greeting = next(
+        (
+            n
+            for n in range(marker - 1, max(marker - _GREETING_REACH, 0) - 1, -1)
+            if lines[n].depth == 0 and _OUR_GREETING.match(lines[n].content)
+        ),
+        None,
+    )
+    return lines[: marker if greeting is None else greeting]
+
+
+# "Hi Dana," as templates/email/*.txt open; the person's name, whatever it is, before the comma.
+_OUR_GREETING = re.compile(r"^Hi [^\s,][^,]{0,60},\s*$")
+# Lines from our greeting to the marker: a prompt's has 11, wrapping may add a few.
+_GREETING_REACH = 24
 
 
 # -- structure of top-posted text -----------------------------------------------------------

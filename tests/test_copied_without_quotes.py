@@ -1,0 +1,107 @@
+"""Replies that carry our email as a bare copy: no ">" marks and no "From:/Sent:" block
+above it (pasted back, or a client that copies the text as it is). Our greeting and
+instructions are not the person's words, and a confirmation's recap is not their answer."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from okrmail.app import AppContext
+from okrmail.clock import ManualClock
+from okrmail.inbound.ingest import ingest
+from okrmail.models import KeyResult
+from tests.test_followup import MIA, MONDAY, ROB, Run, scenario_with, smtp_context, thursday
+
+TYPED_UNDER = {  # what Rob types under each question of the copy
+    1: "KR1 18/50, KR2 31%",
+    2: "Blocked on the data export from finance",
+    3: "Pairing with Ana on the export on Friday",
+    4: "KR1 7, KR2 5",
+}
+
+
+@pytest.fixture
+def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Run:
+    clock.set(MONDAY)
+    scenario = smtp_context(ctx, clock, smtp_server)
+    return scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
+
+
+def plain(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def answered_in_copy(text: str) -> str:
+    """`text` with an answer typed under each numbered question (below its hint)."""
+    out: list[str] = []
+    pending: int | None = None
+    for line in text.splitlines():
+        if pending is not None and not line.strip():
+            out.append(TYPED_UNDER[pending])
+            pending = None
+        out.append(line)
+        number, dot, _ = line.partition(".")
+        if dot and number.isdigit() and int(number) in TYPED_UNDER:
+            pending = int(number)
+    return "\n".join(out)
+
+
+def reply_with_copy(run: Run, to: EmailMessage, body: str) -> Any:
+    message = EmailMessage()
+    message["From"] = "rob@example.com"
+    message["To"] = str(to["Reply-To"])
+    message["Subject"] = f"Re: {to['Subject']}"
+    message["Message-ID"] = make_msgid(domain="mail.example.com")
+    message["In-Reply-To"] = str(to["Message-ID"])
+    message["Date"] = format_datetime(run.clock.now())
+    message.set_content(body)
+    return ingest(run.ctx, message.as_bytes(), source="smtp")
+
+
+def test_answers_typed_into_a_bare_copy_of_the_prompt_keep_only_the_persons_words(
+    run: Run,
+) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    body = "Demo day with Acme moved to the 3rd.\n\n" + answered_in_copy(plain(prompt))
+    assert reply_with_copy(run, prompt, body).status == "checkin"
+
+    [confirmation] = run.emails("confirm", "rob@example.com")
+    noted = plain(confirmation).split("NOTED\n", 1)[1].split("\n\n", 1)[0]
+    assert noted.splitlines() == [
+        "  - Blocker: Blocked on the data export from finance",
+        "  - Kept as a note: Demo day with Acme moved to the 3rd.",
+    ]
+    run.until(thursday(15))
+    [digest] = run.emails("digest", "mia@example.com")
+    text = " ".join(plain(digest).split())
+    assert "Also wrote: Demo day with Acme moved to the 3rd." in text
+    assert "HOW TO ANSWER" not in text and "Hi Rob" not in text
+    assert "Pairing with Ana on the export on Friday" in text
+
+
+def test_a_correction_above_a_bare_copy_of_the_confirmation_is_read_not_its_recap(
+    run: Run,
+) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert reply_with_copy(run, prompt, answered_in_copy(plain(prompt))).status == "checkin"
+    [confirmation] = run.emails("confirm", "rob@example.com")
+
+    correction = f"Sorry, KR1 is 20 now.\n\n{plain(confirmation)}"
+    assert reply_with_copy(run, confirmation, correction).status == "checkin"
+    with run.ctx.sessions() as session:
+        teams = session.scalars(select(KeyResult).where(KeyResult.title == "Weekly active teams"))
+        assert [result.current_value for result in teams] == [20]
+    latest = plain(run.emails("confirm", "rob@example.com")[-1])
+    answers = latest.split("YOUR ANSWERS\n", 1)[1]
+    # The recap's questions were not taken for numbered answers, nor its values for news.
+    assert "   Blocked on the data export from finance\n" in answers
+    assert "   Pairing with Ana on the export on Friday\n" in answers
+    assert "Thanks, your check-in" not in latest.split("NOTED", 1)[-1]
