@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from okrmail.app import AppContext
 from okrmail.clock import Clock, ManualClock, SystemClock
-from okrmail.db import upgrade
+from okrmail.db import database_place, schema_problem, upgrade
 from okrmail.imports.csvfile import ImportFailed
 from okrmail.settings import SettingsError, load_settings
 
@@ -26,7 +27,13 @@ class Failure(click.ClickException):
         click.echo(f"okrmail: {self.format_message()}", err=True)
 
 
-def _context(obj: dict[str, object]) -> AppContext:
+class DatabaseNotReady(Failure):
+    """The database is missing, unreachable or on another schema: one line saying what to do."""
+
+
+def _context(obj: dict[str, object], *, database: bool = True) -> AppContext:
+    """The app context for a command; with `database`, one whose database is there and on
+    this version's schema (checked once per process)."""
     if "ctx" not in obj:
         try:
             settings = load_settings()
@@ -36,7 +43,24 @@ def _context(obj: dict[str, object]) -> AppContext:
             obj["ctx"] = AppContext(settings, clock=clock)
         except SettingsError as error:
             raise Failure(str(error)) from None
-    return obj["ctx"]  # type: ignore[return-value]
+    ctx: AppContext = obj["ctx"]  # type: ignore[assignment]
+    if database and not obj.get("schema_checked"):
+        _check_database(ctx)
+        obj["schema_checked"] = True
+    return ctx
+
+
+def _check_database(ctx: AppContext) -> None:
+    url = ctx.settings.database_url
+    assert ctx.engine is not None
+    try:
+        problem = schema_problem(ctx.engine, url)
+    except SQLAlchemyError as error:
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        first = (str(cause).strip().splitlines() or [""])[0][:200]
+        problem = f"cannot open the database at {database_place(url)}: {first}"
+    if problem:
+        raise DatabaseNotReady(problem)
 
 
 def _parse_instant(value: str, timezone: str = "UTC") -> datetime:
@@ -93,7 +117,7 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(obj: dict[str, object]) -> None:
     """Create or migrate the database to the latest schema."""
-    ctx = _context(obj)
+    ctx = _context(obj, database=False)
     upgrade(ctx.settings.database_url)
     click.echo("database is up to date")
 
@@ -307,7 +331,7 @@ def settings() -> None:
 @click.pass_obj
 def settings_check(obj: dict[str, object]) -> None:
     """Load the settings (file and environment) and print them, secrets masked."""
-    ctx = _context(obj)
+    ctx = _context(obj, database=False)
     for section, values in ctx.settings.model_dump().items():
         for key, value in values.items():
             shown = (

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from okrmail.cli import Failure, _context
+from okrmail.cli import DatabaseNotReady, Failure, _context
 
 log = logging.getLogger(__name__)
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -91,7 +91,11 @@ def ingest_command(obj: dict[str, object], source: str) -> None:
     from okrmail.inbound.ingest import ingest
 
     raw = read_input()
-    ctx = _context(obj)
+    try:
+        ctx = _context(obj)
+    except DatabaseNotReady as problem:
+        # Kept by the MTA, and tried again, until an admin sets the database up.
+        raise TryAgain(f"cannot ingest the message: {problem.message}") from None
     outcome = ingest(ctx, raw, source=source)
     duplicate = " (a copy of a message already received)" if outcome.duplicate else ""
     reason = f": {outcome.reason}" if outcome.reason else ""

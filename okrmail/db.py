@@ -7,7 +7,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -73,3 +76,51 @@ def upgrade(url: str, revision: str = "heads") -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
+
+
+def schema_problem(engine: Engine, url: str) -> str | None:
+    """Why the database at `url` cannot be used by this version of okrmail, as one sentence
+    that ends with what to do; None when its schema is the one this code expects.
+
+    Asked before a command touches the database, so that a fresh install or an upgrade
+    that skipped `okrmail db upgrade` says so, instead of failing later on a missing
+    table or column. Connection errors propagate.
+    """
+    where = database_place(url)
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:" and not Path(path).exists():
+            # Connecting would create it, empty: nothing would say why every command fails.
+            return f"no database at {where}: create it with `okrmail db upgrade`"
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    script = ScriptDirectory.from_config(alembic_config(url))
+    wanted = set(script.get_heads())
+    if current == wanted:
+        return None
+    if not current:
+        return f"the database at {where} has no okrmail tables: run `okrmail db upgrade`"
+    unknown = sorted(revision for revision in current if not _known(script, revision))
+    if unknown:
+        return (
+            f"the database at {where} was migrated by a newer okrmail (schema "
+            f"{', '.join(unknown)}): run that version, or restore a backup made before it"
+        )
+    return (
+        f"the database at {where} has an older schema ({', '.join(sorted(current))}; this "
+        f"okrmail needs {', '.join(sorted(wanted))}): run `okrmail db upgrade`"
+    )
+
+
+def database_place(url: str) -> str:
+    """Where the database is, for a person: the SQLite file, or the URL without password."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///") or "(memory)"
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
