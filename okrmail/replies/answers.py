@@ -50,6 +50,7 @@ from okrmail.replies.fields import (
     sentences_with,
     whole_note,
 )
+from okrmail.replies.numbers import NUMBER_RE, parse_number
 from okrmail.replies.trim import trimmed_lines
 
 __all__ = [
@@ -464,12 +465,9 @@ def _kr_anchor(
     if found is None:
         return None
     last, rest = found
-    forms = _progress_forms(kr)
-    if rest is not None and _is_progress_line(lines[last].content[rest:], forms):
+    if rest is not None and _is_progress_line(lines[last].content[rest:], kr):
         rest = None  # an HTML table row: "KR1  <title>  34 of 45 teams (27%)"
-    elif (
-        rest is None and last + 1 < len(lines) and _is_progress_line(lines[last + 1].content, forms)
-    ):
+    elif rest is None and last + 1 < len(lines) and _is_progress_line(lines[last + 1].content, kr):
         last += 1
     same_line = ((last, rest),) if rest is not None else ()
     return _Anchor(index, last, None, kr.number, same_line)
@@ -482,8 +480,24 @@ def _words_of(text: str) -> tuple[str, ...]:
     return tuple(_tokens(text))
 
 
-def _is_progress_line(text: str, forms: tuple[tuple[str, ...], ...]) -> bool:
-    return any(_is_ours(text, form) for form in forms)
+def _is_progress_line(text: str, kr: KeyResultRef) -> bool:
+    """Whether `text` is the line a prompt printed under key result `kr`: as a prompt would
+    print it now, or as it printed it before the key result last moved. A second reply to
+    one prompt quotes the values the first reply has since replaced; typed by the person,
+    they would take the key result back (Outlook quotes without marks, so only the words
+    tell our line from theirs)."""
+    if any(_is_ours(text, form) for form in _progress_forms(kr)):
+        return True
+    if "%" in text:  # "38 of 50 points (40%)", "4 days, target 2 days (60% of the way)"
+        shown = NUMBER_RE.search(text)
+        value = parse_number(shown[0]) if shown else None
+        if value is None or value == kr.current:
+            return False
+        then = KeyResultRef(kr.number, kr.title, kr.start, kr.target, kr.unit, value)
+        return any(_is_ours(text, form) for form in _progress_forms(then))
+    if "no update yet" in text.lower() and kr.current is not None:  # before its first value
+        return _is_ours(text, _words_of(prompt_progress_line(kr.start, None, kr.target, kr.unit)))
+    return False
 
 
 @lru_cache(maxsize=256)  # a person's key results come back in every reply
@@ -1019,7 +1033,29 @@ def _segment(lines: list[_Line], anchor: _Anchor, stop: int) -> list[_Piece]:
         _Piece(lines[index].content_start + offset, lines[index].content[offset:])
         for index, offset in anchor.same_line
     ]
-    return _strip_blank_ends(typed_alongside + _pieces(_own_lines(lines[anchor.last + 1 : stop])))
+    below = lines[anchor.last + 1 : stop]
+    if anchor.question is not None and anchor.question.hint and below:
+        below = _without_hint(lines, anchor.last + 1, stop, anchor.question.hint)
+    return _strip_blank_ends(typed_alongside + _pieces(_own_lines(below)))
+
+
+def _without_hint(lines: list[_Line], start: int, stop: int, hint: str) -> list[_Line]:
+    """lines[start:stop] without the question's hint ("(e.g. KR1 60%, KR2 38/45)") when
+    the person typed their answer between the question and it: clicking at the end of the
+    question and pressing Enter, in Outlook, puts the answer there. The anchor only takes
+    the hint straight after the question, so here it would be read as their answer."""
+    expected = _words_of(hint)
+    for index in range(start, min(stop, start + _HINT_REACH)):
+        found = _follow(lines, index, 0, expected, min(3, len(expected)))
+        if found is not None:
+            last, rest = found
+            if rest is not None:
+                break  # more typed after it on its line: kept whole, as before
+            return lines[start:index] + lines[last + 1 : stop]
+    return lines[start:stop]
+
+
+_HINT_REACH = 6  # lines typed between a question and its hint that are looked past
 
 
 @dataclass
