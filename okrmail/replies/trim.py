@@ -495,6 +495,8 @@ def _glue(lines: Sequence[str]) -> str:
 def _kinds(lines: list[str]) -> str:
     """The kind of each line, one letter per line; lines of fenced code blocks are text."""
     kinds = "".join(map(_kind_of, lines))
+    if TEXT in kinds and QUOTE in kinds:
+        kinds = _attributions_before_quotes(lines, kinds)
     code = _code_block_lines(lines)
     if not code:
         return kinds
@@ -502,6 +504,35 @@ def _kinds(lines: list[str]) -> str:
     for index in code:
         letters[index] = TEXT
     return "".join(letters)
+
+
+def _attributions_before_quotes(lines: list[str], kinds: str) -> str:
+    """`kinds`, with a short line that ends in a "wrote" verb and is followed by a quote
+    a marker: "On Tue, okrmail wrote:", "okrmail wrote:", "Am Dienstag schrieb okrmail:".
+
+    Alone, a line needs a date, a time or an address to be an attribution ("Bob wrote:"
+    in prose stays text, see `_is_attribution`); right above the quoted lines it leads
+    into, it is one whatever it names, and kept it would end the answer above it.
+    """
+    letters = list(kinds)
+    for index, kind in enumerate(kinds):
+        if kind != TEXT or _hallmarks(lines[index]) != _WROTE_HALLMARK:
+            continue
+        following = next((k for k in kinds[index + 1 :] if k != EMPTY), None)
+        if following == QUOTE and _is_bare_attribution(lines[index]):
+            letters[index] = MARKER
+    return "".join(letters)
+
+
+def _is_bare_attribution(line: str) -> bool:
+    return (
+        len(line) <= _MAX_BARE_ATTRIBUTION
+        and bool(_ENDS_WITH_WROTE.search(line) or _WROTE_THEN_COLON.search(line))
+        and line.rstrip().endswith((":", "："))
+    )
+
+
+_MAX_BARE_ATTRIBUTION = 100  # characters: a line that introduces a quote, not a paragraph
 
 
 def _code_block_lines(lines: list[str]) -> set[int]:

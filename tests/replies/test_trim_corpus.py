@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from okrmail.replies.trim import split_reply, trim_reply
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpora" / "email_reply_trimmer"
@@ -96,6 +98,25 @@ def test_localised_outlook_header_block() -> None:
 def test_lone_header_like_lines_in_an_answer_are_kept() -> None:
     # Only a block of three header lines with a sender ("From:", "Von:", …) is history.
     body = "Q: confidence?\nA: high\nQ: blockers?\nA: none\nDate: next Friday"
+    assert trim_reply(body) == body
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "okrmail wrote:",
+        "On Tuesday, okrmail wrote:",
+        "Am Dienstag schrieb okrmail:",
+        "Le mardi, okrmail a écrit :",
+    ],
+)
+def test_a_dateless_attribution_right_above_a_quote_is_cut_with_it(attribution: str) -> None:
+    body = f"4. KR1 7, KR2 6\n\n{attribution}\n> 4. How confident are you …\n> Thanks\n"
+    assert trim_reply(body) == "4. KR1 7, KR2 6"
+
+
+def test_a_line_saying_who_wrote_what_stays_when_no_quote_follows_it() -> None:
+    body = "Bob wrote:\nthe numbers are in the sheet.\n\nOn track, Bob wrote: we need more"
     assert trim_reply(body) == body
 
 
