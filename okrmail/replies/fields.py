@@ -195,6 +195,8 @@ def _stems(text: str, *, title: bool = False) -> set[str]:
                 found.add(_stem(word))
         elif len(word) >= 2 and word.isupper() and word not in _NOT_ACRONYMS:
             found.add(word.lower())  # an acronym: "NPS", "SSO", "IT", "EU"
+        if not title and len(word) >= 3 and word.isupper():
+            found.add(_ACRONYM + word.lower())  # "MTTR" for "Mean time to recovery"
         elif not title and len(word) == 3 and word.lower() not in _SHORT_WORDS:
             found.add(word.lower())  # in a reply, also in small letters: "nps is 41"
     return found
@@ -219,6 +221,35 @@ _SHORT_WORDS = frozenset(
 )
 
 
+def _acronyms(title: str) -> set[str]:
+    """The initials a title's subject goes by: "Mean time to recovery" is "mttr" (and
+    "mtr"), "Raise net promoter score to 45" is "nps". The verb of change in front and
+    what the title says of the target ("to 45", "from 30 to 45", "below 2%") are left
+    out; a subject of two to five words only, so that the letters make a name and
+    seldom a word people write for something else."""
+    words = _WORD.findall(_TARGET_PART.split(title, maxsplit=1)[0])
+    if words and words[0].lower() in _GENERIC_TITLE_WORDS | _CHANGE_VERBS:
+        words = words[1:]
+    if not 2 <= len(words) <= 5:
+        return set()
+    every = "".join(word[0] for word in words)
+    main = "".join(word[0] for word in words if word.lower() not in _SMALL_TITLE_WORDS)
+    return {_ACRONYM + initials.lower() for initials in (every, main) if len(initials) >= 3}
+
+
+# Where a title goes on to its target: "to 45", "from 5 days to 1 day", "below 2%", "by Q4".
+_TARGET_PART = re.compile(
+    r"\s(?:from|to|by|under|below|above|over|at|in|within|of)\s+(?=[\d$€£~<>]|q[1-4]\b)"
+    r"|\s[\d$€£]|[(:,;]",
+    re.I,
+)
+# Marks a stem that is a title's initials, which a reply names only in capitals ("MTTR"):
+# in small letters, three letters are too often a word.
+_ACRONYM = "^"
+_CHANGE_VERBS = frozenset("cut lower hit get grow book close sign hire double halve".split())  # noqa: SIM905
+_SMALL_TITLE_WORDS = frozenset("to of the and for a an in on per".split())  # noqa: SIM905
+
+
 def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str]]:
     """For each key result, the title stems no other key result shares."""
     return _distinctive_stems_of(tuple((kr.number, kr.title) for kr in key_results))
@@ -228,7 +259,7 @@ def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str
 def _distinctive_stems_of(titles: tuple[tuple[int, str], ...]) -> dict[int, set[str]]:
     """`_distinctive_stems` by (number, title): one reply reads the same key results a
     dozen times, so they are worked out once. Callers must not change the sets."""
-    stems = {number: _stems(title, title=True) for number, title in titles}
+    stems = {number: _stems(title, title=True) | _acronyms(title) for number, title in titles}
     return {
         number: {
             stem

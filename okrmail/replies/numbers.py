@@ -141,6 +141,8 @@ def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
     """
     if written.isascii() and written.isdigit():  # most are: "38"
         return Decimal(written)
+    if written[-1:] in ("m", "M") and _IN_MINUTES.match(kr.unit.strip()):
+        written = written[:-1]  # "45m" of a key result in minutes: 45 minutes, not millions
     value = parse_number(written)
     if value is None:
         return None
@@ -160,6 +162,10 @@ def value_of(written: str, kr: KeyResultRef) -> Decimal | None:
     if spaced is not None and not scale_of(kr):
         return readings[0]
     return _nearer_in_scale(readings, kr, value)
+
+
+# A key result counted in minutes (or metres), whose "m" after a number is its unit.
+_IN_MINUTES = re.compile(r"^(?:m|mins?|minutes?|minuten|minutos|minuti|meters?|metres?)$", re.I)
 
 
 def _mil(thousands: Decimal, kr: KeyResultRef) -> Decimal:
