@@ -195,10 +195,10 @@ def _stems(text: str, *, title: bool = False) -> set[str]:
                 found.add(_stem(word))
         elif len(word) >= 2 and word.isupper() and word not in _NOT_ACRONYMS:
             found.add(word.lower())  # an acronym: "NPS", "SSO", "IT", "EU"
-        if not title and len(word) >= 3 and word.isupper():
-            found.add(_ACRONYM + word.lower())  # "MTTR" for "Mean time to recovery"
         elif not title and len(word) == 3 and word.lower() not in _SHORT_WORDS:
             found.add(word.lower())  # in a reply, also in small letters: "nps is 41"
+        if not title and len(word) >= 3 and word.isupper():
+            found.add(_ACRONYM + word.lower())  # "MTTR", for "Mean time to recovery"
     return found
 
 
