@@ -1814,6 +1814,8 @@ def read_progress(
             continue
         bare = listed or item.labelled or _named_value(scanned, item, kr, key_results)
         reading = _progress_in(scanned, item.start, item.end, kr, bare, item.named)
+        if reading is None and not bare and item.named:
+            reading = _stated_plainly(scanned, item, kr)
         if reading and corrects:
             reading = replace(reading, corrects=True)
         if reading:
@@ -1876,6 +1878,69 @@ def _named_value(
     if unit and written[: len(unit)].lower() == unit.lower():  # "43 teams"
         after += len(rest) - len(written) + len(unit)
     return bool(_AFTER_VALUE.match(text, after, item.end))
+
+
+# Words that may stand around a value stated plainly in free text, besides the key
+# result's own title words and unit: "We are at 41 active teams", "teams 40", "onboarding
+# takes 3 days now". Not a word that says what else the number is ("talked to 5 teams",
+# "team of 5", "onboarding in 2 weeks", "3 days late").
+_PLAIN_BEFORE = frozenset(
+    """we re are is s it at now currently still down up to about around roughly approx
+    approximately reached hit has have the our stands stand sits sit went got already
+    this week today takes take""".split()  # noqa: SIM905 (a list of words)
+)
+_PLAIN_AFTER = frozenset(
+    """now today already so far this week total in currently""".split()  # noqa: SIM905
+)
+_PLAIN_MARKS_BEFORE = frozenset(" \t:=~≈'’-–—")
+_PLAIN_MARKS_AFTER = frozenset(" \t.!;,:")
+
+
+def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading | None:
+    """A value in free-text item text[item.start:item.end], named by the words of `kr`'s
+    title, said as plainly as in a progress answer ("Teams 40", "onboarding 3 days", "We
+    are at 41 active teams."): only the title's words, its unit and a few words saying
+    where it stands around it (see `_PLAIN_BEFORE`), up to an aside in brackets. Else
+    None: free text holds numbers of many other things, and the confirmation asks."""
+    if not _DIGIT.search(text, item.start, item.end):
+        return None
+    reading = _progress_in(text, item.start, item.end, kr, True, True)
+    if reading is None or reading.status != "value":
+        return None
+    own = _stems(kr.title, title=True) | _stems(kr.unit)
+    before = text[item.start : reading.span.start]
+    aside = text.find("(", reading.span.end, item.end)
+    after = text[reading.span.end : item.end if aside < 0 else aside]
+    return (
+        reading
+        if _only_words(before, own | _PLAIN_BEFORE, _PLAIN_MARKS_BEFORE, kr)
+        and _only_words(after, own | _PLAIN_AFTER, _PLAIN_MARKS_AFTER, kr)
+        else None
+    )
+
+
+def _only_words(
+    said: str, words: Collection[str], marks: Collection[str], kr: KeyResultRef
+) -> bool:
+    """Whether `said` holds nothing but `words` (whole or stemmed), the key result's unit
+    (singular or plural; of time, any unit of time: "3h 30m" of a key result in days) and
+    `marks`."""
+    unit = kr.unit.strip().lower()
+    of_time = unit in _SECONDS
+    position = 0
+    for word in _WORD.finditer(said):
+        if any(mark not in marks for mark in said[position : word.start()]):
+            return False
+        written = word[0].lower()
+        if not (
+            written in words
+            or _stem(written) in words
+            or (unit and written.rstrip("s") == unit.rstrip("s"))
+            or (of_time and (written in _SECONDS or written == "m"))
+        ):
+            return False
+        position = word.end()
+    return all(mark in marks for mark in said[position:])
 
 
 def _said_of_the_others(text: str, start: int, end: int) -> tuple[str, re.Match[str]] | None:

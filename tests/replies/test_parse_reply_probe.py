@@ -145,3 +145,40 @@ def test_a_change_in_words_then_where_it_went_reads_where_it_went() -> None:
     assert values("1. KR2 down 1 day since last week to 3 days") == {2: "3"}
     # A change alone is still asked for.
     assert values("1. KR1 up 3 teams, to 2 more regions") == {}
+
+
+# -- a free paragraph -----------------------------------------------------------------------
+
+
+def test_a_value_stated_plainly_in_a_free_paragraph_is_read() -> None:
+    expected = {1: "40", 2: "3", 3: "64"}
+    assert values("Teams 40, onboarding 3 days, coverage 64%.") == expected
+    assert values("Hi Anna,\n\nTeams 40, onboarding 3 days, coverage 64%.\n\nThanks,\nBob") == (
+        expected
+    )
+    assert values("We are at 41 active teams.") == {1: "41"}
+    assert values("Onboarding takes 3 days now, teams 40 (up from 38).") == {1: "40", 2: "3"}
+    parsed = parse("We are at 41 active teams.")
+    assert [reading.span.text for reading in parsed.progress] == ["41"]
+    assert not any(said.startswith("no progress given for KR1") for said in parsed.missing)
+
+
+def test_a_number_of_something_else_in_a_free_paragraph_is_not_progress() -> None:
+    # Counts of other things, dates, times, durations of other things and scores: the
+    # confirmation asks for the value instead.
+    for body in (
+        "Talked to 5 teams yesterday.",
+        "Team of 5 people",
+        "Teams call on 3 Dec",
+        "Teams sync at 10:30",
+        "Teams at 3pm",
+        "Onboarding in 2 weeks",
+        "Onboarding 3 days late",
+        "Onboarding 2 new hires this week",
+        "Spent 3 days on onboarding docs",
+        "Teams 8/10",
+        "teams was 38",
+    ):
+        assert values(body) == {}, body
+    assert values("Teams 40, confidence 7") == {1: "40"}
+    assert scores("Teams 40, confidence 7") == {None: 7}
