@@ -1945,18 +1945,28 @@ def _only_words(
 
 def _said_of_the_others(text: str, start: int, end: int) -> tuple[str, re.Match[str]] | None:
     """ "no change" or "done" said of all but what follows ("no change except KR2", "all
-    done except for KR3"), as (status, where), if text[start:end] says one."""
+    done except for KR3"), as (status, where), if text[start:end] says one; the "except"
+    may open the clause after it ("No change, except KR2 is now 3 days")."""
+    reach = end
     if not _EXCEPT_ANYWHERE.search(text, start, end):
-        return None  # nearly every item
+        # Nearly every item: no "except" in it, nor a clause break right after it.
+        opening = _EXCEPT_OPENS.match(text, end) if text[end : end + 1] in (",", ";") else None
+        if opening is None:
+            return None
+        reach = opening.end()
     for pattern, status in ((_NO_CHANGE, "no-change"), (_DONE, "done")):
         said = pattern.search(text, start, end)
         if (
             said is not None
-            and _BUT_FOR.match(text, said.end(), end)
+            and _BUT_FOR.match(text, said.end(), reach)
             and not _NOT_DONE_BEFORE.search(text, max(start, said.start() - 40), said.start())
         ):
             return status, said
     return None
+
+
+# "except" opening the clause after a break: "No change, except KR2 ...".
+_EXCEPT_OPENS = re.compile(rf"[,;][ \t]*+{_EXCEPT_WORDS}\b", re.I)
 
 
 def _by_target(

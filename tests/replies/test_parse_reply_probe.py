@@ -103,6 +103,20 @@ def test_no_change_except_a_key_result_is_said_of_the_others() -> None:
     assert parsed.unclear[0].startswith("could not read a value for KR2")
 
 
+def test_no_change_then_a_comma_before_except_is_said_of_the_others_too() -> None:
+    expected = {1: "34", 2: "3", 3: "61"}
+    assert values("1. No change, except KR2 is now 3 days") == expected
+    assert values("1. no change; except for KR2, now 3 days") == expected
+    assert values("1. All done, except KR3 at 70%") == {1: "45", 2: "1", 3: "70"}
+    parsed = parse("1. No change, except KR2 is now 3 days")
+    assert [reading.span.text for reading in parsed.progress] == ["No change", "3", "No change"]
+    assert parsed.missing == [
+        "no confidence given for KR1: reply with a number from 1 to 10 (or high/medium/low)",
+        "no confidence given for KR2: reply with a number from 1 to 10 (or high/medium/low)",
+        "no confidence given for KR3: reply with a number from 1 to 10 (or high/medium/low)",
+    ]
+
+
 def test_a_value_edited_or_struck_through_gives_way_to_the_one_after_it() -> None:
     assert values("1. KR1 38 (edit: 40)") == {1: "40"}
     assert values("1. KR1 38 teams (edit: 40 teams)") == {1: "40"}
