@@ -2112,9 +2112,38 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
                 rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
                 found.append((min(10, rounded), match))
     found.sort(key=lambda entry: entry[1].start())
+    if found and text.find("~~", start, end) >= 0:
+        struck = _Spans(_ranges(_STRUCK, text, start, end))
+        found = [entry for entry in found if not _inside(entry[1], struck)]
+    if len(found) > 1 and _CORRECTION_HINT.search(text[start:end].lower()):
+        found = _not_taken_back(text, found)
     if len(found) > 1 and _may_hold_an_arrow(text, start, end):
         return _where_they_went(text, found)
     return found
+
+
+# A score taken back for the one after it, as a value is (see `_CORRECTION`): "8 (edit:
+# 7)", "8, sorry 7", "8 - actually 7/10"; the one after it ends its clause ("8 (actually
+# 7 weeks in)" takes nothing back).
+_SCORE_TAKEN_BACK = re.compile(
+    rf"[\s,;:.(\[–—-]*+\b(?:{_CORRECTION_WORDS})\b[,:;!.]*\s*+"
+    r"(?:(?:it'?s|it is|that'?s|is|was|should be|more like)\s+)?",
+    re.I,
+)
+_SCORE_CLAUSE_END = re.compile(r"[ \t]*+(?:[,.;:)\]!?\n]|$)")
+
+
+def _not_taken_back(
+    text: str, found: list[tuple[int, re.Match[str]]]
+) -> list[tuple[int, re.Match[str]]]:
+    """`found` without each score that a correction right after it takes back."""
+    return [
+        entry
+        for entry, later in zip(found, [*found[1:], None], strict=True)
+        if later is None
+        or not _SCORE_TAKEN_BACK.fullmatch(text, entry[1].end(), later[1].start())
+        or not _SCORE_CLAUSE_END.match(text, later[1].end())
+    ]
 
 
 # An arrow between two scores says where one went: "KR1 9 -> 7" is 7 now, not 9.

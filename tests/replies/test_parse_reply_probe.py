@@ -48,6 +48,18 @@ def test_an_arrow_between_scores_says_where_the_score_went() -> None:
     assert scores("1. KR1 40\n4. Confidence went 8 -> 6 -> 5") == {None: 5}
 
 
+def test_a_score_edited_or_struck_through_gives_way_to_the_one_after_it() -> None:
+    assert scores("1. KR1 40\n4. KR1 ~~8~~ 7") == {1: 7}
+    assert scores("1. KR1 40\n4. KR1 8 (edit: 7)") == {1: 7}
+    assert scores("1. KR1 40\n4. KR1 8/10 (edit: 7/10), KR2 5") == {1: 7, 2: 5}
+    assert scores("1. KR1 40\n4. KR1 8, sorry 7, KR2 ~~high~~ medium") == {1: 7, 2: 5}
+    assert scores("1. KR1 40\n4. 8 (edit: 7)") == {None: 7}
+    parsed = parse("1. KR1 40\n4. KR1 ~~8~~ 7")
+    assert [reading.span.text for reading in parsed.confidence] == ["7"]
+    # A number after a correction word that is not a score alone takes nothing back.
+    assert scores("1. KR1 40\n4. KR1 8 (actually 7 weeks in)") == {1: 8}
+
+
 # -- progress -------------------------------------------------------------------------------
 
 
