@@ -419,6 +419,8 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
                     continue  # "Cobertura y calidad: 70%": the "and" of a name, not of values
             if corrections and _joins_a_correction(boundary, corrections):
                 continue  # "38, sorry 39" and "9.7% (no wait, 9.9%)" are one clause
+            if boundary[0].strip() in ("and", "&") and _one_time(text, begins[-1], boundary):
+                continue  # "2 days and 4 hours" is one time
             if (
                 now
                 and boundary.end() > last_label
@@ -1078,6 +1080,9 @@ def _progress_in(
         spaced = SPACED.match(number[0])
         # "38 120 new signups" read as 38: the reading is "38", not the run.
         length = spaced.end("first") if spaced and value == Decimal(spaced["first"]) else None
+        parts = _compound_time(kr, text, number.end(), end)
+        if parts is not None:
+            length = parts.end() - number.start()  # "3h 30m" is read whole: so is its span
         if value is not None and _negative(text, number.start(), kr):
             return _reading(kr, -value, None, "value", number, length, signed=True)  # "NPS -5"
         return _reading(kr, value, None, "value", number, length)
@@ -1675,13 +1680,41 @@ def _explicit_reading(
     return _reading(kr, value, share, "percent", match)
 
 
-# A time said in two units: "3h 30m", "1 hour 15 min", "2 days 4 hours" (with "and" between
-# them the clause has ended: see `_CLAUSE_BREAK`).
+# A time said in two units: "3h 30m", "1 hour 15 min", "2 days 4 hours", "2 days and 4
+# hours" (a clause does not end at that "and": see `_one_time`).
 _TIME_PARTS = re.compile(
-    rf"\s*+(?P<unit>{_TIME_UNIT})(?![^\W\d_])\s*+(?P<number>\d+(?:[.,]\d+)?)"
-    rf"\s*+(?P<unit2>{_TIME_UNIT}|m)(?![^\W\d_])",
+    rf"\s*+(?P<unit>{_TIME_UNIT})(?![^\W\d_])\s*+(?:(?:and|und|et|y|e|&)\s++)?"
+    rf"(?P<number>\d+(?:[.,]\d+)?)\s*+(?P<unit2>{_TIME_UNIT}|m)(?![^\W\d_])",
     re.I,
 )
+# A number and a unit of time right before an "and" (see `_one_time`).
+_TIME_BEFORE = re.compile(rf"\d\s*+(?P<unit>{_TIME_UNIT})$", re.I)
+_TIME_AFTER = re.compile(rf"\d+(?:[.,]\d+)?\s*+(?P<unit>{_TIME_UNIT}|m)(?![^\W\d_])", re.I)
+
+
+def _one_time(text: str, begin: int, boundary: re.Match[str]) -> bool:
+    """Whether the "and" `boundary` joins the parts of one time ("2 days and 4 hours"): a
+    number and a unit of time before it, then one in a smaller unit after it."""
+    if not text[boundary.end() : boundary.end() + 1].isdigit():
+        return False  # nearly every "and"
+    before = _TIME_BEFORE.search(text, max(begin, boundary.start() - 24), boundary.start())
+    after = _TIME_AFTER.match(text, boundary.end())
+    if before is None or after is None:
+        return False
+    smaller = _SECONDS.get(after["unit"].lower(), Decimal(60))  # "m" after hours: minutes
+    return smaller < _SECONDS[before["unit"].lower()]
+
+
+def _compound_time(kr: KeyResultRef, text: str, after: int, end: int) -> re.Match[str] | None:
+    """The second part of a time in two units that starts at text[after:end] (see
+    `_TIME_PARTS`), when the key result is measured in time."""
+    if kr.unit.strip().lower() not in _SECONDS:
+        return None
+    parts = _TIME_PARTS.match(text, after, end)
+    if parts is None:
+        return None
+    second = _SECONDS.get(parts["unit2"].lower(), Decimal(60))
+    return parts if second < _SECONDS[parts["unit"].lower()] else None
 
 
 # A one-letter unit is no abbreviation of a word ("620 s. Anhang": siehe; "6 d.h.").
@@ -1696,14 +1729,14 @@ def _in_the_unit_of(
     own = _SECONDS.get(kr.unit.strip().lower())
     if value is None or own is None:
         return value
-    parts = _TIME_PARTS.match(text, after, end)
+    parts = _compound_time(kr, text, after, end)
     if parts is not None:
         # "3h 30m", "1 hour 15 min", "2 days 4 hours": the whole time, not its first part.
         first = _SECONDS[parts["unit"].lower()]
         # "m" alone is minutes only here, after hours ("3h 30m"); elsewhere a million.
         second = _SECONDS.get(parts["unit2"].lower(), Decimal(60))
         more = parse_number(parts["number"])
-        if second < first and more is not None:
+        if more is not None:
             return tidy(round((value * first + more * second) / own, 4))
     written = _WRITTEN_UNIT.match(text, after, end)
     seconds = _SECONDS.get(written[1].lower()) if written else None

@@ -166,6 +166,22 @@ def test_a_time_in_two_units_is_read_whole() -> None:
     assert values("1. KR2 3 days 2 weeks") == {2: "3"}
 
 
+def test_a_time_in_two_units_joined_by_and_is_read_whole_and_shown_whole() -> None:
+    toil = KeyResultRef(1, "Cut weekly toil to 2 hours", Decimal(10), Decimal(2), "hours", None)
+    assert values("1. KR2 2 days and 4 hours") == {2: "2.1667"}
+    assert values("1. KR2 2 days & 12 hours") == {2: "2.5"}
+    assert values("1. 40, 2 days and 12 hours, 64%") == {1: "40", 2: "2.5", 3: "64"}
+    # The confirmation quotes the whole time it read, not its first number.
+    for body, key_results, span in (
+        ("1. KR1 3h 30m", [toil], "3h 30m"),
+        ("1. KR2 2d 4h", None, "2d 4h"),
+        ("1. KR2 2 days and 4 hours", None, "2 days and 4 hours"),
+    ):
+        assert [reading.span.text for reading in parse(body, key_results).progress] == [span]
+    # A larger unit after "and" is something else.
+    assert values("1. KR2 3 days and 2 weeks") == {2: "3"}
+
+
 def test_a_change_in_words_then_where_it_went_reads_where_it_went() -> None:
     assert values("1. KR1 up 10% this week to 42") == {1: "42"}
     assert values("1. KR2 down 1 day since last week to 3 days") == {2: "3"}
