@@ -1808,6 +1808,8 @@ def read_progress(
         _items_of(scanned, key_results, listed=listed, kr_number=kr_number), scanned
     )
     if listed:
+        if "/" in scanned and len(key_results) > 1:  # else no item can be a slash list
+            items = _split_slash_lists(scanned, items, key_results)
         any_kr = key_results[0]
         items = _assign_by_order(
             items,
@@ -1872,6 +1874,67 @@ def read_progress(
         if not readings and text.strip() and not unclear:
             unclear.append(f'could not read any key-result progress in "{_short(text)}"')
     return ProgressScan(sorted(readings.values(), key=lambda r: r.kr_number), unclear)
+
+
+# One value of a list split by slashes, perhaps with its unit: "44 / 2 / 71", "40 teams /
+# 3 days / 64%".
+_SLASH_VALUE = re.compile(
+    rf"[ \t]*+(?P<value>[-+−]?{NUMBER}(?:[ \t]*+%|(?:[ \t]++[^\W\d_]{{1,12}}+){{1,2}})?)[ \t]*+"
+)
+_SLASH_LIST_END = re.compile(r"[ \t]*+[.!;]?[ \t]*+$")
+
+
+def _split_slash_lists(
+    text: str, items: list[_Item], key_results: Sequence[KeyResultRef]
+) -> list[_Item]:
+    """Items naming no key result that list one value per key result split by slashes
+    ("44 / 2 / 71"), each split into one item per value, to be matched by order."""
+    split: list[_Item] = []
+    for item in items:
+        values = None if item.kr is not None else _slash_list(text, item, key_results)
+        if values is None:
+            split.append(item)
+        else:
+            split.extend(
+                _Item(None, value.start("value"), value.end("value"), False) for value in values
+            )
+    return split
+
+
+def _slash_list(
+    text: str, item: _Item, key_results: Sequence[KeyResultRef]
+) -> list[re.Match[str]] | None:
+    """The values of text[item.start:item.end] when it is nothing but one value per key
+    result split by slashes, and none of them can be a ratio: not a value against the
+    target of the key result at its place ("38/45 / 2 / 71"), nor two values without any
+    unit ("38/45", "44 / 2": a ratio as often as a list), nor a date ("11/15/2026")."""
+    if text.find("/", item.start, item.end) < 0:
+        return None
+    values: list[re.Match[str]] = []
+    position = item.start
+    while True:
+        value = _SLASH_VALUE.match(text, position, item.end)
+        if value is None or len(values) == len(key_results):
+            return None
+        values.append(value)
+        if text[value.end() : value.end() + 1] != "/":
+            break
+        position = value.end() + 1
+    if len(values) != len(key_results) or not _SLASH_LIST_END.match(text, value.end(), item.end):
+        return None
+    if dates_in(text, item.start, item.end):
+        return None
+    for value, kr in zip(values, key_results, strict=True):
+        if not _in_its_unit(text, value.start("value"), value.end("value"), kr) and not (
+            kr.unit.strip().lower() in _SECONDS and _TIME_AFTER.fullmatch(value["value"])
+        ):
+            return None  # "2/3 done", "3/4 of the squads": a ratio of something else
+    for (_, later), kr in zip(pairwise(values), key_results, strict=False):
+        if value_of(NUMBER_RE.search(later["value"])[0], kr) == kr.target:  # type: ignore[index]
+            return None  # "38/45": against the target
+    if len(values) == 2 and all(NUMBER_RE.fullmatch(value["value"]) for value in values):
+        return None
+    return values
 
 
 # A key result's name, then its value, joined by a colon or by saying where it stands

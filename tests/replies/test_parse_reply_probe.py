@@ -149,6 +149,24 @@ def test_list_markers_inside_a_line_name_the_key_results_in_order() -> None:
     assert values("1. PR #1 merged, KR1 38") == {1: "38"}
 
 
+def test_one_value_per_key_result_split_by_slashes_is_read_in_order() -> None:
+    expected = {1: "44", 2: "2", 3: "71"}
+    assert values("1. 44 / 2 / 71") == expected
+    assert values("1. 44/2/71.") == expected
+    assert values("1. 40 teams / 3 days / 64%") == {1: "40", 2: "3", 3: "64"}
+    assert values("1. 40 / 3 weeks / 64") == {1: "40", 2: "21", 3: "64"}
+    two = [KRS[0], KeyResultRef(2, "Reach 80% test coverage", Decimal(55), Decimal(80), "%", None)]
+    assert values("1. 40 / 64%", two) == {1: "40", 2: "64"}
+    # Ratios stay ratios: against a target, two values without units, a count of something
+    # else, a date, or not one value per key result.
+    assert values("1. 38/45 / 2 / 71") == {1: "38"}
+    assert values("1. 38/45", KRS[:2]) == {1: "38"}
+    assert values("1. 40 / 3", KRS[:2]) == {}
+    assert values("1. 40 / 3 done / 64") == {}
+    assert values("1. 11/15/2026") == {}
+    assert values("1. 44 / 2 / 71 / 5") == {}
+
+
 def test_a_day_and_month_after_an_event_is_a_date_not_a_ratio() -> None:
     parsed = parse("1. KR3 kickoff 11/20")
     assert parsed.progress == []  # not 11%: asked for
