@@ -325,7 +325,42 @@ def _labels(
             return markers
         if markers and at_line_start and not found and markers[0][1] == _skip_blanks(text, start):
             return markers  # one a line: "#1 28" (a line per key result)
+        if at_line_start and not found:
+            return _marker_counting_up_by_line(text, start, end, numbers)
     return found
+
+
+def _marker_counting_up_by_line(
+    text: str, start: int, end: int, numbers: set[int]
+) -> list[tuple[int, int, int]]:
+    """The marker opening the line at `start`, as [(kr, start, end)], when the lines before
+    it open with markers of its kind counting up from the first key result: "#2 3 days"
+    after a line "#1 28", "c) 64%" after "a) 40" and "b) 3 days" (else [])."""
+    marker = _INLINE_MARKER.match(text, _skip_blanks(text, start), end)
+    if marker is None:
+        return []
+    place, kind = _marker_place(marker)
+    if place not in numbers:
+        return []
+    line_end, wanted = start - 1, place - 1
+    while wanted >= 1 and line_end > 0:
+        line_start = text.rfind("\n", 0, line_end) + 1
+        line = text[line_start:line_end]
+        line_end = line_start - 1
+        if not line.strip():
+            continue  # a blank line between them
+        earlier = _INLINE_MARKER.match(text, _skip_blanks(text, line_start), line_start + len(line))
+        if earlier is None or _marker_place(earlier) != (wanted, kind):
+            return []
+        wanted -= 1
+    return [(place, marker.start(), marker.end())] if wanted == 0 else []
+
+
+def _marker_place(marker: re.Match[str]) -> tuple[int, str]:
+    """The place a list marker says ("(2)", "2)", "#2" and "b)" are 2) and its kind."""
+    written = marker["paren"] or marker["close"] or marker["hash"]
+    place = int(written) if written.isdigit() else ord(written.lower()) - ord("a") + 1
+    return place, marker.lastgroup or ""
 
 
 # A list marker written inside a line: "(1)", "1)" or "a)" (not after a word: "data)"),
@@ -357,9 +392,7 @@ def _markers_counting_up(
     found: list[tuple[int, int, int]] = []
     kind = ""
     for marker in _INLINE_MARKER.finditer(text, start, end):
-        written = marker["paren"] or marker["close"] or marker["hash"]
-        this_kind = marker.lastgroup or ""
-        place = int(written) if written.isdigit() else ord(written.lower()) - ord("a") + 1
+        place, this_kind = _marker_place(marker)
         if found and this_kind != kind:
             continue
         if place != len(found) + 1 or place not in numbers:

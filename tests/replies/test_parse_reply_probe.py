@@ -149,6 +149,18 @@ def test_list_markers_inside_a_line_name_the_key_results_in_order() -> None:
     assert values("1. PR #1 merged, KR1 38") == {1: "38"}
 
 
+def test_list_markers_each_opening_its_own_line_name_the_key_results_in_order() -> None:
+    expected = {1: "28", 2: "3", 3: "64"}
+    assert values("1.\n#1 28\n#2 3 days\n#3 64%") == expected
+    assert values("1. #1 28\n#2 3 days\n\n#3 64%") == expected
+    assert values("1.\n(1) 28\n(2) 3 days\n(3) 64%") == expected  # not 2 of "(2)"
+    assert values("1.\na) 28\nb) 3 days\nc) 64%") == expected
+    assert scores("1. KR1 40\n4.\n#1 8\n#2 6\n#3 7") == {1: 8, 2: 6, 3: 7}
+    # Only counting up from the first: "#3" after other lines is the number of a name.
+    assert values("1.\n#2 28\n#3 64%") == {}
+    assert values("1. KR1 40\nPR #2 merged\n#3 64%") == {1: "40"}
+
+
 def test_one_value_per_key_result_split_by_slashes_is_read_in_order() -> None:
     expected = {1: "44", 2: "2", 3: "71"}
     assert values("1. 44 / 2 / 71") == expected
