@@ -356,7 +356,42 @@ def _labels(
             return markers
         if markers and at_line_start and not found and markers[0][1] == _skip_blanks(text, start):
             return markers  # one a line: "#1 28" (a line per key result)
+        if at_line_start and not found:
+            return _marker_counting_up_by_line(text, start, end, numbers)
     return found
+
+
+def _marker_counting_up_by_line(
+    text: str, start: int, end: int, numbers: set[int]
+) -> list[tuple[int, int, int]]:
+    """The marker opening the line at `start`, as [(kr, start, end)], when the lines before
+    it open with markers of its kind counting up from the first key result: "#2 3 days"
+    after a line "#1 28", "c) 64%" after "a) 40" and "b) 3 days" (else [])."""
+    marker = _INLINE_MARKER.match(text, _skip_blanks(text, start), end)
+    if marker is None:
+        return []
+    place, kind = _marker_place(marker)
+    if place not in numbers:
+        return []
+    line_end, wanted = start - 1, place - 1
+    while wanted >= 1 and line_end > 0:
+        line_start = text.rfind("\n", 0, line_end) + 1
+        line = text[line_start:line_end]
+        line_end = line_start - 1
+        if not line.strip():
+            continue  # a blank line between them
+        earlier = _INLINE_MARKER.match(text, _skip_blanks(text, line_start), line_start + len(line))
+        if earlier is None or _marker_place(earlier) != (wanted, kind):
+            return []
+        wanted -= 1
+    return [(place, marker.start(), marker.end())] if wanted == 0 else []
+
+
+def _marker_place(marker: re.Match[str]) -> tuple[int, str]:
+    """The place a list marker says ("(2)", "2)", "#2" and "b)" are 2) and its kind."""
+    written = marker["paren"] or marker["close"] or marker["hash"]
+    place = int(written) if written.isdigit() else ord(written.lower()) - ord("a") + 1
+    return place, marker.lastgroup or ""
 
 
 # A list marker written inside a line: "(1)", "1)" or "a)" (not after a word: "data)"),
@@ -388,9 +423,7 @@ def _markers_counting_up(
     found: list[tuple[int, int, int]] = []
     kind = ""
     for marker in _INLINE_MARKER.finditer(text, start, end):
-        written = marker["paren"] or marker["close"] or marker["hash"]
-        this_kind = marker.lastgroup or ""
-        place = int(written) if written.isdigit() else ord(written.lower()) - ord("a") + 1
+        place, this_kind = _marker_place(marker)
         if found and this_kind != kind:
             continue
         if place != len(found) + 1 or place not in numbers:
@@ -450,6 +483,8 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[list[int], list[int
                     continue  # "Cobertura y calidad: 70%": the "and" of a name, not of values
             if corrections and _joins_a_correction(boundary, corrections):
                 continue  # "38, sorry 39" and "9.7% (no wait, 9.9%)" are one clause
+            if boundary[0].strip() in ("and", "&") and _one_time(text, begins[-1], boundary):
+                continue  # "2 days and 4 hours" is one time
             if (
                 now
                 and boundary.end() > last_label
@@ -1109,6 +1144,9 @@ def _progress_in(
         spaced = SPACED.match(number[0])
         # "38 120 new signups" read as 38: the reading is "38", not the run.
         length = spaced.end("first") if spaced and value == Decimal(spaced["first"]) else None
+        parts = _compound_time(kr, text, number.end(), end)
+        if parts is not None:
+            length = parts.end() - number.start()  # "3h 30m" is read whole: so is its span
         if value is not None and _negative(text, number.start(), kr):
             return _reading(kr, -value, None, "value", number, length, signed=True)  # "NPS -5"
         return _reading(kr, value, None, "value", number, length)
@@ -1706,13 +1744,41 @@ def _explicit_reading(
     return _reading(kr, value, share, "percent", match)
 
 
-# A time said in two units: "3h 30m", "1 hour 15 min", "2 days 4 hours" (with "and" between
-# them the clause has ended: see `_CLAUSE_BREAK`).
+# A time said in two units: "3h 30m", "1 hour 15 min", "2 days 4 hours", "2 days and 4
+# hours" (a clause does not end at that "and": see `_one_time`).
 _TIME_PARTS = re.compile(
-    rf"\s*+(?P<unit>{_TIME_UNIT})(?![^\W\d_])\s*+(?P<number>\d+(?:[.,]\d+)?)"
-    rf"\s*+(?P<unit2>{_TIME_UNIT}|m)(?![^\W\d_])",
+    rf"\s*+(?P<unit>{_TIME_UNIT})(?![^\W\d_])\s*+(?:(?:and|und|et|y|e|&)\s++)?"
+    rf"(?P<number>\d+(?:[.,]\d+)?)\s*+(?P<unit2>{_TIME_UNIT}|m)(?![^\W\d_])",
     re.I,
 )
+# A number and a unit of time right before an "and" (see `_one_time`).
+_TIME_BEFORE = re.compile(rf"\d\s*+(?P<unit>{_TIME_UNIT})$", re.I)
+_TIME_AFTER = re.compile(rf"\d+(?:[.,]\d+)?\s*+(?P<unit>{_TIME_UNIT}|m)(?![^\W\d_])", re.I)
+
+
+def _one_time(text: str, begin: int, boundary: re.Match[str]) -> bool:
+    """Whether the "and" `boundary` joins the parts of one time ("2 days and 4 hours"): a
+    number and a unit of time before it, then one in a smaller unit after it."""
+    if not text[boundary.end() : boundary.end() + 1].isdigit():
+        return False  # nearly every "and"
+    before = _TIME_BEFORE.search(text, max(begin, boundary.start() - 24), boundary.start())
+    after = _TIME_AFTER.match(text, boundary.end())
+    if before is None or after is None:
+        return False
+    smaller = _SECONDS.get(after["unit"].lower(), Decimal(60))  # "m" after hours: minutes
+    return smaller < _SECONDS[before["unit"].lower()]
+
+
+def _compound_time(kr: KeyResultRef, text: str, after: int, end: int) -> re.Match[str] | None:
+    """The second part of a time in two units that starts at text[after:end] (see
+    `_TIME_PARTS`), when the key result is measured in time."""
+    if kr.unit.strip().lower() not in _SECONDS:
+        return None
+    parts = _TIME_PARTS.match(text, after, end)
+    if parts is None:
+        return None
+    second = _SECONDS.get(parts["unit2"].lower(), Decimal(60))
+    return parts if second < _SECONDS[parts["unit"].lower()] else None
 
 
 # A one-letter unit is no abbreviation of a word ("620 s. Anhang": siehe; "6 d.h.").
@@ -1727,14 +1793,14 @@ def _in_the_unit_of(
     own = _SECONDS.get(kr.unit.strip().lower())
     if value is None or own is None:
         return value
-    parts = _TIME_PARTS.match(text, after, end)
+    parts = _compound_time(kr, text, after, end)
     if parts is not None:
         # "3h 30m", "1 hour 15 min", "2 days 4 hours": the whole time, not its first part.
         first = _SECONDS[parts["unit"].lower()]
         # "m" alone is minutes only here, after hours ("3h 30m"); elsewhere a million.
         second = _SECONDS.get(parts["unit2"].lower(), Decimal(60))
         more = parse_number(parts["number"])
-        if second < first and more is not None:
+        if more is not None:
             return tidy(round((value * first + more * second) / own, 4))
     written = _WRITTEN_UNIT.match(text, after, end)
     seconds = _SECONDS.get(written[1].lower()) if written else None
@@ -1806,6 +1872,8 @@ def read_progress(
         _items_of(scanned, key_results, listed=listed, kr_number=kr_number), scanned
     )
     if listed:
+        if "/" in scanned and len(key_results) > 1:  # else no item can be a slash list
+            items = _split_slash_lists(scanned, items, key_results)
         any_kr = key_results[0]
         items = _assign_by_order(
             items,
@@ -1845,6 +1913,8 @@ def read_progress(
             continue
         bare = listed or item.labelled or _named_value(scanned, item, kr, key_results)
         reading = _progress_in(scanned, item.start, item.end, kr, bare, item.named)
+        if reading is None and not bare and item.named:
+            reading = _stated_plainly(scanned, item, kr)
         if reading and corrects:
             reading = replace(reading, corrects=True)
         if reading:
@@ -1868,6 +1938,67 @@ def read_progress(
         if not readings and text.strip() and not unclear:
             unclear.append(f'could not read any key-result progress in "{_short(text)}"')
     return ProgressScan(sorted(readings.values(), key=lambda r: r.kr_number), unclear)
+
+
+# One value of a list split by slashes, perhaps with its unit: "44 / 2 / 71", "40 teams /
+# 3 days / 64%".
+_SLASH_VALUE = re.compile(
+    rf"[ \t]*+(?P<value>[-+−]?{NUMBER}(?:[ \t]*+%|(?:[ \t]++[^\W\d_]{{1,12}}+){{1,2}})?)[ \t]*+"
+)
+_SLASH_LIST_END = re.compile(r"[ \t]*+[.!;]?[ \t]*+$")
+
+
+def _split_slash_lists(
+    text: str, items: list[_Item], key_results: Sequence[KeyResultRef]
+) -> list[_Item]:
+    """Items naming no key result that list one value per key result split by slashes
+    ("44 / 2 / 71"), each split into one item per value, to be matched by order."""
+    split: list[_Item] = []
+    for item in items:
+        values = None if item.kr is not None else _slash_list(text, item, key_results)
+        if values is None:
+            split.append(item)
+        else:
+            split.extend(
+                _Item(None, value.start("value"), value.end("value"), False) for value in values
+            )
+    return split
+
+
+def _slash_list(
+    text: str, item: _Item, key_results: Sequence[KeyResultRef]
+) -> list[re.Match[str]] | None:
+    """The values of text[item.start:item.end] when it is nothing but one value per key
+    result split by slashes, and none of them can be a ratio: not a value against the
+    target of the key result at its place ("38/45 / 2 / 71"), nor two values without any
+    unit ("38/45", "44 / 2": a ratio as often as a list), nor a date ("11/15/2026")."""
+    if text.find("/", item.start, item.end) < 0:
+        return None
+    values: list[re.Match[str]] = []
+    position = item.start
+    while True:
+        value = _SLASH_VALUE.match(text, position, item.end)
+        if value is None or len(values) == len(key_results):
+            return None
+        values.append(value)
+        if text[value.end() : value.end() + 1] != "/":
+            break
+        position = value.end() + 1
+    if len(values) != len(key_results) or not _SLASH_LIST_END.match(text, value.end(), item.end):
+        return None
+    if dates_in(text, item.start, item.end):
+        return None
+    for value, kr in zip(values, key_results, strict=True):
+        if not _in_its_unit(text, value.start("value"), value.end("value"), kr) and not (
+            kr.unit.strip().lower() in _SECONDS and _TIME_AFTER.fullmatch(value["value"])
+        ):
+            return None  # "2/3 done", "3/4 of the squads": a ratio of something else
+    for (_, later), kr in zip(pairwise(values), key_results, strict=False):
+        if value_of(NUMBER_RE.search(later["value"])[0], kr) == kr.target:  # type: ignore[index]
+            return None  # "38/45": against the target
+    if len(values) == 2 and all(NUMBER_RE.fullmatch(value["value"]) for value in values):
+        return None
+    return values
 
 
 # A key result's name, then its value, joined by a colon or by saying where it stands
@@ -1909,20 +2040,93 @@ def _named_value(
     return bool(_AFTER_VALUE.match(text, after, item.end))
 
 
+# Words that may stand around a value stated plainly in free text, besides the key
+# result's own title words and unit: "We are at 41 active teams", "teams 40", "onboarding
+# takes 3 days now". Not a word that says what else the number is ("talked to 5 teams",
+# "team of 5", "onboarding in 2 weeks", "3 days late").
+_PLAIN_BEFORE = frozenset(
+    """we re are is s it at now currently still down up to about around roughly approx
+    approximately reached hit has have the our stands stand sits sit went got already
+    this week today takes take""".split()  # noqa: SIM905 (a list of words)
+)
+_PLAIN_AFTER = frozenset(
+    """now today already so far this week total in currently""".split()  # noqa: SIM905
+)
+_PLAIN_MARKS_BEFORE = frozenset(" \t:=~≈'’-–—")
+_PLAIN_MARKS_AFTER = frozenset(" \t.!;,:")
+
+
+def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading | None:
+    """A value in free-text item text[item.start:item.end], named by the words of `kr`'s
+    title, said as plainly as in a progress answer ("Teams 40", "onboarding 3 days", "We
+    are at 41 active teams."): only the title's words, its unit and a few words saying
+    where it stands around it (see `_PLAIN_BEFORE`), up to an aside in brackets. Else
+    None: free text holds numbers of many other things, and the confirmation asks."""
+    if not _DIGIT.search(text, item.start, item.end):
+        return None
+    reading = _progress_in(text, item.start, item.end, kr, True, True)
+    if reading is None or reading.status != "value":
+        return None
+    own = _stems(kr.title, title=True) | _stems(kr.unit)
+    before = text[item.start : reading.span.start]
+    aside = text.find("(", reading.span.end, item.end)
+    after = text[reading.span.end : item.end if aside < 0 else aside]
+    return (
+        reading
+        if _only_words(before, own | _PLAIN_BEFORE, _PLAIN_MARKS_BEFORE, kr)
+        and _only_words(after, own | _PLAIN_AFTER, _PLAIN_MARKS_AFTER, kr)
+        else None
+    )
+
+
+def _only_words(
+    said: str, words: Collection[str], marks: Collection[str], kr: KeyResultRef
+) -> bool:
+    """Whether `said` holds nothing but `words` (whole or stemmed), the key result's unit
+    (singular or plural; of time, any unit of time: "3h 30m" of a key result in days) and
+    `marks`."""
+    unit = kr.unit.strip().lower()
+    of_time = unit in _SECONDS
+    position = 0
+    for word in _WORD.finditer(said):
+        if any(mark not in marks for mark in said[position : word.start()]):
+            return False
+        written = word[0].lower()
+        if not (
+            written in words
+            or _stem(written) in words
+            or (unit and written.rstrip("s") == unit.rstrip("s"))
+            or (of_time and (written in _SECONDS or written == "m"))
+        ):
+            return False
+        position = word.end()
+    return all(mark in marks for mark in said[position:])
+
+
 def _said_of_the_others(text: str, start: int, end: int) -> tuple[str, re.Match[str]] | None:
     """ "no change" or "done" said of all but what follows ("no change except KR2", "all
-    done except for KR3"), as (status, where), if text[start:end] says one."""
+    done except for KR3"), as (status, where), if text[start:end] says one; the "except"
+    may open the clause after it ("No change, except KR2 is now 3 days")."""
+    reach = end
     if not _EXCEPT_ANYWHERE.search(text, start, end):
-        return None  # nearly every item
+        # Nearly every item: no "except" in it, nor a clause break right after it.
+        opening = _EXCEPT_OPENS.match(text, end) if text[end : end + 1] in (",", ";") else None
+        if opening is None:
+            return None
+        reach = opening.end()
     for pattern, status in ((_NO_CHANGE, "no-change"), (_DONE, "done")):
         said = pattern.search(text, start, end)
         if (
             said is not None
-            and _BUT_FOR.match(text, said.end(), end)
+            and _BUT_FOR.match(text, said.end(), reach)
             and not _NOT_DONE_BEFORE.search(text, max(start, said.start() - 40), said.start())
         ):
             return status, said
     return None
+
+
+# "except" opening the clause after a break: "No change, except KR2 ...".
+_EXCEPT_OPENS = re.compile(rf"[,;][ \t]*+{_EXCEPT_WORDS}\b", re.I)
 
 
 def _by_target(
@@ -2068,9 +2272,38 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
                 rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
                 found.append((min(10, rounded), match))
     found.sort(key=lambda entry: entry[1].start())
+    if found and text.find("~~", start, end) >= 0:
+        struck = _Spans(_ranges(_STRUCK, text, start, end))
+        found = [entry for entry in found if not _inside(entry[1], struck)]
+    if len(found) > 1 and _CORRECTION_HINT.search(text[start:end].lower()):
+        found = _not_taken_back(text, found)
     if len(found) > 1 and _may_hold_an_arrow(text, start, end):
         return _where_they_went(text, found)
     return found
+
+
+# A score taken back for the one after it, as a value is (see `_CORRECTION`): "8 (edit:
+# 7)", "8, sorry 7", "8 - actually 7/10"; the one after it ends its clause ("8 (actually
+# 7 weeks in)" takes nothing back).
+_SCORE_TAKEN_BACK = re.compile(
+    rf"[\s,;:.(\[–—-]*+\b(?:{_CORRECTION_WORDS})\b[,:;!.]*\s*+"
+    r"(?:(?:it'?s|it is|that'?s|is|was|should be|more like)\s+)?",
+    re.I,
+)
+_SCORE_CLAUSE_END = re.compile(r"[ \t]*+(?:[,.;:)\]!?\n]|$)")
+
+
+def _not_taken_back(
+    text: str, found: list[tuple[int, re.Match[str]]]
+) -> list[tuple[int, re.Match[str]]]:
+    """`found` without each score that a correction right after it takes back."""
+    return [
+        entry
+        for entry, later in zip(found, [*found[1:], None], strict=True)
+        if later is None
+        or not _SCORE_TAKEN_BACK.fullmatch(text, entry[1].end(), later[1].start())
+        or not _SCORE_CLAUSE_END.match(text, later[1].end())
+    ]
 
 
 # An arrow between two scores says where one went: "KR1 9 -> 7" is 7 now, not 9.

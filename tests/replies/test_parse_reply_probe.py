@@ -48,6 +48,18 @@ def test_an_arrow_between_scores_says_where_the_score_went() -> None:
     assert scores("1. KR1 40\n4. Confidence went 8 -> 6 -> 5") == {None: 5}
 
 
+def test_a_score_edited_or_struck_through_gives_way_to_the_one_after_it() -> None:
+    assert scores("1. KR1 40\n4. KR1 ~~8~~ 7") == {1: 7}
+    assert scores("1. KR1 40\n4. KR1 8 (edit: 7)") == {1: 7}
+    assert scores("1. KR1 40\n4. KR1 8/10 (edit: 7/10), KR2 5") == {1: 7, 2: 5}
+    assert scores("1. KR1 40\n4. KR1 8, sorry 7, KR2 ~~high~~ medium") == {1: 7, 2: 5}
+    assert scores("1. KR1 40\n4. 8 (edit: 7)") == {None: 7}
+    parsed = parse("1. KR1 40\n4. KR1 ~~8~~ 7")
+    assert [reading.span.text for reading in parsed.confidence] == ["7"]
+    # A number after a correction word that is not a score alone takes nothing back.
+    assert scores("1. KR1 40\n4. KR1 8 (actually 7 weeks in)") == {1: 8}
+
+
 # -- progress -------------------------------------------------------------------------------
 
 
@@ -103,6 +115,20 @@ def test_no_change_except_a_key_result_is_said_of_the_others() -> None:
     assert parsed.unclear[0].startswith("could not read a value for KR2")
 
 
+def test_no_change_then_a_comma_before_except_is_said_of_the_others_too() -> None:
+    expected = {1: "34", 2: "3", 3: "61"}
+    assert values("1. No change, except KR2 is now 3 days") == expected
+    assert values("1. no change; except for KR2, now 3 days") == expected
+    assert values("1. All done, except KR3 at 70%") == {1: "45", 2: "1", 3: "70"}
+    parsed = parse("1. No change, except KR2 is now 3 days")
+    assert [reading.span.text for reading in parsed.progress] == ["No change", "3", "No change"]
+    assert parsed.missing == [
+        "no confidence given for KR1: reply with a number from 1 to 10 (or high/medium/low)",
+        "no confidence given for KR2: reply with a number from 1 to 10 (or high/medium/low)",
+        "no confidence given for KR3: reply with a number from 1 to 10 (or high/medium/low)",
+    ]
+
+
 def test_a_value_edited_or_struck_through_gives_way_to_the_one_after_it() -> None:
     assert values("1. KR1 38 (edit: 40)") == {1: "40"}
     assert values("1. KR1 38 teams (edit: 40 teams)") == {1: "40"}
@@ -123,6 +149,36 @@ def test_list_markers_inside_a_line_name_the_key_results_in_order() -> None:
     assert values("1. PR #1 merged, KR1 38") == {1: "38"}
 
 
+def test_list_markers_each_opening_its_own_line_name_the_key_results_in_order() -> None:
+    expected = {1: "28", 2: "3", 3: "64"}
+    assert values("1.\n#1 28\n#2 3 days\n#3 64%") == expected
+    assert values("1. #1 28\n#2 3 days\n\n#3 64%") == expected
+    assert values("1.\n(1) 28\n(2) 3 days\n(3) 64%") == expected  # not 2 of "(2)"
+    assert values("1.\na) 28\nb) 3 days\nc) 64%") == expected
+    assert scores("1. KR1 40\n4.\n#1 8\n#2 6\n#3 7") == {1: 8, 2: 6, 3: 7}
+    # Only counting up from the first: "#3" after other lines is the number of a name.
+    assert values("1.\n#2 28\n#3 64%") == {}
+    assert values("1. KR1 40\nPR #2 merged\n#3 64%") == {1: "40"}
+
+
+def test_one_value_per_key_result_split_by_slashes_is_read_in_order() -> None:
+    expected = {1: "44", 2: "2", 3: "71"}
+    assert values("1. 44 / 2 / 71") == expected
+    assert values("1. 44/2/71.") == expected
+    assert values("1. 40 teams / 3 days / 64%") == {1: "40", 2: "3", 3: "64"}
+    assert values("1. 40 / 3 weeks / 64") == {1: "40", 2: "21", 3: "64"}
+    two = [KRS[0], KeyResultRef(2, "Reach 80% test coverage", Decimal(55), Decimal(80), "%", None)]
+    assert values("1. 40 / 64%", two) == {1: "40", 2: "64"}
+    # Ratios stay ratios: against a target, two values without units, a count of something
+    # else, a date, or not one value per key result.
+    assert values("1. 38/45 / 2 / 71") == {1: "38"}
+    assert values("1. 38/45", KRS[:2]) == {1: "38"}
+    assert values("1. 40 / 3", KRS[:2]) == {}
+    assert values("1. 40 / 3 done / 64") == {}
+    assert values("1. 11/15/2026") == {}
+    assert values("1. 44 / 2 / 71 / 5") == {}
+
+
 def test_a_day_and_month_after_an_event_is_a_date_not_a_ratio() -> None:
     parsed = parse("1. KR3 kickoff 11/20")
     assert parsed.progress == []  # not 11%: asked for
@@ -140,8 +196,61 @@ def test_a_time_in_two_units_is_read_whole() -> None:
     assert values("1. KR2 3 days 2 weeks") == {2: "3"}
 
 
+def test_a_time_in_two_units_joined_by_and_is_read_whole_and_shown_whole() -> None:
+    toil = KeyResultRef(1, "Cut weekly toil to 2 hours", Decimal(10), Decimal(2), "hours", None)
+    assert values("1. KR2 2 days and 4 hours") == {2: "2.1667"}
+    assert values("1. KR2 2 days & 12 hours") == {2: "2.5"}
+    assert values("1. 40, 2 days and 12 hours, 64%") == {1: "40", 2: "2.5", 3: "64"}
+    # The confirmation quotes the whole time it read, not its first number.
+    for body, key_results, span in (
+        ("1. KR1 3h 30m", [toil], "3h 30m"),
+        ("1. KR2 2d 4h", None, "2d 4h"),
+        ("1. KR2 2 days and 4 hours", None, "2 days and 4 hours"),
+    ):
+        assert [reading.span.text for reading in parse(body, key_results).progress] == [span]
+    # A larger unit after "and" is something else.
+    assert values("1. KR2 3 days and 2 weeks") == {2: "3"}
+
+
 def test_a_change_in_words_then_where_it_went_reads_where_it_went() -> None:
     assert values("1. KR1 up 10% this week to 42") == {1: "42"}
     assert values("1. KR2 down 1 day since last week to 3 days") == {2: "3"}
     # A change alone is still asked for.
     assert values("1. KR1 up 3 teams, to 2 more regions") == {}
+
+
+# -- a free paragraph -----------------------------------------------------------------------
+
+
+def test_a_value_stated_plainly_in_a_free_paragraph_is_read() -> None:
+    expected = {1: "40", 2: "3", 3: "64"}
+    assert values("Teams 40, onboarding 3 days, coverage 64%.") == expected
+    assert values("Hi Anna,\n\nTeams 40, onboarding 3 days, coverage 64%.\n\nThanks,\nBob") == (
+        expected
+    )
+    assert values("We are at 41 active teams.") == {1: "41"}
+    assert values("Onboarding takes 3 days now, teams 40 (up from 38).") == {1: "40", 2: "3"}
+    parsed = parse("We are at 41 active teams.")
+    assert [reading.span.text for reading in parsed.progress] == ["41"]
+    assert not any(said.startswith("no progress given for KR1") for said in parsed.missing)
+
+
+def test_a_number_of_something_else_in_a_free_paragraph_is_not_progress() -> None:
+    # Counts of other things, dates, times, durations of other things and scores: the
+    # confirmation asks for the value instead.
+    for body in (
+        "Talked to 5 teams yesterday.",
+        "Team of 5 people",
+        "Teams call on 3 Dec",
+        "Teams sync at 10:30",
+        "Teams at 3pm",
+        "Onboarding in 2 weeks",
+        "Onboarding 3 days late",
+        "Onboarding 2 new hires this week",
+        "Spent 3 days on onboarding docs",
+        "Teams 8/10",
+        "teams was 38",
+    ):
+        assert values(body) == {}, body
+    assert values("Teams 40, confidence 7") == {1: "40"}
+    assert scores("Teams 40, confidence 7") == {None: 7}
