@@ -274,7 +274,7 @@ def _missing(
     sent = [chase for chase in chases if chase.status == "sent"]
     pending = [chase for chase in chases if chase.status == "pending" and chase.send_at > now]
     person = prompt.person
-    away = person.away_until if person.away_until and person.away_until > now else None
+    away = person.away_until if person.away_at(now) else None
     return {
         "prompted_at": _local(prompt.sent_at, manager.timezone) or "not yet prompted",
         "status": prompt.status,
@@ -288,6 +288,18 @@ def _missing(
         # The day they are back, where they are (away_until is the start of that day).
         "back_on": local_day(away, person.timezone) if away else "",
     }
+
+
+def absence_text(person: Person, now: datetime) -> str:
+    """That the person is marked away, now or from a day to come, and the day they are
+    back, in their own zone (away_until is the start of that day); "" when not."""
+    if person.away_until is None or person.away_until <= now:
+        return ""
+    back = local_day(person.away_until, person.timezone)
+    if person.away_at(now) or person.away_from is None:
+        return f"Away, back {back}; not chased while away."
+    starts = local_day(person.away_from, person.timezone)
+    return f"Away from {starts}, back {back}; not chased while away."
 
 
 def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[str, Any]:
@@ -331,6 +343,7 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         "help": _notes(latest, "help"),
         "wins": _notes(latest, "win"),
         "missing": _missing(session, prompt, manager, ctx.now()),
+        "absence": absence_text(report, ctx.now()),
         "prep": prep_view(ctx, session, meeting),
     }
 
