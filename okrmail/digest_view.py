@@ -144,28 +144,41 @@ def _score(readings: dict[int | None, CheckInReading], number: int) -> int | Non
 
 
 def _progress_line(
-    latest: CheckInReading | None, previous: CheckInReading | None, unit: str
+    latest: CheckInReading | None, previous: CheckInReading | None, unit: str, as_of: str = ""
 ) -> str:
+    """What the latest check-in did to a key result: its change since the one before, or
+    that it is the first reading (the value itself is beside it already). With `as_of`
+    (the report has not answered since the check-in of that meeting), said of that
+    check-in and "none since": nothing of it is new."""
+    when = f"in the check-in for {as_of}" if as_of else "since last check-in"
+    since = "; none since" if as_of else ""
     if latest is None or latest.value is None:
-        return "" if previous is None else "no update in this check-in"
+        if previous is None:
+            return ""
+        return (
+            f"no update in the check-in for {as_of}{since}"
+            if as_of
+            else "no update in this check-in"
+        )
     now = amount(latest.value, unit)
     if previous is None or previous.value is None:
-        return f"now {now} (first reading)"
+        return f"first reading{', ' + when if as_of else ''}{since}"
     change = latest.value - previous.value
     if change == 0:
-        return f"no change since last check-in ({now})"
+        return f"no change {when} ({now}){since}"
     sign = "+" if change > 0 else "−"
     before, now = (
         format_value(previous.value, grouped=True),
         format_value(latest.value, grouped=True),
     )
-    return f"{sign}{amount(abs(change), unit)} since last check-in ({before} → {now})"
+    return f"{sign}{amount(abs(change), unit)} {when} ({before} → {now}){since}"
 
 
 def key_results_view(
-    ctx: AppContext, session: Session, person: Person, history: list[CheckIn]
+    ctx: AppContext, session: Session, person: Person, history: list[CheckIn], as_of: str = ""
 ) -> list[dict[str, Any]]:
-    """Each key result with the change since the previous check-in and the confidence trend."""
+    """Each key result with the change since the previous check-in and the confidence
+    trend; with `as_of`, the latest check-in is an old one (`_progress_line`)."""
     lines = key_result_lines(session, person.id, for_digest=True)
     trend_length = ctx.settings.digest.trend_length
     progress = [_by_kr(_readings(checkin, "progress")) for checkin in history]
@@ -180,7 +193,7 @@ def key_results_view(
         view.append(
             {
                 **line,
-                "change_text": _progress_line(latest, previous, line["unit"]),
+                "change_text": _progress_line(latest, previous, line["unit"], as_of),
                 "confidence": scores[-1] if scores else None,
                 "trend": sparkline(scores) if len(scores) > 1 else "",
                 "trend_text": " → ".join(str(score) for score in scores)
@@ -333,7 +346,13 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         "status": meeting.status,
         "report": person_view(report),
         "checkin": checkin_view,
-        "key_results": key_results_view(ctx, session, report, history),
+        "key_results": key_results_view(
+            ctx,
+            session,
+            report,
+            history,
+            "" if for_this_meeting or checkin_view is None else checkin_view["meeting_when"],
+        ),
         "blockers": blockers_view(
             history,
             for_this_meeting,
