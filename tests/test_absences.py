@@ -201,6 +201,19 @@ def test_a_note_that_names_a_weekday_is_read_as_that_day(run: Run) -> None:
     assert "Away, back Sat 21 Nov; not chased while away." in digest_text(run)
 
 
+def test_a_note_that_says_next_week_is_away_until_the_week_after(run: Run) -> None:
+    """ "next week" was no date either: away for the default seven days, until Tuesday."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    outcome = run.reply(prompt, "rob@example.com", "I'm away next week, can we skip this one?")
+
+    assert outcome.status == "away", outcome.reason
+    assert rob(run).away_from is None  # from now: it answers this prompt with a note
+    assert in_berlin(rob(run).away_until) == datetime(2026, 11, 30)
+    [noted] = run.emails("away-noted", "rob@example.com")
+    assert str(noted["Subject"]) == "Noted: you're away, no reminders before Mon 30 Nov"
+
+
 # -- a check-in from someone marked away -----------------------------------------------------
 
 

@@ -58,7 +58,8 @@ def record_away_note(
     assert prompt is not None
     person, manager = prompt.person, prompt.meeting.series.pairing.manager
     note = without_courtesies(found.parsed.notes).strip()
-    until = robots.mark_away(person, note, ctx.now(), ctx.settings.inbound.away_default_days)
+    default_days = ctx.settings.inbound.away_default_days
+    until = robots.mark_away(person, note, ctx.now(), default_days, weeks=True)
     outcome.reason = f"says they are away: not chased until {local_day(until, person.timezone)}"
     sent = [
         _away_noted(ctx, session, prompt, inbox_id, writer=person, until=until),
@@ -140,7 +141,8 @@ def answer_manager(
         return False
     own = without_courtesies(trim_reply(found.text)).strip()
     if says_away(own, about=report.name.split()[0]):
-        until = robots.mark_away(report, own, ctx.now(), ctx.settings.inbound.away_default_days)
+        default_days = ctx.settings.inbound.away_default_days
+        until = robots.mark_away(report, own, ctx.now(), default_days, weeks=True)
         outcome.status = "away"
         outcome.reason = (
             f"{manager.email} says {report.email} is away: not chased until "

@@ -293,10 +293,14 @@ class _Absent(Protocol):
     away_until: datetime | None
 
 
-def mark_away(person: _Absent, text: str, now: datetime, default_days: int) -> datetime:
+def mark_away(
+    person: _Absent, text: str, now: datetime, default_days: int, *, weeks: bool = False
+) -> datetime:
     """Mark `person` away from now until the date `text` names (else for `default_days`);
-    an absence they are marked for already that lasts longer stands. Returns until when."""
-    absence = read_absence(text, now, person.timezone, default_days)
+    an absence they are marked for already that lasts longer stands. Returns until when.
+    From now even when `text` names a later start: it answers a prompt with a note instead
+    of the answers, so it stands for now too. `weeks`: a person wrote it (`read_absence`)."""
+    absence = read_absence(text, now, person.timezone, default_days, weeks=weeks)
     record_absence(person, Absence(None, absence.back, absence.named), now)
     assert person.away_until is not None
     return person.away_until
