@@ -201,7 +201,8 @@ _WEEKDAY = re.compile(
 )
 # A day of the month said alone, after a cue: "until the 29th", "from the 30th", "bis zum
 # 29.", "jusqu'au 29", "hasta el 29", "tot de 29e", "até dia 29", "fino al 29". Read only
-# with an ordinal ending or an article right before it ("until 2 weeks" is no date).
+# with an ordinal ending or an article right before it ("until 2 weeks", "back at 3." are
+# no dates).
 _DAY_ALONE = re.compile(r"(?<![\w.,/:-])(\d{1,2})(st|nd|rd|th|er|e|º|\.(?!\d))?(?![\w%:/])")
 _DAY_ARTICLES = frozenset(
     "the zum am vom le au du el al del dia do ao de dal jusqu'au".split()  # noqa: SIM905
@@ -381,7 +382,8 @@ def _said(text: str, today: date, *, weeks: bool) -> list[_Said]:
         if any(match.start() in span for span in covered):
             continue
         article = _words(text[: match.start()])[-1:]
-        if match[2] or (article and article[0] in _DAY_ARTICLES):
+        ordinal = match[2] is not None and match[2] != "."  # "29." needs "zum" before it
+        if ordinal or (article and article[0] in _DAY_ARTICLES):
             day = _day_of_month(int(match[1]), today)
             if day is not None:
                 add_found(match.start(), day, cued_only=True)

@@ -75,6 +75,7 @@ def test_the_day_a_person_is_back(text: str, expected: date) -> None:
         "sat down with Ana on the roadmap",  # "sat" is no Saturday without a cue
         "Je suis en congé, mon équipe répond.",  # "mon" is no Monday
         "out until 2 weeks from now",  # a number is no day without "the" or "2nd"
+        "Stepped out, back at 3.",  # a time of day
         "My working days are Monday to Thursday.",
     ],
 )
