@@ -144,28 +144,41 @@ def _score(readings: dict[int | None, CheckInReading], number: int) -> int | Non
 
 
 def _progress_line(
-    latest: CheckInReading | None, previous: CheckInReading | None, unit: str
+    latest: CheckInReading | None, previous: CheckInReading | None, unit: str, as_of: str = ""
 ) -> str:
+    """What the latest check-in did to a key result: its change since the one before, or
+    that it is the first reading (the value itself is beside it already). With `as_of`
+    (the report has not answered since the check-in of that meeting), said of that
+    check-in and "none since": nothing of it is new."""
+    when = f"in the check-in for {as_of}" if as_of else "since last check-in"
+    since = "; none since" if as_of else ""
     if latest is None or latest.value is None:
-        return "" if previous is None else "no update in this check-in"
+        if previous is None:
+            return ""
+        return (
+            f"no update in the check-in for {as_of}{since}"
+            if as_of
+            else "no update in this check-in"
+        )
     now = amount(latest.value, unit)
     if previous is None or previous.value is None:
-        return f"now {now} (first reading)"
+        return f"first reading{', ' + when if as_of else ''}{since}"
     change = latest.value - previous.value
     if change == 0:
-        return f"no change since last check-in ({now})"
+        return f"no change {when} ({now}){since}"
     sign = "+" if change > 0 else "−"
     before, now = (
         format_value(previous.value, grouped=True),
         format_value(latest.value, grouped=True),
     )
-    return f"{sign}{amount(abs(change), unit)} since last check-in ({before} → {now})"
+    return f"{sign}{amount(abs(change), unit)} {when} ({before} → {now}){since}"
 
 
 def key_results_view(
-    ctx: AppContext, session: Session, person: Person, history: list[CheckIn]
+    ctx: AppContext, session: Session, person: Person, history: list[CheckIn], as_of: str = ""
 ) -> list[dict[str, Any]]:
-    """Each key result with the change since the previous check-in and the confidence trend."""
+    """Each key result with the change since the previous check-in and the confidence
+    trend; with `as_of`, the latest check-in is an old one (`_progress_line`)."""
     lines = key_result_lines(session, person.id, for_digest=True)
     trend_length = ctx.settings.digest.trend_length
     progress = [_by_kr(_readings(checkin, "progress")) for checkin in history]
@@ -180,7 +193,7 @@ def key_results_view(
         view.append(
             {
                 **line,
-                "change_text": _progress_line(latest, previous, line["unit"]),
+                "change_text": _progress_line(latest, previous, line["unit"], as_of),
                 "confidence": scores[-1] if scores else None,
                 "trend": sparkline(scores) if len(scores) > 1 else "",
                 "trend_text": " → ".join(str(score) for score in scores)
@@ -274,7 +287,7 @@ def _missing(
     sent = [chase for chase in chases if chase.status == "sent"]
     pending = [chase for chase in chases if chase.status == "pending" and chase.send_at > now]
     person = prompt.person
-    away = person.away_until if person.away_until and person.away_until > now else None
+    away = person.away_until if person.away_at(now) else None
     return {
         "prompted_at": _local(prompt.sent_at, manager.timezone) or "not yet prompted",
         "status": prompt.status,
@@ -288,6 +301,18 @@ def _missing(
         # The day they are back, where they are (away_until is the start of that day).
         "back_on": local_day(away, person.timezone) if away else "",
     }
+
+
+def absence_text(person: Person, now: datetime) -> str:
+    """That the person is marked away, now or from a day to come, and the day they are
+    back, in their own zone (away_until is the start of that day); "" when not."""
+    if person.away_until is None or person.away_until <= now:
+        return ""
+    back = local_day(person.away_until, person.timezone)
+    if person.away_at(now) or person.away_from is None:
+        return f"Away, back {back}; not chased while away."
+    starts = local_day(person.away_from, person.timezone)
+    return f"Away from {starts}, back {back}; not chased while away."
 
 
 def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[str, Any]:
@@ -321,7 +346,13 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         "status": meeting.status,
         "report": person_view(report),
         "checkin": checkin_view,
-        "key_results": key_results_view(ctx, session, report, history),
+        "key_results": key_results_view(
+            ctx,
+            session,
+            report,
+            history,
+            "" if for_this_meeting or checkin_view is None else checkin_view["meeting_when"],
+        ),
         "blockers": blockers_view(
             history,
             for_this_meeting,
@@ -331,6 +362,7 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         "help": _notes(latest, "help"),
         "wins": _notes(latest, "win"),
         "missing": _missing(session, prompt, manager, ctx.now()),
+        "absence": absence_text(report, ctx.now()),
         "prep": prep_view(ctx, session, meeting),
     }
 

@@ -4,7 +4,7 @@ emails that went out and the rows stored."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,20 @@ from sqlalchemy import select
 
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
+from okrmail.inbound.ingest import ingest
 from okrmail.models import CheckIn, InboxMessage, Person, Prompt
-from tests.test_followup import BERLIN, MIA, MONDAY, ROB, Run, scenario_with, smtp_context, thursday
+from tests.test_followup import (
+    ANSWERS,
+    BERLIN,
+    MIA,
+    MONDAY,
+    ROB,
+    Run,
+    out_of_office,
+    scenario_with,
+    smtp_context,
+    thursday,
+)
 
 
 @pytest.fixture
@@ -33,6 +45,14 @@ def body(message: EmailMessage) -> str:
 def rob(run: Run) -> Person:
     with run.ctx.sessions() as session:
         return session.scalars(select(Person).where(Person.email == "rob@example.com")).one()
+
+
+def in_berlin(instant: datetime | None) -> datetime | None:
+    return instant.astimezone(BERLIN).replace(tzinfo=None) if instant else None
+
+
+def digest_text(run: Run, number: int = -1) -> str:
+    return " ".join(body(run.emails("digest", "mia@example.com")[number]).split())
 
 
 def inbox_row(run: Run, inbox_id: int) -> InboxMessage:
@@ -158,3 +178,140 @@ def test_a_manager_away_themselves_does_not_mark_the_report_away(run: Run) -> No
     assert outcome.status == "quarantined"
     assert rob(run).away_until is None
     assert len(run.emails("thread-note", "mia@example.com")) == 1
+
+
+# -- the day they are back, said as a weekday ------------------------------------------------
+
+
+def test_a_note_that_names_a_weekday_is_read_as_that_day(run: Run) -> None:
+    """ "until Friday" was no date: Rob was marked away for the default week, and told
+    there would be no reminders before Tue 24 Nov, the day his next check-in went out."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    note = "I'm on sick leave until Friday, can we skip this one?"
+    outcome = run.reply(prompt, "rob@example.com", note)
+
+    assert outcome.status == "away", outcome.reason
+    assert in_berlin(rob(run).away_until) == datetime(2026, 11, 21)  # the morning after Friday
+    [noted] = run.emails("away-noted", "rob@example.com")
+    assert str(noted["Subject"]) == "Noted: you're away, no reminders before Sat 21 Nov"
+    [told] = run.emails("away-told", "mia@example.com")
+    assert "no reminders before Sat 21 Nov" in body(told)
+    run.until(thursday(15))
+    assert "Away, back Sat 21 Nov; not chased while away." in digest_text(run)
+
+
+def test_a_note_that_says_next_week_is_away_until_the_week_after(run: Run) -> None:
+    """ "next week" was no date either: away for the default seven days, until Tuesday."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    outcome = run.reply(prompt, "rob@example.com", "I'm away next week, can we skip this one?")
+
+    assert outcome.status == "away", outcome.reason
+    assert rob(run).away_from is None  # from now: it answers this prompt with a note
+    assert in_berlin(rob(run).away_until) == datetime(2026, 11, 30)
+    [noted] = run.emails("away-noted", "rob@example.com")
+    assert str(noted["Subject"]) == "Noted: you're away, no reminders before Mon 30 Nov"
+
+
+# -- a check-in from someone marked away -----------------------------------------------------
+
+
+def test_a_check_in_after_an_out_of_office_says_the_person_is_back(run: Run) -> None:
+    """Rob's out-of-office said he was away until 30 November; he came back early and
+    answered. He stayed marked away all the same: the next week's check-in went
+    unreminded, and Mia's digest said he was away while he was at his desk."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert ingest(run.ctx, out_of_office(prompt), source="smtp").status == "auto-reply"
+    assert rob(run).away_until is not None
+    run.until(thursday(9, day=18))
+    outcome = run.reply(prompt, "rob@example.com", ANSWERS)
+
+    assert outcome.status == "checkin", outcome.reason
+    assert "was marked away: back now" in str(inbox_row(run, outcome.inbox_id).reason)
+    assert rob(run).away_until is None
+    run.until(thursday(15))
+    assert "Away" not in digest_text(run)
+
+    run.until(thursday(15, day=26))  # the next week: Rob does not answer
+    next_prompt = run.emails("prompt", "rob@example.com")[-1]
+    reminded = [
+        chase
+        for chase in run.emails("chase", "rob@example.com")
+        if chase["In-Reply-To"] == next_prompt["Message-ID"]
+    ]
+    assert len(reminded) == 2
+    text = digest_text(run)
+    assert "NO CHECK-IN YET" in text and "ESCALATION" in text
+    assert "Away" not in text
+
+
+def test_a_check_in_that_says_the_person_will_be_away_next_week(run: Run) -> None:
+    """ "I'm away next week" beside full answers marked nobody: the next week's check-in
+    was reminded twice while Rob was away, and Mia's digest raised it as an escalation."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    outcome = run.reply(prompt, "rob@example.com", f"{ANSWERS}\n\nI'm away next week, FYI.")
+
+    assert outcome.status == "checkin", outcome.reason
+    assert "says they are away from Mon 23 Nov, back Mon 30 Nov" in str(
+        inbox_row(run, outcome.inbox_id).reason
+    )
+    marked = rob(run)
+    assert in_berlin(marked.away_from) == datetime(2026, 11, 23)
+    assert in_berlin(marked.away_until) == datetime(2026, 11, 30)
+    [confirmation] = run.emails("confirm", "rob@example.com")
+    assert (
+        "You're marked away from Mon 23 Nov, back Mon 30 Nov: no reminders in that time, "
+        "and your manager's digest says so." in " ".join(body(confirmation).split())
+    )
+
+    # A correction the next day, before the absence: it stays (it has not begun).
+    run.until(thursday(9, day=18))
+    assert run.reply(confirmation, "rob@example.com", "1. KR1 19/50").status == "checkin"
+    assert in_berlin(rob(run).away_from) == datetime(2026, 11, 23)
+    run.until(thursday(15))
+    text = digest_text(run)
+    assert "CHECK-IN (answered" in text
+    assert "Away from Mon 23 Nov, back Mon 30 Nov; not chased while away." in text
+
+    run.until(thursday(15, day=26))
+    assert len(run.emails("prompt", "rob@example.com")) == 2
+    assert run.emails("chase", "rob@example.com") == []
+    text = digest_text(run)
+    assert "NO CHECK-IN YET" in text
+    assert "Away, back Mon 30 Nov; not chased while away." in text
+    assert "ESCALATION" not in text
+
+
+def test_an_absence_said_for_later_does_not_stop_the_reminders_before_it(run: Run) -> None:
+    """ "I'm on holiday from the 30th": reminders for the week before still go."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    outcome = run.reply(
+        prompt, "rob@example.com", f"{ANSWERS}\n\nHeads-up: I'm on holiday from the 30th."
+    )
+    assert outcome.status == "checkin", outcome.reason
+    marked = rob(run)
+    assert in_berlin(marked.away_from) == datetime(2026, 11, 30)
+    assert marked.away_until is not None and marked.away_until > marked.away_from
+
+    run.until(thursday(15, day=26))
+    assert len(run.emails("chase", "rob@example.com")) == 2
+    text = digest_text(run)
+    assert "NO CHECK-IN YET" in text
+    back = marked.away_until.astimezone(BERLIN)
+    assert f"Away from Mon 30 Nov, back {back:%a} {back.day} {back:%b}; not chased" in text
+
+
+def test_a_check_in_that_speaks_of_a_past_absence_marks_nobody(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    words = f"{ANSWERS}\n\nI was sick last week, hence the late numbers."
+    outcome = run.reply(prompt, "rob@example.com", words)
+    assert outcome.status == "checkin", outcome.reason
+    assert rob(run).away_until is None
+    assert rob(run).away_from is None
+    run.until(thursday(15) + timedelta(weeks=1))
+    assert len(run.emails("chase", "rob@example.com")) == 2

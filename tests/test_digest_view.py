@@ -196,3 +196,43 @@ def test_scores_far_apart_still_keep_every_score_its_own_height(trend: list[int]
     for score, height in zip(trend, heights, strict=True):
         for other, other_height in zip(trend, heights, strict=True):
             assert (score < other) == (height < other_height), (trend, heights)
+
+
+def test_a_first_reading_is_not_said_twice(run: Run) -> None:
+    """ "18 of 50 teams (20%); now 18 teams (first reading)" said the value twice."""
+    digest = conversation(run, FIRST)
+
+    shown = lines(digest)
+    assert "18 of 50 teams (20%); first reading" in shown
+    assert "now 18" not in text(digest)
+    assert "18 of 50 teams (20%); first reading" in html(digest)
+
+
+def test_changes_of_a_check_in_not_answered_since_are_said_to_be_from_it(run: Run) -> None:
+    """Rob answered two weeks running, then not: the third week's digest showed the
+    second week's "+2 teams since last check-in" as if it were new."""
+    second = """1. KR1 20/50, KR2 31%
+4. KR1 7, KR2 5"""
+    digest = conversation(run, FIRST, second, None)
+
+    shown = lines(digest)
+    assert "NO CHECK-IN YET" in text(digest)
+    assert (
+        "20 of 50 teams (25%); +2 teams in the check-in for Thu 26 Nov 14:00 (18 → 20);"
+        " none since" in shown
+    )
+    assert "31 of 60% (28%); no change in the check-in for Thu 26 Nov 14:00 (31%); none since" in (
+        shown
+    )
+    assert "since last check-in" not in text(digest)
+    assert "+2 teams in the check-in for Thu 26 Nov 14:00 (18 → 20); none since" in html(digest)
+
+
+def test_changes_of_this_meetings_check_in_are_since_the_last_one(run: Run) -> None:
+    second = """1. KR1 20/50, KR2 31%
+4. KR1 7, KR2 5"""
+    digest = conversation(run, FIRST, second)
+
+    shown = lines(digest)
+    assert "20 of 50 teams (25%); +2 teams since last check-in (18 → 20)" in shown
+    assert "none since" not in text(digest)

@@ -12,14 +12,22 @@ one") is not the prompt's recipient, so nothing they write becomes the check-in.
 says the report is away, the report is marked away as above; otherwise the manager is told,
 once per prompt, that their message was not recorded and what would be. Either way the
 message stays out of the check-in.
+
+A real check-in from someone marked away says the absence is over, unless it has not
+begun: they are answering, so reminders about their other check-ins go on, and the digest
+no longer says they are away. A check-in that also says its writer will be away ("I'm on
+holiday from the 30th") marks them away for that time as well: reminders before it still
+go, none during it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from okrmail import outbox
@@ -29,7 +37,8 @@ from okrmail.inbound import defences, robots
 from okrmail.inbound.assess import Assessment
 from okrmail.models import Person, Prompt
 from okrmail.prompting import local_day, person_view, shared_context
-from okrmail.replies.absence import says_away
+from okrmail.replies.absence import absence_sentences, says_away
+from okrmail.replies.answers import ParsedReply
 from okrmail.replies.courtesy import without_courtesies
 from okrmail.replies.trim import trim_reply
 
@@ -49,7 +58,8 @@ def record_away_note(
     assert prompt is not None
     person, manager = prompt.person, prompt.meeting.series.pairing.manager
     note = without_courtesies(found.parsed.notes).strip()
-    until = robots.mark_away(person, note, ctx.now(), ctx.settings.inbound.away_default_days)
+    default_days = ctx.settings.inbound.away_default_days
+    until = robots.mark_away(person, note, ctx.now(), default_days, weeks=True)
     outcome.reason = f"says they are away: not chased until {local_day(until, person.timezone)}"
     sent = [
         _away_noted(ctx, session, prompt, inbox_id, writer=person, until=until),
@@ -58,6 +68,62 @@ def record_away_note(
     outcome.outbox_ids += [row for row in sent if row is not None]
     if sent[1] is not None:
         outcome.reason += f"; {manager.email} told"
+
+
+def settle_checkin_absences(
+    ctx: AppContext, session: Session, checkins: Sequence[tuple[Assessment, Outcome]]
+) -> None:
+    """After a batch's check-ins are merged: each one's writer, if marked away, is away no
+    longer, unless that absence is still to come; and an absence the check-in says is to
+    come, or lasts on ("I'm on holiday from the 30th", "off sick until Friday, answers
+    below"), is recorded. One query for the batch."""
+    now = ctx.now()
+    recorded = [
+        (found.person.id, outcome, absence_sentences(_own_words(found.parsed)))
+        for found, outcome in checkins
+        if outcome.status == "checkin" and found.person is not None and found.parsed is not None
+    ]
+    if not recorded:
+        return
+    ids = {person_id for person_id, _, _ in recorded}
+    saying = [person_id for person_id, _, sentences in recorded if sentences]
+    marked_or_saying = or_(Person.away_until > now, Person.id.in_(saying))
+    people = {
+        person.id: person
+        for person in session.scalars(select(Person).where(Person.id.in_(ids), marked_or_saying))
+    }
+    for person_id, outcome, sentences in recorded:
+        person = people.get(person_id)
+        if person is None:
+            continue
+        notes = []
+        if person.away_at(now):
+            robots.clear_away(person)
+            notes.append("was marked away: back now, reminders go on")
+        if sentences:
+            notes.append(_record_said(ctx, person, " ".join(sentences), now))
+        outcome.reason = "; ".join(filter(None, [outcome.reason, *notes]))
+
+
+def _own_words(parsed: ParsedReply) -> str:
+    """What the reply says in its own words: its answers and its notes."""
+    return "\n".join([*(answer.text for answer in parsed.answers.values()), parsed.notes])
+
+
+def _record_said(ctx: AppContext, person: Person, sentences: str, now: datetime) -> str:
+    """Mark `person` away for the absence `sentences` tell of, when they say when."""
+    default_days = ctx.settings.inbound.away_default_days
+    absence = robots.read_absence(sentences, now, person.timezone, default_days, weeks=True)
+    if not absence.named:
+        return ""  # "I'm on holiday" beside full answers: when, and whether, is unclear
+    robots.record_absence(person, absence, now)
+    assert person.away_until is not None
+    back = local_day(person.away_until, person.timezone)
+    if person.away_from is not None:
+        return (
+            f"says they are away from {local_day(person.away_from, person.timezone)}, back {back}"
+        )
+    return f"says they are away: not chased until {back}"
 
 
 def answer_manager(
@@ -75,7 +141,8 @@ def answer_manager(
         return False
     own = without_courtesies(trim_reply(found.text)).strip()
     if says_away(own, about=report.name.split()[0]):
-        until = robots.mark_away(report, own, ctx.now(), ctx.settings.inbound.away_default_days)
+        default_days = ctx.settings.inbound.away_default_days
+        until = robots.mark_away(report, own, ctx.now(), default_days, weeks=True)
         outcome.status = "away"
         outcome.reason = (
             f"{manager.email} says {report.email} is away: not chased until "

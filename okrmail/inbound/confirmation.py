@@ -17,7 +17,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
@@ -46,6 +46,7 @@ from okrmail.prompting import (
     RECAP_MARKER,
     current_key_results_of,
     format_value,
+    local_day,
     shared_context,
     standing,
 )
@@ -280,6 +281,21 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
         "notes": _notes(due.readings, shown_under_questions),
         "missing": _missing(questions, shown, key_results, kinds),
         "unclear": list(checkin.unclear or []),
+        # Said in this check-in or before: reminders wait, and the digest says so.
+        "away": away_view(due.person, ctx.now()),
+        "manager_told": prompt.role == "report",
+    }
+
+
+def away_view(person: Person, now: datetime) -> dict[str, str] | None:
+    """When the person is marked away (a check-in can say so: "I'm away next week"), in
+    their own days: from (empty when it has begun) and back; None when not."""
+    if person.away_until is None or person.away_until <= now:
+        return None
+    starts = None if person.away_at(now) else person.away_from
+    return {
+        "from": local_day(starts, person.timezone) if starts else "",
+        "back": local_day(person.away_until, person.timezone),
     }
 
 

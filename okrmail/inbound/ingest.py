@@ -34,7 +34,7 @@ from connectors.mail.inbound import MailKey
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.inbound import headers
-from okrmail.inbound.absences import answer_manager, record_away_note
+from okrmail.inbound.absences import answer_manager, record_away_note, settle_checkin_absences
 from okrmail.inbound.assess import Assessment, decide, first_look
 from okrmail.inbound.checkins import ReplyToMerge, merge_replies
 from okrmail.inbound.confirmation import send_confirmations
@@ -292,6 +292,7 @@ def process(
                     elif found.status == "away":
                         away.append((item.id, found))
         outcomes.update(_record_checkins(ctx, session, replies))
+        _settle_absences(ctx, session, [(found, outcomes[item.id]) for item, found in replies])
         # Robots and bounces after the replies: a reply proves its prompt was delivered,
         # whichever order the two arrived in. Rare, and they write notices: a savepoint each.
         for item, found in robots:
@@ -456,6 +457,24 @@ def _notice(
     except Exception:
         log.exception("recording what inbox message #%s changes failed", inbox_id)
     vars(outcome).update(vars(before))
+
+
+def _settle_absences(
+    ctx: AppContext, session: Session, checkins: Sequence[tuple[Assessment, Outcome]]
+) -> None:
+    """Who is away, now that these check-ins came (`settle_checkin_absences`), in a
+    savepoint: should that fail, the check-ins stand and the absences stay as they were."""
+    if not checkins:
+        return
+    before = [(outcome, outcome.reason) for _, outcome in checkins]
+    try:
+        with session.begin_nested():
+            settle_checkin_absences(ctx, session, checkins)
+    except Exception:
+        log.exception("settling the absences of %s check-ins failed", len(checkins))
+        session.expire_all()
+        for outcome, reason in before:
+            outcome.reason = reason
 
 
 def _record_checkins(

@@ -159,40 +159,174 @@ _RETURN = re.compile(
     r"|tillbaka|tilbake|tilbage|powr[oó]t\w*|wróc\w*|вернусь|выйду)\W+(?:\w+\W+){0,3}$",
     re.I,
 )
+# Cues a few words before a day, nearest first: the day the person is back ("back on
+# Monday", "de retour lundi"), the day the absence starts ("from the 30th", "ab Montag",
+# "à partir de lundi", "desde el lunes", "vanaf maandag", "a partir de segunda", "dal
+# 30"), or its last day ("until Friday", "bis Freitag", "jusqu'à lundi", "hasta el
+# viernes", "tot maandag", "até sexta", "fino a venerdì").
+_CUES = {
+    "back": "back return returning returns zurück wieder retour vuelta vuelvo regreso "
+    "regresaré rientro rientrerò terug volto volta voltarei",
+    "from": "from starting ab vom partir dès desde vanaf van dal dalla",
+    "until": "until till til through thru bis jusqu'à jusqu'au jusqu'a jusque hasta tot "
+    "até ate fino sino",
+}
+_CUE_ROLES = {word: role for role, words in _CUES.items() for word in words.split()}
+_BACK_AFTER = frozenset({"wieder", "zurück", "terug", "weer"})
+# How many words back a cue may stand before a day ("back in the office on Monday").
+_CUE_REACH = 5
+_WORD_TOKEN = re.compile(r"[\w'’]+")
+
+# Weekdays, ISO-numbered, in the languages the absence reader knows. The English
+# abbreviations ("till Wed") and the Portuguese short forms ("até sexta") are ordinary
+# words too ("wed", "sat", "segunda"), so any day is only read after a cue.
+_WEEKDAY_NAMES = {
+    1: "monday mon montag lundi lunes maandag segunda segunda-feira lunedì lunedi",
+    2: "tuesday tue tues dienstag mardi martes dinsdag terça terca terça-feira terca-feira "
+    "martedì martedi",
+    3: "wednesday wed mittwoch mercredi miércoles miercoles woensdag quarta quarta-feira "
+    "mercoledì mercoledi",
+    4: "thursday thu thur thurs donnerstag jeudi jueves donderdag quinta quinta-feira "
+    "giovedì giovedi",
+    5: "friday fri freitag vendredi viernes vrijdag sexta sexta-feira venerdì venerdi",
+    6: "saturday sat samstag sonnabend samedi sábado sabado zaterdag sabato",
+    7: "sunday sun sonntag dimanche domingo zondag domenica",
+}
+_WEEKDAYS = {name: day for day, names in _WEEKDAY_NAMES.items() for name in names.split()}
+_WEEKDAY = re.compile(
+    r"(?<![\w-])("
+    + "|".join(sorted(map(re.escape, _WEEKDAYS), key=len, reverse=True))
+    + r")\.?(?![\w-])",
+    re.I,
+)
+# A day of the month said alone, after a cue: "until the 29th", "from the 30th", "bis zum
+# 29.", "jusqu'au 29", "hasta el 29", "tot de 29e", "até dia 29", "fino al 29". Read only
+# with an ordinal ending or an article right before it ("until 2 weeks", "back at 3." are
+# no dates).
+_DAY_ALONE = re.compile(r"(?<![\w.,/:-])(\d{1,2})(st|nd|rd|th|er|e|º|\.(?!\d))?(?![\w%:/])")
+_DAY_ARTICLES = frozenset(
+    "the zum am vom le au du el al del dia do ao de dal jusqu'au".split()  # noqa: SIM905
+)
+# "next week" and "this week", read only in what a person writes ("I'm away next week"):
+# an auto-reply's "I will reply next week" says nothing of when the absence ends.
+_NEXT_WEEK = re.compile(
+    r"\bnext week\b|\bnächste[nr]? woche\b|\bla semaine prochaine\b|\bla pr[óo]xima semana\b"
+    r"|\bla semana que viene\b|\bvolgende week\b|\bsemana que vem\b|\bprossima settimana\b"
+    r"|\bsettimana prossima\b",
+    re.I,
+)
+_THIS_WEEK = re.compile(
+    r"\b(?:this|all) week\b|\bdiese woche\b|\bcette semaine\b|\besta semana\b|\bdeze week\b"
+    r"|\bquesta settimana\b",
+    re.I,
+)
 LONGEST_ABSENCE = timedelta(days=366)
 
 
-def away_until(text: str, now: datetime, timezone: str, default_days: int) -> datetime:
-    """When the person is back, read from an out-of-office text; else now + default_days.
+@dataclass(frozen=True)
+class Absence:
+    """An absence as a text tells it: when it starts (None: it has begun) and the morning
+    the person is back; `named` says whether the text said when at all (else `back` is
+    the default length from now)."""
 
-    Of the dates the text names, the latest one in the coming year is taken ("away from
-    20 Nov until 30 Nov" -> 30 Nov). After "back on" the person is back that morning;
-    otherwise ("until 30 Nov") they are back the morning after.
+    starts: datetime | None
+    back: datetime
+    named: bool
+
+
+@dataclass(frozen=True)
+class _Said:
+    """A day a text names, and what it is: where the absence starts ("from"), the day the
+    person is back ("back"), or its last day ("until", also a date said with no cue)."""
+
+    day: date
+    role: str
+
+
+def read_absence(
+    text: str, now: datetime, timezone: str, default_days: int, *, weeks: bool = False
+) -> Absence:
+    """The absence `text` tells of, in days where the person is (`timezone`).
+
+    Of the days the text names, the latest one in the coming year ends the absence
+    ("away from 20 Nov until 30 Nov" -> 30 Nov). After "back on" the person is back that
+    morning; otherwise ("until 30 Nov", "until Friday") they are back the morning after. A
+    weekday is the next such day after today. A day after "from" starts the absence
+    ("from the 30th", "ab Montag"); with no end named, it lasts `default_days` from then.
+    With `weeks`, "next week" is Monday to Sunday of the week to come, and "this week"
+    ends on Sunday.
     """
     local = zone(timezone)
     today = now.astimezone(local).date()
-    best: tuple[date, bool] | None = None
-    for found, starts_back in _dates(text[:4000], today):
-        if today <= found <= today + LONGEST_ABSENCE and (best is None or found > best[0]):
-            best = (found, starts_back)
-    if best is None:
-        return now + timedelta(days=default_days)
-    back = best[0] if best[1] else best[0] + timedelta(days=1)
-    return datetime.combine(back, time(0, 0), tzinfo=local).astimezone(now.tzinfo)
+    said = [
+        item
+        for item in _said(text[:4000], today, weeks=weeks)
+        if today <= item.day <= today + LONGEST_ABSENCE
+    ]
+    starts = min((item.day for item in said if item.role == "from"), default=None)
+    ends = [item for item in said if item.role != "from"]
+    if ends:
+        # The latest day; said twice, as back on it and as away until it, the later.
+        last = max(ends, key=lambda item: (item.day, item.role == "until"))
+        back_day = last.day if last.role == "back" else last.day + timedelta(days=1)
+    elif starts is not None:
+        back_day = starts + timedelta(days=default_days)
+    else:
+        return Absence(None, now + timedelta(days=default_days), named=False)
+    if starts is not None and not today < starts < back_day:
+        starts = None  # begun already (today), or no start of this absence
+
+    def morning(day: date) -> datetime:
+        return datetime.combine(day, time(0, 0), tzinfo=local).astimezone(now.tzinfo)
+
+    return Absence(morning(starts) if starts else None, morning(back_day), named=True)
+
+
+def away_until(text: str, now: datetime, timezone: str, default_days: int) -> datetime:
+    """When the person is back, read from an out-of-office text; else now + default_days
+    (`read_absence`)."""
+    return read_absence(text, now, timezone, default_days).back
 
 
 class _Absent(Protocol):
     timezone: str
+    away_from: datetime | None
     away_until: datetime | None
 
 
-def mark_away(person: _Absent, text: str, now: datetime, default_days: int) -> datetime:
-    """Mark `person` away until the date `text` names (else for `default_days`); an
-    absence they are marked for already that lasts longer stands. Returns until when."""
-    until = away_until(text, now, person.timezone, default_days)
-    if person.away_until is None or person.away_until < until:
-        person.away_until = until
+def mark_away(
+    person: _Absent, text: str, now: datetime, default_days: int, *, weeks: bool = False
+) -> datetime:
+    """Mark `person` away from now until the date `text` names (else for `default_days`);
+    an absence they are marked for already that lasts longer stands. Returns until when.
+    From now even when `text` names a later start: it answers a prompt with a note instead
+    of the answers, so it stands for now too. `weeks`: a person wrote it (`read_absence`)."""
+    absence = read_absence(text, now, person.timezone, default_days, weeks=weeks)
+    record_absence(person, Absence(None, absence.back, absence.named), now)
+    assert person.away_until is not None
     return person.away_until
+
+
+def record_absence(person: _Absent, absence: Absence, now: datetime) -> None:
+    """Mark `person` away for `absence`, together with the one they are marked for: one
+    that overlaps or touches it makes one absence of both; of two apart, the sooner stands
+    (reminders meet it first; the later one will be said again, by an out-of-office or
+    the person, when it comes)."""
+    ends = person.away_until if person.away_until and person.away_until > now else None
+    if ends is None:
+        person.away_from, person.away_until = absence.starts, absence.back
+        return
+    begins = person.away_from if person.away_from and person.away_from > now else None
+    new_begins = absence.starts or now
+    if new_begins <= ends and (begins or now) <= absence.back:
+        earliest = None if begins is None or absence.starts is None else min(begins, absence.starts)
+        person.away_from, person.away_until = earliest, max(ends, absence.back)
+    elif new_begins < (begins or now):
+        person.away_from, person.away_until = absence.starts, absence.back
+
+
+def clear_away(person: _Absent) -> None:
+    person.away_from = person.away_until = None
 
 
 def zone(timezone: str) -> ZoneInfo:
@@ -202,29 +336,36 @@ def zone(timezone: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _dates(text: str, today: date) -> list[tuple[date, bool]]:
-    """Every date the text names, each with whether "back/return" comes just before it."""
-    found: list[tuple[date, bool]] = []
+def _said(text: str, today: date, *, weeks: bool) -> list[_Said]:
+    """Every day the text names, each with its role (`_Said`)."""
+    found: list[_Said] = []
+    covered: list[range] = []  # where the dates with a month are: no day said alone there
 
-    def add_found(position: int, when: date) -> None:
-        found.append((when, bool(_RETURN.search(text[max(0, position - 40) : position]))))
+    def add_found(position: int, when: date, *, cued_only: bool = False) -> None:
+        role = _role(text[max(0, position - 60) : position])
+        if role in {None, "from"} and _back_after(text[position : position + 60]):
+            role = "back"  # "ab Montag wieder da", "maandag terug"
+        if role is not None or not cued_only:
+            found.append(_Said(when, role or "until"))
 
-    def add(position: int, year: str | None, month: int | None, day: int) -> None:
+    def add(match: re.Match[str], year: str | None, month: int | None, day: int) -> None:
+        covered.append(range(match.start(), match.end()))
         for candidate in _candidates(year, month, day, today):
-            add_found(position, candidate)
+            add_found(match.start(), candidate)
 
     for match in _ISO.finditer(text):
-        add(match.start(), match[1], int(match[2]), int(match[3]))
+        add(match, match[1], int(match[2]), int(match[3]))
     for match in _DOTTED.finditer(text):
-        add(match.start(), match[3], int(match[2]), int(match[1]))
+        add(match, match[3], int(match[2]), int(match[1]))
     for match in _JAPANESE.finditer(text):
-        add(match.start(), match[1], int(match[2]), int(match[3]))
+        add(match, match[1], int(match[2]), int(match[3]))
     for match in _DAY_MONTH.finditer(text):
-        add(match.start(), match[3], _month(match[2]), int(match[1]))
+        add(match, match[3], _month(match[2]), int(match[1]))
     for match in _MONTH_DAY.finditer(text):
         if match[1] != "may":  # "I may 2 ..." is not a date; the month is written "May"
-            add(match.start(), match[3], _month(match[1]), int(match[2]))
+            add(match, match[3], _month(match[1]), int(match[2]))
     for match in _SLASHED.finditer(text):
+        covered.append(range(match.start(), match.end()))
         # Day/month or month/day: of both readings, the nearer future date wins.
         first_number, second_number = int(match[1]), int(match[2])
         readings = [
@@ -234,6 +375,71 @@ def _dates(text: str, today: date) -> list[tuple[date, bool]]:
         upcoming = sorted(item for item in readings if item >= today)
         if upcoming:
             add_found(match.start(), upcoming[0])
+    for match in _WEEKDAY.finditer(text):
+        ahead = (_WEEKDAYS[match[1].lower()] - today.isoweekday() - 1) % 7 + 1
+        add_found(match.start(), today + timedelta(days=ahead), cued_only=True)
+    for match in _DAY_ALONE.finditer(text):
+        if any(match.start() in span for span in covered):
+            continue
+        article = _words(text[: match.start()])[-1:]
+        ordinal = match[2] is not None and match[2] != "."  # "29." needs "zum" before it
+        if ordinal or (article and article[0] in _DAY_ARTICLES):
+            day = _day_of_month(int(match[1]), today)
+            if day is not None:
+                add_found(match.start(), day, cued_only=True)
+    if weeks:
+        found += _weeks(text, today)
+    return found
+
+
+def _words(text: str) -> list[str]:
+    return [word.replace("’", "'") for word in _WORD_TOKEN.findall(text.lower())]
+
+
+def _role(before: str) -> str | None:
+    """What the nearest cue in the few words before a day makes of it ("back", "from",
+    "until"); None without one. "Back" also as it was always read (`_RETURN`)."""
+    if _RETURN.search(before[-40:]):
+        return "back"
+    for word in reversed(_words(before)[-_CUE_REACH:]):
+        if word in _CUE_ROLES:
+            return _CUE_ROLES[word]
+    return None
+
+
+def _back_after(day_onwards: str) -> bool:
+    """Whether the words right after a day say the person is back then, as German and
+    Dutch put it ("am Montag wieder da", "maandag weer terug")."""
+    return bool(_BACK_AFTER & set(_words(day_onwards)[1:3]))
+
+
+def _day_of_month(day: int, today: date) -> date | None:
+    """The next `day` of a month, from today on."""
+    for ahead in range(3):
+        month_index = today.month - 1 + ahead
+        year, month = today.year + month_index // 12, month_index % 12 + 1
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate >= today:
+            return candidate
+    return None
+
+
+def _weeks(text: str, today: date) -> list[_Said]:
+    """ "next week" as Monday to Sunday of the week to come ("back next week": back that
+    Monday); "this week" as ending on Sunday."""
+    next_monday = today + timedelta(days=8 - today.isoweekday())
+    found: list[_Said] = []
+    for match in _NEXT_WEEK.finditer(text):
+        if _RETURN.search(text[max(0, match.start() - 40) : match.start()]):
+            found.append(_Said(next_monday, "back"))
+        else:
+            found += [_Said(next_monday, "from"), _Said(next_monday + timedelta(days=6), "until")]
+    for match in _THIS_WEEK.finditer(text):
+        if not _RETURN.search(text[max(0, match.start() - 40) : match.start()]):
+            found.append(_Said(next_monday - timedelta(days=1), "until"))
     return found
 
 

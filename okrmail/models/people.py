@@ -36,13 +36,22 @@ class Person(Base):
     work_days: Mapped[list[int]] = mapped_column(JSON)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Chasing pauses until this instant (out-of-office reply or an admin's pause).
+    # Chasing pauses until this instant (out-of-office reply or an admin's pause)...
     away_until: Mapped[datetime | None]
+    # ... from this one, when the absence was said before it began ("I'm away next week",
+    # in a check-in); None: from now.
+    away_from: Mapped[datetime | None]
     # Other addresses the person sends from (lower-case), for matching reply senders.
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     manager: Mapped[Person | None] = relationship(remote_side=[id])
     objectives: Mapped[list[Objective]] = relationship(back_populates="person")
+
+    def away_at(self, now: datetime) -> bool:
+        """Whether the person is away at `now`: marked away until later, and it has begun."""
+        if self.away_until is None or self.away_until <= now:
+            return False
+        return self.away_from is None or self.away_from <= now
 
     def __repr__(self) -> str:
         return f"<Person {self.email}>"

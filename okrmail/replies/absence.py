@@ -47,6 +47,13 @@ _NAMED = re.compile(
 _THIRD_PERSON = re.compile(
     r"\b(?:he|she|they|he's|she's|they're|er|sie|il|elle|él|ella|hij|zij|ze)\b", re.I
 )
+# The writer as the subject, in the languages of `_AWAY` (not "my": "my team is off").
+_FIRST_PERSON = re.compile(
+    r"(?:^|\W)(?:i|i'm|im|i am|i'll|i will|i’m|i’ll|ich|bin|je|j'|j’|suis|serai|yo|estoy"
+    r"|estaré|estare|ik|ben|eu|estou|estarei|vou|io|sono|sarò|saro)(?:\W|$)",
+    re.I,
+)
+_BARE_ILLNESS = re.compile(r"sick|unwell|ill|krank|malade|enferm[oa]|ziek|doente|malat[oa]", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
 _MAX_WORDS = 80  # a note; a long message that mentions a holiday is about something else
 
@@ -66,6 +73,27 @@ def says_away(text: str, *, about: str | None = None) -> bool:
             if about is not None and _names(before, about):
                 return True
     return False
+
+
+def absence_sentences(text: str) -> list[str]:
+    """The sentences of a longer message (a whole check-in) in which its writer says they
+    are away now or will be ("I'm on holiday from the 30th", "I'm away next week"), with
+    the rules of `says_away`. Stricter, as a check-in speaks of many people and things:
+    the writer must be the subject ("I", "ich", "je"...), or the sentence must open with
+    the absence ("Off sick until Friday."), and a bare "sick" or "ill" is not enough ("Ill
+    send the numbers", "the build is sick")."""
+    found = []
+    for sentence in _SENTENCES.split(text):
+        for match in _AWAY.finditer(sentence):
+            before = sentence[: match.start()]
+            if _NOT_NOW.search(before) or _OTHERS.search(before) or _NAMED.search(before):
+                continue
+            if _BARE_ILLNESS.fullmatch(match.group()):
+                continue
+            if _FIRST_PERSON.search(before) or not before.strip(" \t-*>•:"):
+                found.append(sentence.strip())
+                break
+    return found
 
 
 def _names(before: str, first_name: str) -> bool:

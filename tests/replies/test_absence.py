@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from okrmail.replies.absence import says_away
+from okrmail.replies.absence import absence_sentences, says_away
 
 
 @pytest.mark.parametrize(
@@ -71,3 +71,49 @@ def test_not_the_report_away(text: str) -> None:
 def test_a_long_message_that_mentions_a_holiday_is_no_absence_note() -> None:
     long = "We shipped the importer. " * 20 + "I'm on holiday after that."
     assert not says_away(long)
+
+
+# -- in a whole check-in ----------------------------------------------------------------------
+
+ANSWERS = "1. KR1 20/50, KR2 33%\n2. None\n3. Pairing with Ana on Friday\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        (ANSWERS + "I'm away next week.", "I'm away next week."),
+        (
+            ANSWERS + "Heads-up: I'm on holiday from the 30th.",
+            "Heads-up: I'm on holiday from the 30th.",
+        ),
+        (ANSWERS + "On holiday next week.", "On holiday next week."),
+        (ANSWERS + "Ich bin ab Montag im Urlaub.", "Ich bin ab Montag im Urlaub."),
+        (
+            ANSWERS + "Je serai en congés la semaine prochaine.",
+            "Je serai en congés la semaine prochaine.",
+        ),
+        (
+            ANSWERS + "I'm off sick until Friday, answers above.",
+            "I'm off sick until Friday, answers above.",
+        ),
+    ],
+)
+def test_a_check_in_that_also_says_its_writer_will_be_away(text: str, sentence: str) -> None:
+    assert absence_sentences(text) == [sentence]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ANSWERS + "I was sick last week, hence the late numbers.",
+        ANSWERS + "Blocked: the finance team is out of office until Friday.",
+        ANSWERS + "Ana is on holiday next week.",
+        ANSWERS + "My team is off next week for the offsite prep.",
+        ANSWERS + "We'll ship before my holiday.",
+        ANSWERS + "Ill send the hiring numbers tomorrow.",
+        ANSWERS + "I'm sick of this flaky test.",
+        ANSWERS + "Back from holiday, all good.",
+    ],
+)
+def test_a_check_in_that_speaks_of_no_absence_of_its_writer_now_or_to_come(text: str) -> None:
+    assert absence_sentences(text) == []
