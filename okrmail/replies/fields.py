@@ -862,10 +862,13 @@ _ASKED = re.compile(r"\s*\?")
 # "except", in the languages we read: "done except for Siemens", "nothing blocking except
 # the firewall change" (see `_EXCEPT`).
 _EXCEPT_WORDS = (
-    r"(?:except|apart from|but for|other than|besides|save for|au(?:ß|ss)er|sauf|excepto"
+    r"(?:(?:except|apart from|but for|other than|besides|save for|au(?:ß|ss)er|sauf|excepto"
     r"|salvo|behalve|tranne|exceto|förutom|bortsett från)"
-    r"(?!\s+(?:that|this|dem|cela|eso|dat|isso)\b)"
-)  # not "apart from that": otherwise
+    r"(?!\s+(?:that|this|dem|cela|eso|dat|isso)\b)"  # not "apart from that": otherwise
+    # but "except that KR2 is 3 days" names the one (the label may be just past the end
+    # of the text searched, which stops where the label starts)
+    r"|except\s+that(?=\s+(?:KR|key[\s-]*result)\s*#?\s*\d|\s*+$))"
+)
 _BUT_FOR = re.compile(rf"\W*+(?:{_EXCEPT_WORDS})\b", re.I)
 # "except" right before a label: "no change except KR2", "all done but for KR3".
 _EXCEPT_BEFORE_LABEL = re.compile(rf"\b{_EXCEPT_WORDS}\s*+(?:for\s+|of\s+)?$", re.I)
@@ -1952,10 +1955,12 @@ def _split_slash_lists(
     text: str, items: list[_Item], key_results: Sequence[KeyResultRef]
 ) -> list[_Item]:
     """Items naming no key result that list one value per key result split by slashes
-    ("44 / 2 / 71"), each split into one item per value, to be matched by order."""
+    ("44 / 2 / 71"), each split into one item per value, to be matched by order. An item
+    named only by title words counts too: there they are the values' units ("40 / 3
+    days" names the key result in days, as the whole item is values)."""
     split: list[_Item] = []
     for item in items:
-        values = None if item.kr is not None else _slash_list(text, item, key_results)
+        values = None if item.labelled else _slash_list(text, item, key_results)
         if values is None:
             split.append(item)
         else:
@@ -2054,6 +2059,9 @@ _PLAIN_AFTER = frozenset(
 )
 _PLAIN_MARKS_BEFORE = frozenset(" \t:=~≈'’-–—")
 _PLAIN_MARKS_AFTER = frozenset(" \t.!;,:")
+# What may open a clause before the value: the "and" of the break before it ("MTTR came
+# down to 45 minutes, and we now have 9 services with SLOs").
+_PLAIN_OPENING = re.compile(r"\s*+(?:and(?:\s++also)?|also)\b", re.I)
 
 
 def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading | None:
@@ -2067,8 +2075,9 @@ def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading
     reading = _progress_in(text, item.start, item.end, kr, True, True)
     if reading is None or reading.status != "value":
         return None
-    own = _stems(kr.title, title=True) | _stems(kr.unit)
-    before = text[item.start : reading.span.start]
+    own = _stems(kr.title, title=True) | _stems(kr.unit) | _subject_words(kr.title)
+    opening = _PLAIN_OPENING.match(text, item.start, reading.span.start)
+    before = text[item.start if opening is None else opening.end() : reading.span.start]
     aside = text.find("(", reading.span.end, item.end)
     after = text[reading.span.end : item.end if aside < 0 else aside]
     return (
@@ -2079,17 +2088,32 @@ def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading
     )
 
 
+@lru_cache(maxsize=256)
+def _subject_words(title: str) -> frozenset[str]:
+    """The words of what a title is about, in small letters, small ones too ("services
+    with slos" of "Services with SLOs"; "weekly active teams" of "Raise weekly active
+    teams from 30 to 45": not its verb of change nor its target): a value said in the
+    title's own words ("9 services with SLOs") is said plainly."""
+    words = _WORD.findall(_TARGET_PART.split(title, maxsplit=1)[0].lower())
+    if words and words[0] in _GENERIC_TITLE_WORDS | _CHANGE_VERBS:
+        words = words[1:]
+    return frozenset(words)
+
+
 def _only_words(
     said: str, words: Collection[str], marks: Collection[str], kr: KeyResultRef
 ) -> bool:
     """Whether `said` holds nothing but `words` (whole or stemmed), the key result's unit
     (singular or plural; of time, any unit of time: "3h 30m" of a key result in days) and
-    `marks`."""
+    `marks`; words of a compound may be joined by a hyphen ("self-serve setups")."""
     unit = kr.unit.strip().lower()
     of_time = unit in _SECONDS
     position = 0
     for word in _WORD.finditer(said):
-        if any(mark not in marks for mark in said[position : word.start()]):
+        gap = said[position : word.start()]
+        if position and gap == "-":
+            pass  # "self-serve": one compound
+        elif any(mark not in marks for mark in gap):
             return False
         written = word[0].lower()
         if not (
