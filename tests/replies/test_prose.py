@@ -40,6 +40,10 @@ def values(body: str, key_results: list[KeyResultRef] = KRS) -> dict[int, str | 
     }
 
 
+def scores(body: str, key_results: list[KeyResultRef] = SRE) -> dict[int | None, int]:
+    return {reading.kr_number: reading.score for reading in parse(body, key_results).confidence}
+
+
 PRIYA = (
     "Hi, sorry I missed last week.\n\n"
     "Uptime is 99.93% this month, MTTR came down to 45 minutes (from 70), and we now have "
@@ -80,6 +84,44 @@ def test_a_value_of_a_title_with_a_hyphenated_compound_is_read() -> None:
         "we did 21 self-serve setups",
     ):
         assert values(other, SELF_SERVE) == {}, other
+
+
+# -- a confidence for "the rest" ------------------------------------------------------------
+
+
+def test_a_score_for_the_rest_is_each_other_key_results_score() -> None:
+    assert scores(PRIYA) == {1: 8, 2: 5, 3: 8}
+    parsed = parse(PRIYA, SRE)
+    assert [reading.span.text for reading in parsed.confidence] == ["8", "5/10", "8"]
+    assert not any(said.startswith("no confidence given") for said in parsed.missing)
+    assert scores("MTTR confidence 5, 8 for the rest") == {1: 8, 2: 5, 3: 8}
+    assert scores("KR2 confidence 5, others at 7/10") == {1: 7, 2: 5, 3: 7}
+    # In the confidence answer, instead of one overall score beside KR2's.
+    assert scores("1. KR1 99.9\n4. KR2 5, the rest 8") == {1: 8, 2: 5, 3: 8}
+    assert scores("Confidence: KR2 5, KR3 6, the rest 8") == {1: 8, 2: 5, 3: 6}
+    # Whose is 6? Not known, so neither is which key results "the rest" are.
+    assert scores("KR1 99.9, confidence 6; KR2 confidence 5, the rest 8") == {2: 5}
+    # "The rest of the team" are people, and "confidence 7" is said of no key result.
+    assert scores("KR2 confidence 5, the rest of the team is at 8") == {2: 5}
+    assert scores("Confidence 7, the rest 8") == {None: 7}
+
+
+# -- high, medium, low in Spanish, Italian and Portuguese -----------------------------------
+
+
+def test_a_word_for_high_medium_or_low_right_after_a_label_is_a_score() -> None:
+    assert scores("1. KR1 99.9\n4. KR1 alta, KR2 media, KR3 baja") == {1: 8, 2: 5, 3: 2}
+    assert scores("1. KR1 99.9\n4. KR1: alto; KR2: medio; KR3: bassa.") == {1: 8, 2: 5, 3: 2}
+    assert scores("1. KR1 99.9\n4. KR1 alta\nKR2 baixa\nKR3 média") == {1: 8, 2: 2, 3: 5}
+    parsed = parse("1. KR1 99.9\n4. KR1 alta, KR2 media, KR3 baja", SRE)
+    assert parsed.unclear == []
+    assert [reading.span.text for reading in parsed.confidence] == ["alta", "media", "baja"]
+
+
+def test_such_a_word_with_more_after_it_is_still_asked_for() -> None:
+    parsed = parse("1. KR1 99.9\n4. KR1 alta, KR2 media coverage", SRE)
+    assert {reading.kr_number: reading.score for reading in parsed.confidence} == {1: 8}
+    assert parsed.unclear == ['could not read a confidence for KR2 in "media coverage"']
 
 
 # -- "except that", and values split by slashes ---------------------------------------------
