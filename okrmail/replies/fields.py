@@ -862,10 +862,13 @@ _ASKED = re.compile(r"\s*\?")
 # "except", in the languages we read: "done except for Siemens", "nothing blocking except
 # the firewall change" (see `_EXCEPT`).
 _EXCEPT_WORDS = (
-    r"(?:except|apart from|but for|other than|besides|save for|au(?:ß|ss)er|sauf|excepto"
+    r"(?:(?:except|apart from|but for|other than|besides|save for|au(?:ß|ss)er|sauf|excepto"
     r"|salvo|behalve|tranne|exceto|förutom|bortsett från)"
-    r"(?!\s+(?:that|this|dem|cela|eso|dat|isso)\b)"
-)  # not "apart from that": otherwise
+    r"(?!\s+(?:that|this|dem|cela|eso|dat|isso)\b)"  # not "apart from that": otherwise
+    # but "except that KR2 is 3 days" names the one (the label may be just past the end
+    # of the text searched, which stops where the label starts)
+    r"|except\s+that(?=\s+(?:KR|key[\s-]*result)\s*#?\s*\d|\s*+$))"
+)
 _BUT_FOR = re.compile(rf"\W*+(?:{_EXCEPT_WORDS})\b", re.I)
 # "except" right before a label: "no change except KR2", "all done but for KR3".
 _EXCEPT_BEFORE_LABEL = re.compile(rf"\b{_EXCEPT_WORDS}\s*+(?:for\s+|of\s+)?$", re.I)
@@ -1952,10 +1955,12 @@ def _split_slash_lists(
     text: str, items: list[_Item], key_results: Sequence[KeyResultRef]
 ) -> list[_Item]:
     """Items naming no key result that list one value per key result split by slashes
-    ("44 / 2 / 71"), each split into one item per value, to be matched by order."""
+    ("44 / 2 / 71"), each split into one item per value, to be matched by order. An item
+    named only by title words counts too: there they are the values' units ("40 / 3
+    days" names the key result in days, as the whole item is values)."""
     split: list[_Item] = []
     for item in items:
-        values = None if item.kr is not None else _slash_list(text, item, key_results)
+        values = None if item.labelled else _slash_list(text, item, key_results)
         if values is None:
             split.append(item)
         else:
@@ -2054,6 +2059,9 @@ _PLAIN_AFTER = frozenset(
 )
 _PLAIN_MARKS_BEFORE = frozenset(" \t:=~≈'’-–—")
 _PLAIN_MARKS_AFTER = frozenset(" \t.!;,:")
+# What may open a clause before the value: the "and" of the break before it ("MTTR came
+# down to 45 minutes, and we now have 9 services with SLOs").
+_PLAIN_OPENING = re.compile(r"\s*+(?:and(?:\s++also)?|also)\b", re.I)
 
 
 def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading | None:
@@ -2067,8 +2075,9 @@ def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading
     reading = _progress_in(text, item.start, item.end, kr, True, True)
     if reading is None or reading.status != "value":
         return None
-    own = _stems(kr.title, title=True) | _stems(kr.unit)
-    before = text[item.start : reading.span.start]
+    own = _stems(kr.title, title=True) | _stems(kr.unit) | _subject_words(kr.title)
+    opening = _PLAIN_OPENING.match(text, item.start, reading.span.start)
+    before = text[item.start if opening is None else opening.end() : reading.span.start]
     aside = text.find("(", reading.span.end, item.end)
     after = text[reading.span.end : item.end if aside < 0 else aside]
     return (
@@ -2079,17 +2088,32 @@ def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading
     )
 
 
+@lru_cache(maxsize=256)
+def _subject_words(title: str) -> frozenset[str]:
+    """The words of what a title is about, in small letters, small ones too ("services
+    with slos" of "Services with SLOs"; "weekly active teams" of "Raise weekly active
+    teams from 30 to 45": not its verb of change nor its target): a value said in the
+    title's own words ("9 services with SLOs") is said plainly."""
+    words = _WORD.findall(_TARGET_PART.split(title, maxsplit=1)[0].lower())
+    if words and words[0] in _GENERIC_TITLE_WORDS | _CHANGE_VERBS:
+        words = words[1:]
+    return frozenset(words)
+
+
 def _only_words(
     said: str, words: Collection[str], marks: Collection[str], kr: KeyResultRef
 ) -> bool:
     """Whether `said` holds nothing but `words` (whole or stemmed), the key result's unit
     (singular or plural; of time, any unit of time: "3h 30m" of a key result in days) and
-    `marks`."""
+    `marks`; words of a compound may be joined by a hyphen ("self-serve setups")."""
     unit = kr.unit.strip().lower()
     of_time = unit in _SECONDS
     position = 0
     for word in _WORD.finditer(said):
-        if any(mark not in marks for mark in said[position : word.start()]):
+        gap = said[position : word.start()]
+        if position and gap == "-":
+            pass  # "self-serve": one compound
+        elif any(mark not in marks for mark in gap):
             return False
         written = word[0].lower()
         if not (
@@ -2397,17 +2421,29 @@ def _confidence_by_label(
                 readings[kr.number] = _confidence(kr.number, score)
             by_order = set(readings)
             items = items[lead:]
+    rest: list[tuple[int, re.Match[str]]] = []  # "KR2 5, the rest 8"
     for item in items:
         found = _scores(text, item.start, item.end)
+        if not found and item.kr is not None and item.labelled:
+            found = _score_word_alone(text, item.start, item.end)  # "KR1 alta, KR2 media"
         if not found:
             if item.kr is not None:
                 unread.setdefault(
                     item.kr, _unclear("a confidence", item.kr, text[item.start : item.end])
                 )
             continue
+        if item.kr is None and len(found) == 1:
+            rest = rest or _score_of_the_rest(text, item.start, item.end)
+            if rest and rest[0][1].start() == found[0][1].start():
+                continue
         if item.kr not in readings or item.kr in by_order:
             readings[item.kr] = _confidence(item.kr, found[0])
             by_order.discard(item.kr)
+    if rest and None not in readings:  # with a score of no key result, "the rest" of what?
+        named = {item.kr for item in items}  # one named without a score is asked for
+        for kr in key_results:
+            if kr.number not in named:
+                readings.setdefault(kr.number, _confidence(kr.number, rest[0]))
     unclear = [said for number, said in unread.items() if number not in readings]
     return ConfidenceScan(list(readings.values()), unclear)
 
@@ -2421,8 +2457,14 @@ def _confidence_talk(text: str, key_results: Sequence[KeyResultRef]) -> list[Con
     if not says_confidence(text):
         return []  # most passages never say it
     readings: dict[int | None, ConfidenceReading] = {}
+    rest: list[tuple[int, re.Match[str]]] = []
     for talk in _talks(text, key_results):
-        _read_talk(text, talk, key_results, readings)
+        _read_talk(text, talk, key_results, readings, rest)
+    if rest and None not in readings:
+        # Said of the others ("the rest 8"): of those no talk gave a score of their own
+        # (and only when no score was said of no key result: "the rest" of what, then?).
+        for kr in key_results:
+            readings.setdefault(kr.number, _confidence(kr.number, rest[0]))
     return list(readings.values())
 
 
@@ -2431,20 +2473,35 @@ def _read_talk(
     talk: _Talk,
     key_results: Sequence[KeyResultRef],
     readings: dict[int | None, ConfidenceReading],
+    rest: list[tuple[int, re.Match[str]]],
 ) -> None:
-    """The scores of one stretch of confidence talk, added to `readings`."""
+    """The scores of one stretch of confidence talk, added to `readings`; a score it says
+    of the key results it does not name ("KR2 5, the rest 8") is added to `rest`."""
     start, keyword, end, in_unit = talk.after, talk.keyword, talk.end, talk.items
     zone = in_unit.named_in(keyword.end(), end)
     for item in zone:
         found = _scores(text, item.start, item.end)
         if found and item.kr not in readings:
             readings[item.kr] = _confidence(item.kr, found[0])
+    others = _score_of_the_rest(text, keyword.end(), end)
     if zone:
+        if (
+            others
+            and all(item.kr in readings for item in zone)
+            and _all_scores_placed(text, keyword.end(), end, zone, others[0])
+        ):
+            rest.extend(others)
         return
     around = in_unit.named_around(keyword.start())
     labels = _labels(text, start, end, {kr.number for kr in key_results}, False)
     about = around or (labels[0][0] if len(labels) == 1 else None)
     after = _scores(text, keyword.end(), end) or _word_after_keyword(text, keyword.end(), end)
+    if others and about is not None:
+        # "MTTR - confidence maybe 5/10 there, the rest 8": 5 is MTTR's, 8 the others'
+        # (only when that is all it says: which of two scores before it is MTTR's?).
+        after = [found for found in after if found[1].start() != others[0][1].start()]
+        if len(after) == 1:
+            rest.extend(others)
     if about is None and _one_per_key_result(text, after, key_results):
         for kr, score in zip(key_results, after, strict=True):
             readings.setdefault(kr.number, _confidence(kr.number, score))
@@ -2464,6 +2521,52 @@ def _read_talk(
 
 
 _NOTHING_BETWEEN = re.compile(r"[^\w(]*+")
+# The key results not named, in the words people use: "the rest 8", "others at 7",
+# "everything else 8", "8 for the rest".
+_THE_REST = re.compile(
+    r"\b(?P<for>(?:for|on)\s++)?(?:the\s++)?(?:rest|others|other\s++(?:ones|two|three|krs?)"
+    r"|everything\s++else|all\s++(?:the\s++)?others)\b",
+    re.I,
+)
+_AFTER_THE_REST = re.compile(r"[ \t]*+(?:(?:are|is|at|about|around|maybe)\b[ \t]*+)*[:=]?[ \t]*+")
+_BEFORE_THE_REST = re.compile(r"[ \t]++")
+
+
+def _all_scores_placed(
+    text: str, start: int, end: int, named: list[_Item], rest: tuple[int, re.Match[str]]
+) -> bool:
+    """Whether every score in text[start:end] is in an item naming a key result or is the
+    score of the rest: else one was said of something not known ("KR1 99.9, confidence 6;
+    KR2 confidence 5, the rest 8": whose is 6?), and the rest are not known either."""
+    return all(
+        found.start() == rest[1].start()
+        or any(item.start <= found.start() < item.end for item in named)
+        for _, found in _scores(text, start, end)
+    )
+
+
+def _score_of_the_rest(text: str, start: int, end: int) -> list[tuple[int, re.Match[str]]]:
+    """The score text[start:end] says of the key results it does not name, right after
+    words for them ("the rest 8", "the others at 7/10") or right before ("8 for the
+    rest"), as a list of one (or none)."""
+    lowered = text[start:end].lower()
+    if "rest" not in lowered and "other" not in lowered and "else" not in lowered:
+        return []  # nearly all confidence talk
+    for words in _THE_REST.finditer(text, start, end):
+        if words["for"]:
+            before = [
+                found
+                for found in _scores(text, start, words.start())
+                if _BEFORE_THE_REST.fullmatch(text, found[1].end(), words.start())
+            ]
+            if before:
+                return before
+            continue
+        gap = _AFTER_THE_REST.match(text, words.end(), end)
+        found = _scores(text, gap.end(), end) if gap is not None else []
+        if found and found[0][1].start() == gap.end():  # type: ignore[union-attr]
+            return found[:1]
+    return []
 
 
 class _UnitItems:
@@ -2563,6 +2666,23 @@ def _word_after_keyword(text: str, start: int, end: int) -> list[tuple[int, re.M
     if found is None or found.lastgroup is None:
         return []
     return [(_WORD_SCORES[found.lastgroup], found)]
+
+
+# Nothing but marks after a score word: "KR2 media." is a score, "KR2 media coverage" not.
+_MARKS_TO_THE_END = re.compile(r"[\W_]*+")
+
+
+def _score_word_alone(text: str, start: int, end: int) -> list[tuple[int, re.Match[str]]]:
+    """A word for high, medium or low that is also English or a name ("alta", "media",
+    "bassa", see `_SCORE_WORD_AFTER_KEYWORD`), as all that text[start:end] says: all that
+    follows a KR label in a confidence answer. (Not the whole answer alone: "Alta" may be
+    a name, see test_fields.py.)"""
+    found = _word_after_keyword(text, start, end)
+    if not found or not _MARKS_TO_THE_END.fullmatch(text, found[0][1].end(), end):
+        return []
+    score, said = found[0]
+    word = _WORD.match(text, said.start(said.lastgroup or 0), said.end())
+    return [(score, word)] if word else []  # the confirmation quotes the word alone
 
 
 _SCORE_LIST_GAP = re.compile(r"\s*+(?:[,/;&]|\band\b)?\s*+", re.I)
