@@ -76,12 +76,20 @@ def too_late(deadlines: Sequence[Deadline], at: datetime) -> str | None:
 
 
 def chase_times(
-    prompted_at: datetime, latest: datetime, person: Person, rules: ChaseSettings
+    prompted_at: datetime,
+    latest: datetime,
+    person: Person,
+    rules: ChaseSettings,
+    last_contact: datetime | None = None,
 ) -> list[datetime]:
     """When to remind: first `first_after_hours` after the prompt, last at `latest`, any
-    others evenly between; each moved to an allowed time (earlier rather than after
-    `latest`), at least `min_gap_hours` apart, at most `max_per_prompt` of them: fewer
-    when the allowed times do not fit."""
+    others evenly between; each moved to an allowed time, at least `min_gap_hours` after
+    the prompt (and `last_contact`, a reminder already sent) and apart, at most
+    `max_per_prompt` of them: fewer when the allowed times do not fit.
+
+    Placed from the last back: the deadline is firm, the targets before it are not, so a
+    reminder that would come too soon before the next one moves earlier (as one that would
+    pass the deadline does) rather than leaving the next one out."""
     if rules.max_per_prompt == 0:
         return []
     first = prompted_at + timedelta(hours=rules.first_after_hours)
@@ -93,17 +101,18 @@ def chase_times(
     )
     hours = chase_hours(person, rules)
     gap = timedelta(hours=rules.min_gap_hours)
-    earliest = prompted_at + gap
+    earliest = max(prompted_at, last_contact or prompted_at) + gap
     times: list[datetime] = []
-    for target in targets:
+    bound = latest
+    for target in reversed(targets):
+        bound = min(bound, target)
         candidate = hours.next_allowed(max(target, earliest))
-        if candidate > latest:
-            candidate = hours.last_allowed(min(target, latest))
-        if not earliest <= candidate <= latest or not hours.allows(candidate):
-            continue
-        if times and candidate - times[-1] < gap:
-            continue
-        times.append(candidate)
+        if candidate > bound:
+            candidate = hours.last_allowed(bound)
+        if not earliest <= candidate <= bound or not hours.allows(candidate):
+            continue  # the earlier ones, bound earlier still, are tried all the same
+        times.insert(0, candidate)
+        bound = candidate - gap
     return times
 
 
@@ -127,7 +136,11 @@ def schedule_chases(
     meeting = prompt.meeting
     digest_at = digest_due(ctx, session, meeting)
     latest = min(limit for limit, _ in reminder_deadlines(meeting.start, digest_at, rules))
-    times = [t for t in chase_times(prompted_at, latest, prompt.person, rules) if t > now]
+    # After a move, the plan starts again from the prompt, but no sooner than the gap after
+    # the last reminder that went.
+    last_contact = max((chase.sent_at for chase in sent if chase.sent_at), default=None)
+    planned = chase_times(prompted_at, latest, prompt.person, rules, last_contact)
+    times = [t for t in planned if t > now]
     left = max(0, rules.max_per_prompt - len(sent))
     times = times[-left:] if left else []
     used = {
