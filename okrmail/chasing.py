@@ -11,8 +11,9 @@ stops it. A chase is a reply in the prompt's thread.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from typing import Any
@@ -143,18 +144,25 @@ def schedule_chases(
     times = [t for t in planned if t > now]
     left = max(0, rules.max_per_prompt - len(sent))
     times = times[-left:] if left else []
-    used = {
-        chase.number for chase in existing if chase.status != "pending" and chase.kind == "reminder"
-    }
-    numbers = (n for n in range(1, 100) if n not in used)
-    for send_at, number in zip(times, numbers, strict=False):
+    kept = [chase for chase in existing if chase.status != "pending"]
+    for send_at, number in zip(times, _free_numbers(kept, "reminder"), strict=False):
         session.add(Chase(prompt_id=prompt.id, kind="reminder", number=number, send_at=send_at))
     if rules.notify_manager and times:
         note_at = _manager_note_time(times[-1], meeting, digest_at, rules)
         if note_at is not None and not any(
             c.kind == "manager_note" and c.status == "sent" for c in existing
         ):
-            session.add(Chase(prompt_id=prompt.id, kind="manager_note", number=1, send_at=note_at))
+            # A note skipped before the move keeps its row (and number), with its reason.
+            number = next(_free_numbers(kept, "manager_note"))
+            session.add(
+                Chase(prompt_id=prompt.id, kind="manager_note", number=number, send_at=note_at)
+            )
+
+
+def _free_numbers(kept: Sequence[Chase], kind: str) -> Iterator[int]:
+    """The numbers, from 1 up, that no kept chase of `kind` has (they are unique)."""
+    used = {chase.number for chase in kept if chase.kind == kind}
+    return (number for number in itertools.count(1) if number not in used)
 
 
 def _manager_note_time(

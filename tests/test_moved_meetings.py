@@ -18,6 +18,7 @@ from okrmail.models import Chase, Digest, Meeting
 from tests.test_chasing import scenario, sent_at, text
 from tests.test_followup import ANSWERS, BERLIN, RULES, Run, local, thursday
 from workers.dispatch import InlineDispatcher
+from workers.jobs import JOBS
 
 # The prompt a day ahead (Wednesday 14:00 for Thursday's 14:00 1-on-1): one reminder fits
 # before Mia's 12:00 digest, at 10:00 on Thursday.
@@ -249,3 +250,52 @@ def test_a_fresh_digest_with_nothing_new_says_so_and_reminders_stay_capped(
     assert "Moved from Thu 19 Nov 14:00 to Mon 23 Nov 14:00." in text(fresh)
     assert "Nothing new from Rob: still no check-in." in text(fresh)
     assert "Reminded: Wed 18 Nov 14:00, Thu 19 Nov 10:00" in text(fresh)
+
+
+def test_a_managers_note_skipped_before_the_move_is_planned_again_after_it(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Mia's note about Rob was skipped (her digest went first, both due at 12:00); the
+    meeting then moved to Monday. Planning the note again took the skipped note's number:
+    the move failed on the database's unique key."""
+    run = scenario(
+        ctx,
+        clock,
+        smtp_server,
+        tmp_path,
+        **DAY_AHEAD,
+        chase={**RULES["chase"], "notify_manager": True},
+    )
+    held: list[list[int]] = []
+
+    class DigestsFirst(InlineDispatcher):
+        def dispatch(self, job: str, ids: list[int]) -> None:
+            if job == "send_chases" and run.clock.now() >= thursday(12):
+                held.append(ids)  # a slower worker: the digest job runs first
+            else:
+                super().dispatch(job, ids)
+
+    run.until(thursday(12), dispatcher=DigestsFirst(run.ctx))
+    for ids in held:
+        JOBS["send_chases"](run.ctx, ids)
+    run.until(thursday(12, 30))
+    assert run.emails("chase", "mia@example.com") == []
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, MONDAY_NEXT)
+    run.until(MONDAY_NEXT + timedelta(hours=1))
+
+    assert times(run.emails("chase", "rob@example.com")) == [
+        local_naive(19, 10),
+        local_naive(23, 10),
+    ]
+    [note] = run.emails("chase", "mia@example.com")
+    assert local(note, BERLIN).replace(tzinfo=None) == local_naive(23, 12)
+    assert "after 2 reminders" in text(note)
+    [_, fresh] = run.emails("digest", "mia@example.com")
+    assert sent_at(note) <= sent_at(fresh)
+    with run.ctx.sessions() as session:
+        notes = session.scalars(
+            select(Chase).where(Chase.kind == "manager_note").order_by(Chase.number)
+        ).all()
+        assert [(n.number, n.status) for n in notes] == [(1, "skipped"), (2, "sent")]
