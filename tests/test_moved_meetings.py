@@ -16,7 +16,7 @@ from okrmail.clock import ManualClock
 from okrmail.meetings import cancel_meeting, move_meeting
 from okrmail.models import Chase, Digest, Meeting
 from tests.test_chasing import scenario, sent_at, text
-from tests.test_followup import ANSWERS, BERLIN, RULES, Run, local, thursday
+from tests.test_followup import ANSWERS, BERLIN, RULES, Balance, Run, local, thursday
 from workers.dispatch import InlineDispatcher
 from workers.jobs import JOBS
 
@@ -79,9 +79,12 @@ def test_a_meeting_moved_later_after_its_digest_is_chased_and_briefed_again(
     assert "Moved from Thu 19 Nov 14:00 to Mon 23 Nov 14:00." in text(fresh)
     assert "Reminded: Mon 23 Nov 10:00." in text(fresh)
     assert "NO CHECK-IN YET" in text(fresh)
-    assert "Moved from Thu 19 Nov 14:00 to Mon 23 Nov 14:00." in " ".join(
-        fresh.get_body(("html",)).get_content().split()
-    )
+    html = fresh.get_body(("html",)).get_content()
+    assert "Moved from Thu 19 Nov 14:00 to Mon 23 Nov 14:00." in " ".join(html.split())
+    checker = Balance()
+    checker.feed(html)
+    checker.close()
+    assert checker.errors == [] and checker.stack == []
     assert digest_rows(run, meeting) == [(thursday(14), "sent"), (MONDAY_NEXT, "sent")]
 
 
