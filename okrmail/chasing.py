@@ -11,8 +11,9 @@ stops it. A chase is a reply in the prompt's thread.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from typing import Any
@@ -76,12 +77,20 @@ def too_late(deadlines: Sequence[Deadline], at: datetime) -> str | None:
 
 
 def chase_times(
-    prompted_at: datetime, latest: datetime, person: Person, rules: ChaseSettings
+    prompted_at: datetime,
+    latest: datetime,
+    person: Person,
+    rules: ChaseSettings,
+    last_contact: datetime | None = None,
 ) -> list[datetime]:
     """When to remind: first `first_after_hours` after the prompt, last at `latest`, any
-    others evenly between; each moved to an allowed time (earlier rather than after
-    `latest`), at least `min_gap_hours` apart, at most `max_per_prompt` of them: fewer
-    when the allowed times do not fit."""
+    others evenly between; each moved to an allowed time, at least `min_gap_hours` after
+    the prompt (and `last_contact`, a reminder already sent) and apart, at most
+    `max_per_prompt` of them: fewer when the allowed times do not fit.
+
+    Placed from the last back: the deadline is firm, the targets before it are not, so a
+    reminder that would come too soon before the next one moves earlier (as one that would
+    pass the deadline does) rather than leaving the next one out."""
     if rules.max_per_prompt == 0:
         return []
     first = prompted_at + timedelta(hours=rules.first_after_hours)
@@ -93,17 +102,18 @@ def chase_times(
     )
     hours = chase_hours(person, rules)
     gap = timedelta(hours=rules.min_gap_hours)
-    earliest = prompted_at + gap
+    earliest = max(prompted_at, last_contact or prompted_at) + gap
     times: list[datetime] = []
-    for target in targets:
+    bound = latest
+    for target in reversed(targets):
+        bound = min(bound, target)
         candidate = hours.next_allowed(max(target, earliest))
-        if candidate > latest:
-            candidate = hours.last_allowed(min(target, latest))
-        if not earliest <= candidate <= latest or not hours.allows(candidate):
-            continue
-        if times and candidate - times[-1] < gap:
-            continue
-        times.append(candidate)
+        if candidate > bound:
+            candidate = hours.last_allowed(bound)
+        if not earliest <= candidate <= bound or not hours.allows(candidate):
+            continue  # the earlier ones, bound earlier still, are tried all the same
+        times.insert(0, candidate)
+        bound = candidate - gap
     return times
 
 
@@ -127,21 +137,32 @@ def schedule_chases(
     meeting = prompt.meeting
     digest_at = digest_due(ctx, session, meeting)
     latest = min(limit for limit, _ in reminder_deadlines(meeting.start, digest_at, rules))
-    times = [t for t in chase_times(prompted_at, latest, prompt.person, rules) if t > now]
+    # After a move, the plan starts again from the prompt, but no sooner than the gap after
+    # the last reminder that went.
+    last_contact = max((chase.sent_at for chase in sent if chase.sent_at), default=None)
+    planned = chase_times(prompted_at, latest, prompt.person, rules, last_contact)
+    times = [t for t in planned if t > now]
     left = max(0, rules.max_per_prompt - len(sent))
     times = times[-left:] if left else []
-    used = {
-        chase.number for chase in existing if chase.status != "pending" and chase.kind == "reminder"
-    }
-    numbers = (n for n in range(1, 100) if n not in used)
-    for send_at, number in zip(times, numbers, strict=False):
+    kept = [chase for chase in existing if chase.status != "pending"]
+    for send_at, number in zip(times, _free_numbers(kept, "reminder"), strict=False):
         session.add(Chase(prompt_id=prompt.id, kind="reminder", number=number, send_at=send_at))
     if rules.notify_manager and times:
         note_at = _manager_note_time(times[-1], meeting, digest_at, rules)
         if note_at is not None and not any(
             c.kind == "manager_note" and c.status == "sent" for c in existing
         ):
-            session.add(Chase(prompt_id=prompt.id, kind="manager_note", number=1, send_at=note_at))
+            # A note skipped before the move keeps its row (and number), with its reason.
+            number = next(_free_numbers(kept, "manager_note"))
+            session.add(
+                Chase(prompt_id=prompt.id, kind="manager_note", number=number, send_at=note_at)
+            )
+
+
+def _free_numbers(kept: Sequence[Chase], kind: str) -> Iterator[int]:
+    """The numbers, from 1 up, that no kept chase of `kind` has (they are unique)."""
+    used = {chase.number for chase in kept if chase.kind == kind}
+    return (number for number in itertools.count(1) if number not in used)
 
 
 def _manager_note_time(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from okrmail.answer_view import updated_since
 from okrmail.app import AppContext
-from okrmail.models import Chase, CheckIn, CheckInReading, Meeting, Person, Prompt
+from okrmail.models import Chase, CheckIn, CheckInReading, Digest, Meeting, Person, Prompt
 from okrmail.prompting import amount, format_value, key_result_lines, local_day, person_view
 from okrmail.questions import question_sets
 from okrmail.replies.courtesy import without_courtesies
@@ -315,8 +315,44 @@ def absence_text(person: Person, now: datetime) -> str:
     return f"Away from {starts}, back {back}; not chased while away."
 
 
-def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[str, Any]:
-    """Everything the digest says about one meeting and its report."""
+def since_view(
+    session: Session, meeting: Meeting, prompt: Prompt | None, earlier: Digest | None
+) -> dict[str, Any] | None:
+    """What changed since the digest `earlier` sent for this meeting at another time (it
+    moved since): where it was, and what the report did since, if anything."""
+    if earlier is None or earlier.sent_at is None:
+        return None
+    pairing = meeting.series.pairing
+    zone, first_name = pairing.manager.timezone, person_view(pairing.report)["first_name"]
+    news = []
+    if prompt is not None:
+        since = earlier.sent_at
+        checkin = session.scalar(select(CheckIn).where(CheckIn.prompt_id == prompt.id))
+        if checkin is not None and checkin.created_at > since:
+            news.append(f"{first_name} answered the check-in ({_local(checkin.created_at, zone)}).")
+        elif checkin is not None and checkin.updated_at > since:
+            news.append(f"{first_name} added to the check-in ({_local(checkin.updated_at, zone)}).")
+        reminded = session.scalars(
+            select(Chase.sent_at)
+            .where(Chase.prompt_id == prompt.id, Chase.kind == "reminder", Chase.status == "sent")
+            .where(Chase.sent_at > since)
+            .order_by(Chase.sent_at)
+        ).all()
+        if reminded:
+            news.append(f"Reminded: {', '.join(_local(at, zone) for at in reminded)}.")
+    return {
+        "sent_at": _local(earlier.sent_at, zone),
+        "was": _local(earlier.meeting_start, zone),
+        "moved": earlier.meeting_start != meeting.start,
+        "news": news,
+    }
+
+
+def meeting_view(
+    ctx: AppContext, session: Session, meeting: Meeting, earlier: Digest | None = None
+) -> dict[str, Any]:
+    """Everything the digest says about one meeting and its report; `earlier`: the digest
+    sent for it before it moved, if any."""
     pairing = meeting.series.pairing
     manager, report = pairing.manager, pairing.report
     history = _checkins_before(session, report.id, meeting, ctx.settings.digest.trend_length + 1)
@@ -364,6 +400,7 @@ def meeting_view(ctx: AppContext, session: Session, meeting: Meeting) -> dict[st
         "missing": _missing(session, prompt, manager, ctx.now()),
         "absence": absence_text(report, ctx.now()),
         "prep": prep_view(ctx, session, meeting),
+        "since": since_view(session, meeting, prompt, earlier),
     }
 
 
@@ -388,13 +425,21 @@ def prep_view(ctx: AppContext, session: Session, meeting: Meeting) -> list[dict[
 
 
 def digest_context(
-    ctx: AppContext, session: Session, manager: Person, meetings: Sequence[Meeting]
+    ctx: AppContext,
+    session: Session,
+    manager: Person,
+    meetings: Sequence[Meeting],
+    earlier: dict[int, Digest] | None = None,
 ) -> dict[str, Any]:
-    views = [meeting_view(ctx, session, meeting) for meeting in meetings]
+    """The digest of `meetings`; `earlier`: by meeting id, the digest sent for a meeting
+    before it moved (this one then says what changed since)."""
+    earlier = earlier or {}
+    views = [meeting_view(ctx, session, meeting, earlier.get(meeting.id)) for meeting in meetings]
     return {
         "manager": person_view(manager),
         "meetings": views,
         "waiting_on": [view["report"]["name"] for view in views if view["missing"]],
+        "moved": any(view["since"] and view["since"]["moved"] for view in views),
         "organisation": ctx.settings.app.organisation,
         "timezone": manager.timezone,
     }

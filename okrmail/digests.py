@@ -3,7 +3,10 @@
 One Digest row per meeting, created with the meeting. In `before_meeting` mode it goes
 `lead_hours` before the meeting; in `morning` mode at `morning_time` on the meeting's day
 (manager's zone), and all of one manager's digests due at the same moment go as one email.
-A moved meeting re-times its digest; a cancelled one cancels it.
+Either way it waits for the report to have had a fair chance to answer a prompt that went
+out late (a meeting moved to short notice). A moved meeting re-times its digest; one moved
+later after its digest went out gets a fresh one before the new time (another row, for the
+new start), saying what changed since; a cancelled one cancels it.
 """
 
 from __future__ import annotations
@@ -22,81 +25,190 @@ from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.digest_view import digest_context
 from okrmail.emails import Envelope, build_email, our_address
-from okrmail.models import Digest, Meeting, Pairing, Person
+from okrmail.models import Digest, Meeting, Pairing, Person, Prompt
+from okrmail.prompting import send_time
 from okrmail.settings import DigestSettings, parse_clock
 
+# The report's time to answer a prompt before the digest says they have not: a digest due
+# sooner after the prompt waits ...
+ANSWER_TIME = timedelta(hours=1)
+# ... but leaves the manager this long to read it before the meeting.
+READING_TIME = timedelta(minutes=15)
 
-def digest_time(
-    meeting_start: datetime, manager: Person, rules: DigestSettings, now: datetime
+
+def planned_time(
+    meeting_start: datetime,
+    manager: Person,
+    rules: DigestSettings,
+    prompted_at: datetime | None = None,
 ) -> datetime:
-    """When the digest for a meeting starting at `meeting_start` is due (never in the past)."""
-    before = meeting_start - timedelta(hours=rules.lead_hours)
+    """When the digest for a meeting at `meeting_start` is due as planned (may be past):
+    `lead_hours` before, or in morning mode that morning; but no sooner than ANSWER_TIME
+    after the report's prompt (`prompted_at`), unless that leaves the manager less than
+    READING_TIME before the meeting. So a meeting moved to 90 minutes ahead has its digest
+    30 minutes before it, with whatever the report answered by then."""
+    due = meeting_start - timedelta(hours=rules.lead_hours)
     if rules.mode == "morning":
         zone = ZoneInfo(manager.timezone)
         day = meeting_start.astimezone(zone).date()
         morning = datetime.combine(day, parse_clock(rules.morning_time), tzinfo=zone)
         if morning < meeting_start:
-            before = morning.astimezone(meeting_start.tzinfo)
-    return max(before, min(now, meeting_start))
+            due = morning.astimezone(meeting_start.tzinfo)
+    if prompted_at is not None:
+        due = max(due, min(prompted_at + ANSWER_TIME, meeting_start - READING_TIME))
+    return due
+
+
+def digest_time(
+    meeting_start: datetime,
+    manager: Person,
+    rules: DigestSettings,
+    now: datetime,
+    prompted_at: datetime | None = None,
+) -> datetime:
+    """When the digest for a meeting starting at `meeting_start` is due (never in the past)."""
+    return max(planned_time(meeting_start, manager, rules, prompted_at), min(now, meeting_start))
+
+
+def prompted_at(session: Session, meeting: Meeting) -> datetime | None:
+    """When the report's prompt for `meeting` went out, or is to; None when it will not."""
+    prompt = session.scalar(
+        select(Prompt).where(Prompt.meeting_id == meeting.id, Prompt.role == "report")
+    )
+    if prompt is None or prompt.status == "cancelled":
+        return None
+    return prompt.sent_at or prompt.send_at
 
 
 def schedule_digest(ctx: AppContext, session: Session, meeting: Meeting, pairing: Pairing) -> None:
+    # The prompt was planned a moment ago, with the same rule (no query: bulk booking).
+    prompt_at = send_time(meeting.start, pairing.report, ctx.settings.prompts, ctx.now())
     session.add(
         Digest(
             meeting=meeting,
+            meeting_start=meeting.start,
             manager_id=pairing.manager_id,
-            send_at=digest_time(meeting.start, pairing.manager, ctx.settings.digest, ctx.now()),
+            send_at=digest_time(
+                meeting.start, pairing.manager, ctx.settings.digest, ctx.now(), prompt_at
+            ),
             status="pending",
         )
     )
 
 
-def _digest_of(session: Session, meeting: Meeting) -> Digest | None:
-    return session.scalar(select(Digest).where(Digest.meeting_id == meeting.id))
+def _digests_of(session: Session, meeting: Meeting, *, lock: bool = False) -> list[Digest]:
+    """The meeting's digests, oldest first; `lock`: rows locked (PostgreSQL) against a
+    send in flight, which then commits first and is seen as sent."""
+    query = select(Digest).where(Digest.meeting_id == meeting.id).order_by(Digest.id)
+    return list(session.scalars(query.with_for_update() if lock else query))
+
+
+def current_digest(session: Session, meeting: Meeting) -> Digest | None:
+    """The digest for the meeting as it stands: the one still to go (or cancelled with the
+    meeting), else the last one sent."""
+    digests = _digests_of(session, meeting)
+    unsent = [digest for digest in digests if digest.status != "sent"]
+    return (unsent or digests or [None])[-1]
 
 
 def digest_sent(session: Session, meeting: Meeting) -> bool:
-    digest = _digest_of(session, meeting)
+    digest = current_digest(session, meeting)
     return digest is not None and digest.status == "sent"
 
 
 def digest_due(ctx: AppContext, session: Session, meeting: Meeting) -> datetime | None:
     """When the manager's digest for `meeting` went out, or when it is due as the meeting
-    stands now: computed, not read from the row, since a moved meeting's reminders are
-    re-timed before its digest. None when no digest will go (cancelled, or none)."""
-    digest = _digest_of(session, meeting)
+    stands now (moves re-time the digest before the reminders, which read this). None when
+    no digest will go (cancelled, or none)."""
+    digest = current_digest(session, meeting)
     if digest is None or digest.status == "cancelled":
         return None
     if digest.status == "sent" and digest.sent_at is not None:
         return digest.sent_at
-    return digest_time(meeting.start, digest.manager, ctx.settings.digest, ctx.now())
+    return digest.send_at
 
 
 def retime_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
-    """After a move: a digest not yet sent follows the meeting (a sent one stays sent)."""
-    digest = _digest_of(session, meeting)
-    if digest is not None and digest.status == "pending":
-        _time_for(ctx, session, digest, meeting)
+    """After a move: the digest follows the meeting. One already sent stays sent, and
+    still serves when it went out no earlier than one for the new time would (moved
+    earlier, or back to the time it was for); else a fresh one is due before the new
+    time."""
+    digests = _digests_of(session, meeting, lock=True)
+    waiting = [digest for digest in digests if digest.status == "pending"]
+    sent = [digest for digest in digests if digest.status == "sent"]
+    prompt_at = prompted_at(session, meeting)
+    if not digests or (not waiting and not sent):
+        return  # none planned, or cancelled with the meeting
+    manager = session.get_one(Person, digests[0].manager_id)
+    due = planned_time(meeting.start, manager, ctx.settings.digest, prompt_at)
+    if any(_serves(digest, meeting.start, due) for digest in sent):
+        for digest in waiting:
+            session.delete(digest)
+        return
+    if not waiting:
+        waiting = [Digest(meeting=meeting, manager_id=manager.id, status="pending")]
+        session.add(waiting[0])
+    fresh, *extra = waiting
+    for digest in extra:
+        session.delete(digest)
+    fresh.meeting_start = meeting.start
+    fresh.send_at = max(due, min(ctx.now(), meeting.start))
+    fresh.claim_expires_at = None
+
+
+def _serves(digest: Digest, meeting_start: datetime, due: datetime) -> bool:
+    """Whether a digest sent earlier still serves a meeting now at `meeting_start`, whose
+    digest would be due at `due`."""
+    return digest.meeting_start == meeting_start or (
+        digest.sent_at is not None and digest.sent_at >= due
+    )
+
+
+def follow_prompt(ctx: AppContext, session: Session, meeting: Meeting, sent: datetime) -> None:
+    """The report's prompt went out at `sent`, perhaps later than planned (a late tick):
+    the digest still waiting gives them their time to answer (later, never earlier)."""
+    digest = current_digest(session, meeting)
+    if digest is None or digest.status != "pending":
+        return
+    manager = session.get_one(Person, digest.manager_id)
+    due = digest_time(meeting.start, manager, ctx.settings.digest, ctx.now(), sent)
+    if due > digest.send_at:
+        digest.send_at = due
 
 
 def restore_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
     """After a cancellation is undone: the digest it cancelled is due again."""
-    digest = _digest_of(session, meeting)
-    if digest is not None and digest.status == "cancelled":
+    cancelled = [d for d in _digests_of(session, meeting, lock=True) if d.status == "cancelled"]
+    for digest in cancelled:
         digest.status = "pending"
-        _time_for(ctx, session, digest, meeting)
-
-
-def _time_for(ctx: AppContext, session: Session, digest: Digest, meeting: Meeting) -> None:
-    manager = session.get_one(Person, digest.manager_id)
-    digest.send_at = digest_time(meeting.start, manager, ctx.settings.digest, ctx.now())
-    digest.claim_expires_at = None
+    if cancelled:
+        retime_digest(ctx, session, meeting)
 
 
 def cancel_digest(session: Session, meeting: Meeting) -> None:
-    digest = _digest_of(session, meeting)
-    if digest is not None and digest.status == "pending":
-        digest.status = "cancelled"
+    for digest in _digests_of(session, meeting, lock=True):
+        if digest.status == "pending":
+            digest.status = "cancelled"
+
+
+def previous_digests(session: Session, digests: Sequence[Digest]) -> dict[int, Digest]:
+    """For each of `digests` that follows one sent for another time of its meeting (the
+    meeting moved since), that one, by meeting id: the new digest says what changed."""
+    earlier: dict[int, Digest] = {}
+    for digest in digests:
+        before = session.scalars(
+            select(Digest)
+            .where(
+                Digest.meeting_id == digest.meeting_id,
+                Digest.status == "sent",
+                Digest.id < digest.id,  # rows come in order: not a later one (a preview)
+                Digest.sent_at.is_not(None),
+            )
+            .order_by(Digest.id.desc())
+        ).first()
+        if before is not None:
+            earlier[digest.meeting_id] = before
+    return earlier
 
 
 def build_digest_email(
@@ -104,7 +216,7 @@ def build_digest_email(
 ) -> EmailMessage:
     mail = ctx.settings.mail
     meetings = sorted((digest.meeting for digest in digests), key=lambda meeting: meeting.start)
-    context = digest_context(ctx, session, manager, meetings)
+    context = digest_context(ctx, session, manager, meetings, previous_digests(session, digests))
     envelope = Envelope(
         sender=our_address(mail),
         to=Address(manager.name, addr_spec=manager.email),
@@ -176,7 +288,7 @@ def preview(ctx: AppContext, manager_email: str, meeting_id: int | None = None) 
             query = query.where(Digest.meeting_id == meeting_id)
         else:
             query = query.where(Meeting.start >= ctx.now(), Meeting.status != "cancelled")
-        digest = session.scalars(query.order_by(Meeting.start)).first()
+        digest = session.scalars(query.order_by(Meeting.start, Digest.id.desc())).first()
         if digest is None:
             what = f"meeting #{meeting_id}" if meeting_id else "an upcoming meeting"
             raise LookupError(f"{manager_email} has no digest for {what}")

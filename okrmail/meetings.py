@@ -42,9 +42,10 @@ def apply_move(ctx: AppContext, session: Session, meeting: Meeting, new_start: d
     length = meeting.end - meeting.start
     meeting.start, meeting.end = new_start, new_start + length
     meeting.status = "scheduled" if new_start == meeting.original_start else "moved"
+    # In this order: the digest waits for a prompt sent late, the reminders for the digest.
     retime_prompts(ctx, session, meeting)
-    retime_chases(ctx, session, meeting)
     retime_digest(ctx, session, meeting)
+    retime_chases(ctx, session, meeting)
 
 
 def apply_cancel(session: Session, meeting: Meeting, cancelled_by: str | None = None) -> None:
@@ -60,8 +61,8 @@ def apply_restore(ctx: AppContext, session: Session, meeting: Meeting) -> None:
     meeting.status = "scheduled" if meeting.start == meeting.original_start else "moved"
     meeting.cancelled_by = None
     restore_prompts(ctx, session, meeting)
-    restore_chases(ctx, session, meeting)
     restore_digest(ctx, session, meeting)
+    restore_chases(ctx, session, meeting)
 
 
 def move_meeting(ctx: AppContext, meeting_id: int, new_start: datetime) -> Meeting:

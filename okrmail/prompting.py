@@ -392,7 +392,9 @@ def send_prompts(ctx: AppContext, prompt_ids: Sequence[int]) -> int:
     Safe to run twice: the pending -> sent transition is a conditional UPDATE in the same
     transaction as the Outbox insert, so only one run records (and so sends) each prompt.
     """
-    from okrmail.chasing import schedule_chases  # chasing renders with this module's context
+    # Both build on this module (the context, the send time); imported here, not at the top.
+    from okrmail.chasing import schedule_chases
+    from okrmail.digests import follow_prompt
 
     lease = timedelta(seconds=ctx.settings.tick.claim_lease_seconds)
     outbox_ids: list[int] = []
@@ -416,5 +418,7 @@ def send_prompts(ctx: AppContext, prompt_ids: Sequence[int]) -> int:
                 session, message, kind="prompt", now=ctx.now(), lease=lease, prompt_id=prompt_id
             )
             outbox_ids.append(row.id)
+            if prompt.role == "report":  # the digest first: the reminders go before it
+                follow_prompt(ctx, session, prompt.meeting, ctx.now())
             schedule_chases(ctx, session, prompt, ctx.now())
     return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0

@@ -93,7 +93,8 @@ def test_no_reminder_after_a_morning_digest_and_the_managers_note_before_it(
     ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
 ) -> None:
     """Mia's digest goes at 08:00 on the meeting's day (morning mode); Rob was still reminded
-    at 10:00, and Mia told at 12:00 that he had not answered, both after her digest."""
+    at 10:00, and Mia told at 12:00 that he had not answered, both after her digest. (Her
+    note is not sent when it cannot come before the digest.)"""
     run = scenario(
         ctx,
         clock,
@@ -107,17 +108,19 @@ def test_no_reminder_after_a_morning_digest_and_the_managers_note_before_it(
 
     [digest] = run.emails("digest", "mia@example.com")
     assert local(digest, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 19, 8, 0)
-    # A reminder at the end of Wednesday would come 3 hours after the first, under the
-    # 4-hour gap: one reminder, rather than one after the digest.
+    # Both reminders by the end of Wednesday, 4 hours apart (the first moved an hour
+    # earlier to make room for the last, rather than the last left out).
     chases = run.emails("chase", "rob@example.com")
     assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
-        datetime(2026, 11, 18, 14, 0)
+        datetime(2026, 11, 18, 13, 0),
+        datetime(2026, 11, 18, 17, 0),
     ]
-    [note] = run.emails("chase", "mia@example.com")
-    assert local(note, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 18, 16, 0)
-    assert sent_at(chases[-1]) < sent_at(note) < sent_at(digest)
-    assert "Rob Report has not answered" in text(note) and "after 1 reminder." in text(note)
-    assert "Reminded: Wed 18 Nov 14:00" in text(digest)
+    assert all(sent_at(chase) < sent_at(digest) for chase in chases)
+    # The note would need Rob to have two hours to answer the last reminder, in Mia's
+    # hours, before her digest: Thursday 09:00 is after it, so the digest alone says so.
+    assert run.emails("chase", "mia@example.com") == []
+    assert [row.kind for row in chase_rows(run)] == ["reminder", "reminder"]
+    assert "Reminded: Wed 18 Nov 13:00, Wed 18 Nov 17:00" in text(digest)
     assert "ESCALATION: no answer after every reminder" in text(digest)
 
 
@@ -215,3 +218,36 @@ def test_a_note_held_up_until_the_digest_went_out_is_not_sent(
     [note] = [row for row in chase_rows(run) if row.kind == "manager_note"]
     assert (note.status, note.reason) == ("skipped", "too late: the manager's digest has gone out")
     assert "ESCALATION: no answer after every reminder" in text(digest)
+
+
+def test_two_reminders_fit_before_a_morning_digest(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Mia's digest goes at 08:00 on Thursday, so Rob's last reminder must go by the end of
+    Wednesday. The first, planned a day after Tuesday's 14:00 prompt, fell at 14:00, three
+    hours before that, under the 4-hour gap: the last one was dropped and Rob was reminded
+    once, though 13:00 and 17:00 (or 09:00 and 17:00) fit every rule."""
+    run = scenario(
+        ctx,
+        clock,
+        smtp_server,
+        tmp_path,
+        digest={**RULES["digest"], "mode": "morning", "morning_time": "08:00"},
+    )
+
+    run.until(thursday(15))
+
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert local(prompt, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 17, 14, 0)
+    [digest] = run.emails("digest", "mia@example.com")
+    chases = run.emails("chase", "rob@example.com")
+    # The first moves earlier (as a reminder that would pass the deadline does), just far
+    # enough for the gap; the last stays at the end of Rob's Wednesday.
+    assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
+        datetime(2026, 11, 18, 13, 0),
+        datetime(2026, 11, 18, 17, 0),
+    ]
+    assert sent_at(chases[1]) - sent_at(chases[0]) >= timedelta(hours=4)
+    assert sent_at(chases[-1]) < sent_at(digest)
+    assert "last friendly nudge" in text(chases[1])
+    assert "Reminded: Wed 18 Nov 13:00, Wed 18 Nov 17:00" in text(digest)

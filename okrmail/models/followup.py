@@ -38,17 +38,20 @@ class Chase(Base):
 
 
 class Digest(Base):
-    """The manager's pre-meeting summary for one meeting.
+    """The manager's pre-meeting summary for one meeting at one time.
 
-    In morning mode several digests of one manager share a send_at and go out as one email.
-    Status: pending, sent, cancelled (meeting cancelled).
+    `meeting_start` is the start it briefs for: a meeting moved later after its digest went
+    out gets another row for its new start (the first stays, as sent), and never two for
+    one start. In morning mode several digests of one manager share a send_at and go out as
+    one email. Status: pending, sent, cancelled (meeting cancelled).
     """
 
     __tablename__ = "digests"
-    __table_args__ = (UniqueConstraint("meeting_id"),)
+    __table_args__ = (UniqueConstraint("meeting_id", "meeting_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    meeting_start: Mapped[datetime]
     manager_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     send_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")

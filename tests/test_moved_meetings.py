@@ -1,0 +1,304 @@
+"""Reminders and the manager's digest following a meeting that moves or is cancelled after
+they were planned (or sent), as people receive them: the tick over time with a manual
+clock, mail through a real SMTP server on loopback (see tests/test_followup.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from okrmail.app import AppContext
+from okrmail.clock import ManualClock
+from okrmail.meetings import cancel_meeting, move_meeting
+from okrmail.models import Chase, Digest, Meeting
+from tests.test_chasing import scenario, sent_at, text
+from tests.test_followup import ANSWERS, BERLIN, RULES, Balance, Run, local, thursday
+from workers.dispatch import InlineDispatcher
+from workers.jobs import JOBS
+
+# The prompt a day ahead (Wednesday 14:00 for Thursday's 14:00 1-on-1): one reminder fits
+# before Mia's 12:00 digest, at 10:00 on Thursday.
+DAY_AHEAD = {"prompts": {"lead_hours": 24, "earliest_hours": 72}}
+MONDAY_NEXT = datetime(2026, 11, 23, 14, 0, tzinfo=BERLIN).astimezone(UTC)
+
+
+def berlin(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
+
+
+def times(messages: list[EmailMessage]) -> list[datetime]:
+    return [local(message, BERLIN).replace(tzinfo=None) for message in messages]
+
+
+def first_meeting(run: Run) -> Meeting:
+    with run.ctx.sessions() as session:
+        return session.scalars(select(Meeting).order_by(Meeting.start)).first()
+
+
+def digest_rows(run: Run, meeting: Meeting) -> list[tuple[datetime, str]]:
+    with run.ctx.sessions() as session:
+        rows = session.scalars(
+            select(Digest).where(Digest.meeting_id == meeting.id).order_by(Digest.id)
+        )
+        return [(row.meeting_start, row.status) for row in rows]
+
+
+def local_naive(year_day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, year_day, hour, minute)
+
+
+def test_a_meeting_moved_later_after_its_digest_is_chased_and_briefed_again(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Thursday's 1-on-1 moved to next Monday half an hour after Mia's digest: Rob got no
+    more reminders (the digest "had gone out") and Mia no digest before Monday's meeting."""
+    run = scenario(ctx, clock, smtp_server, tmp_path, **DAY_AHEAD)
+    run.until(thursday(12, 30))
+    assert times(run.emails("chase", "rob@example.com")) == [local_naive(19, 10)]
+    [first] = run.emails("digest", "mia@example.com")
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, MONDAY_NEXT)
+    run.until(MONDAY_NEXT + timedelta(hours=1))
+
+    # The reminder Rob had left goes before Monday's meeting (4 hours before it).
+    assert times(run.emails("chase", "rob@example.com")) == [
+        local_naive(19, 10),
+        local_naive(23, 10),
+    ]
+    digests = run.emails("digest", "mia@example.com")
+    assert times(digests) == [local_naive(19, 12), local_naive(23, 12)]
+    fresh = digests[1]
+    assert fresh["Message-ID"] != first["Message-ID"]
+    assert "moved to Mon 23 Nov 14:00" in str(fresh["Subject"])
+    assert "SINCE YOUR DIGEST OF Thu 19 Nov 12:00" in text(fresh)
+    assert "Moved from Thu 19 Nov 14:00 to Mon 23 Nov 14:00." in text(fresh)
+    assert "Reminded: Mon 23 Nov 10:00." in text(fresh)
+    assert "NO CHECK-IN YET" in text(fresh)
+    html = fresh.get_body(("html",)).get_content()
+    assert "Moved from Thu 19 Nov 14:00 to Mon 23 Nov 14:00." in " ".join(html.split())
+    checker = Balance()
+    checker.feed(html)
+    checker.close()
+    assert checker.errors == [] and checker.stack == []
+    assert digest_rows(run, meeting) == [(thursday(14), "sent"), (MONDAY_NEXT, "sent")]
+
+
+def test_an_answer_after_the_move_is_in_the_fresh_digest_and_stops_the_reminder(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    run = scenario(ctx, clock, smtp_server, tmp_path, **DAY_AHEAD)
+    run.until(thursday(12, 30))
+    meeting = first_meeting(run)
+    move_meeting(run.ctx, meeting.id, MONDAY_NEXT)
+    run.until(berlin(20, 10))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert run.reply(prompt, "Rob Report <rob@example.com>", ANSWERS).status == "checkin"
+
+    run.until(MONDAY_NEXT + timedelta(hours=1))
+
+    assert times(run.emails("chase", "rob@example.com")) == [local_naive(19, 10)]
+    [_, fresh] = run.emails("digest", "mia@example.com")
+    assert "Rob answered the check-in (Fri 20 Nov 10:00)." in text(fresh)
+    assert "Blocked on the data export from finance" in text(fresh)
+    assert "NO CHECK-IN YET" not in text(fresh) and "no check-in yet" not in str(fresh["Subject"])
+    with run.ctx.sessions() as session:
+        reminders = session.scalars(select(Chase).order_by(Chase.number)).all()
+        assert [(c.status, c.reason) for c in reminders] == [
+            ("sent", None),
+            ("skipped", "the check-in was answered"),
+        ]
+
+
+def test_no_second_digest_for_a_time_already_briefed(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Moved later, then back, then earlier, each job run twice: one digest per meeting
+    time that needed one, never the same again."""
+
+    class Twice(InlineDispatcher):
+        def dispatch(self, job: str, ids: list[int]) -> None:
+            super().dispatch(job, ids)
+            super().dispatch(job, ids)
+
+    run = scenario(ctx, clock, smtp_server, tmp_path, **DAY_AHEAD)
+    twice = Twice(run.ctx)
+    run.until(thursday(12, 30), dispatcher=twice)
+    meeting = first_meeting(run)
+    friday = berlin(20, 14)
+
+    move_meeting(run.ctx, meeting.id, friday)  # later: a fresh digest on Friday at 12:00
+    run.until(berlin(20, 12, 30), dispatcher=twice)
+    move_meeting(run.ctx, meeting.id, berlin(20, 13))  # earlier: Friday's digest serves
+    move_meeting(run.ctx, meeting.id, friday)  # back: Friday's digest was for this time
+    run.until(berlin(20, 15), dispatcher=twice)
+
+    digests = run.emails("digest", "mia@example.com")
+    assert times(digests) == [local_naive(19, 12), local_naive(20, 12)]
+    assert len({str(d["Message-ID"]) for d in digests}) == 2
+    assert digest_rows(run, meeting) == [(thursday(14), "sent"), (friday, "sent")]
+
+
+def test_a_meeting_moved_later_then_cancelled_gets_nothing_more(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    run = scenario(ctx, clock, smtp_server, tmp_path, **DAY_AHEAD)
+    run.until(thursday(12, 30))
+    meeting = first_meeting(run)
+    move_meeting(run.ctx, meeting.id, MONDAY_NEXT)
+    run.until(berlin(20, 9))
+    cancel_meeting(run.ctx, meeting.id)
+
+    run.until(MONDAY_NEXT + timedelta(hours=1))
+
+    assert len(run.emails("chase", "rob@example.com")) == 1
+    assert len(run.emails("digest", "mia@example.com")) == 1
+    assert digest_rows(run, meeting) == [(thursday(14), "sent"), (MONDAY_NEXT, "cancelled")]
+    with run.ctx.sessions() as session:
+        statuses = [c.status for c in session.scalars(select(Chase).order_by(Chase.number))]
+        assert statuses == ["sent", "cancelled"]
+
+
+def test_a_meeting_moved_to_short_notice_waits_for_the_answer_before_the_digest(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Thursday's 1-on-1 moved on Monday at 10:00 to 11:30 the same day: Rob's prompt went
+    at 10:05 and Mia's digest with it, saying he had not answered; his answer at 10:40
+    reached no digest."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    run.until(berlin(16, 10))
+    meeting = first_meeting(run)
+    soon = berlin(16, 11, 30)
+    move_meeting(run.ctx, meeting.id, soon)
+    run.until(berlin(16, 10, 40), step=timedelta(minutes=5))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert local(prompt, BERLIN).replace(tzinfo=None) == local_naive(16, 10, 5)
+    assert run.emails("digest") == []  # not yet: Rob has an hour to answer
+    assert run.reply(prompt, "Rob Report <rob@example.com>", ANSWERS).status == "checkin"
+
+    run.until(soon, step=timedelta(minutes=5))
+
+    [digest] = run.emails("digest", "mia@example.com")
+    # An hour after the prompt, and still 25 minutes before the meeting to read it.
+    assert local(digest, BERLIN).replace(tzinfo=None) == local_naive(16, 11, 5)
+    assert sent_at(digest) <= soon - timedelta(minutes=15)
+    assert "Blocked on the data export from finance" in text(digest)
+    assert "NO CHECK-IN YET" not in text(digest)
+    assert run.emails("chase") == []  # no room: reminders go 4 hours before the meeting
+
+
+def test_a_short_notice_digest_still_leaves_time_to_read_it(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Moved to 40 minutes ahead: the hour for Rob's answer does not fit, so the digest
+    goes 15 minutes before the meeting, not with the prompt."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    run.until(berlin(16, 10))
+    soon = berlin(16, 10, 40)
+    move_meeting(run.ctx, first_meeting(run).id, soon)
+
+    run.until(soon, step=timedelta(minutes=5))
+
+    [prompt] = run.emails("prompt", "rob@example.com")
+    [digest] = run.emails("digest", "mia@example.com")
+    assert local(prompt, BERLIN).replace(tzinfo=None) == local_naive(16, 10, 5)
+    assert local(digest, BERLIN).replace(tzinfo=None) == local_naive(16, 10, 25)
+    assert "NO CHECK-IN YET" in text(digest)
+
+
+def test_the_morning_digest_waits_for_a_prompt_sent_the_same_morning(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Morning mode: Thursday's meeting moved on Monday at 10:00 to 14:00 that day, after
+    the 08:00 morning digest time; the digest went with the prompt at 10:05."""
+    run = scenario(
+        ctx,
+        clock,
+        smtp_server,
+        tmp_path,
+        digest={**RULES["digest"], "mode": "morning", "morning_time": "08:00"},
+    )
+    run.until(berlin(16, 10))
+    move_meeting(run.ctx, first_meeting(run).id, berlin(16, 14))
+
+    run.until(berlin(16, 14), step=timedelta(minutes=5))
+
+    [prompt] = run.emails("prompt", "rob@example.com")
+    [digest] = run.emails("digest", "mia@example.com")
+    assert local(prompt, BERLIN).replace(tzinfo=None) == local_naive(16, 10, 5)
+    assert local(digest, BERLIN).replace(tzinfo=None) == local_naive(16, 11, 5)
+
+
+def test_a_fresh_digest_with_nothing_new_says_so_and_reminders_stay_capped(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Rob was reminded twice (max_per_prompt) before Thursday's digest; the meeting then
+    moved to Monday. No third reminder, and Mia's digest before Monday says nothing new
+    came, rather than nothing at all going out."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    run.until(thursday(12, 30))
+    assert len(run.emails("chase", "rob@example.com")) == 2
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, MONDAY_NEXT)
+    run.until(MONDAY_NEXT + timedelta(hours=1))
+
+    assert len(run.emails("chase", "rob@example.com")) == 2
+    [_, fresh] = run.emails("digest", "mia@example.com")
+    assert local(fresh, BERLIN).replace(tzinfo=None) == local_naive(23, 12)
+    assert "Moved from Thu 19 Nov 14:00 to Mon 23 Nov 14:00." in text(fresh)
+    assert "Nothing new from Rob: still no check-in." in text(fresh)
+    assert "Reminded: Wed 18 Nov 14:00, Thu 19 Nov 10:00" in text(fresh)
+
+
+def test_a_managers_note_skipped_before_the_move_is_planned_again_after_it(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Mia's note about Rob was skipped (her digest went first, both due at 12:00); the
+    meeting then moved to Monday. Planning the note again took the skipped note's number:
+    the move failed on the database's unique key."""
+    run = scenario(
+        ctx,
+        clock,
+        smtp_server,
+        tmp_path,
+        **DAY_AHEAD,
+        chase={**RULES["chase"], "notify_manager": True},
+    )
+    held: list[list[int]] = []
+
+    class DigestsFirst(InlineDispatcher):
+        def dispatch(self, job: str, ids: list[int]) -> None:
+            if job == "send_chases" and run.clock.now() >= thursday(12):
+                held.append(ids)  # a slower worker: the digest job runs first
+            else:
+                super().dispatch(job, ids)
+
+    run.until(thursday(12), dispatcher=DigestsFirst(run.ctx))
+    for ids in held:
+        JOBS["send_chases"](run.ctx, ids)
+    run.until(thursday(12, 30))
+    assert run.emails("chase", "mia@example.com") == []
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, MONDAY_NEXT)
+    run.until(MONDAY_NEXT + timedelta(hours=1))
+
+    assert times(run.emails("chase", "rob@example.com")) == [
+        local_naive(19, 10),
+        local_naive(23, 10),
+    ]
+    [note] = run.emails("chase", "mia@example.com")
+    assert local(note, BERLIN).replace(tzinfo=None) == local_naive(23, 12)
+    assert "after 2 reminders" in text(note)
+    [_, fresh] = run.emails("digest", "mia@example.com")
+    assert sent_at(note) <= sent_at(fresh)
+    with run.ctx.sessions() as session:
+        notes = session.scalars(
+            select(Chase).where(Chase.kind == "manager_note").order_by(Chase.number)
+        ).all()
+        assert [(n.number, n.status) for n in notes] == [(1, "skipped"), (2, "sent")]
