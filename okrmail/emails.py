@@ -68,7 +68,7 @@ class Envelope:
 
 @lru_cache(maxsize=4)
 def _environment(templates_path: Path) -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(str(templates_path / "email")),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
@@ -76,6 +76,20 @@ def _environment(templates_path: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["in_words"] = in_words
+    return environment
+
+
+def in_words(count: int) -> str:
+    """A small count as a word ("three"), as people write it in a sentence; a large one
+    in digits. "Your three 1-on-1s today" reads, where "Your 3 1-on-1s" runs two numbers
+    together."""
+    return _COUNT_WORDS[count] if 0 <= count < len(_COUNT_WORDS) else str(count)
+
+
+_COUNT_WORDS = (
+    "no one two three four five six seven eight nine ten eleven twelve".split()  # noqa: SIM905
+)
 
 
 def render(templates_path: Path, name: str, context: dict[str, Any]) -> tuple[str, str, str]:

@@ -37,6 +37,9 @@ from workers.jobs import JOBS
 EARLY = {**RULES["cadences"], "weekly": {"window": "09:30-10:00", "days": [4]}}
 EARLY_MEETING = thursday(9, 30)
 
+# The manager's digests at 08:00 on the meeting's day, all in one email.
+MORNING_DIGEST = {**RULES["digest"], "mode": "morning", "morning_time": "08:00"}
+
 
 def sent_at(message: EmailMessage) -> datetime:
     return parsedate_to_datetime(str(message["Date"]))
@@ -100,7 +103,7 @@ def test_no_reminder_after_a_morning_digest_and_the_managers_note_before_it(
         clock,
         smtp_server,
         tmp_path,
-        digest={**RULES["digest"], "mode": "morning", "morning_time": "08:00"},
+        digest=MORNING_DIGEST,
         chase={**RULES["chase"], "notify_manager": True},
     )
 
@@ -232,7 +235,7 @@ def test_two_reminders_fit_before_a_morning_digest(
         clock,
         smtp_server,
         tmp_path,
-        digest={**RULES["digest"], "mode": "morning", "morning_time": "08:00"},
+        digest=MORNING_DIGEST,
     )
 
     run.until(thursday(15))

@@ -5,7 +5,6 @@ instructions are not the person's words, and a confirmation's recap is not their
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from sqlalchemy import select
 
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
-from okrmail.inbound.ingest import ingest
 from okrmail.models import KeyResult
 from tests.test_followup import MIA, MONDAY, ROB, Run, scenario_with, smtp_context, thursday
 
@@ -52,25 +50,13 @@ def answered_in_copy(text: str) -> str:
     return "\n".join(out)
 
 
-def reply_with_copy(run: Run, to: EmailMessage, body: str) -> Any:
-    message = EmailMessage()
-    message["From"] = "rob@example.com"
-    message["To"] = str(to["Reply-To"])
-    message["Subject"] = f"Re: {to['Subject']}"
-    message["Message-ID"] = make_msgid(domain="mail.example.com")
-    message["In-Reply-To"] = str(to["Message-ID"])
-    message["Date"] = format_datetime(run.clock.now())
-    message.set_content(body)
-    return ingest(run.ctx, message.as_bytes(), source="smtp")
-
-
 def test_answers_typed_into_a_bare_copy_of_the_prompt_keep_only_the_persons_words(
     run: Run,
 ) -> None:
     run.until(thursday(14, 30, day=17))
     [prompt] = run.emails("prompt", "rob@example.com")
     body = "Demo day with Acme moved to the 3rd.\n\n" + answered_in_copy(plain(prompt))
-    assert reply_with_copy(run, prompt, body).status == "checkin"
+    assert run.send_reply(prompt, "rob@example.com", body).status == "checkin"
 
     [confirmation] = run.emails("confirm", "rob@example.com")
     noted = plain(confirmation).split("NOTED\n", 1)[1].split("\n\n", 1)[0]
@@ -91,11 +77,12 @@ def test_a_correction_above_a_bare_copy_of_the_confirmation_is_read_not_its_reca
 ) -> None:
     run.until(thursday(14, 30, day=17))
     [prompt] = run.emails("prompt", "rob@example.com")
-    assert reply_with_copy(run, prompt, answered_in_copy(plain(prompt))).status == "checkin"
+    outcome = run.send_reply(prompt, "rob@example.com", answered_in_copy(plain(prompt)))
+    assert outcome.status == "checkin"
     [confirmation] = run.emails("confirm", "rob@example.com")
 
     correction = f"Sorry, KR1 is 20 now.\n\n{plain(confirmation)}"
-    assert reply_with_copy(run, confirmation, correction).status == "checkin"
+    assert run.send_reply(confirmation, "rob@example.com", correction).status == "checkin"
     with run.ctx.sessions() as session:
         teams = session.scalars(select(KeyResult).where(KeyResult.title == "Weekly active teams"))
         assert [result.current_value for result in teams] == [20]

@@ -29,6 +29,8 @@ def test_demo_runs_a_full_cycle_into_a_maildir(tmp_path: Path) -> None:
     assert "Hi Dana" not in checkins and "A quick weekly look" not in checkins
     # ... and the manager's digest shows one who answered, one late, one chased.
     digest = summary.split("The last digest ana.keller@example.com received")[1]
+    assert "Subject: Your three 1-on-1s today: two without a check-in\n" in digest
+    assert "Here is what to know before your three 1-on-1s today." in digest
     assert "CHECK-IN (answered" in digest
     assert "LATE: after that meeting" in digest
     assert "Reminded: " in digest

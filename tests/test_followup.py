@@ -84,6 +84,17 @@ class Run:
     def reply(self, prompt: EmailMessage, sender: str, body: str) -> Any:
         """A person's reply to `prompt` (or any email we sent), written now as a mail client
         writes it, fed through the real ingest path."""
+        quoted = "\n".join(
+            f"> {line}" for line in prompt.get_body(("plain",)).get_content().splitlines()
+        )
+        text = f"{body}\n\nOn Tue, okrmail <checkins@example.com> wrote:\n{quoted}\n"
+        return self.send_reply(prompt, sender, text)
+
+    def send_reply(
+        self, prompt: EmailMessage, sender: str, text: str = "", *, html: str | None = None
+    ) -> Any:
+        """A reply to `prompt` whose body is `text` (or `html`, alone) as given, quoting
+        whatever the test put in it, fed through the real ingest path."""
         message = EmailMessage()
         message["From"] = sender
         message["To"] = str(prompt["Reply-To"] or prompt["From"])
@@ -93,10 +104,10 @@ class Run:
         thread = [str(prompt["References"])] if prompt["References"] else []
         message["References"] = " ".join([*thread, str(prompt["Message-ID"])])
         message["Date"] = format_datetime(self.clock.now())
-        quoted = "\n".join(
-            f"> {line}" for line in prompt.get_body(("plain",)).get_content().splitlines()
-        )
-        message.set_content(f"{body}\n\nOn Tue, okrmail <checkins@example.com> wrote:\n{quoted}\n")
+        if html is None:
+            message.set_content(text)
+        else:
+            message.set_content(html, subtype="html")
         return ingest(self.ctx, message.as_bytes(), source="smtp")
 
 

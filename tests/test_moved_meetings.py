@@ -15,7 +15,7 @@ from okrmail.app import AppContext
 from okrmail.clock import ManualClock
 from okrmail.meetings import cancel_meeting, move_meeting
 from okrmail.models import Chase, Digest, Meeting
-from tests.test_chasing import scenario, sent_at, text
+from tests.test_chasing import MORNING_DIGEST, scenario, sent_at, text
 from tests.test_followup import ANSWERS, BERLIN, RULES, Balance, Run, local, thursday
 from workers.dispatch import InlineDispatcher
 from workers.jobs import JOBS
@@ -220,7 +220,7 @@ def test_the_morning_digest_waits_for_a_prompt_sent_the_same_morning(
         clock,
         smtp_server,
         tmp_path,
-        digest={**RULES["digest"], "mode": "morning", "morning_time": "08:00"},
+        digest=MORNING_DIGEST,
     )
     run.until(berlin(16, 10))
     move_meeting(run.ctx, first_meeting(run).id, berlin(16, 14))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from sqlalchemy import select
 
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
-from okrmail.inbound.ingest import ingest
 from okrmail.models import CheckInAnswer, KeyResult
 from tests.test_followup import MIA, MONDAY, ROB, Run, scenario_with, smtp_context, thursday
 
@@ -39,21 +37,9 @@ def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -
     return scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
 
 
-def send(run: Run, prompt: EmailMessage, text: str | None = None, html: str | None = None) -> Any:
-    message = EmailMessage()
-    message["From"] = "rob@example.com"
-    message["To"] = str(prompt["Reply-To"])
-    message["Subject"] = f"RE: {prompt['Subject']}"
-    message["Message-ID"] = make_msgid(domain="mail.example.com")
-    message["In-Reply-To"] = str(prompt["Message-ID"])
-    message["Date"] = format_datetime(run.clock.now())
-    if html is not None:
-        message.set_content(html, subtype="html")
-    else:
-        message.set_content(text or "")
-    outcome = ingest(run.ctx, message.as_bytes(), source="smtp")
+def send(run: Run, prompt: EmailMessage, text: str = "", html: str | None = None) -> None:
+    outcome = run.send_reply(prompt, "rob@example.com", text, html=html)
     assert outcome.status == "checkin", outcome.reason
-    return outcome
 
 
 def current_values(run: Run) -> dict[str, object]:

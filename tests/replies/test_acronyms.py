@@ -4,15 +4,12 @@ a key result counted in minutes."""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from okrmail.questions import question_sets
 from okrmail.replies.answers import KeyResultRef, parse_reply
+from tests.replies.test_parse_reply_probe import WEEKLY
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-WEEKLY = question_sets(TEMPLATES)["weekly-checkin"].questions
 SRE = [
     KeyResultRef(1, "Availability", Decimal("99.5"), Decimal("99.95"), "%", None),
     KeyResultRef(2, "Mean time to recovery", Decimal(90), Decimal(30), "minutes", None),
