@@ -28,6 +28,7 @@ from okrmail.imports.people import import_people
 from okrmail.inbound.ingest import ingest
 from okrmail.models import Chase, CheckIn, Meeting, Prompt, Series
 from okrmail.prompting import format_value
+from okrmail.replies.courtesy import without_courtesies
 from okrmail.settings import PROJECT_ROOT, Settings, load_settings
 from okrmail.tick import tick
 from workers.dispatch import InlineDispatcher
@@ -206,10 +207,12 @@ def _print_checkins(ctx: AppContext, people: SimulatedPeople, say) -> None:  # t
             answers = [a for a in checkin.answers if a.current]
             for answer in answers:
                 say(f"    {answer.question_key:<11} {_clipped(answer.text)}")
-            # What answered no question (a free paragraph, a line above the answers).
+            # What answered no question (a free paragraph, a line above the answers), less
+            # greetings and sign-offs, as the digest shows it.
             label = "also wrote" if answers else "wrote"
             for note in (r for r in checkin.readings if r.current and r.kind == "note"):
-                say(f"    {label:<11} {_clipped(note.text)}")
+                if shown := without_courtesies(note.text):
+                    say(f"    {label:<11} {_clipped(shown)}")
             readings = [
                 r for r in checkin.readings if r.current and r.kind in ("progress", "confidence")
             ]
