@@ -82,6 +82,8 @@ def absence_sentences(text: str) -> list[str]:
     the writer must be the subject ("I", "ich", "je"...), or the sentence must open with
     the absence ("Off sick until Friday."), and a bare "sick" or "ill" is not enough ("Ill
     send the numbers", "the build is sick")."""
+    if _AWAY.search(text) is None:
+        return []  # most check-ins: one search, not one per sentence
     found = []
     for sentence in _SENTENCES.split(text):
         for match in _AWAY.finditer(sentence):
