@@ -178,3 +178,16 @@ def smtp_server() -> Iterator[tuple[str, int, Received]]:
         yield "127.0.0.1", port, received
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Any:
+    """The follow-up scenario (tests/test_followup.py) through a real SMTP server: Rob
+    reports to Mia, their weekly 1-on-1 is on Thursday 19 November, 14:00 Berlin, and the
+    clock stands on the Monday before. A module with other people defines its own `run`."""
+    # Imported here: test_followup imports this module for its helpers.
+    from tests.test_followup import MIA, MONDAY, ROB, scenario_with, smtp_context
+
+    clock.set(MONDAY)
+    scenario = smtp_context(ctx, clock, smtp_server)
+    return scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)

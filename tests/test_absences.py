@@ -6,36 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from okrmail.app import AppContext
-from okrmail.clock import ManualClock
 from okrmail.inbound.ingest import ingest
 from okrmail.models import CheckIn, InboxMessage, Person, Prompt
 from tests.test_followup import (
     ANSWERS,
     BERLIN,
-    MIA,
-    MONDAY,
-    ROB,
     Run,
     out_of_office,
-    scenario_with,
-    smtp_context,
     thursday,
 )
-
-
-@pytest.fixture
-def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Run:
-    """Rob reports to Mia; their weekly 1-on-1 is on Thursday 19 November, 14:00 Berlin."""
-    clock.set(MONDAY)
-    scenario = smtp_context(ctx, clock, smtp_server)
-    return scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
 
 
 def body(message: EmailMessage) -> str:

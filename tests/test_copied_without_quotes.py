@@ -5,16 +5,11 @@ instructions are not the person's words, and a confirmation's recap is not their
 from __future__ import annotations
 
 from email.message import EmailMessage
-from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from okrmail.app import AppContext
-from okrmail.clock import ManualClock
 from okrmail.models import KeyResult
-from tests.test_followup import MIA, MONDAY, ROB, Run, scenario_with, smtp_context, thursday
+from tests.test_followup import Run, thursday
 
 TYPED_UNDER = {  # what Rob types under each question of the copy
     1: "KR1 18/50, KR2 31%",
@@ -22,13 +17,6 @@ TYPED_UNDER = {  # what Rob types under each question of the copy
     3: "Pairing with Ana on the export on Friday",
     4: "KR1 7, KR2 5",
 }
-
-
-@pytest.fixture
-def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Run:
-    clock.set(MONDAY)
-    scenario = smtp_context(ctx, clock, smtp_server)
-    return scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
 
 
 def plain(message: EmailMessage) -> str:

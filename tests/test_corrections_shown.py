@@ -4,30 +4,12 @@ beside it the values that replaced what it said, in the confirmation and in the 
 from __future__ import annotations
 
 from email.message import EmailMessage
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-from okrmail.app import AppContext
-from okrmail.clock import ManualClock
 from tests.test_followup import (
     ANSWERS,
-    MIA,
-    MONDAY,
-    ROB,
     Run,
-    scenario_with,
-    smtp_context,
     thursday,
 )
-
-
-@pytest.fixture
-def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Run:
-    clock.set(MONDAY)
-    scenario = smtp_context(ctx, clock, smtp_server)
-    return scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
 
 
 def plain(message: EmailMessage) -> str:

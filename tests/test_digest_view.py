@@ -4,26 +4,16 @@ conversations (tick, SMTP on loopback, ingest; see tests/test_followup.py)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from itertools import pairwise
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from okrmail.app import AppContext
-from okrmail.clock import ManualClock
 from okrmail.digest_view import SPARK, sparkline
 from tests.test_followup import (
     ANSWERS,
-    MIA,
-    MONDAY,
-    ROB,
     Run,
-    scenario_with,
-    smtp_context,
     thursday,
 )
 
@@ -34,13 +24,6 @@ FIRST = """1. KR1 18/50, KR2 31%
 
 # A section heading of the text part: a line of capitals only ("KEY RESULTS").
 HEADING = re.compile(r"[A-Z][A-Z ]{3,}")
-
-
-@pytest.fixture
-def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Iterator[Run]:
-    clock.set(MONDAY)
-    scenario = smtp_context(ctx, clock, smtp_server)
-    yield scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
 
 
 def conversation(run: Run, *replies: str | None) -> EmailMessage:

@@ -3,7 +3,6 @@ through a real SMTP server on loopback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -127,13 +126,6 @@ def smtp_context(ctx: AppContext, clock: ManualClock, smtp_server: Any, **rules:
         **sections,
     )
     return AppContext(settings, clock=clock, engine=ctx.engine)
-
-
-@pytest.fixture
-def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Iterator[Run]:
-    clock.set(MONDAY)
-    scenario = smtp_context(ctx, clock, smtp_server)
-    yield scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
 
 
 def scenario_with(

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
-from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from okrmail.app import AppContext
-from okrmail.clock import ManualClock
 from okrmail.models import CheckInAnswer, KeyResult
-from tests.test_followup import MIA, MONDAY, ROB, Run, scenario_with, smtp_context, thursday
+from tests.test_followup import Run, thursday
 
 RULE = "________________________________"  # Outlook's line above the quoted email
 OUTLOOK_HEADER = (
@@ -28,13 +23,6 @@ OUTLOOK_HTML_HEADER = (
     '<p class="MsoNormal"><b>From:</b> okrmail &lt;checkins@example.com&gt;<br>'
     "<b>Sent:</b> Tuesday, November 17, 2026 2:00 PM<br><b>Subject:</b> Weekly check-in</p></div>"
 )
-
-
-@pytest.fixture
-def run(ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path) -> Run:
-    clock.set(MONDAY)
-    scenario = smtp_context(ctx, clock, smtp_server)
-    return scenario_with(scenario, clock, smtp_server[2], tmp_path, MIA, ROB)
 
 
 def send(run: Run, prompt: EmailMessage, text: str = "", html: str | None = None) -> None:

@@ -632,6 +632,11 @@ def _is_recap_marker(content: str) -> bool:
     return _is_like(content, _RECAP_TOKENS, _RECAP_PROBES)
 
 
+def _is_recap_line(content: str) -> bool:
+    """`_is_recap_marker`, after a cheap test that rules out nearly every line."""
+    return _RECAP_WORD in content.lower() and _is_recap_marker(content)
+
+
 def _is_like(content: str, tokens: tuple[str, ...], probes: tuple[str, ...]) -> bool:
     """Whether the line's words are `tokens`, in order, with at most one missing."""
     # At most one of the marker's words may be missing, so one of any two of them must be
@@ -670,7 +675,7 @@ def _is_template_line(content: str) -> bool:
     return (
         bool(_TEMPLATE_HEADING.match(content))
         or _is_marker_text(content)
-        or (_RECAP_WORD in content.lower() and _is_recap_marker(content))
+        or _is_recap_line(content)
     )
 
 
@@ -741,11 +746,7 @@ def _before_our_copy(lines: list[_Line]) -> list[_Line]:
         (
             n
             for n, line in enumerate(lines)
-            if line.depth == 0
-            and (
-                _is_marker(line)
-                or (_RECAP_WORD in line.content.lower() and _is_recap_marker(line.content))
-            )
+            if line.depth == 0 and (_is_marker(line) or _is_recap_line(line.content))
         ),
         None,
     )
