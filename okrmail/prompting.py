@@ -142,8 +142,9 @@ def format_value(value: Decimal | None, *, grouped: bool = False) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def amount(value: Decimal | None, unit: str) -> str:
-    """A value with its unit, for people to read: "1,200,000 GBP", "88%", "1 day", "2 days".
+def amount(value: Decimal | None, unit: str, *, grouped: bool = True) -> str:
+    """A value with its unit, for people to read: "1,200,000 GBP", "88%", "1 day", "2 days"
+    (`grouped`: with thousands separators, as `format_value` says).
 
     Units are imported in the plural ("days", "errors per 1k requests"); for exactly one,
     the unit's first word is made singular when it plainly is an English plural.
@@ -152,7 +153,7 @@ def amount(value: Decimal | None, unit: str) -> str:
     if value is not None and abs(value) == 1 and suffix.startswith(" "):
         first, space, rest = suffix[1:].partition(" ")
         suffix = f" {_singular(first)}{space}{rest}"
-    return f"{format_value(value, grouped=True)}{suffix}"
+    return f"{format_value(value, grouped=grouped)}{suffix}"
 
 
 _INVARIABLE = frozenset({"series", "species", "news", "kudos", "analyses", "lives"})
@@ -272,45 +273,82 @@ def key_result_progress(result: KeyResult, *, for_digest: bool = False) -> str:
 
 def standing(start: Decimal, value: Decimal | None, target: Decimal, unit: str) -> str:
     """Where a key result stands at `value`, for people to read: "310,000 of 1,200,000 GBP
-    (26%)", or for one that goes down "4 days, target 2 days (33% of the way)"."""
+    (26%)" for a count from zero, otherwise how far it has come from its start, "41 points
+    (53% of the way from 31 to 50 points)" or for one that goes down "4 days (60% of the
+    way from 7 to 2 days)"."""
     return _standing(
+        format_value(start, grouped=True),
         amount(start, unit),
         amount(value, unit),
         format_value(value, grouped=True),
         amount(target, unit),
         share_of_the_way(start, value, target),
-        goes_up=target > start,
+        counted_from_zero=_counted_from_zero(start, target, unit),
     )
 
 
 def prompt_progress_line(
     start: Decimal, current: Decimal | None, target: Decimal, unit: str
 ) -> str:
-    """The line under a key result in a prompt ("34 of 45 teams (76%)"). The reply reader
+    """The line under a key result in a prompt ("34 of 45 teams (76%)", "4 days (60% of
+    the way from 7 to 2 days)"), its numbers without thousands separators. The reply reader
     recognises it by its words when the prompt comes back quoted (`replies.answers`), so
     both take it from here."""
-    suffix = unit_suffix(unit)
     return _standing(
+        format_value(start),
         format_value(start),  # without its unit, as prompts always had it
-        f"{format_value(current)}{suffix}",
+        amount(current, unit, grouped=False),
         format_value(current),
-        f"{format_value(target)}{suffix}",
+        amount(target, unit, grouped=False),
         share_of_the_way(start, current, target),
-        goes_up=target > start,
+        counted_from_zero=_counted_from_zero(start, target, unit),
     )
 
 
+def earlier_progress_lines(
+    start: Decimal, current: Decimal | None, target: Decimal, unit: str
+) -> tuple[str, ...]:
+    """The lines earlier versions printed where `prompt_progress_line` prints something
+    else now: a reply may quote a prompt sent before an upgrade, and the reader must still
+    know the line as ours."""
+    if current is None or _counted_from_zero(start, target, unit):
+        return ()  # said as it always was
+    suffix = unit_suffix(unit)
+    shown, target_shown = format_value(current), f"{format_value(target)}{suffix}"
+    share = share_of_the_way(start, current, target)
+    if target > start:
+        return (f"{shown} of {target_shown} ({share}%)",)
+    return (
+        f"{shown}{suffix}, target {target_shown} ({share}% of the way)",
+        f"{shown} of {target_shown}",  # the first prompts said "31 of 10 bugs (30%)"
+    )
+
+
+def _counted_from_zero(start: Decimal, target: Decimal, unit: str) -> bool:
+    """Whether "38 of 45 teams (84%)" says it: a count that starts at zero, where the share
+    of the target is the share of the way. From any other start "41 of 50 (53%)" reads as
+    a sum gone wrong, and "4 of 2 days" or "99.9 of 99.95%" make no sense at all."""
+    return start == 0 and target > 0 and unit != "%"
+
+
 def _standing(
-    start: str, current: str, of: str, target: str, share: int | None, *, goes_up: bool
+    start: str,
+    start_alone: str,
+    current: str,
+    of: str,
+    target: str,
+    share: int | None,
+    *,
+    counted_from_zero: bool,
 ) -> str:
-    """`current` with its unit; `of`: the bare current value, said against the target;
-    `share`: percent of the way, None before any update."""
+    """`current` and `target` with their unit, `start` without it and `start_alone` as said
+    on its own; `of`: the bare current value, said against the target; `share`: percent of
+    the way, None before any update."""
     if share is None:
-        return f"no update yet (start {start}, target {target})"
-    if goes_up:
+        return f"no update yet (start {start_alone}, target {target})"
+    if counted_from_zero:
         return f"{of} of {target} ({share}%)"
-    # A key result that goes down: "4 days" of "2 days" would read oddly.
-    return f"{current}, target {target} ({share}% of the way)"
+    return f"{current} ({share}% of the way from {start} to {target})"
 
 
 def _when(start: datetime, end: datetime, timezone: str) -> tuple[str, str]:

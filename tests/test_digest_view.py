@@ -182,13 +182,14 @@ def test_scores_far_apart_still_keep_every_score_its_own_height(trend: list[int]
 
 
 def test_a_first_reading_is_not_said_twice(run: Run) -> None:
-    """ "18 of 50 teams (20%); now 18 teams (first reading)" said the value twice."""
+    """ "18 teams (20% of the way from 10 to 50 teams); now 18 teams (first reading)"
+    said the value twice."""
     digest = conversation(run, FIRST)
 
     shown = lines(digest)
-    assert "18 of 50 teams (20%); first reading" in shown
+    assert "18 teams (20% of the way from 10 to 50 teams); first reading" in shown
     assert "now 18" not in text(digest)
-    assert "18 of 50 teams (20%); first reading" in html(digest)
+    assert "18 teams (20% of the way from 10 to 50 teams); first reading" in html(digest)
 
 
 def test_changes_of_a_check_in_not_answered_since_are_said_to_be_from_it(run: Run) -> None:
@@ -201,11 +202,13 @@ def test_changes_of_a_check_in_not_answered_since_are_said_to_be_from_it(run: Ru
     shown = lines(digest)
     assert "NO CHECK-IN YET" in text(digest)
     assert (
-        "20 of 50 teams (25%); +2 teams in the check-in for Thu 26 Nov 14:00 (18 → 20);"
+        "20 teams (25% of the way from 10 to 50 teams); +2 teams in the check-in for"
+        " Thu 26 Nov 14:00 (18 → 20);"
         " none since" in shown
     )
-    assert "31 of 60% (28%); no change in the check-in for Thu 26 Nov 14:00 (31%); none since" in (
-        shown
+    assert (
+        "31% (28% of the way from 20 to 60%); no change in the check-in for Thu 26 Nov 14:00"
+        " (31%); none since" in shown
     )
     assert "since last check-in" not in text(digest)
     assert "+2 teams in the check-in for Thu 26 Nov 14:00 (18 → 20); none since" in html(digest)
@@ -217,5 +220,8 @@ def test_changes_of_this_meetings_check_in_are_since_the_last_one(run: Run) -> N
     digest = conversation(run, FIRST, second)
 
     shown = lines(digest)
-    assert "20 of 50 teams (25%); +2 teams since last check-in (18 → 20)" in shown
+    assert (
+        "20 teams (25% of the way from 10 to 50 teams); +2 teams since last check-in (18 → 20)"
+        in shown
+    )
     assert "none since" not in text(digest)

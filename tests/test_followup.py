@@ -385,12 +385,18 @@ def test_the_digest_shows_each_change_in_the_key_results_unit(run: Run) -> None:
     text = " ".join(
         run.emails("digest", "mia@example.com")[-1].get_body(("plain",)).get_content().split()
     )
-    assert "17 of 50 teams (18%); −1 team since last check-in (18 → 17)" in text
+    assert (
+        "17 teams (18% of the way from 10 to 50 teams); −1 team since last check-in (18 → 17)"
+        in text
+    )
     assert "no change since last check-in (31%)" in text
     # Each on its own line, as laid out (the progress line swallowed the confidence one).
     lines = run.emails("digest", "mia@example.com")[-1].get_body(("plain",)).get_content()
     shown = [line.strip() for line in lines.splitlines()]
-    assert "17 of 50 teams (18%); −1 team since last check-in (18 → 17)" in shown
+    assert (
+        "17 teams (18% of the way from 10 to 50 teams); −1 team since last check-in (18 → 17)"
+        in shown
+    )
     assert sum(line.startswith("confidence:") for line in shown) == 2
 
 

@@ -66,7 +66,8 @@ def test_a_second_reply_quoting_the_prompt_does_not_take_a_key_result_back(run: 
     # Later, in Outlook, an answer typed into the same prompt, which still says where the
     # key results stood before the first reply.
     plain = prompt.get_body(("plain",)).get_content()
-    assert "14 of 50 teams (10%)" in plain and "28 of 60% (20%)" in plain
+    assert "14 teams (10% of the way from 10 to 50 teams)" in plain
+    assert "28% (20% of the way from 20 to 60%)" in plain
     body = typed_under(plain, 2, "Finance sent the export, unblocked now.", below_hint=True)
     send(run, prompt, f"See 2 below.\n\n{RULE}\n{OUTLOOK_HEADER}\n{body}")
     assert current_values(run) == {"Weekly active teams": 18, "Activation rate": 31}
@@ -83,6 +84,27 @@ def test_a_second_reply_quoting_the_prompt_does_not_take_a_key_result_back(run: 
     send(run, prompt, html=f"<html><body><p>Inline in red.</p>{OUTLOOK_HTML_HEADER}{answered}")
     assert current_values(run) == {"Weekly active teams": 18, "Activation rate": 31}
     assert blockers_answer(run) == "Still waiting on legal."
+
+
+def test_a_prompt_sent_before_the_upgrade_is_known_by_its_old_key_result_lines(run: Run) -> None:
+    """Prompts said "14 of 50 teams (10%)" for a key result that started at 10, until the
+    line said how far it had come ("14 teams (10% of the way from 10 to 50 teams)"). A
+    reply to a prompt sent before the upgrade quotes the old line, and it is still ours."""
+    with run.ctx.transaction() as session:
+        for kr in session.scalars(select(KeyResult)):
+            kr.current_value = {"Weekly active teams": 14, "Activation rate": 28}[kr.title]
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    send(run, prompt, "1. KR1 18/50, KR2 31%\n4. KR1 7, KR2 5")
+
+    plain = prompt.get_body(("plain",)).get_content()
+    old = plain.replace("14 teams (10% of the way from 10 to 50 teams)", "14 of 50 teams (10%)")
+    old = old.replace("28% (20% of the way from 20 to 60%)", "28 of 60% (20%)")
+    assert "14 of 50 teams (10%)" in old and "28 of 60% (20%)" in old
+    body = typed_under(old, 2, "Finance sent the export, unblocked now.", below_hint=True)
+    send(run, prompt, f"See 2 below.\n\n{RULE}\n{OUTLOOK_HEADER}\n{body}")
+    assert current_values(run) == {"Weekly active teams": 18, "Activation rate": 31}
+    assert blockers_answer(run) == "Finance sent the export, unblocked now."
 
 
 def test_an_answer_typed_above_the_questions_hint_leaves_the_hint_out(run: Run) -> None:

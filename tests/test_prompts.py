@@ -310,5 +310,6 @@ def test_the_digest_writes_every_key_result_value_with_its_unit() -> None:
     )
     onboarding = result("4", "1", "1", "days")
     assert (
-        key_result_progress(onboarding, for_digest=True) == "1 day, target 1 day (100% of the way)"
+        key_result_progress(onboarding, for_digest=True)
+        == "1 day (100% of the way from 4 to 1 day)"
     )

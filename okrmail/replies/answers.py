@@ -24,15 +24,16 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from itertools import islice
 
 from okrmail.prompting import (
     RECAP_MARKER,
     REPLY_MARKER,
+    earlier_progress_lines,
     format_value,
     prompt_progress_line,
-    unit_suffix,
 )
 from okrmail.questions import NOTE_KIND, Question
 from okrmail.replies.courtesy import SIGN_OFF, is_name
@@ -496,21 +497,25 @@ def _is_progress_line(text: str, kr: KeyResultRef) -> bool:
         then = KeyResultRef(kr.number, kr.title, kr.start, kr.target, kr.unit, value)
         return any(_is_ours(text, form) for form in _progress_forms(then))
     if "no update yet" in text.lower() and kr.current is not None:  # before its first value
-        return _is_ours(text, _words_of(prompt_progress_line(kr.start, None, kr.target, kr.unit)))
+        then = KeyResultRef(kr.number, kr.title, kr.start, kr.target, kr.unit, None)
+        return any(_is_ours(text, form) for form in _progress_forms(then))
     return False
 
 
-@lru_cache(maxsize=256)  # a person's key results come back in every reply
 def _progress_forms(kr: KeyResultRef) -> tuple[tuple[str, ...], ...]:
     """The words of the line a prompt printed under a key result: as prompts print it
     now, then as they did before (a reply may quote a prompt sent before an upgrade)."""
-    now = _words_of(prompt_progress_line(kr.start, kr.current, kr.target, kr.unit))
-    if kr.current is None or kr.target > kr.start:
-        return (now,)
-    # A key result that goes down read "31 of 10 bugs (30%)" until prompts said "31
-    # bugs, target 10 bugs (30% of the way)".
-    before = f"{format_value(kr.current)} of {format_value(kr.target)}{unit_suffix(kr.unit)}"
-    return (now, _words_of(before))
+    return _forms_of(kr.start, kr.current, kr.target, kr.unit)
+
+
+@lru_cache(maxsize=256)
+def _forms_of(
+    start: Decimal, current: Decimal | None, target: Decimal, unit: str
+) -> tuple[tuple[str, ...], ...]:
+    lines = (prompt_progress_line(start, current, target, unit),)
+    return tuple(
+        _words_of(line) for line in lines + earlier_progress_lines(start, current, target, unit)
+    )
 
 
 def _is_ours(text: str, expected: tuple[str, ...]) -> bool:

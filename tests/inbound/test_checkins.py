@@ -127,15 +127,15 @@ def test_key_results_are_numbered_as_in_the_prompt(org: AppContext, lena: SentPr
 def test_a_key_result_that_goes_down_is_read_from_the_answer_not_from_the_quoted_prompt(
     org: AppContext, outlook: bool
 ) -> None:
-    """The prompt says "5 days, target 2 days (40% of the way)" under a key result that
-    goes down. Quoted without marks (Outlook), the reader took that line for the person's
+    """The prompt says "5 days (40% of the way from 7 to 2 days)" under a key result that goes
+    down. Quoted without marks (Outlook), the reader took that line for the person's
     and recorded 5, the value it already had, over the "KR1 3 days" they wrote."""
     with org.transaction() as session:
         kr1 = numbered_key_results(session, _lena_id(session))[0]
         kr1.current_value = Decimal(5)
     org.settings.app.data_dir.mkdir(parents=True, exist_ok=True)
     sent = send_prompt(org)
-    assert "5 days, target 2 days (40% of the way)" in sent.text
+    assert "5 days (40% of the way from 7 to 2 days)" in sent.text
 
     ingest(org, reply(sent, "1. KR1 3 days, KR2 38, KR3 12\n4. 8", outlook=outlook))
 
@@ -237,7 +237,7 @@ def test_the_confirmation_says_what_was_recorded_and_what_is_missing(
     assert "missing" in str(confirmation["Subject"])
     text = text_of(confirmation)
     assert "KR1. Cut time-to-first-value to 2 days" in text
-    assert "progress: 4 days, target 2 days (60% of the way)" in text
+    assert "progress: 4 days (60% of the way from 7 to 2 days)" in text
     assert "confidence: 8/10" in text
     assert "no progress given for KR3 (Self-serve setups)" in text
     assert (
@@ -385,7 +385,7 @@ def test_replying_to_the_confirmation_completes_the_checkin(
     first_text, second_text = (text_of(message) for message in outgoing(org, "confirm-"))
     assert "no confidence given for KR2" in first_text
     assert "no confidence given" not in second_text  # completed by the correction
-    assert "progress: 40 of 50 points" in second_text
+    assert "progress: 40 points (47% of the way from 31 to 50 points)" in second_text
 
 
 @pytest.mark.parametrize("outlook", [False, True], ids=["quoted", "outlook"])

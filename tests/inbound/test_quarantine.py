@@ -95,7 +95,7 @@ def test_a_reply_from_an_unknown_address_is_released_once_it_is_an_alias(
         checkin = session.scalars(select(CheckIn).where(CheckIn.prompt_id == lena.id)).one()
         assert checkin.last_inbox_message_id == inbox_id
     [confirmation] = outgoing(org, "confirm-")
-    assert "progress: 4 days, target 2 days (60% of the way)" in text_of(confirmation)
+    assert "progress: 4 days (60% of the way from 7 to 2 days)" in text_of(confirmation)
     assert cli("mail", "quarantine").output == "no quarantined mail\n"
 
 
@@ -170,7 +170,7 @@ def test_the_recipient_is_told_once_that_replies_came_from_another_address(
     )
     assert ingest(org, answer).status == "checkin"
     [confirmation] = outgoing(org, "confirm-")
-    assert "progress: 4 days, target 2 days (60% of the way)" in text_of(confirmation)
+    assert "progress: 4 days (60% of the way from 7 to 2 days)" in text_of(confirmation)
 
 
 def test_nobody_is_told_about_a_stray_reply_to_a_prompt_too_old_to_answer(
