@@ -1,14 +1,24 @@
-"""What an answer shown to people (in the confirmation, in the digest) has been overtaken
-by: "KR1 18/50, KR2 31%" answered on Tuesday, then "Sorry, KR1 is 20, not 18" in reply
-to the confirmation. The answer is the person's words and stays as written; beside it, the
-values later replies set, so nobody reads 18 above a key result that says 20."""
+"""Answers and notes as shown to people (in the confirmation, in the digest).
+
+An answer may have been overtaken: "KR1 18/50, KR2 31%" answered on Tuesday, then "Sorry,
+KR1 is 20, not 18" in reply to the confirmation. The answer is the person's words and
+stays as written; beside it, the values later replies set, so nobody reads 18 above a key
+result that says 20.
+
+A note (what answered no question in particular) is shown without its greeting and
+sign-off, and not at all when all it said were values already shown with the key results:
+"KR2 40" typed above the quoted confirmation is KR2's new value, not also something to
+read again under "Kept as a note".
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from okrmail.models import CheckInAnswer, CheckInReading
 from okrmail.prompting import format_value
+from okrmail.replies.courtesy import without_courtesies
 
 # The reading that a question of each kind is answered with, where it has values.
 _VALUES_OF = {"kr_progress": "progress", "confidence": "confidence"}
@@ -38,3 +48,37 @@ def _value(row: CheckInReading) -> str:
     if row.percent is not None:
         return f"{label} {format_value(row.percent)}%"
     return f"{label} {(row.status or 'noted').replace('-', ' ')}"
+
+
+# What may be left of a note once the values read from it are taken out, for it to have
+# said nothing else: key-result labels, the words that name what the values are, and
+# punctuation ("KR2 40", "KR1: 20, KR3 = 12", "confidence KR2 6").
+_ONLY_LABELS = re.compile(
+    r"(?i)(?:\b(?:kr|key\s+result)\s*#?\s*\d+\b|\b(?:confidence|progress|and|now|is)\b|[\W_])*"
+)
+_VALUE_KINDS = frozenset({"progress", "confidence"})
+
+
+def note_shown(note: CheckInReading, readings: Sequence[CheckInReading]) -> str:
+    """The note's text as shown: without its courtesies; "" when nothing else is left, or
+    when it held nothing but values read from it (`readings`: the check-in's, any
+    revision: a value since replaced was still read from this note)."""
+    text = without_courtesies(note.text)
+    if not text:
+        return ""
+    start, end = note.span_start, note.span_end
+    spans = sorted(
+        (row.span_start - start, row.span_end - start)
+        for row in readings
+        if row.kind in _VALUE_KINDS
+        and row.inbox_message_id == note.inbox_message_id
+        and start <= row.span_start < row.span_end <= end
+    )
+    if not spans:
+        return text
+    rest, position = [], 0
+    for first, last in spans:
+        rest.append(note.text[position:first])
+        position = max(position, last)
+    rest.append(note.text[position:])
+    return "" if _ONLY_LABELS.fullmatch(without_courtesies(" ".join(rest))) else text

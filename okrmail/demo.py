@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from okrmail.answer_view import note_shown
 from okrmail.app import AppContext
 from okrmail.booking import book_all
 from okrmail.clock import ManualClock
@@ -28,7 +29,6 @@ from okrmail.imports.people import import_people
 from okrmail.inbound.ingest import ingest
 from okrmail.models import Chase, CheckIn, Meeting, Prompt, Series
 from okrmail.prompting import format_value
-from okrmail.replies.courtesy import without_courtesies
 from okrmail.settings import PROJECT_ROOT, Settings, load_settings
 from okrmail.tick import tick
 from workers.dispatch import InlineDispatcher
@@ -211,7 +211,7 @@ def _print_checkins(ctx: AppContext, people: SimulatedPeople, say) -> None:  # t
             # greetings and sign-offs, as the digest shows it.
             label = "also wrote" if answers else "wrote"
             for note in (r for r in checkin.readings if r.current and r.kind == "note"):
-                if shown := without_courtesies(note.text):
+                if shown := note_shown(note, checkin.readings):
                     say(f"    {label:<11} {_clipped(shown)}")
             readings = [
                 r for r in checkin.readings if r.current and r.kind in ("progress", "confidence")

@@ -19,12 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from okrmail.answer_view import updated_since
+from okrmail.answer_view import note_shown, updated_since
 from okrmail.app import AppContext
 from okrmail.models import Chase, CheckIn, CheckInReading, Digest, Meeting, Person, Prompt
 from okrmail.prompting import amount, format_value, key_result_lines, local_day, person_view
 from okrmail.questions import question_sets
-from okrmail.replies.courtesy import without_courtesies
 
 SPARK = "▁▂▃▄▅▆▇█"
 # The score at the lowest block when none lower is in the trend: 3 to 10 fill the eight.
@@ -371,9 +370,12 @@ def meeting_view(
             "answered_at": _local(latest.created_at, manager.timezone),
             "answers": _answers(ctx, latest),
             # What they wrote that answered no question in particular, unless it was
-            # only "Hi Mia," and "Thanks, Rob": not lost on the way to its reader.
+            # only "Hi Mia," and "Thanks, Rob" or values shown with the key results: not
+            # lost on the way to its reader.
             "notes": [
-                shown for note in _notes(latest, "note") if (shown := without_courtesies(note))
+                shown
+                for note in _readings(latest, "note")
+                if (shown := note_shown(note, latest.readings).strip())
             ],
         }
     return {

@@ -50,3 +50,27 @@ def test_an_answer_given_again_replaces_the_old_one_without_a_note(run: Run) -> 
     text = plain(run.emails("confirm", "rob@example.com")[-1])
     assert "   KR1 20/50, KR2 33%\n" in text
     assert "since updated" not in text
+
+
+def test_a_line_that_only_gave_values_is_not_shown_again_as_a_note(run: Run) -> None:
+    """ "KR1 20" typed above the confirmation is KR1's new value, shown with the answer it
+    updates; it was also shown under "Kept as a note" (and "Also wrote" in the digest), as
+    if it had said something more. Words beside the values keep a note shown."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert run.reply(prompt, "rob@example.com", ANSWERS).status == "checkin"
+    [first] = run.emails("confirm", "rob@example.com")
+    assert run.reply(first, "rob@example.com", "KR1: 20\nConfidence KR2 6").status == "checkin"
+
+    second = plain(run.emails("confirm", "rob@example.com")[-1])
+    assert "   KR1 18/50, KR2 31%\n   (since updated: KR1 20)\n" in second
+    assert "Kept as a note" not in second
+    run.until(thursday(15))
+    [digest] = run.emails("digest", "mia@example.com")
+    assert "Also wrote" not in plain(digest) and "KR1: 20" not in plain(digest)
+
+    later = run.emails("confirm", "rob@example.com")[-1]
+    assert run.reply(later, "rob@example.com", "KR1 21, finally moving").status == "checkin"
+    third = plain(run.emails("confirm", "rob@example.com")[-1])
+    assert "- Kept as a note: KR1 21, finally moving" in third
+    assert "KR1: 20" not in third  # a value since replaced, read from that line all the same

@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from okrmail import outbox
-from okrmail.answer_view import updated_since
+from okrmail.answer_view import note_shown, updated_since
 from okrmail.app import AppContext
 from okrmail.emails import Envelope, build_email, our_address
 from okrmail.models import (
@@ -51,7 +51,6 @@ from okrmail.prompting import (
     standing,
 )
 from okrmail.questions import NOTE_KIND, Question, question_sets
-from okrmail.replies.courtesy import without_courtesies
 
 log = logging.getLogger(__name__)
 SHOWN_ANSWER = 400  # characters of each answer (and note) quoted back
@@ -155,6 +154,7 @@ class Confirmation:
     reply_message_id: str | None
     answers: dict[str, CheckInAnswer]  # current answers by question key
     readings: list[CheckInReading]  # current readings, oldest first
+    replaced: list[CheckInReading]  # values since replaced (the notes they were read from)
     key_results: list[KeyResult]  # the pairing's report's, numbered as the prompt shows them
 
 
@@ -190,12 +190,16 @@ def _load(session: Session, checkin_ids: Sequence[int]) -> list[Confirmation]:
     ):
         answers[answer.checkin_id][answer.question_key] = answer
     readings: dict[int, list[CheckInReading]] = defaultdict(list)
+    replaced: dict[int, list[CheckInReading]] = defaultdict(list)
     for reading in session.scalars(
         select(CheckInReading)
-        .where(CheckInReading.checkin_id.in_(checkin_ids), CheckInReading.current.is_(True))
+        .where(CheckInReading.checkin_id.in_(checkin_ids))
         .order_by(CheckInReading.id)
     ):
-        readings[reading.checkin_id].append(reading)
+        if reading.current:
+            readings[reading.checkin_id].append(reading)
+        elif reading.kind in {"progress", "confidence"}:
+            replaced[reading.checkin_id].append(reading)
     key_results = current_key_results_of(session, [row.report_id for row in rows])
     loaded = []
     for checkin_id in checkin_ids:
@@ -211,6 +215,7 @@ def _load(session: Session, checkin_ids: Sequence[int]) -> list[Confirmation]:
                 reply_message_id=reply.message_id if reply else None,
                 answers=answers[checkin_id],
                 readings=readings[checkin_id],
+                replaced=replaced[checkin_id],
                 key_results=[result for result, _ in key_results.get(report_id, [])],
             )
         )
@@ -278,7 +283,7 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
         "key_results": key_results
         if kinds & {"kr_progress", "confidence"} or _any_read(key_results)
         else [],
-        "notes": _notes(due.readings, shown_under_questions),
+        "notes": _notes(due.readings, due.replaced, shown_under_questions),
         "missing": _missing(questions, shown, key_results, kinds),
         "unclear": list(checkin.unclear or []),
         # Said in this check-in or before: reminders wait, and the digest says so.
@@ -303,12 +308,16 @@ def _any_read(key_results: Sequence[dict[str, Any]]) -> bool:
     return any(kr["progress"] is not None or kr["confidence"] is not None for kr in key_results)
 
 
-def _notes(readings: Sequence[CheckInReading], shown: set[str]) -> list[dict[str, str]]:
+def _notes(
+    readings: Sequence[CheckInReading], replaced: Sequence[CheckInReading], shown: set[str]
+) -> list[dict[str, str]]:
     """The notes, in order, each text once ("Blocker, help wanted: …" for a sentence that is
-    both); kinds already shown under their question are left out."""
+    both); kinds already shown under their question are left out, and free-text notes that
+    only gave values (`note_shown`, with `replaced`: values read then and since replaced)."""
+    values = [*readings, *replaced]
     titles: dict[str, list[str]] = {}
     for row in readings:
-        if row.kind in NOTE_TITLES and row.kind not in shown and (text := _shown(row)):
+        if row.kind in NOTE_TITLES and row.kind not in shown and (text := _shown(row, values)):
             titles.setdefault(text, []).append(NOTE_TITLES[row.kind])
     return [
         {"kind": ", ".join([kinds[0], *(kind.lower() for kind in kinds[1:])]), "text": text}
@@ -316,9 +325,9 @@ def _notes(readings: Sequence[CheckInReading], shown: set[str]) -> list[dict[str
     ]
 
 
-def _shown(row: CheckInReading) -> str:
-    """A note's text as shown: a free-text note without its greeting and sign-off."""
-    return _shortened(without_courtesies(row.text) if row.kind == "note" else row.text)
+def _shown(row: CheckInReading, readings: Sequence[CheckInReading]) -> str:
+    """A note's text as shown: a free-text note as `note_shown` shows it."""
+    return _shortened(note_shown(row, readings) if row.kind == "note" else row.text)
 
 
 def _question(
