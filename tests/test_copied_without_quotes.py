@@ -48,10 +48,8 @@ def test_answers_typed_into_a_bare_copy_of_the_prompt_keep_only_the_persons_word
 
     [confirmation] = run.emails("confirm", "rob@example.com")
     noted = plain(confirmation).split("NOTED\n", 1)[1].split("\n\n", 1)[0]
-    assert noted.splitlines() == [
-        "  - Blocker: Blocked on the data export from finance",
-        "  - Kept as a note: Demo day with Acme moved to the 3rd.",
-    ]
+    # The blocker is the answer to question 2, shown there: not noted again.
+    assert noted.splitlines() == ["  - Kept as a note: Demo day with Acme moved to the 3rd."]
     run.until(thursday(15))
     [digest] = run.emails("digest", "mia@example.com")
     text = " ".join(plain(digest).split())

@@ -283,7 +283,9 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
         "key_results": key_results
         if kinds & {"kr_progress", "confidence"} or _any_read(key_results)
         else [],
-        "notes": _notes(due.readings, due.replaced, shown_under_questions),
+        "notes": _notes(
+            due.readings, due.replaced, shown_under_questions, _answered_by_kind(questions, due)
+        ),
         "missing": _missing(questions, shown, key_results, kinds),
         "unclear": list(checkin.unclear or []),
         # Said in this check-in or before: reminders wait, and the digest says so.
@@ -309,20 +311,44 @@ def _any_read(key_results: Sequence[dict[str, Any]]) -> bool:
 
 
 def _notes(
-    readings: Sequence[CheckInReading], replaced: Sequence[CheckInReading], shown: set[str]
+    readings: Sequence[CheckInReading],
+    replaced: Sequence[CheckInReading],
+    shown: set[str],
+    answered: dict[str, str],
 ) -> list[dict[str, str]]:
     """The notes, in order, each text once ("Blocker, help wanted: …" for a sentence that is
-    both); kinds already shown under their question are left out, and free-text notes that
-    only gave values (`note_shown`, with `replaced`: values read then and since replaced)."""
+    both). Left out: kinds already shown under their question; a sentence that is already
+    in the answer to its kind's question (the blocker that answered "What is in your way?"),
+    unless it is also of another kind; free-text notes that only gave values (`note_shown`,
+    with `replaced`: values read then and since replaced)."""
     values = [*readings, *replaced]
     titles: dict[str, list[str]] = {}
+    answer_only: dict[str, bool] = {}
     for row in readings:
         if row.kind in NOTE_TITLES and row.kind not in shown and (text := _shown(row, values)):
             titles.setdefault(text, []).append(NOTE_TITLES[row.kind])
+            in_answer = _fold(row.text) in answered.get(row.kind, "")
+            answer_only[text] = answer_only.get(text, True) and in_answer
     return [
         {"kind": ", ".join([kinds[0], *(kind.lower() for kind in kinds[1:])]), "text": text}
         for text, kinds in titles.items()
+        if not answer_only[text]
     ]
+
+
+def _answered_by_kind(questions: Sequence[Question], due: Confirmation) -> dict[str, str]:
+    """The current answers to the questions that ask for blockers, help or wins, by the
+    kind of note they give, folded for `_fold(note) in answer`."""
+    answered: dict[str, str] = defaultdict(str)
+    for question in questions:
+        answer = due.answers.get(question.key)
+        if question.kind in NOTE_KIND and answer is not None:
+            answered[NOTE_KIND[question.kind]] += " " + _fold(answer.text)
+    return answered
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _shown(row: CheckInReading, readings: Sequence[CheckInReading]) -> str:

@@ -350,6 +350,29 @@ def test_a_free_paragraph_answers_what_it_says_and_only_the_rest_is_missing(
     assert "blocked on the billing team" in html
 
 
+def test_a_blocker_is_noted_only_where_it_is_not_the_answer_that_asked_for_it(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    """The answer to "What is behind schedule …?" came back a second time under NOTED as
+    "Blocker: …"; a blocker said under another question is worth pointing out."""
+    ingest(
+        org,
+        reply(
+            lena,
+            "1. KR1 4 days, KR2 38 but we are blocked on the billing team\n"
+            "2. The SSO vendor is late.",
+        ),
+    )
+
+    text = text_of(outgoing(org, "confirm-")[0])
+    noted = text.split("NOTED", 1)[1]
+    assert "The SSO vendor is late." not in noted
+    assert "- Blocker: KR1 4 days, KR2 38 but we are blocked on the billing team" in " ".join(
+        noted.split()
+    )
+    assert " ".join(text.split()).count("The SSO vendor is late.") == 1
+
+
 def test_a_sentence_noted_twice_is_shown_once_with_both_kinds(
     org: AppContext, lena: SentPrompt
 ) -> None:
