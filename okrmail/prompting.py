@@ -284,6 +284,7 @@ def standing(start: Decimal, value: Decimal | None, target: Decimal, unit: str) 
         amount(target, unit),
         share_of_the_way(start, value, target),
         counted_from_zero=_counted_from_zero(start, target, unit),
+        of_the_whole=_of_the_whole(start, target, unit),
     )
 
 
@@ -302,6 +303,7 @@ def prompt_progress_line(
         amount(target, unit, grouped=False),
         share_of_the_way(start, current, target),
         counted_from_zero=_counted_from_zero(start, target, unit),
+        of_the_whole=_of_the_whole(start, target, unit),
     )
 
 
@@ -331,6 +333,10 @@ def _counted_from_zero(start: Decimal, target: Decimal, unit: str) -> bool:
     return start == 0 and target > 0 and unit != "%"
 
 
+def _of_the_whole(start: Decimal, target: Decimal, unit: str) -> bool:
+    return unit == "%" and start == 0 and target == 100
+
+
 def _standing(
     start: str,
     start_alone: str,
@@ -340,14 +346,17 @@ def _standing(
     share: int | None,
     *,
     counted_from_zero: bool,
+    of_the_whole: bool,
 ) -> str:
     """`current` and `target` with their unit, `start` without it and `start_alone` as said
     on its own; `of`: the bare current value, said against the target; `share`: percent of
-    the way, None before any update."""
+    the way, None before any update; `of_the_whole`: a percentage from 0 to 100."""
     if share is None:
         return f"no update yet (start {start_alone}, target {target})"
     if counted_from_zero:
         return f"{of} of {target} ({share}%)"
+    if of_the_whole:
+        return f"{current} (target {target})"  # the share of the way is the value itself
     return f"{current} ({share}% of the way from {start} to {target})"
 
 

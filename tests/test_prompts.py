@@ -313,3 +313,31 @@ def test_the_digest_writes_every_key_result_value_with_its_unit() -> None:
         key_result_progress(onboarding, for_digest=True)
         == "1 day (100% of the way from 4 to 1 day)"
     )
+
+
+@pytest.mark.parametrize(
+    ("start", "current", "target", "unit", "shown"),
+    [
+        # A count from zero: the share of the target is the share of the way.
+        ("0", "14", "40", "deals", "14 of 40 deals (35%)"),
+        # From another start, "41 of 50 points (53%)" read as a sum gone wrong.
+        ("31", "41", "50", "points", "41 points (53% of the way from 31 to 50 points)"),
+        ("99.5", "99.93", "99.95", "%", "99.93% (96% of the way from 99.5 to 99.95%)"),
+        ("7", "4", "2", "days", "4 days (60% of the way from 7 to 2 days)"),
+        # A percentage of the whole: "80 of 100% (80%)" said it three times.
+        ("0", "80", "100", "%", "80% (target 100%)"),
+        ("0", "30", "60", "%", "30% (50% of the way from 0 to 60%)"),
+    ],
+)
+def test_a_key_result_says_how_far_it_has_come_from_its_start(
+    start: str, current: str, target: str, unit: str, shown: str
+) -> None:
+    result = KeyResult(
+        title="KR",
+        start_value=Decimal(start),
+        current_value=Decimal(current),
+        target_value=Decimal(target),
+        unit=unit,
+    )
+    assert key_result_progress(result) == shown
+    assert key_result_progress(result, for_digest=True) == shown
