@@ -2426,10 +2426,18 @@ def _confidence_by_label(
         found = _scores(text, item.start, item.end)
         if not found and item.kr is not None and item.labelled:
             found = _score_word_alone(text, item.start, item.end)  # "KR1 alta, KR2 media"
+        said_end = item.end
+        if found and item.kr is not None:
+            # "KR2 unsure, the rest 8": KR2's item took in the clause after it (see
+            # `_merge_continuations`), but 8 is the others' score, and KR2 has none.
+            others = _score_of_the_rest(text, item.start, item.end)
+            if others and others[0][1].start() == found[0][1].start():
+                rest = rest or others
+                found, said_end = [], _before_the_rest(text, item.start, item.end)
         if not found:
             if item.kr is not None:
                 unread.setdefault(
-                    item.kr, _unclear("a confidence", item.kr, text[item.start : item.end])
+                    item.kr, _unclear("a confidence", item.kr, text[item.start : said_end])
                 )
             continue
         if item.kr is None and len(found) == 1:
@@ -2567,6 +2575,16 @@ def _score_of_the_rest(text: str, start: int, end: int) -> list[tuple[int, re.Ma
         if found and found[0][1].start() == gap.end():  # type: ignore[union-attr]
             return found[:1]
     return []
+
+
+def _before_the_rest(text: str, start: int, end: int) -> int:
+    """Where what text[start:end] says before its words for the others ("the rest")
+    ends, without the break before them ("unsure" of "unsure, the rest 8")."""
+    words = _THE_REST.search(text, start, end)
+    stop = words.start() if words else end
+    while stop > start and (text[stop - 1].isspace() or text[stop - 1] in ",;:-–—"):
+        stop -= 1
+    return stop
 
 
 class _UnitItems:

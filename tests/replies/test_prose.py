@@ -106,6 +106,18 @@ def test_a_score_for_the_rest_is_each_other_key_results_score() -> None:
     assert scores("Confidence 7, the rest 8") == {None: 7}
 
 
+def test_a_key_result_named_without_a_score_before_the_rest_is_asked_for() -> None:
+    # 8 is the others' score, not KR2's: KR2 is asked for, in the words written of it.
+    parsed = parse("1. KR1 99.9\n4. KR2 unsure, the rest 8", SRE)
+    assert scores("1. KR1 99.9\n4. KR2 unsure, the rest 8") == {1: 8, 3: 8}
+    assert parsed.unclear == ['could not read a confidence for KR2 in "unsure"']
+    assert [said for said in parsed.missing if "confidence" in said] == [
+        "no confidence given for KR2: reply with a number from 1 to 10 (or high/medium/low)"
+    ]
+    assert scores("1. KR1 99.9\n4. KR2 no idea yet; others at 7/10") == {1: 7, 3: 7}
+    assert scores("1. KR1 99.9\n4. KR2 unsure, the rest of the team 8") == {2: 8}
+
+
 # -- high, medium, low in Spanish, Italian and Portuguese -----------------------------------
 
 
