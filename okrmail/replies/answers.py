@@ -820,11 +820,19 @@ def _numbered_starts(pieces: list[_Piece], count: int) -> list[tuple[int, int, i
     if not found:
         return []
     style = found[0][3]
-    starts, previous = [], 0
+    starts, previous, sublist = [], 0, False
     for index, number, end, marker_style in found:
         if marker_style == style and previous < number <= count:
             starts.append((index, number, end))
-            previous = number
+            previous, sublist = number, False
+        elif marker_style != style:
+            # After two answers in one style, the next number in another is a slip
+            # ("1." … "3." then "4) high on 1 and 3"); not in a list of its own under the
+            # answer, which counts from 1 ("1)", "2)" under "1.").
+            sublist = sublist or number == 1
+            if not sublist and previous >= 2 and number == previous + 1 <= count:
+                starts.append((index, number, end))
+                previous = number
     return starts
 
 

@@ -548,6 +548,7 @@ def _label_items(
     before it ("60% on KR1"), else the (empty) clause after it, for "KR1:\\n38/45"."""
     begins, ends = _clause_bounds(text, start, end)
     items = []
+    unsaid: list[int] = []  # the items that say nothing (their label's clause is empty)
     for number, (kr, label_start, label_end) in enumerate(labels):
         next_label = labels[number + 1][1] if number + 1 < len(labels) else end
         previous_label = labels[number - 1][2] if number else start
@@ -568,8 +569,55 @@ def _label_items(
             else:
                 items.append(_Item(kr, before_start, label_end, True))
         else:
+            unsaid.append(number)
             items.append(_Item(kr, label_end, after_end, True))
+    if unsaid and len(labels) > 1:
+        _share_joined(text, start, labels, items, unsaid)
     return items
+
+
+# Between two labels that share what is said of them: "KR1 and KR3 high", "KR1/KR3: 8",
+# "high on KR1 & KR3".
+_LABEL_JOINER = re.compile(r"[ \t]*+(?:[/&+]|and|und|et|y|e|en|og|och)?[ \t]*+", re.I)
+# A comma joins labels only in a list of them that opens its line ("KR1, KR3: 8"): in
+# "Mostly on KR1, KR2 is at 3 days" it ends what is said of KR1.
+_LABEL_COMMA = re.compile(r"[ \t]*+,[ \t]*+")
+_LINE_OPENING = re.compile(r"\s*+(?:[-*•][ \t]*+)?")
+
+
+def _share_joined(
+    text: str, start: int, labels: list[tuple[int, int, int]], items: list[_Item], unsaid: list[int]
+) -> None:
+    """Give each item in `unsaid` (by index) what the label it is joined to says: the one
+    after it ("KR1 and KR3 high"), else the one before it ("high on KR1 and KR3")."""
+    empty = set(unsaid)
+    # How many labels from the first are a list opening the unit, joined one to the next.
+    listed = 0
+    if _LINE_OPENING.fullmatch(text, start, labels[0][1]):
+        listed = 1
+        while listed < len(labels) and (
+            _LABEL_JOINER.fullmatch(text, labels[listed - 1][2], labels[listed][1])
+            or _LABEL_COMMA.fullmatch(text, labels[listed - 1][2], labels[listed][1])
+        ):
+            listed += 1
+
+    def joined(first: int, second: int) -> bool:
+        between = (text, labels[first][2], labels[second][1])
+        return bool(
+            _LABEL_JOINER.fullmatch(*between)
+            or (second < listed and _LABEL_COMMA.fullmatch(*between))
+        )
+
+    for number in sorted(empty, reverse=True):  # a chain: "KR1, KR2 and KR3 high"
+        after = number + 1
+        if after < len(items) and after not in empty and joined(number, after):
+            items[number] = _Item(labels[number][0], items[after].start, items[after].end, True)
+            empty.discard(number)
+    for number in sorted(empty):
+        before = number - 1
+        if before >= 0 and before not in empty and joined(before, number):
+            items[number] = _Item(labels[number][0], items[before].start, items[before].end, True)
+            empty.discard(number)
 
 
 def _clause_after(ends: list[int], label_end: int, next_label: int) -> int:
@@ -2391,6 +2439,9 @@ def read_confidence(
     items = _merge_continuations(_items_of(text, key_results, listed=True), text)
     if any(item.kr is not None for item in items):
         return _confidence_by_label(text, items, key_results)
+    by_number = _scores_for_numbers(text, key_results)
+    if by_number:
+        return ConfidenceScan(by_number, [])
     if says_confidence(text):
         return ConfidenceScan(_confidence_talk(text, key_results), [])
     found = _scores(text)
@@ -2403,6 +2454,45 @@ def read_confidence(
         return ConfidenceScan([_confidence(None, found[0])], [])
     unclear = [f'could not read a confidence in "{_short(text)}"'] if text.strip() else []
     return ConfidenceScan([], unclear)
+
+
+# Key results by their bare numbers after a score: "high on 1 and 3, low on 2", "8 for 1/3".
+_FOR_NUMBERS = re.compile(
+    r"\b(?:on|for|für|bei|pour|para|per|voor)[ \t]++(?P<numbers>\d{1,2}"
+    # Not possessive: "for 1/3, 5 for 2" backs off "1/3, 5" to "1/3".
+    r"(?:[ \t]*+(?:[,/&+]|and|und|et|y|e|en)[ \t]*+\d{1,2}\b)*)(?=[ \t]*+(?:[,;.!()\n–—-]|$))",
+    re.I,
+)
+_FOR_NUMBERS_HINT = re.compile(r"\b(?:on|for|für|bei|pour|para|per|voor)[ \t]++\d", re.I)
+
+
+def _scores_for_numbers(text: str, key_results: Sequence[KeyResultRef]) -> list[ConfidenceReading]:
+    """The scores of a confidence answer that names key results by number after each
+    score ("high on 1 and 3, low on 2"): one per key result named. None when any score is
+    said of no number, or a number is no key result's ("8 for 2 weeks", "7 for 12")."""
+    if _FOR_NUMBERS_HINT.search(text) is None:
+        return []  # nearly every answer
+    numbers = {kr.number for kr in key_results}
+    lists = list(_FOR_NUMBERS.finditer(text))
+    scores = _scores(text)
+    inside = _Spans([range(said.start("numbers"), said.end("numbers")) for said in lists])
+    scores = [found for found in scores if not _inside(found[1], inside)]
+    readings: dict[int, ConfidenceReading] = {}
+    used = set()
+    for said in lists:
+        named = [int(number) for number in re.findall(r"\d+", said["numbers"])]
+        before = [found for found in scores if found[1].end() <= said.start()]
+        if not before or not set(named) <= numbers:
+            return []
+        score = before[-1]
+        if not _BLANKS.fullmatch(text, score[1].end(), said.start()):
+            return []  # "high, we shipped on 3" says no score of KR3
+        used.add(score[1].start())
+        for number in named:
+            readings.setdefault(number, _confidence(number, score))
+    if len(used) != len(scores):
+        return []  # a score said of no key result: which ones are whose?
+    return list(readings.values())
 
 
 def _confidence_by_label(

@@ -254,3 +254,40 @@ def test_a_number_of_something_else_in_a_free_paragraph_is_not_progress() -> Non
         assert values(body) == {}, body
     assert values("Teams 40, confidence 7") == {1: "40"}
     assert scores("Teams 40, confidence 7") == {None: 7}
+
+
+# -- one score for several key results ------------------------------------------------------
+
+
+def test_a_score_said_of_key_results_by_their_numbers_is_each_ones() -> None:
+    expected = {1: 8, 2: 2, 3: 8}
+    assert scores("1) KR1 40\n4) high on 1 and 3, low on 2") == expected
+    assert scores("1) KR1 40\n4) high for 1+3, low for 2 (vendor)") == expected
+    assert scores("1) KR1 40\n4) 8 for 1/3, 2 for 2") == expected
+    parsed = parse("1) KR1 40\n4) high on 1 and 3, low on 2")
+    assert [reading.span.text for reading in parsed.confidence] == ["high", "low", "high"]
+    # A number that is no key result's, or a score said of none: as before.
+    assert scores("1) KR1 40\n4) 8 for 2 weeks") == {None: 8}
+    assert scores("1) KR1 40\n4) pretty high for 1 and 2. 3 is low") == {None: 8}
+
+
+def test_a_score_after_labels_joined_by_and_or_a_slash_is_each_ones() -> None:
+    expected = {1: 8, 2: 2, 3: 8}
+    assert scores("1. KR1 40\n4. high on KR1 and KR3, low on KR2") == expected
+    assert scores("1. KR1 40\n4. KR1 & KR3 high, KR2 low") == expected
+    assert scores("1. KR1 40\n4. KR1/KR3: 8, KR2: 2") == expected
+    assert scores("1. KR1 40\n4. KR1, KR3: 8; KR2: 2") == expected
+    assert parse("1. KR1 40\n4. KR1 and KR3 high, KR2 low").unclear == []
+    assert values("1. KR1 and KR3 done, KR2 3 days") == {1: "45", 2: "3", 3: "80"}
+    # A comma inside a sentence ends what is said of the label before it.
+    assert values("1. Mostly on KR1, KR2 is at 3 days") == {2: "3"}
+
+
+def test_the_next_answer_numbered_in_another_style_is_still_the_next_answer() -> None:
+    parsed = parse("1. KR1 40\n2. none\n3. none\n4) high on 1 and 3, low on 2")
+    assert parsed.answers["confidence"].text == "high on 1 and 3, low on 2"
+    assert scores("1. KR1 40\n2. none\n3. none\n4) high on 1 and 3, low on 2") == {1: 8, 2: 2, 3: 8}
+    # A list under an answer counts from 1, in its own style: it stays in that answer.
+    parsed = parse("1.\n1) 40\n2) 3 days\n3) 64%\n2. Blocked on legal")
+    assert parsed.answers["progress"].text == "1) 40\n2) 3 days\n3) 64%"
+    assert values("1.\n1) 40\n2) 3 days\n3) 64%\n2. Blocked on legal") == {1: "40", 2: "3", 3: "64"}
