@@ -42,6 +42,7 @@ from okrmail.replies.fields import (
     Note,
     ProgressReading,
     Span,
+    lone_value_fits,
     progress_corrections,
     read_confidence,
     read_progress,
@@ -866,13 +867,17 @@ def _label_names(keywords: tuple[str, ...], key: str) -> frozenset[str]:
 
 
 def _structured(
-    pieces: list[_Piece], questions: Sequence[Question]
+    pieces: list[_Piece], questions: Sequence[Question], key_results: Sequence[KeyResultRef]
 ) -> tuple[list[_Draft], list[_Piece]]:
     """Answers found in top-posted text, and the text that answered nothing."""
     pieces = _strip_blank_ends(pieces)
+    numbered = _numbered_starts(pieces, len(questions))
+    if numbered:
+        by_kr = _numbered_by_key_result(pieces, numbered, questions, key_results)
+        if by_kr is not None:
+            return by_kr
     starts: list[tuple[int, Question, int]] = [
-        (index, questions[number - 1], end)
-        for index, number, end in _numbered_starts(pieces, len(questions))
+        (index, questions[number - 1], end) for index, number, end in numbered
     ]
     how = "numbered"
     if not starts:
@@ -895,6 +900,53 @@ def _structured(
         drafts.append(_Draft(question, own, how))
     drafts[-1].pieces, sign_off = _without_sign_off(drafts[-1].pieces)
     return drafts, notes + sign_off
+
+
+# The next list number inside a line: "1) 99.93% 2) 45 minutes 3) 9".
+_NUMBER_IN_LINE = re.compile(r"(?<=\s)(\d{1,2})[.)]\s+")
+
+
+def _numbered_by_key_result(
+    pieces: list[_Piece],
+    numbered: list[tuple[int, int, int]],
+    questions: Sequence[Question],
+    key_results: Sequence[KeyResultRef],
+) -> tuple[list[_Draft], list[_Piece]] | None:
+    """Answers numbered by key result instead of by question ("1) 99.93%\n2) 45
+    minutes\n3) 9", or all on one line), read as the progress answer; None unless that
+    is clear: one number per key result, from 1, and not as many as the questions; each
+    answer a value alone that fits its key result, at least one in its unit."""
+    count = len(key_results)
+    if count < 2 or questions[0].kind != "kr_progress" or numbered[0][1] != 1:
+        return None
+    if count in (len(questions), sum(not question.optional for question in questions)):
+        return None  # one answer per question, or one per key result?
+    first = numbered[0][0]
+    if len(numbered) == 1:  # all on one line, or none of this
+        stop = first + 1
+        said = pieces[first].text[numbered[0][2] :]
+        parts = _NUMBER_IN_LINE.split(said)
+        values = parts[::2]
+        numbers = [int(number) for number in parts[1::2]]
+    else:
+        stops = [index for index, _, _ in numbered[1:]] + [len(pieces)]
+        answers = [
+            [_Piece(pieces[index].start + end, pieces[index].text[end:]), *pieces[index + 1 : stop]]
+            for (index, _, end), stop in zip(numbered, stops, strict=True)
+        ]
+        answers[-1], _ = _without_sign_off(answers[-1])
+        if any(len(_strip_blank_ends(answer)) != 1 for answer in answers):
+            return None  # more than a value's line
+        stop = numbered[-1][0] + 1
+        values = [_strip_blank_ends(answer)[0].text for answer in answers]
+        numbers = [number for _, number, _ in numbered[1:]]
+    if numbers != list(range(2, count + 1)):
+        return None
+    fits = [lone_value_fits(value, kr) for value, kr in zip(values, key_results, strict=True)]
+    if None in fits or True not in fits:
+        return None
+    progress = _Draft(questions[0], pieces[first:stop], "numbered")
+    return [progress], pieces[:first] + pieces[stop:]
 
 
 def _without_sign_off(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]:
@@ -946,10 +998,11 @@ def parse_reply(
     anchors = _find_anchors(lines, questions, key_results)
     if _RECAP_WORD in analysed.lower():  # else no line can be a confirmation's recap marker
         anchors = _outside_recap(lines, anchors)
-    found = _inline(lines, anchors, questions)
+    found = _inline(lines, anchors, questions, key_results)
     if found is None:
         marks = lines[anchors[0].first].depth > 0 if anchors else True
-        found = _structured(_pieces(_top_text(_before_first(lines, anchors), marks)), questions)
+        top = _pieces(_top_text(_before_first(lines, anchors), marks))
+        found = _structured(top, questions, key_results)
     drafts, notes = found
     parsed = _read_facts(analysed, questions, key_results, drafts, notes)
     if len(body_text) > _MAX_CHARS:
@@ -984,7 +1037,10 @@ def _before_first(lines: list[_Line], anchors: list[_Anchor]) -> list[_Line]:
 
 
 def _inline(
-    lines: list[_Line], anchors: list[_Anchor], questions: Sequence[Question]
+    lines: list[_Line],
+    anchors: list[_Anchor],
+    questions: Sequence[Question],
+    key_results: Sequence[KeyResultRef],
 ) -> tuple[list[_Draft], list[_Piece]] | None:
     """Answers written under the quoted questions (None when there are none), plus what
     the person wrote above the quote, read as top-posted text."""
@@ -1024,7 +1080,7 @@ def _inline(
     top = _top_text(_before_first(lines, anchors), lines[anchors[0].first].depth > 0)
     free: list[_Piece] = []
     for outside in (top, bottom):
-        outside_drafts, outside_notes = _structured(_pieces(outside), questions)
+        outside_drafts, outside_notes = _structured(_pieces(outside), questions, key_results)
         for draft in outside_drafts:
             by_key.setdefault(draft.question.key, _Draft(draft.question, [], draft.how))
             by_key[draft.question.key].pieces.extend(draft.pieces)

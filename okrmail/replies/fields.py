@@ -1877,6 +1877,32 @@ def _reading(
     return ProgressReading(kr.number, value, percent, status, span)
 
 
+# One value and nothing more, as an answer: "45 minutes", "99.93%", "~9", "3 days."
+_LONE_VALUE = re.compile(
+    rf"\s*+[~≈]?\s*+{NUMBER}[ \t]*+(?P<unit>%|[^\W\d_]+)?[ \t.!]*+",
+    re.I,
+)
+
+
+def lone_value_fits(text: str, kr: KeyResultRef) -> bool | None:
+    """Whether `text` is one value alone that is the key result's: True when written in
+    its unit ("45 minutes", "2 hours" of one in minutes, "99.93%" of one in %), False when
+    a bare number; None when it says more, or is in another unit ("60%" of one in teams is
+    a share of the way, "3 days" of one in teams no value of it)."""
+    lone = _LONE_VALUE.fullmatch(text)
+    if lone is None:
+        return None
+    written = (lone["unit"] or "").lower()
+    if not written:
+        return False
+    own = kr.unit.strip().lower()
+    if written == "%" or own in _PERCENT_UNITS:
+        return True if written in _PERCENT_UNITS and own in _PERCENT_UNITS else None
+    if own and (written == own or written.rstrip("s") == own.rstrip("s")):
+        return True
+    return True if own in _SECONDS and written in _SECONDS else None
+
+
 def progress_corrections(
     text: str, key_results: Sequence[KeyResultRef], read: Collection[int], *, scores: bool
 ) -> list[ProgressReading]:

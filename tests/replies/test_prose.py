@@ -153,3 +153,47 @@ def test_no_change_except_that_a_key_result_moved_is_said_of_the_others() -> Non
 def test_values_split_by_slashes_with_a_unit_are_one_per_key_result() -> None:
     assert values("1. 40 / 3 days", KRS[:2]) == {1: "40", 2: "3"}
     assert values("1. 40 / 3 days / 64%") == {1: "40", 2: "3", 3: "64"}
+
+
+# -- answers numbered by key result instead of by question ----------------------------------
+
+SLO = [
+    KeyResultRef(1, "Availability 99.9%", Decimal("99.5"), Decimal("99.9"), "%", None),
+    KeyResultRef(
+        2, "Mean time to recovery to 30 minutes", Decimal(90), Decimal(30), "minutes", None
+    ),
+    KeyResultRef(3, "9 services with SLOs", Decimal(4), Decimal(9), "services", None),
+]
+
+
+def test_one_value_per_key_result_numbered_like_answers_is_progress() -> None:
+    expected = {1: "99.93", 2: "45", 3: "9"}
+    for body in (
+        "1) 99.93%\n2) 45 minutes\n3) 9",
+        "1) 99.93% 2) 45 minutes 3) 9",
+        "Hi,\n\n1. 99.93%\n2. 45 min\n3. 9 services\n\nThanks,\nPriya",
+    ):
+        parsed = parse(body, SLO)
+        assert values(body, SLO) == expected, body
+        assert list(parsed.answers) == ["progress"], body
+        assert parsed.unclear == [], body
+    assert parse("1) 99.93%\n2) 45 minutes\n3) 9", SLO).answers["progress"].text == (
+        "1) 99.93%\n2) 45 minutes\n3) 9"
+    )
+
+
+def test_answers_numbered_by_key_result_only_when_that_is_clear() -> None:
+    # Bare numbers, more than a value, a value in another unit: answers to questions 1-3.
+    for body in (
+        "1. 99.93\n2. 45\n3. 9",
+        "1) 99.93%\n2) 45 minutes\n3) 9 - payments team is next",
+        "1) 99.93%\n2) 45 services\n3) 9",
+        "1) 99.93%\n2) 45 minutes",
+    ):
+        parsed = parse(body, SLO)
+        assert "blockers" in parsed.answers, body
+    # As many answers as there are questions asked: one per question.
+    two = [KeyResultRef(1, "Availability", Decimal("99.5"), Decimal("99.9"), "%", None), SLO[1]]
+    single = question_sets(TEMPLATES)["weekly-checkin"].questions[:2]
+    parsed = parse_reply("1) 99.93%\n2) 45 minutes", single, two)
+    assert parsed.answers["blockers"].text == "45 minutes"
