@@ -946,7 +946,7 @@ def _numbered_by_key_result(
     if None in fits or True not in fits:
         return None
     progress = _Draft(questions[0], pieces[first:stop], "numbered")
-    return [progress], pieces[:first] + pieces[stop:]
+    return [progress], pieces[:first] + _strip_blank_ends(pieces[stop:])
 
 
 def _without_sign_off(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]:

@@ -180,6 +180,10 @@ def test_one_value_per_key_result_numbered_like_answers_is_progress() -> None:
     assert parse("1) 99.93%\n2) 45 minutes\n3) 9", SLO).answers["progress"].text == (
         "1) 99.93%\n2) 45 minutes\n3) 9"
     )
+    # The greeting and sign-off are notes, as around answers to questions.
+    assert parse("Hi,\n\n1. 99.93%\n2. 45 min\n3. 9\n\nThanks,\nPriya", SLO).notes == (
+        "Hi,\n\nThanks,\nPriya"
+    )
 
 
 def test_answers_numbered_by_key_result_only_when_that_is_clear() -> None:
