@@ -250,6 +250,31 @@ _CHANGE_VERBS = frozenset("cut lower hit get grow book close sign hire double ha
 _SMALL_TITLE_WORDS = frozenset("to of the and for a an in on per".split())  # noqa: SIM905
 
 
+# Metrics that go by two names, as stems a reply names them by: "Uptime 99.95%" of a key
+# result titled "Availability at 99.9%". Only names that mean the same thing everywhere
+# (not "sales" for revenue, a count of deals to some). Like any title word, a synonym
+# names a key result only when no other key result's title gives it too.
+_METRIC_SYNONYMS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"\bavailability\b", re.I), frozenset({"uptim"})),
+    (re.compile(r"\buptime\b", re.I), frozenset({"avail"})),
+    (re.compile(r"\bchurn", re.I), frozenset({"attri"})),
+    (re.compile(r"\battrition\b", re.I), frozenset({"churn"})),
+    (re.compile(r"\bnet promoter\b", re.I), frozenset({"nps"})),  # "nps is 41", too
+    (re.compile(r"\bcustomer satisfaction\b", re.I), frozenset({"csat"})),
+    (re.compile(r"\bcsat\b", re.I), frozenset({"satis"})),
+)
+
+
+@lru_cache(maxsize=256)
+def _synonyms(title: str) -> frozenset[str]:
+    """The stems of the other names of the metrics a title is about (see above)."""
+    found: frozenset[str] = frozenset()
+    for pattern, stems in _METRIC_SYNONYMS:
+        if pattern.search(title):
+            found |= stems
+    return found
+
+
 def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str]]:
     """For each key result, the title stems no other key result shares."""
     return _distinctive_stems_of(tuple((kr.number, kr.title) for kr in key_results))
@@ -259,7 +284,10 @@ def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str
 def _distinctive_stems_of(titles: tuple[tuple[int, str], ...]) -> dict[int, set[str]]:
     """`_distinctive_stems` by (number, title): one reply reads the same key results a
     dozen times, so they are worked out once. Callers must not change the sets."""
-    stems = {number: _stems(title, title=True) | _acronyms(title) for number, title in titles}
+    stems = {
+        number: _stems(title, title=True) | _acronyms(title) | _synonyms(title)
+        for number, title in titles
+    }
     return {
         number: {
             stem
@@ -2149,7 +2177,12 @@ def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading
     reading = _progress_in(text, item.start, item.end, kr, True, True)
     if reading is None or reading.status != "value":
         return None
-    own = _stems(kr.title, title=True) | _stems(kr.unit) | _subject_words(kr.title)
+    own = (
+        _stems(kr.title, title=True)
+        | _stems(kr.unit)
+        | _subject_words(kr.title)
+        | _synonyms(kr.title)
+    )
     opening = _PLAIN_OPENING.match(text, item.start, reading.span.start)
     before = text[item.start if opening is None else opening.end() : reading.span.start]
     aside = text.find("(", reading.span.end, item.end)

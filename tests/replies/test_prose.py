@@ -58,12 +58,11 @@ PRIYA = (
 
 
 def test_a_value_followed_by_the_key_results_unit_and_title_words_is_read() -> None:
-    # "Uptime" is no word of "Availability": KR1 is still asked for.
+    # "Uptime" is another name of "Availability" (see test_acronyms.py).
     parsed = parse(PRIYA, SRE)
-    assert values(PRIYA, SRE) == {2: "45", 3: "9"}
-    assert [reading.span.text for reading in parsed.progress] == ["45", "9"]
-    assert not any(said.startswith("no progress given for KR3") for said in parsed.missing)
-    assert any(said.startswith("no progress given for KR1") for said in parsed.missing)
+    assert values(PRIYA, SRE) == {1: "99.93", 2: "45", 3: "9"}
+    assert [reading.span.text for reading in parsed.progress] == ["99.93%", "45", "9"]
+    assert not any(said.startswith("no progress given") for said in parsed.missing)
     assert values("Also 9 services with SLOs.", SRE) == {3: "9"}
     # Any other word around the value says it is a number of something else.
     for body in (
