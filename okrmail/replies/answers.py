@@ -899,7 +899,59 @@ def _structured(
         own = [_Piece(first.start + end, first.text[end:]), *pieces[index + 1 : stop]]
         drafts.append(_Draft(question, own, how))
     drafts[-1].pieces, sign_off = _without_sign_off(drafts[-1].pieces)
+    if how == "numbered":
+        notes += _fields_after(drafts, questions)
     return drafts, notes + sign_off
+
+
+def _fields_after(drafts: list[_Draft], questions: Sequence[Question]) -> list[_Piece]:
+    """Take out of each numbered answer a labelled field of another question that follows
+    it after a blank line ("5. Nichts, danke.\n\nZuversicht: hoch"): the answer to that
+    question when none is numbered, and the field of a question not asked (confidence,
+    here) is a note (still read for what it says). Returns the notes."""
+    numbered = {draft.question.key for draft in drafts}
+    notes: list[_Piece] = []
+    for draft in list(drafts):
+        pieces = draft.pieces
+        for index in range(1, len(pieces)):
+            if pieces[index - 1].text.strip() or not pieces[index].text.strip():
+                continue  # only a line after a blank one (few lines are)
+            field = _field_of(pieces[index].text, questions)
+            if field is None or field is draft.question:
+                continue
+            if field is _NOT_ASKED:
+                notes.extend(pieces[index - 1 :])
+            elif field.key not in numbered:
+                numbered.add(field.key)
+                labelled = _label_question(pieces[index].text, questions)
+                end = labelled[1] if labelled else 0
+                own = [_Piece(pieces[index].start + end, pieces[index].text[end:])]
+                drafts.append(_Draft(field, own + pieces[index + 1 :], "labelled"))
+            else:
+                continue  # that question has its own answer: this is part of this one
+            draft.pieces = _strip_blank_ends(pieces[:index])
+            break
+    return notes
+
+
+# A question not asked: `_field_of` for a labelled field of confidence where none is asked.
+_NOT_ASKED = Question(key="", text="", kind="confidence", keywords=())
+# "Confidence: 8", "Zuversicht: hoch": a field people add though no question asked for it.
+_CONFIDENCE_LABEL = re.compile(
+    r"\s*(?:[-*•]\s*)?[*_]*(?:confidence|confiance|confianza|fiducia|confiança|zuversicht"
+    r"|vertrouwen)[*_]*\s*[:：]",
+    re.I,
+)
+
+
+def _field_of(text: str, questions: Sequence[Question]) -> Question | None:
+    """The question a labelled line is the field of (`_NOT_ASKED`: confidence, not asked)."""
+    labelled = _label_question(text, questions)
+    if labelled is not None:
+        return labelled[0]
+    if _CONFIDENCE_LABEL.match(text) and all(q.kind != "confidence" for q in questions):
+        return _NOT_ASKED
+    return None
 
 
 # The next list number inside a line: "1) 99.93% 2) 45 minutes 3) 9".

@@ -291,3 +291,43 @@ def test_the_next_answer_numbered_in_another_style_is_still_the_next_answer() ->
     parsed = parse("1.\n1) 40\n2) 3 days\n3) 64%\n2. Blocked on legal")
     assert parsed.answers["progress"].text == "1) 40\n2) 3 days\n3) 64%"
     assert values("1.\n1) 40\n2) 3 days\n3) 64%\n2. Blocked on legal") == {1: "40", 2: "3", 3: "64"}
+
+
+# -- a labelled field after the last answer -------------------------------------------------
+
+BIWEEKLY = question_sets(TEMPLATES)["biweekly-checkin"].questions
+SOFIA = (
+    "1. KR1 4/5, KR2 erledigt\n"
+    "2. Der Vertrag mit Alpenblick ist unterschrieben.\n"
+    "3. Wir warten auf die Übersetzungen der Hilfeseiten.\n"
+    "4. Ja, passt.\n"
+    "5. Nichts, danke.\n\n"
+    "Zuversicht: hoch\n\n"
+    "Viele Grüße\nSofia"
+)
+
+
+def test_a_field_of_a_question_not_asked_after_the_last_answer_is_no_part_of_it() -> None:
+    parsed = parse_reply(SOFIA, BIWEEKLY, KRS[:2])
+    assert parsed.answers["help"].text == "Nichts, danke."
+    assert parsed.notes == "Zuversicht: hoch\nViele Grüße\nSofia"
+    assert [(reading.kr_number, reading.score) for reading in parsed.confidence] == [(None, 8)]
+
+
+def test_a_field_of_a_question_not_numbered_after_an_answer_answers_that_question() -> None:
+    parsed = parse(
+        "1. KR1 40\n2. Legal review\n3. Call legal on Monday\n\nConfidence: KR1 8, KR2 5"
+    )
+    assert parsed.answers["actions"].text == "Call legal on Monday"
+    assert parsed.answers["confidence"].text == "KR1 8, KR2 5"
+    assert scores("1. KR1 40\n2. Legal review\n3. Call legal\n\nConfidence: KR1 8, KR2 5") == {
+        1: 8,
+        2: 5,
+    }
+    # Answered by number too: part of the answer it follows, as before.
+    body = "1. KR1 40\n2. Legal\n3. Call legal\n\nConfidence: better now\n4. KR1 8"
+    assert parse(body).answers["actions"].text == "Call legal\n\nConfidence: better now"
+    # Not after a blank line: part of the answer.
+    assert parse("1. KR1 40\n2. Legal\nBlocked: waiting").answers["blockers"].text == (
+        "Legal\nBlocked: waiting"
+    )
