@@ -914,6 +914,8 @@ _IN_THE_PAST = re.compile(r"\b(?:was|were|been|got|had|already)\s+(?:\w+\s+)?$",
 _NO_CHANGE = re.compile(
     r"\b(?:no change|unchanged|same as (?:last|before|previous)(?: \w+)?|no progress|"
     r"not changed|hasn't changed|no movement|flat|as before"
+    # "KR2 same", "about the same.": at the end of what is said of it
+    r"|same(?=[ \t]*+(?:[,;.!)\n]|$))"
     r"|keine (?:Änderung|Veränderung)(?:en)?|unverändert|gleich geblieben"
     r"|(?:aucun|pas de|sans) changement|inchangée?s?"
     r"|sin cambios?|ning[úu]n cambio|igual que antes"
@@ -2343,7 +2345,10 @@ def _short(text: str, limit: int = 60) -> str:
 
 _SCORE_OUT_OF_TEN = re.compile(rf"(?=\d)(?<![\d.])(10|[1-9])(?:[.,]\d)?\s*{_OF}\s*10\b", re.I)
 _SCORE_PERCENT = re.compile(rf"(?=\d)(?<![\d.])(100|\d{{1,2}})\s*{_PER_CENT}", re.I)
-_SCORE_BARE = re.compile(r"(?=\d)(?<![\w.,/])(10|[1-9])(?:[.,](\d))?(?![\w%/]|[.,]\d)")
+# Also "7ish", as people write a score they are not sure of.
+_SCORE_BARE = re.compile(
+    r"(?=\d)(?<![\w.,/])(10|[1-9])(?:[.,](\d))?(?:ish\b)?(?![\w%/]|[.,]\d)", re.I
+)
 # Words and emoji people use instead of numbers, mapped onto the 1-10 scale.
 _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\boff[\s-]track\b|\bvery low\b", re.I), 2),
@@ -2872,7 +2877,8 @@ def _one_per_key_result(
 # -- blockers, help, wins -------------------------------------------------------------------
 
 _BLOCKER_WORDS = re.compile(
-    r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck"
+    # Not a value that has stopped moving: "coverage stuck at 63%".
+    r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck(?! at [~≈]?[$€£]?\d)"
     r"|slowing (?:us|things|it|everything) down|holding (?:us |things |it )?back"
     r"|holding up (?!well|fine|nicely|ok|okay|great|good|under|despite|so far|pretty|quite"
     r"|really|better|alright|at|around|steady|strong|[$€£]?\d)"

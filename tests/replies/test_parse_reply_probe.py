@@ -331,3 +331,34 @@ def test_a_field_of_a_question_not_numbered_after_an_answer_answers_that_questio
     assert parse("1. KR1 40\n2. Legal\nBlocked: waiting").answers["blockers"].text == (
         "Legal\nBlocked: waiting"
     )
+
+
+# -- sloppy words ---------------------------------------------------------------------------
+
+
+def test_same_after_a_key_result_is_no_change() -> None:
+    parsed = parse("1. KR1 up 3 to 42; KR2 same; KR3 68")
+    assert [(reading.kr_number, reading.status) for reading in parsed.progress] == [
+        (1, "value"),
+        (2, "no-change"),
+        (3, "value"),
+    ]
+    assert parsed.unclear == []
+    assert values("1. about the same.") == {1: "34", 2: None, 3: "61"}
+    # Not the same as something else.
+    assert values("1. KR1 42, KR2 same problem with the vendor") == {1: "42"}
+
+
+def test_a_score_with_ish_is_that_score() -> None:
+    assert scores("1. KR1 40\n4. 7ish for all") == {None: 7}
+    assert scores("1. KR1 40\n4. KR1 8ish, KR2 5") == {1: 8, 2: 5}
+
+
+def test_a_value_stuck_at_a_number_is_no_blocker() -> None:
+    body = "all good, teams at 40 now, coverage stuck at 63%. need help with the flaky tests"
+    parsed = parse(body)
+    assert parsed.blockers == []
+    assert [note.text for note in parsed.help_requests] == ["need help with the flaky tests"]
+    assert [note.text for note in parse("2. stuck on the vendor API").blockers] == [
+        "stuck on the vendor API"
+    ]
