@@ -3068,6 +3068,8 @@ def whole_note(kind: str, text: str) -> list[Note]:
             Note(kind, note.text, Span(rest + note.span.start, rest + note.span.end, note.text))
             for note in sentences_with(kind, text[rest:])
         ]
+    if kind == "blocker" and _nothing_then_on_track(text):
+        return []
     if kind in _DENIABLE and _may_deny(kind, text):
         clauses = list(_CLAUSE.finditer(text))
         denied = [_denies(kind, clause[0]) for clause in clauses]
@@ -3082,6 +3084,31 @@ def whole_note(kind: str, text: str) -> list[Note]:
             ]
     body = text.strip()
     return [Note(kind, body, Span(start, start + len(body), body))]
+
+
+# "Nothing behind – the office opening is on track": nothing, then that all is well.
+_NOTHING_THEN = re.compile(r"\s*+(?P<nothing>[^.!?;:\n–—]+?)\s*+(?:[.!?;:–—]|\s-)\s*+")
+_ON_TRACK = re.compile(
+    r"\b(?:on track|on schedule|on time|as planned|going (?:well|fine|ok|okay)|all good"
+    r"|im plan|im zeitplan|nach plan|en bonne voie|dans les temps|a tiempo|según lo previsto"
+    r"|op schema|op koers|in linea|nei tempi)\b",
+    re.I,
+)
+
+
+def _nothing_then_on_track(text: str) -> bool:
+    """Whether an answer about blockers says there is none, then only that something is
+    going well ("Nothing behind – the Jyväskylä office opening is on track"): no blocker
+    word after it, and no "but" or "still" (which tell of one without naming it)."""
+    said = _NOTHING_THEN.match(text)
+    if said is None or not says_nothing(said["nothing"]):
+        return False
+    rest = text[said.end() :]
+    return (
+        _ON_TRACK.search(rest) is not None
+        and _BLOCKER_WORDS.search(rest) is None
+        and _STILL.search(rest) is None
+    )
 
 
 _DENIABLE = frozenset({"blocker", "help"})
