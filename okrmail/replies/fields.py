@@ -2349,6 +2349,10 @@ _SCORE_PERCENT = re.compile(rf"(?=\d)(?<![\d.])(100|\d{{1,2}})\s*{_PER_CENT}", r
 _SCORE_BARE = re.compile(
     r"(?=\d)(?<![\w.,/])(10|[1-9])(?:[.,](\d))?(?:ish\b)?(?![\w%/]|[.,]\d)", re.I
 )
+# Three scores or more split by slashes, one per key result: "8/6/7" (not "8/10", a score
+# out of ten, nor a date: "1/5/2026").
+_SCORE_SLASHES = re.compile(r"(?<![\w.,/])(?:10|[1-9])(?:/(?:10|[1-9])){2,}(?![\w%/]|[.,]\d)")
+_ONE_SCORE = re.compile(r"(10|[1-9])")
 # Words and emoji people use instead of numbers, mapped onto the 1-10 scale.
 _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\boff[\s-]track\b|\bvery low\b", re.I), 2),
@@ -2407,6 +2411,11 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
             if not any(ten.start() <= match.start() < ten.end() for ten in tens):
                 rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
                 found.append((min(10, rounded), match))
+        if text.find("/", start, end) >= 0:
+            for run in _SCORE_SLASHES.finditer(text, start, end):
+                if not run[0].endswith("/10"):  # "8/6/10": is 6 out of ten?
+                    one = _ONE_SCORE.finditer(text, run.start(), run.end())
+                    found.extend((int(score[1]), score) for score in one)
     found.sort(key=lambda entry: entry[1].start())
     if found and text.find("~~", start, end) >= 0:
         struck = _Spans(_ranges(_STRUCK, text, start, end))
@@ -2473,6 +2482,7 @@ def _has_score(text: str) -> bool:
                 _SCORE_OUT_OF_TEN.search(text)
                 or _SCORE_PERCENT.search(text)
                 or _SCORE_BARE.search(text)
+                or _SCORE_SLASHES.search(text)
             )
         )
     )
