@@ -1013,6 +1013,8 @@ def _without_sign_off(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]
         answer, sign_off = _without_closing(pieces[:postscript])
         if sign_off:
             return answer, sign_off + pieces[postscript:]
+        if not pieces[postscript - 1].text.strip():
+            return answer, pieces[postscript:]  # a paragraph of its own, without a sign-off
     return _without_closing(pieces)
 
 

@@ -362,3 +362,22 @@ def test_a_value_stuck_at_a_number_is_no_blocker() -> None:
     assert [note.text for note in parse("2. stuck on the vendor API").blockers] == [
         "stuck on the vendor API"
     ]
+
+
+def test_scores_split_by_slashes_are_one_per_key_result() -> None:
+    assert scores("1. KR1 40\n4. 8/6/7") == {1: 8, 2: 6, 3: 7}
+    assert scores("KR1: 42 teams\nKR2: still 3 days\n\nConfidence 8/6/7.") == {1: 8, 2: 6, 3: 7}
+    # A score out of ten, or a date: not one per key result.
+    assert scores("1. KR1 40\n4. 8/6/10") == {None: 6}
+    assert scores("1. KR1 40\n4. confident, call on 1/5/2026") == {}
+
+
+def test_a_postscript_after_a_blank_line_is_no_part_of_the_last_answer() -> None:
+    body = "1. KR1 40, KR2 3 days, KR3 62%\n4. 8, 5 and 7\n\nPS KR2 might slip, the vendor is late"
+    parsed = parse(body)
+    assert parsed.answers["confidence"].text == "8, 5 and 7"
+    assert parsed.notes == "PS KR2 might slip, the vendor is late"
+    # On the next line, it may still be part of the answer it follows.
+    assert parse("1. KR1 40\n2. Legal\nPS: they promised Monday").answers["blockers"].text == (
+        "Legal\nPS: they promised Monday"
+    )
