@@ -977,9 +977,13 @@ def _numbered_by_key_result(
     if len(numbered) == 1:  # all on one line, or none of this
         stop = first + 1
         said = pieces[first].text[numbered[0][2] :]
+        if _NUMBER_IN_LINE.search(said) is None:
+            return None  # nearly every answer on its own
         parts = _NUMBER_IN_LINE.split(said)
         values = parts[::2]
         numbers = [int(number) for number in parts[1::2]]
+    elif len(numbered) != count or numbered[-1][1] != count:
+        return None  # as in most replies: not one number per key result
     else:
         stops = [index for index, _, _ in numbered[1:]] + [len(pieces)]
         answers = [
