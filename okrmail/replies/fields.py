@@ -638,8 +638,13 @@ def _share_joined(
 
     for number in sorted(empty, reverse=True):  # a chain: "KR1, KR2 and KR3 high"
         after = number + 1
-        if after < len(items) and after not in empty and joined(number, after):
-            items[number] = _Item(labels[number][0], items[after].start, items[after].end, True)
+        if after >= len(items) or not joined(number, after):
+            continue
+        # What is said after the last of them, read or not: "KR1 y KR3 alta" (a word for
+        # high that is read only right after a label).
+        said = items[after]
+        if after not in empty or text[said.start : said.end].strip():
+            items[number] = _Item(labels[number][0], said.start, said.end, True)
             empty.discard(number)
     for number in sorted(empty):
         before = number - 1

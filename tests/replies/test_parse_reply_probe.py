@@ -277,6 +277,8 @@ def test_a_score_after_labels_joined_by_and_or_a_slash_is_each_ones() -> None:
     assert scores("1. KR1 40\n4. KR1 & KR3 high, KR2 low") == expected
     assert scores("1. KR1 40\n4. KR1/KR3: 8, KR2: 2") == expected
     assert scores("1. KR1 40\n4. KR1, KR3: 8; KR2: 2") == expected
+    assert scores("1. KR1 40\n4. KR1 y KR3 alta, KR2 baja") == expected
+    assert scores("1. KR1 40\n4. KR1 und KR3 hoch, KR2 niedrig") == expected
     assert parse("1. KR1 40\n4. KR1 and KR3 high, KR2 low").unclear == []
     assert values("1. KR1 and KR3 done, KR2 3 days") == {1: "45", 2: "3", 3: "80"}
     # A comma inside a sentence ends what is said of the label before it.
