@@ -43,6 +43,7 @@ from okrmail.replies.fields import (
     Note,
     ProgressReading,
     Span,
+    lone_value_fits,
     progress_corrections,
     read_confidence,
     read_progress,
@@ -825,11 +826,19 @@ def _numbered_starts(pieces: list[_Piece], count: int) -> list[tuple[int, int, i
     if not found:
         return []
     style = found[0][3]
-    starts, previous = [], 0
+    starts, previous, sublist = [], 0, False
     for index, number, end, marker_style in found:
         if marker_style == style and previous < number <= count:
             starts.append((index, number, end))
-            previous = number
+            previous, sublist = number, False
+        elif marker_style != style:
+            # After two answers in one style, the next number in another is a slip
+            # ("1." … "3." then "4) high on 1 and 3"); not in a list of its own under the
+            # answer, which counts from 1 ("1)", "2)" under "1.").
+            sublist = sublist or number == 1
+            if not sublist and previous >= 2 and number == previous + 1 <= count:
+                starts.append((index, number, end))
+                previous = number
     return starts
 
 
@@ -863,13 +872,17 @@ def _label_names(keywords: tuple[str, ...], key: str) -> frozenset[str]:
 
 
 def _structured(
-    pieces: list[_Piece], questions: Sequence[Question]
+    pieces: list[_Piece], questions: Sequence[Question], key_results: Sequence[KeyResultRef]
 ) -> tuple[list[_Draft], list[_Piece]]:
     """Answers found in top-posted text, and the text that answered nothing."""
     pieces = _strip_blank_ends(pieces)
+    numbered = _numbered_starts(pieces, len(questions))
+    if numbered:
+        by_kr = _numbered_by_key_result(pieces, numbered, questions, key_results)
+        if by_kr is not None:
+            return by_kr
     starts: list[tuple[int, Question, int]] = [
-        (index, questions[number - 1], end)
-        for index, number, end in _numbered_starts(pieces, len(questions))
+        (index, questions[number - 1], end) for index, number, end in numbered
     ]
     how = "numbered"
     if not starts:
@@ -891,7 +904,110 @@ def _structured(
         own = [_Piece(first.start + end, first.text[end:]), *pieces[index + 1 : stop]]
         drafts.append(_Draft(question, own, how))
     drafts[-1].pieces, sign_off = _without_sign_off(drafts[-1].pieces)
+    if how == "numbered":
+        notes += _fields_after(drafts, questions)
     return drafts, notes + sign_off
+
+
+def _fields_after(drafts: list[_Draft], questions: Sequence[Question]) -> list[_Piece]:
+    """Take out of each numbered answer a labelled field of another question that follows
+    it after a blank line ("5. Nichts, danke.\n\nZuversicht: hoch"): the answer to that
+    question when none is numbered, and the field of a question not asked (confidence,
+    here) is a note (still read for what it says). Returns the notes."""
+    numbered = {draft.question.key for draft in drafts}
+    notes: list[_Piece] = []
+    for draft in list(drafts):
+        pieces = draft.pieces
+        for index in range(1, len(pieces)):
+            if pieces[index - 1].text.strip() or not pieces[index].text.strip():
+                continue  # only a line after a blank one (few lines are)
+            field = _field_of(pieces[index].text, questions)
+            if field is None or field is draft.question:
+                continue
+            if field is _NOT_ASKED:
+                notes.extend(pieces[index - 1 :])
+            elif field.key not in numbered:
+                numbered.add(field.key)
+                labelled = _label_question(pieces[index].text, questions)
+                end = labelled[1] if labelled else 0
+                own = [_Piece(pieces[index].start + end, pieces[index].text[end:])]
+                drafts.append(_Draft(field, own + pieces[index + 1 :], "labelled"))
+            else:
+                continue  # that question has its own answer: this is part of this one
+            draft.pieces = _strip_blank_ends(pieces[:index])
+            break
+    return notes
+
+
+# A question not asked: `_field_of` for a labelled field of confidence where none is asked.
+_NOT_ASKED = Question(key="", text="", kind="confidence", keywords=())
+# "Confidence: 8", "Zuversicht: hoch": a field people add though no question asked for it.
+_CONFIDENCE_LABEL = re.compile(
+    r"\s*(?:[-*•]\s*)?[*_]*(?:confidence|confiance|confianza|fiducia|confiança|zuversicht"
+    r"|vertrouwen)[*_]*\s*[:：]",
+    re.I,
+)
+
+
+def _field_of(text: str, questions: Sequence[Question]) -> Question | None:
+    """The question a labelled line is the field of (`_NOT_ASKED`: confidence, not asked)."""
+    labelled = _label_question(text, questions)
+    if labelled is not None:
+        return labelled[0]
+    if _CONFIDENCE_LABEL.match(text) and all(q.kind != "confidence" for q in questions):
+        return _NOT_ASKED
+    return None
+
+
+# The next list number inside a line: "1) 99.93% 2) 45 minutes 3) 9".
+_NUMBER_IN_LINE = re.compile(r"(?<=\s)(\d{1,2})[.)]\s+")
+
+
+def _numbered_by_key_result(
+    pieces: list[_Piece],
+    numbered: list[tuple[int, int, int]],
+    questions: Sequence[Question],
+    key_results: Sequence[KeyResultRef],
+) -> tuple[list[_Draft], list[_Piece]] | None:
+    """Answers numbered by key result instead of by question ("1) 99.93%\n2) 45
+    minutes\n3) 9", or all on one line), read as the progress answer; None unless that
+    is clear: one number per key result, from 1, and not as many as the questions; each
+    answer a value alone that fits its key result, at least one in its unit."""
+    count = len(key_results)
+    if count < 2 or questions[0].kind != "kr_progress" or numbered[0][1] != 1:
+        return None
+    if count in (len(questions), sum(not question.optional for question in questions)):
+        return None  # one answer per question, or one per key result?
+    first = numbered[0][0]
+    if len(numbered) == 1:  # all on one line, or none of this
+        stop = first + 1
+        said = pieces[first].text[numbered[0][2] :]
+        if _NUMBER_IN_LINE.search(said) is None:
+            return None  # nearly every answer on its own
+        parts = _NUMBER_IN_LINE.split(said)
+        values = parts[::2]
+        numbers = [int(number) for number in parts[1::2]]
+    elif len(numbered) != count or numbered[-1][1] != count:
+        return None  # as in most replies: not one number per key result
+    else:
+        stops = [index for index, _, _ in numbered[1:]] + [len(pieces)]
+        answers = [
+            [_Piece(pieces[index].start + end, pieces[index].text[end:]), *pieces[index + 1 : stop]]
+            for (index, _, end), stop in zip(numbered, stops, strict=True)
+        ]
+        answers[-1], _ = _without_sign_off(answers[-1])
+        if any(len(_strip_blank_ends(answer)) != 1 for answer in answers):
+            return None  # more than a value's line
+        stop = numbered[-1][0] + 1
+        values = [_strip_blank_ends(answer)[0].text for answer in answers]
+        numbers = [number for _, number, _ in numbered[1:]]
+    if numbers != list(range(2, count + 1)):
+        return None
+    fits = [lone_value_fits(value, kr) for value, kr in zip(values, key_results, strict=True)]
+    if None in fits or True not in fits:
+        return None
+    progress = _Draft(questions[0], pieces[first:stop], "numbered")
+    return [progress], pieces[:first] + _strip_blank_ends(pieces[stop:])
 
 
 def _without_sign_off(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]:
@@ -906,6 +1022,8 @@ def _without_sign_off(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]
         answer, sign_off = _without_closing(pieces[:postscript])
         if sign_off:
             return answer, sign_off + pieces[postscript:]
+        if not pieces[postscript - 1].text.strip():
+            return answer, pieces[postscript:]  # a paragraph of its own, without a sign-off
     return _without_closing(pieces)
 
 
@@ -943,10 +1061,11 @@ def parse_reply(
     anchors = _find_anchors(lines, questions, key_results)
     if _RECAP_WORD in analysed.lower():  # else no line can be a confirmation's recap marker
         anchors = _outside_recap(lines, anchors)
-    found = _inline(lines, anchors, questions)
+    found = _inline(lines, anchors, questions, key_results)
     if found is None:
         marks = lines[anchors[0].first].depth > 0 if anchors else True
-        found = _structured(_pieces(_top_text(_before_first(lines, anchors), marks)), questions)
+        top = _pieces(_top_text(_before_first(lines, anchors), marks))
+        found = _structured(top, questions, key_results)
     drafts, notes = found
     parsed = _read_facts(analysed, questions, key_results, drafts, notes)
     if len(body_text) > _MAX_CHARS:
@@ -981,7 +1100,10 @@ def _before_first(lines: list[_Line], anchors: list[_Anchor]) -> list[_Line]:
 
 
 def _inline(
-    lines: list[_Line], anchors: list[_Anchor], questions: Sequence[Question]
+    lines: list[_Line],
+    anchors: list[_Anchor],
+    questions: Sequence[Question],
+    key_results: Sequence[KeyResultRef],
 ) -> tuple[list[_Draft], list[_Piece]] | None:
     """Answers written under the quoted questions (None when there are none), plus what
     the person wrote above the quote, read as top-posted text."""
@@ -1021,7 +1143,7 @@ def _inline(
     top = _top_text(_before_first(lines, anchors), lines[anchors[0].first].depth > 0)
     free: list[_Piece] = []
     for outside in (top, bottom):
-        outside_drafts, outside_notes = _structured(_pieces(outside), questions)
+        outside_drafts, outside_notes = _structured(_pieces(outside), questions, key_results)
         for draft in outside_drafts:
             by_key.setdefault(draft.question.key, _Draft(draft.question, [], draft.how))
             by_key[draft.question.key].pieces.extend(draft.pieces)

@@ -250,6 +250,31 @@ _CHANGE_VERBS = frozenset("cut lower hit get grow book close sign hire double ha
 _SMALL_TITLE_WORDS = frozenset("to of the and for a an in on per".split())  # noqa: SIM905
 
 
+# Metrics that go by two names, as stems a reply names them by: "Uptime 99.95%" of a key
+# result titled "Availability at 99.9%". Only names that mean the same thing everywhere
+# (not "sales" for revenue, a count of deals to some). Like any title word, a synonym
+# names a key result only when no other key result's title gives it too.
+_METRIC_SYNONYMS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"\bavailability\b", re.I), frozenset({"uptim"})),
+    (re.compile(r"\buptime\b", re.I), frozenset({"avail"})),
+    (re.compile(r"\bchurn", re.I), frozenset({"attri"})),
+    (re.compile(r"\battrition\b", re.I), frozenset({"churn"})),
+    (re.compile(r"\bnet promoter\b", re.I), frozenset({"nps"})),  # "nps is 41", too
+    (re.compile(r"\bcustomer satisfaction\b", re.I), frozenset({"csat"})),
+    (re.compile(r"\bcsat\b", re.I), frozenset({"satis"})),
+)
+
+
+@lru_cache(maxsize=256)
+def _synonyms(title: str) -> frozenset[str]:
+    """The stems of the other names of the metrics a title is about (see above)."""
+    found: frozenset[str] = frozenset()
+    for pattern, stems in _METRIC_SYNONYMS:
+        if pattern.search(title):
+            found |= stems
+    return found
+
+
 def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str]]:
     """For each key result, the title stems no other key result shares."""
     return _distinctive_stems_of(tuple((kr.number, kr.title) for kr in key_results))
@@ -259,7 +284,10 @@ def _distinctive_stems(key_results: Sequence[KeyResultRef]) -> dict[int, set[str
 def _distinctive_stems_of(titles: tuple[tuple[int, str], ...]) -> dict[int, set[str]]:
     """`_distinctive_stems` by (number, title): one reply reads the same key results a
     dozen times, so they are worked out once. Callers must not change the sets."""
-    stems = {number: _stems(title, title=True) | _acronyms(title) for number, title in titles}
+    stems = {
+        number: _stems(title, title=True) | _acronyms(title) | _synonyms(title)
+        for number, title in titles
+    }
     return {
         number: {
             stem
@@ -548,6 +576,7 @@ def _label_items(
     before it ("60% on KR1"), else the (empty) clause after it, for "KR1:\\n38/45"."""
     begins, ends = _clause_bounds(text, start, end)
     items = []
+    unsaid: list[int] = []  # the items that say nothing (their label's clause is empty)
     for number, (kr, label_start, label_end) in enumerate(labels):
         next_label = labels[number + 1][1] if number + 1 < len(labels) else end
         previous_label = labels[number - 1][2] if number else start
@@ -568,8 +597,60 @@ def _label_items(
             else:
                 items.append(_Item(kr, before_start, label_end, True))
         else:
+            unsaid.append(number)
             items.append(_Item(kr, label_end, after_end, True))
+    if unsaid and len(labels) > 1:
+        _share_joined(text, start, labels, items, unsaid)
     return items
+
+
+# Between two labels that share what is said of them: "KR1 and KR3 high", "KR1/KR3: 8",
+# "high on KR1 & KR3".
+_LABEL_JOINER = re.compile(r"[ \t]*+(?:[/&+]|and|und|et|y|e|en|og|och)?[ \t]*+", re.I)
+# A comma joins labels only in a list of them that opens its line ("KR1, KR3: 8"): in
+# "Mostly on KR1, KR2 is at 3 days" it ends what is said of KR1.
+_LABEL_COMMA = re.compile(r"[ \t]*+,[ \t]*+")
+_LINE_OPENING = re.compile(r"\s*+(?:[-*•][ \t]*+)?")
+
+
+def _share_joined(
+    text: str, start: int, labels: list[tuple[int, int, int]], items: list[_Item], unsaid: list[int]
+) -> None:
+    """Give each item in `unsaid` (by index) what the label it is joined to says: the one
+    after it ("KR1 and KR3 high"), else the one before it ("high on KR1 and KR3")."""
+    empty = set(unsaid)
+    # How many labels from the first are a list opening the unit, joined one to the next.
+    listed = 0
+    if _LINE_OPENING.fullmatch(text, start, labels[0][1]):
+        listed = 1
+        while listed < len(labels) and (
+            _LABEL_JOINER.fullmatch(text, labels[listed - 1][2], labels[listed][1])
+            or _LABEL_COMMA.fullmatch(text, labels[listed - 1][2], labels[listed][1])
+        ):
+            listed += 1
+
+    def joined(first: int, second: int) -> bool:
+        between = (text, labels[first][2], labels[second][1])
+        return bool(
+            _LABEL_JOINER.fullmatch(*between)
+            or (second < listed and _LABEL_COMMA.fullmatch(*between))
+        )
+
+    for number in sorted(empty, reverse=True):  # a chain: "KR1, KR2 and KR3 high"
+        after = number + 1
+        if after >= len(items) or not joined(number, after):
+            continue
+        # What is said after the last of them, read or not: "KR1 y KR3 alta" (a word for
+        # high that is read only right after a label).
+        said = items[after]
+        if after not in empty or text[said.start : said.end].strip():
+            items[number] = _Item(labels[number][0], said.start, said.end, True)
+            empty.discard(number)
+    for number in sorted(empty):
+        before = number - 1
+        if before >= 0 and before not in empty and joined(before, number):
+            items[number] = _Item(labels[number][0], items[before].start, items[before].end, True)
+            empty.discard(number)
 
 
 def _clause_after(ends: list[int], label_end: int, next_label: int) -> int:
@@ -838,6 +919,8 @@ _IN_THE_PAST = re.compile(r"\b(?:was|were|been|got|had|already)\s+(?:\w+\s+)?$",
 _NO_CHANGE = re.compile(
     r"\b(?:no change|unchanged|same as (?:last|before|previous)(?: \w+)?|no progress|"
     r"not changed|hasn't changed|no movement|flat|as before"
+    # "KR2 same", "about the same.": at the end of what is said of it
+    r"|same(?=[ \t]*+(?:[,;.!)\n]|$))"
     r"|keine (?:Änderung|Veränderung)(?:en)?|unverändert|gleich geblieben"
     r"|(?:aucun|pas de|sans) changement|inchangée?s?"
     r"|sin cambios?|ning[úu]n cambio|igual que antes"
@@ -1829,6 +1912,32 @@ def _reading(
     return ProgressReading(kr.number, value, percent, status, span)
 
 
+# One value and nothing more, as an answer: "45 minutes", "99.93%", "~9", "3 days."
+_LONE_VALUE = re.compile(
+    rf"\s*+[~≈]?\s*+{NUMBER}[ \t]*+(?P<unit>%|[^\W\d_]+)?[ \t.!]*+",
+    re.I,
+)
+
+
+def lone_value_fits(text: str, kr: KeyResultRef) -> bool | None:
+    """Whether `text` is one value alone that is the key result's: True when written in
+    its unit ("45 minutes", "2 hours" of one in minutes, "99.93%" of one in %), False when
+    a bare number; None when it says more, or is in another unit ("60%" of one in teams is
+    a share of the way, "3 days" of one in teams no value of it)."""
+    lone = _LONE_VALUE.fullmatch(text)
+    if lone is None:
+        return None
+    written = (lone["unit"] or "").lower()
+    if not written:
+        return False
+    own = kr.unit.strip().lower()
+    if written == "%" or own in _PERCENT_UNITS:
+        return True if written in _PERCENT_UNITS and own in _PERCENT_UNITS else None
+    if own and (written == own or written.rstrip("s") == own.rstrip("s")):
+        return True
+    return True if own in _SECONDS and written in _SECONDS else None
+
+
 def progress_corrections(
     text: str, key_results: Sequence[KeyResultRef], read: Collection[int], *, scores: bool
 ) -> list[ProgressReading]:
@@ -2075,7 +2184,12 @@ def _stated_plainly(text: str, item: _Item, kr: KeyResultRef) -> ProgressReading
     reading = _progress_in(text, item.start, item.end, kr, True, True)
     if reading is None or reading.status != "value":
         return None
-    own = _stems(kr.title, title=True) | _stems(kr.unit) | _subject_words(kr.title)
+    own = (
+        _stems(kr.title, title=True)
+        | _stems(kr.unit)
+        | _subject_words(kr.title)
+        | _synonyms(kr.title)
+    )
     opening = _PLAIN_OPENING.match(text, item.start, reading.span.start)
     before = text[item.start if opening is None else opening.end() : reading.span.start]
     aside = text.find("(", reading.span.end, item.end)
@@ -2236,7 +2350,14 @@ def _short(text: str, limit: int = 60) -> str:
 
 _SCORE_OUT_OF_TEN = re.compile(rf"(?=\d)(?<![\d.])(10|[1-9])(?:[.,]\d)?\s*{_OF}\s*10\b", re.I)
 _SCORE_PERCENT = re.compile(rf"(?=\d)(?<![\d.])(100|\d{{1,2}})\s*{_PER_CENT}", re.I)
-_SCORE_BARE = re.compile(r"(?=\d)(?<![\w.,/])(10|[1-9])(?:[.,](\d))?(?![\w%/]|[.,]\d)")
+# Also "7ish", as people write a score they are not sure of.
+_SCORE_BARE = re.compile(
+    r"(?=\d)(?<![\w.,/])(10|[1-9])(?:[.,](\d))?(?:ish\b)?(?![\w%/]|[.,]\d)", re.I
+)
+# Three scores or more split by slashes, one per key result: "8/6/7" (not "8/10", a score
+# out of ten, nor a date: "1/5/2026").
+_SCORE_SLASHES = re.compile(r"(?<![\w.,/])(?:10|[1-9])(?:/(?:10|[1-9])){2,}(?![\w%/]|[.,]\d)")
+_ONE_SCORE = re.compile(r"(10|[1-9])")
 # Words and emoji people use instead of numbers, mapped onto the 1-10 scale.
 _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\boff[\s-]track\b|\bvery low\b", re.I), 2),
@@ -2295,6 +2416,11 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
             if not any(ten.start() <= match.start() < ten.end() for ten in tens):
                 rounded = int(match[1]) + (1 if match[2] and int(match[2]) >= 5 else 0)
                 found.append((min(10, rounded), match))
+        if text.find("/", start, end) >= 0:
+            for run in _SCORE_SLASHES.finditer(text, start, end):
+                if not run[0].endswith("/10"):  # "8/6/10": is 6 out of ten?
+                    one = _ONE_SCORE.finditer(text, run.start(), run.end())
+                    found.extend((int(score[1]), score) for score in one)
     found.sort(key=lambda entry: entry[1].start())
     if found and text.find("~~", start, end) >= 0:
         struck = _Spans(_ranges(_STRUCK, text, start, end))
@@ -2361,6 +2487,7 @@ def _has_score(text: str) -> bool:
                 _SCORE_OUT_OF_TEN.search(text)
                 or _SCORE_PERCENT.search(text)
                 or _SCORE_BARE.search(text)
+                or _SCORE_SLASHES.search(text)
             )
         )
     )
@@ -2391,6 +2518,9 @@ def read_confidence(
     items = _merge_continuations(_items_of(text, key_results, listed=True), text)
     if any(item.kr is not None for item in items):
         return _confidence_by_label(text, items, key_results)
+    by_number = _scores_for_numbers(text, key_results)
+    if by_number:
+        return ConfidenceScan(by_number, [])
     if says_confidence(text):
         return ConfidenceScan(_confidence_talk(text, key_results), [])
     found = _scores(text)
@@ -2403,6 +2533,45 @@ def read_confidence(
         return ConfidenceScan([_confidence(None, found[0])], [])
     unclear = [f'could not read a confidence in "{_short(text)}"'] if text.strip() else []
     return ConfidenceScan([], unclear)
+
+
+# Key results by their bare numbers after a score: "high on 1 and 3, low on 2", "8 for 1/3".
+_FOR_NUMBERS = re.compile(
+    r"\b(?:on|for|für|bei|pour|para|per|voor)[ \t]++(?P<numbers>\d{1,2}"
+    # Not possessive: "for 1/3, 5 for 2" backs off "1/3, 5" to "1/3".
+    r"(?:[ \t]*+(?:[,/&+]|and|und|et|y|e|en)[ \t]*+\d{1,2}\b)*)(?=[ \t]*+(?:[,;.!()\n–—-]|$))",
+    re.I,
+)
+_FOR_NUMBERS_HINT = re.compile(r"\b(?:on|for|für|bei|pour|para|per|voor)[ \t]++\d", re.I)
+
+
+def _scores_for_numbers(text: str, key_results: Sequence[KeyResultRef]) -> list[ConfidenceReading]:
+    """The scores of a confidence answer that names key results by number after each
+    score ("high on 1 and 3, low on 2"): one per key result named. None when any score is
+    said of no number, or a number is no key result's ("8 for 2 weeks", "7 for 12")."""
+    if _FOR_NUMBERS_HINT.search(text) is None:
+        return []  # nearly every answer
+    numbers = {kr.number for kr in key_results}
+    lists = list(_FOR_NUMBERS.finditer(text))
+    scores = _scores(text)
+    inside = _Spans([range(said.start("numbers"), said.end("numbers")) for said in lists])
+    scores = [found for found in scores if not _inside(found[1], inside)]
+    readings: dict[int, ConfidenceReading] = {}
+    used = set()
+    for said in lists:
+        named = [int(number) for number in re.findall(r"\d+", said["numbers"])]
+        before = [found for found in scores if found[1].end() <= said.start()]
+        if not before or not set(named) <= numbers:
+            return []
+        score = before[-1]
+        if not _BLANKS.fullmatch(text, score[1].end(), said.start()):
+            return []  # "high, we shipped on 3" says no score of KR3
+        used.add(score[1].start())
+        for number in named:
+            readings.setdefault(number, _confidence(number, score))
+    if len(used) != len(scores):
+        return []  # a score said of no key result: which ones are whose?
+    return list(readings.values())
 
 
 def _confidence_by_label(
@@ -2426,10 +2595,18 @@ def _confidence_by_label(
         found = _scores(text, item.start, item.end)
         if not found and item.kr is not None and item.labelled:
             found = _score_word_alone(text, item.start, item.end)  # "KR1 alta, KR2 media"
+        said_end = item.end
+        if found and item.kr is not None:
+            # "KR2 unsure, the rest 8": KR2's item took in the clause after it (see
+            # `_merge_continuations`), but 8 is the others' score, and KR2 has none.
+            others = _score_of_the_rest(text, item.start, item.end)
+            if others and others[0][1].start() == found[0][1].start():
+                rest = rest or others
+                found, said_end = [], _before_the_rest(text, item.start, item.end)
         if not found:
             if item.kr is not None:
                 unread.setdefault(
-                    item.kr, _unclear("a confidence", item.kr, text[item.start : item.end])
+                    item.kr, _unclear("a confidence", item.kr, text[item.start : said_end])
                 )
             continue
         if item.kr is None and len(found) == 1:
@@ -2569,6 +2746,16 @@ def _score_of_the_rest(text: str, start: int, end: int) -> list[tuple[int, re.Ma
     return []
 
 
+def _before_the_rest(text: str, start: int, end: int) -> int:
+    """Where what text[start:end] says before its words for the others ("the rest")
+    ends, without the break before them ("unsure" of "unsure, the rest 8")."""
+    words = _THE_REST.search(text, start, end)
+    stop = words.start() if words else end
+    while stop > start and (text[stop - 1].isspace() or text[stop - 1] in ",;:-–—"):
+        stop -= 1
+    return stop
+
+
 class _UnitItems:
     """The items of one unit as free text cuts them, in order, found by position in
     logarithmic time (a line may hold thousands of items and of confidence keywords)."""
@@ -2705,7 +2892,8 @@ def _one_per_key_result(
 # -- blockers, help, wins -------------------------------------------------------------------
 
 _BLOCKER_WORDS = re.compile(
-    r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck"
+    # Not a value that has stopped moving: "coverage stuck at 63%".
+    r"\b(?:blocked|blocking|blockers?|waiting (?:on|for)|stuck(?! at [~≈]?[$€£]?\d)"
     r"|slowing (?:us|things|it|everything) down|holding (?:us |things |it )?back"
     r"|holding up (?!well|fine|nicely|ok|okay|great|good|under|despite|so far|pretty|quite"
     r"|really|better|alright|at|around|steady|strong|[$€£]?\d)"
@@ -2895,6 +3083,8 @@ def whole_note(kind: str, text: str) -> list[Note]:
             Note(kind, note.text, Span(rest + note.span.start, rest + note.span.end, note.text))
             for note in sentences_with(kind, text[rest:])
         ]
+    if kind == "blocker" and _nothing_then_on_track(text):
+        return []
     if kind in _DENIABLE and _may_deny(kind, text):
         clauses = list(_CLAUSE.finditer(text))
         denied = [_denies(kind, clause[0]) for clause in clauses]
@@ -2909,6 +3099,31 @@ def whole_note(kind: str, text: str) -> list[Note]:
             ]
     body = text.strip()
     return [Note(kind, body, Span(start, start + len(body), body))]
+
+
+# "Nothing behind – the office opening is on track": nothing, then that all is well.
+_NOTHING_THEN = re.compile(r"\s*+(?P<nothing>[^.!?;:\n–—]+?)\s*+(?:[.!?;:–—]|\s-)\s*+")
+_ON_TRACK = re.compile(
+    r"\b(?:on track|on schedule|on time|as planned|going (?:well|fine|ok|okay)|all good"
+    r"|im plan|im zeitplan|nach plan|en bonne voie|dans les temps|a tiempo|según lo previsto"
+    r"|op schema|op koers|in linea|nei tempi)\b",
+    re.I,
+)
+
+
+def _nothing_then_on_track(text: str) -> bool:
+    """Whether an answer about blockers says there is none, then only that something is
+    going well ("Nothing behind – the Jyväskylä office opening is on track"): no blocker
+    word after it, and no "but" or "still" (which tell of one without naming it)."""
+    said = _NOTHING_THEN.match(text)
+    if said is None or not says_nothing(said["nothing"]):
+        return False
+    rest = text[said.end() :]
+    return (
+        _ON_TRACK.search(rest) is not None
+        and _BLOCKER_WORDS.search(rest) is None
+        and _STILL.search(rest) is None
+    )
 
 
 _DENIABLE = frozenset({"blocker", "help"})

@@ -32,7 +32,10 @@ def values(body: str, key_results: list[KeyResultRef]) -> dict[int, str]:
     ("body", "expected"),
     [
         ("Availability: 99.93\nMTTR: 45m\nSLOs: 9", {1: "99.93", 2: "45", 3: "9"}),
-        ("Uptime 99.93% this month, MTTR came down to 45 minutes (from 70).", {2: "45"}),
+        (
+            "Uptime 99.93% this month, MTTR came down to 45 minutes (from 70).",
+            {1: "99.93", 2: "45"},
+        ),
         ("1. MTTR 38 min", {2: "38"}),
         ("1. MTR is 38 minutes now", {2: "38"}),
     ],
@@ -56,3 +59,25 @@ def test_m_after_a_number_is_minutes_of_a_key_result_in_minutes_and_millions_els
     assert values("1. KR2 45m", SRE) == {2: "45"}
     revenue = [KeyResultRef(1, "Pipeline value", Decimal(0), Decimal(5_000_000), "GBP", None)]
     assert values("1. KR1 2.5m", revenue) == {1: "2500000"}
+
+
+def test_a_key_result_is_named_by_a_common_other_name_of_its_metric() -> None:
+    availability = KeyResultRef(
+        1, "Availability at 99.9%", Decimal("99.5"), Decimal("99.9"), "%", None
+    )
+    assert values("Uptime 99.95%", [availability, *SRE[1:]]) == {1: "99.95"}
+    assert values("uptime is at 99.95% this month", [availability, *SRE[1:]]) == {1: "99.95"}
+    churn = KeyResultRef(1, "Cut monthly churn to 2%", Decimal(4), Decimal(2), "%", None)
+    assert values("Attrition: 3.1%", [churn, SALES[1]]) == {1: "3.1"}
+    assert values("nps is 41 now", [churn, SALES[1]]) == {2: "41"}
+    csat = KeyResultRef(
+        1, "Raise customer satisfaction to 90%", Decimal(80), Decimal(90), "%", None
+    )
+    assert values("CSAT 87%", [csat]) == {1: "87"}
+    # A name both key results' titles give names neither; other words, nothing.
+    both = [
+        availability,
+        KeyResultRef(2, "Uptime of the EU region", Decimal(99), Decimal(100), "%", None),
+    ]
+    assert values("Uptime 99.95%", both) == {}
+    assert values("our uptime dashboard has 3 panels now", SRE) == {}

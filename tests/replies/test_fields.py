@@ -1630,6 +1630,31 @@ def test_nothing_but_something_names_it(text: str) -> None:
     assert [note.text for note in whole_note("blocker", text)] == [text]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nothing behind – the Jyväskylä office opening is on track",
+        "No blockers. SSO on track, billing going well.",
+        "Nope, all on schedule",
+    ],
+)
+def test_nothing_then_that_all_is_well_is_no_blocker(text: str) -> None:
+    assert whole_note("blocker", text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nothing behind. Our Düsseldorf deal is waiting on the works council.",
+        "None - but the vendor is still slow",
+        "Nothing new - the vendor API is down again",
+        "Nothing. On track but legal is slow",
+    ],
+)
+def test_nothing_then_more_that_is_not_all_well_is_noted(text: str) -> None:
+    assert [note.text for note in whole_note("blocker", text)] == [text]
+
+
 def test_a_name_that_means_nothing_elsewhere_is_still_an_answer() -> None:
     assert [n.text for n in whole_note("blocker", "Nada hasn't signed yet.")] == [
         "Nada hasn't signed yet."

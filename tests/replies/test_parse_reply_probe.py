@@ -254,3 +254,132 @@ def test_a_number_of_something_else_in_a_free_paragraph_is_not_progress() -> Non
         assert values(body) == {}, body
     assert values("Teams 40, confidence 7") == {1: "40"}
     assert scores("Teams 40, confidence 7") == {None: 7}
+
+
+# -- one score for several key results ------------------------------------------------------
+
+
+def test_a_score_said_of_key_results_by_their_numbers_is_each_ones() -> None:
+    expected = {1: 8, 2: 2, 3: 8}
+    assert scores("1) KR1 40\n4) high on 1 and 3, low on 2") == expected
+    assert scores("1) KR1 40\n4) high for 1+3, low for 2 (vendor)") == expected
+    assert scores("1) KR1 40\n4) 8 for 1/3, 2 for 2") == expected
+    parsed = parse("1) KR1 40\n4) high on 1 and 3, low on 2")
+    assert [reading.span.text for reading in parsed.confidence] == ["high", "low", "high"]
+    # A number that is no key result's, or a score said of none: as before.
+    assert scores("1) KR1 40\n4) 8 for 2 weeks") == {None: 8}
+    assert scores("1) KR1 40\n4) pretty high for 1 and 2. 3 is low") == {None: 8}
+
+
+def test_a_score_after_labels_joined_by_and_or_a_slash_is_each_ones() -> None:
+    expected = {1: 8, 2: 2, 3: 8}
+    assert scores("1. KR1 40\n4. high on KR1 and KR3, low on KR2") == expected
+    assert scores("1. KR1 40\n4. KR1 & KR3 high, KR2 low") == expected
+    assert scores("1. KR1 40\n4. KR1/KR3: 8, KR2: 2") == expected
+    assert scores("1. KR1 40\n4. KR1, KR3: 8; KR2: 2") == expected
+    assert scores("1. KR1 40\n4. KR1 y KR3 alta, KR2 baja") == expected
+    assert scores("1. KR1 40\n4. KR1 und KR3 hoch, KR2 niedrig") == expected
+    assert parse("1. KR1 40\n4. KR1 and KR3 high, KR2 low").unclear == []
+    assert values("1. KR1 and KR3 done, KR2 3 days") == {1: "45", 2: "3", 3: "80"}
+    # A comma inside a sentence ends what is said of the label before it.
+    assert values("1. Mostly on KR1, KR2 is at 3 days") == {2: "3"}
+
+
+def test_the_next_answer_numbered_in_another_style_is_still_the_next_answer() -> None:
+    parsed = parse("1. KR1 40\n2. none\n3. none\n4) high on 1 and 3, low on 2")
+    assert parsed.answers["confidence"].text == "high on 1 and 3, low on 2"
+    assert scores("1. KR1 40\n2. none\n3. none\n4) high on 1 and 3, low on 2") == {1: 8, 2: 2, 3: 8}
+    # A list under an answer counts from 1, in its own style: it stays in that answer.
+    parsed = parse("1.\n1) 40\n2) 3 days\n3) 64%\n2. Blocked on legal")
+    assert parsed.answers["progress"].text == "1) 40\n2) 3 days\n3) 64%"
+    assert values("1.\n1) 40\n2) 3 days\n3) 64%\n2. Blocked on legal") == {1: "40", 2: "3", 3: "64"}
+
+
+# -- a labelled field after the last answer -------------------------------------------------
+
+BIWEEKLY = question_sets(TEMPLATES)["biweekly-checkin"].questions
+SOFIA = (
+    "1. KR1 4/5, KR2 erledigt\n"
+    "2. Der Vertrag mit Alpenblick ist unterschrieben.\n"
+    "3. Wir warten auf die Übersetzungen der Hilfeseiten.\n"
+    "4. Ja, passt.\n"
+    "5. Nichts, danke.\n\n"
+    "Zuversicht: hoch\n\n"
+    "Viele Grüße\nSofia"
+)
+
+
+def test_a_field_of_a_question_not_asked_after_the_last_answer_is_no_part_of_it() -> None:
+    parsed = parse_reply(SOFIA, BIWEEKLY, KRS[:2])
+    assert parsed.answers["help"].text == "Nichts, danke."
+    assert parsed.notes == "Zuversicht: hoch\nViele Grüße\nSofia"
+    assert [(reading.kr_number, reading.score) for reading in parsed.confidence] == [(None, 8)]
+
+
+def test_a_field_of_a_question_not_numbered_after_an_answer_answers_that_question() -> None:
+    parsed = parse(
+        "1. KR1 40\n2. Legal review\n3. Call legal on Monday\n\nConfidence: KR1 8, KR2 5"
+    )
+    assert parsed.answers["actions"].text == "Call legal on Monday"
+    assert parsed.answers["confidence"].text == "KR1 8, KR2 5"
+    assert scores("1. KR1 40\n2. Legal review\n3. Call legal\n\nConfidence: KR1 8, KR2 5") == {
+        1: 8,
+        2: 5,
+    }
+    # Answered by number too: part of the answer it follows, as before.
+    body = "1. KR1 40\n2. Legal\n3. Call legal\n\nConfidence: better now\n4. KR1 8"
+    assert parse(body).answers["actions"].text == "Call legal\n\nConfidence: better now"
+    # Not after a blank line: part of the answer.
+    assert parse("1. KR1 40\n2. Legal\nBlocked: waiting").answers["blockers"].text == (
+        "Legal\nBlocked: waiting"
+    )
+
+
+# -- sloppy words ---------------------------------------------------------------------------
+
+
+def test_same_after_a_key_result_is_no_change() -> None:
+    parsed = parse("1. KR1 up 3 to 42; KR2 same; KR3 68")
+    assert [(reading.kr_number, reading.status) for reading in parsed.progress] == [
+        (1, "value"),
+        (2, "no-change"),
+        (3, "value"),
+    ]
+    assert parsed.unclear == []
+    assert values("1. about the same.") == {1: "34", 2: None, 3: "61"}
+    # Not the same as something else.
+    assert values("1. KR1 42, KR2 same problem with the vendor") == {1: "42"}
+
+
+def test_a_score_with_ish_is_that_score() -> None:
+    assert scores("1. KR1 40\n4. 7ish for all") == {None: 7}
+    assert scores("1. KR1 40\n4. KR1 8ish, KR2 5") == {1: 8, 2: 5}
+
+
+def test_a_value_stuck_at_a_number_is_no_blocker() -> None:
+    body = "all good, teams at 40 now, coverage stuck at 63%. need help with the flaky tests"
+    parsed = parse(body)
+    assert parsed.blockers == []
+    assert [note.text for note in parsed.help_requests] == ["need help with the flaky tests"]
+    assert [note.text for note in parse("2. stuck on the vendor API").blockers] == [
+        "stuck on the vendor API"
+    ]
+
+
+def test_scores_split_by_slashes_are_one_per_key_result() -> None:
+    assert scores("1. KR1 40\n4. 8/6/7") == {1: 8, 2: 6, 3: 7}
+    assert scores("KR1: 42 teams\nKR2: still 3 days\n\nConfidence 8/6/7.") == {1: 8, 2: 6, 3: 7}
+    # A score out of ten, or a date: not one per key result.
+    assert scores("1. KR1 40\n4. 8/6/10") == {None: 6}
+    assert scores("1. KR1 40\n4. confident, call on 1/5/2026") == {}
+
+
+def test_a_postscript_after_a_blank_line_is_no_part_of_the_last_answer() -> None:
+    body = "1. KR1 40, KR2 3 days, KR3 62%\n4. 8, 5 and 7\n\nPS KR2 might slip, the vendor is late"
+    parsed = parse(body)
+    assert parsed.answers["confidence"].text == "8, 5 and 7"
+    assert parsed.notes == "PS KR2 might slip, the vendor is late"
+    # On the next line, it may still be part of the answer it follows.
+    assert parse("1. KR1 40\n2. Legal\nPS: they promised Monday").answers["blockers"].text == (
+        "Legal\nPS: they promised Monday"
+    )

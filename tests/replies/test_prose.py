@@ -58,12 +58,11 @@ PRIYA = (
 
 
 def test_a_value_followed_by_the_key_results_unit_and_title_words_is_read() -> None:
-    # "Uptime" is no word of "Availability": KR1 is still asked for.
+    # "Uptime" is another name of "Availability" (see test_acronyms.py).
     parsed = parse(PRIYA, SRE)
-    assert values(PRIYA, SRE) == {2: "45", 3: "9"}
-    assert [reading.span.text for reading in parsed.progress] == ["45", "9"]
-    assert not any(said.startswith("no progress given for KR3") for said in parsed.missing)
-    assert any(said.startswith("no progress given for KR1") for said in parsed.missing)
+    assert values(PRIYA, SRE) == {1: "99.93", 2: "45", 3: "9"}
+    assert [reading.span.text for reading in parsed.progress] == ["99.93%", "45", "9"]
+    assert not any(said.startswith("no progress given") for said in parsed.missing)
     assert values("Also 9 services with SLOs.", SRE) == {3: "9"}
     # Any other word around the value says it is a number of something else.
     for body in (
@@ -106,6 +105,18 @@ def test_a_score_for_the_rest_is_each_other_key_results_score() -> None:
     assert scores("Confidence 7, the rest 8") == {None: 7}
 
 
+def test_a_key_result_named_without_a_score_before_the_rest_is_asked_for() -> None:
+    # 8 is the others' score, not KR2's: KR2 is asked for, in the words written of it.
+    parsed = parse("1. KR1 99.9\n4. KR2 unsure, the rest 8", SRE)
+    assert scores("1. KR1 99.9\n4. KR2 unsure, the rest 8") == {1: 8, 3: 8}
+    assert parsed.unclear == ['could not read a confidence for KR2 in "unsure"']
+    assert [said for said in parsed.missing if "confidence" in said] == [
+        "no confidence given for KR2: reply with a number from 1 to 10 (or high/medium/low)"
+    ]
+    assert scores("1. KR1 99.9\n4. KR2 no idea yet; others at 7/10") == {1: 7, 3: 7}
+    assert scores("1. KR1 99.9\n4. KR2 unsure, the rest of the team 8") == {2: 8}
+
+
 # -- high, medium, low in Spanish, Italian and Portuguese -----------------------------------
 
 
@@ -141,3 +152,51 @@ def test_no_change_except_that_a_key_result_moved_is_said_of_the_others() -> Non
 def test_values_split_by_slashes_with_a_unit_are_one_per_key_result() -> None:
     assert values("1. 40 / 3 days", KRS[:2]) == {1: "40", 2: "3"}
     assert values("1. 40 / 3 days / 64%") == {1: "40", 2: "3", 3: "64"}
+
+
+# -- answers numbered by key result instead of by question ----------------------------------
+
+SLO = [
+    KeyResultRef(1, "Availability 99.9%", Decimal("99.5"), Decimal("99.9"), "%", None),
+    KeyResultRef(
+        2, "Mean time to recovery to 30 minutes", Decimal(90), Decimal(30), "minutes", None
+    ),
+    KeyResultRef(3, "9 services with SLOs", Decimal(4), Decimal(9), "services", None),
+]
+
+
+def test_one_value_per_key_result_numbered_like_answers_is_progress() -> None:
+    expected = {1: "99.93", 2: "45", 3: "9"}
+    for body in (
+        "1) 99.93%\n2) 45 minutes\n3) 9",
+        "1) 99.93% 2) 45 minutes 3) 9",
+        "Hi,\n\n1. 99.93%\n2. 45 min\n3. 9 services\n\nThanks,\nPriya",
+    ):
+        parsed = parse(body, SLO)
+        assert values(body, SLO) == expected, body
+        assert list(parsed.answers) == ["progress"], body
+        assert parsed.unclear == [], body
+    assert parse("1) 99.93%\n2) 45 minutes\n3) 9", SLO).answers["progress"].text == (
+        "1) 99.93%\n2) 45 minutes\n3) 9"
+    )
+    # The greeting and sign-off are notes, as around answers to questions.
+    assert parse("Hi,\n\n1. 99.93%\n2. 45 min\n3. 9\n\nThanks,\nPriya", SLO).notes == (
+        "Hi,\n\nThanks,\nPriya"
+    )
+
+
+def test_answers_numbered_by_key_result_only_when_that_is_clear() -> None:
+    # Bare numbers, more than a value, a value in another unit: answers to questions 1-3.
+    for body in (
+        "1. 99.93\n2. 45\n3. 9",
+        "1) 99.93%\n2) 45 minutes\n3) 9 - payments team is next",
+        "1) 99.93%\n2) 45 services\n3) 9",
+        "1) 99.93%\n2) 45 minutes",
+    ):
+        parsed = parse(body, SLO)
+        assert "blockers" in parsed.answers, body
+    # As many answers as there are questions asked: one per question.
+    two = [KeyResultRef(1, "Availability", Decimal("99.5"), Decimal("99.9"), "%", None), SLO[1]]
+    single = question_sets(TEMPLATES)["weekly-checkin"].questions[:2]
+    parsed = parse_reply("1) 99.93%\n2) 45 minutes", single, two)
+    assert parsed.answers["blockers"].text == "45 minutes"
