@@ -302,3 +302,77 @@ def test_a_managers_note_skipped_before_the_move_is_planned_again_after_it(
             select(Chase).where(Chase.kind == "manager_note").order_by(Chase.number)
         ).all()
         assert [(n.number, n.status) for n in notes] == [(1, "skipped"), (2, "sent")]
+
+
+def test_a_small_move_the_same_day_after_the_digest_sends_no_second_digest(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Thursday's 1-on-1 moved from 14:00 to 15:00 half an hour after Mia's digest, with
+    nothing new from Rob: a second digest at 13:00 only said "Nothing new"."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    run.until(thursday(12, 30))
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, thursday(15))
+    run.until(thursday(16))
+
+    assert times(run.emails("digest", "mia@example.com")) == [local_naive(19, 12)]
+    assert digest_rows(run, meeting) == [(thursday(14), "sent")]
+    assert len(run.emails("chase", "rob@example.com")) == 2  # none after the digest
+
+
+def test_a_small_move_after_an_answer_that_came_after_the_digest_sends_it(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Rob answered after Mia's digest, then the meeting moved an hour later: the fresh
+    digest has something to tell, so it goes."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    run.until(thursday(12, 30))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert run.reply(prompt, "Rob Report <rob@example.com>", ANSWERS).status == "checkin"
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, thursday(15))
+    run.until(thursday(16))
+
+    [_, fresh] = run.emails("digest", "mia@example.com")
+    assert local(fresh, BERLIN).replace(tzinfo=None) == local_naive(19, 13)
+    assert "Rob answered the check-in (Thu 19 Nov 12:30)." in text(fresh)
+    assert "Blocked on the data export from finance" in text(fresh)
+
+
+def test_a_move_by_more_than_a_few_hours_the_same_day_sends_a_fresh_digest(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """From 14:00 to 17:30 the same day: the morning's digest is stale by then."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    run.until(thursday(12, 30))
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, thursday(17, 30))
+    run.until(thursday(18))
+
+    digests = run.emails("digest", "mia@example.com")
+    assert times(digests) == [local_naive(19, 12), local_naive(19, 15, 30)]
+    assert "Moved from Thu 19 Nov 14:00 to Thu 19 Nov 17:30." in text(digests[1])
+
+
+def test_small_moves_add_up_from_the_time_the_digest_was_for(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """14:00 to 15:00, then to 16:00, then to 17:30: each small, but the last is three and a
+    half hours from the 14:00 Mia's digest was for."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    run.until(thursday(12, 30))
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, thursday(15))
+    move_meeting(run.ctx, meeting.id, thursday(16))
+    run.until(thursday(13, 30))
+    assert len(run.emails("digest", "mia@example.com")) == 1
+    move_meeting(run.ctx, meeting.id, thursday(17, 30))
+    run.until(thursday(18))
+
+    digests = run.emails("digest", "mia@example.com")
+    assert times(digests) == [local_naive(19, 12), local_naive(19, 15, 30)]
+    assert "Moved from Thu 19 Nov 14:00 to Thu 19 Nov 17:30." in text(digests[1])
