@@ -37,6 +37,10 @@ TIME_TO_ANSWER = timedelta(minutes=30)
 # A tick this late still sends what was due then: the service was slow, not down.
 LATE_TICK = timedelta(minutes=15)
 
+# Why a pending reminder (or note) is skipped when a move left no time for it; planned
+# again, under its number, if the meeting moves back.
+MEETING_MOVED = "the meeting moved: no time left for it"
+
 # (instant, why): no chase may go after the instant; why says so in the skipped row.
 Deadline = tuple[datetime, str]
 
@@ -120,19 +124,19 @@ def chase_times(
 def schedule_chases(
     ctx: AppContext, session: Session, prompt: Prompt, prompted_at: datetime
 ) -> None:
-    """Add the pending reminders (and the manager note, if configured) for a sent prompt.
+    """Plan the pending reminders (and the manager note, if configured) for a sent prompt.
 
-    Called again after the meeting moved: pending ones are replaced, sent ones counted.
+    Called again after the meeting moved: sent ones are counted; pending ones (and those
+    an earlier move skipped) take the new times, and those left without one are skipped
+    with MEETING_MOVED, so the chase rows say what became of every reminder planned.
     """
     if prompt.role != "report":
         return
     rules = ctx.settings.chase
-    existing = session.scalars(select(Chase).where(Chase.prompt_id == prompt.id)).all()
+    existing = session.scalars(
+        select(Chase).where(Chase.prompt_id == prompt.id).order_by(Chase.number)
+    ).all()
     sent = [chase for chase in existing if chase.kind == "reminder" and chase.status == "sent"]
-    for chase in existing:
-        if chase.status == "pending":
-            session.delete(chase)
-    session.flush()
     now = ctx.now()
     meeting = prompt.meeting
     digest_at = digest_due(ctx, session, meeting)
@@ -144,19 +148,41 @@ def schedule_chases(
     times = [t for t in planned if t > now]
     left = max(0, rules.max_per_prompt - len(sent))
     times = times[-left:] if left else []
-    kept = [chase for chase in existing if chase.status != "pending"]
-    for send_at, number in zip(times, _free_numbers(kept, "reminder"), strict=False):
-        session.add(Chase(prompt_id=prompt.id, kind="reminder", number=number, send_at=send_at))
-    if rules.notify_manager and times:
+    _plan(session, prompt, existing, "reminder", times)
+    note_times: list[datetime] = []
+    note_sent = any(c.kind == "manager_note" and c.status == "sent" for c in existing)
+    if rules.notify_manager and times and not note_sent:
         note_at = _manager_note_time(times[-1], meeting, digest_at, rules)
-        if note_at is not None and not any(
-            c.kind == "manager_note" and c.status == "sent" for c in existing
-        ):
-            # A note skipped before the move keeps its row (and number), with its reason.
-            number = next(_free_numbers(kept, "manager_note"))
-            session.add(
-                Chase(prompt_id=prompt.id, kind="manager_note", number=number, send_at=note_at)
-            )
+        note_times = [note_at] if note_at is not None else []
+    _plan(session, prompt, existing, "manager_note", note_times)
+
+
+def _plan(
+    session: Session, prompt: Prompt, existing: Sequence[Chase], kind: str, times: list[datetime]
+) -> None:
+    """Give `times` to the prompt's open chases of `kind` (pending, or skipped by a move),
+    by number; skip the ones left over (MEETING_MOVED) and add rows, under free numbers
+    (they are unique), for times left over."""
+    open_ = [
+        chase
+        for chase in existing
+        if chase.kind == kind
+        and (
+            chase.status == "pending" or (chase.status, chase.reason) == ("skipped", MEETING_MOVED)
+        )
+    ]
+    for chase, send_at in itertools.zip_longest(open_, times):
+        if chase is None:
+            number = next(_free_numbers(existing, kind))
+            chase = Chase(prompt_id=prompt.id, kind=kind, number=number, send_at=send_at)
+            session.add(chase)
+            existing = [*existing, chase]
+        elif send_at is None:
+            if chase.status == "pending":
+                chase.status, chase.reason, chase.claim_expires_at = "skipped", MEETING_MOVED, None
+        else:
+            chase.status, chase.reason = "pending", None
+            chase.send_at, chase.claim_expires_at = send_at, None
 
 
 def _free_numbers(kept: Sequence[Chase], kind: str) -> Iterator[int]:
@@ -263,7 +289,8 @@ def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
     for chase_id in chase_ids:
         with ctx.transaction() as session:
             chase = _locked(session, chase_id)
-            if chase is None or chase.status != "pending":
+            # Not due any more: a move re-timed it after the tick claimed it.
+            if chase is None or chase.status != "pending" or chase.send_at > ctx.now():
                 continue
             reason = _why_not(ctx, session, chase)
             if reason is not None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from okrmail.app import AppContext
+from okrmail.chasing import MEETING_MOVED
 from okrmail.clock import ManualClock
 from okrmail.meetings import cancel_meeting, move_meeting
 from okrmail.models import Chase, Digest, Meeting
@@ -376,3 +377,73 @@ def test_small_moves_add_up_from_the_time_the_digest_was_for(
     digests = run.emails("digest", "mia@example.com")
     assert times(digests) == [local_naive(19, 12), local_naive(19, 15, 30)]
     assert "Moved from Thu 19 Nov 14:00 to Thu 19 Nov 17:30." in text(digests[1])
+
+
+def reminder_rows(run: Run) -> list[tuple[int, str, str | None]]:
+    with run.ctx.sessions() as session:
+        rows = session.scalars(select(Chase).where(Chase.kind == "reminder").order_by(Chase.number))
+        return [(row.number, row.status, row.reason) for row in rows]
+
+
+def test_a_reminder_a_move_leaves_no_room_for_is_kept_as_skipped_with_why(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Moved on Tuesday afternoon from Thursday to Wednesday 16:00: one reminder fits (at
+    12:00, four hours before); the other one's row was deleted, leaving no trace of it."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    run.until(berlin(17, 15))
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, berlin(18, 16))
+    run.until(berlin(18, 17))
+
+    assert times(run.emails("chase", "rob@example.com")) == [local_naive(18, 12)]
+    assert reminder_rows(run) == [(1, "sent", None), (2, "skipped", MEETING_MOVED)]
+
+
+def test_reminders_a_move_skipped_come_back_when_it_moves_back(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Moved to Wednesday 11:00 (no room for a reminder), then back to Thursday 14:00: the
+    skipped reminders are planned again, with no clash on their numbers (unique)."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    run.until(berlin(17, 15))
+    meeting = first_meeting(run)
+
+    move_meeting(run.ctx, meeting.id, berlin(18, 11))
+    assert reminder_rows(run) == [(1, "skipped", MEETING_MOVED), (2, "skipped", MEETING_MOVED)]
+    move_meeting(run.ctx, meeting.id, thursday(14))
+    run.until(thursday(15))
+
+    assert times(run.emails("chase", "rob@example.com")) == [
+        local_naive(18, 14),
+        local_naive(19, 10),
+    ]
+    assert reminder_rows(run) == [(1, "sent", None), (2, "sent", None)]
+
+
+def test_a_reminder_claimed_before_a_move_goes_at_its_new_time(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """The tick claimed Wednesday's 14:00 reminder; the meeting moved to Friday before the
+    job ran. The row, re-timed (no longer deleted), must not go early with the old claim."""
+    run = scenario(ctx, clock, smtp_server, tmp_path)
+    held: list[list[int]] = []
+
+    class Holding(InlineDispatcher):
+        def dispatch(self, job: str, ids: list[int]) -> None:
+            if job == "send_chases":
+                held.append(ids)
+            else:
+                super().dispatch(job, ids)
+
+    run.until(berlin(18, 14), dispatcher=Holding(run.ctx))
+    assert held
+    move_meeting(run.ctx, first_meeting(run).id, berlin(20, 15))
+    for ids in held:
+        JOBS["send_chases"](run.ctx, ids)
+    assert run.emails("chase") == []
+
+    run.until(berlin(20, 16))
+
+    assert times(run.emails("chase", "rob@example.com")) == [local_naive(20, 11)]
