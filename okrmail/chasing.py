@@ -14,7 +14,8 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from typing import Any
 
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 TIME_TO_ANSWER = timedelta(minutes=30)
 # A tick this late still sends what was due then: the service was slow, not down.
 LATE_TICK = timedelta(minutes=15)
+# Chases are planned out of the last half hour of the recipient's hours (the end of their
+# working day, or quiet hours starting), when another time fits: one at 17:30 for a day
+# ending 17:30 is read the next morning at best.
+END_OF_DAY_MARGIN = timedelta(minutes=30)
 
 # Why a pending reminder (or note) is skipped when a move left no time for it; planned
 # again, under its number, if the meeting moves back.
@@ -48,6 +53,31 @@ Deadline = tuple[datetime, str]
 def chase_hours(person: Person, rules: ChaseSettings) -> Hours:
     """Working hours outside quiet hours, in the person's zone."""
     return hours_for(person, parse_clock(rules.quiet_end), parse_clock(rules.quiet_start))
+
+
+def planning_hours(person: Person, rules: ChaseSettings) -> list[Hours]:
+    """The hours to plan a chase in, best first: `chase_hours` without their last
+    END_OF_DAY_MARGIN (when that leaves any), then `chase_hours` whole."""
+    hours = chase_hours(person, rules)
+    end = datetime.combine(date.min, hours.end) - END_OF_DAY_MARGIN
+    if end.date() != date.min or end.time() <= hours.start:
+        return [hours]
+    return [replace(hours, end=end.time()), hours]
+
+
+def place(
+    target: datetime, earliest: datetime, bound: datetime, choices: Sequence[Hours]
+) -> datetime | None:
+    """The allowed time for a chase aimed at `target`, in [earliest, bound]: the first of
+    `choices` (hours, best first) with one, at `target` or the next allowed time after it,
+    else the last allowed time before `bound`; None when none has such a time."""
+    for hours in choices:
+        candidate = hours.next_allowed(max(target, earliest))
+        if candidate > bound:
+            candidate = hours.last_allowed(bound)
+        if earliest <= candidate <= bound and hours.allows(candidate):
+            return candidate
+    return None
 
 
 def reminder_deadlines(
@@ -104,17 +134,15 @@ def chase_times(
         if count == 1
         else [first + (latest - first) * i / (count - 1) for i in range(count)]
     )
-    hours = chase_hours(person, rules)
+    choices = planning_hours(person, rules)
     gap = timedelta(hours=rules.min_gap_hours)
     earliest = max(prompted_at, last_contact or prompted_at) + gap
     times: list[datetime] = []
     bound = latest
     for target in reversed(targets):
         bound = min(bound, target)
-        candidate = hours.next_allowed(max(target, earliest))
-        if candidate > bound:
-            candidate = hours.last_allowed(bound)
-        if not earliest <= candidate <= bound or not hours.allows(candidate):
+        candidate = place(target, earliest, bound, choices)
+        if candidate is None:
             continue  # the earlier ones, bound earlier still, are tried all the same
         times.insert(0, candidate)
         bound = candidate - gap
@@ -196,13 +224,10 @@ def _manager_note_time(
 ) -> datetime | None:
     """Some hours after the last reminder (time to answer it), in the manager's hours, and
     no later than their digest; None when no such time is left."""
-    hours = chase_hours(meeting.series.pairing.manager, rules)
+    choices = planning_hours(meeting.series.pairing.manager, rules)
     latest = min(limit for limit, _ in note_deadlines(meeting.start, digest_at))
     earliest = last_chase + max(timedelta(hours=rules.min_gap_hours / 2), TIME_TO_ANSWER)
-    candidate = hours.next_allowed(earliest)
-    if candidate > latest:
-        candidate = hours.last_allowed(latest)
-    return candidate if earliest <= candidate <= latest and hours.allows(candidate) else None
+    return place(earliest, earliest, latest, choices)
 
 
 def retime_chases(ctx: AppContext, session: Session, meeting: Meeting) -> None:
