@@ -59,8 +59,9 @@ def planning_hours(person: Person, rules: ChaseSettings) -> list[Hours]:
     """The hours to plan a chase in, best first: `chase_hours` without their last
     END_OF_DAY_MARGIN (when that leaves any), then `chase_hours` whole."""
     hours = chase_hours(person, rules)
-    end = datetime.combine(date.min, hours.end) - END_OF_DAY_MARGIN
-    if end.date() != date.min or end.time() <= hours.start:
+    day = date(2000, 1, 2)  # any day: only the clock times matter
+    end = datetime.combine(day, hours.end) - END_OF_DAY_MARGIN
+    if end <= datetime.combine(day, hours.start):
         return [hours]
     return [replace(hours, end=end.time()), hours]
 
