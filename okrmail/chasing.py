@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from okrmail.digests import digest_due, digest_sent
 from okrmail.emails import Envelope, build_email, our_address
 from okrmail.hours import Hours, hours_for
 from okrmail.models import Chase, CheckIn, Meeting, Person, Prompt
-from okrmail.prompting import prompt_context, shared_context
+from okrmail.prompting import local_day, prompt_context, shared_context
 from okrmail.settings import ChaseSettings, parse_clock
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,14 @@ END_OF_DAY_MARGIN = timedelta(minutes=30)
 # Why a pending reminder (or note) is skipped when a move left no time for it; planned
 # again, under its number, if the meeting moves back.
 MEETING_MOVED = "the meeting moved: no time left for it"
+
+# Chase.kind of the note telling a report who has not answered yet that their meeting
+# moved to another day than they were told (their reply still counts): in the prompt's
+# thread, once per move, in their hours like a reminder.
+MOVE_NOTE = "meeting_moved"
+# Why a move note is skipped: nothing to tell (moved back, or a reminder told them since).
+TOLD_ALREADY = "the meeting is on the day they were last told"
+ABOUT_TO_START = "the meeting is about to start"
 
 # (instant, why): no chase may go after the instant; why says so in the skipped row.
 Deadline = tuple[datetime, str]
@@ -100,7 +109,7 @@ def reminder_deadlines(
 
 def note_deadlines(meeting_start: datetime, digest_at: datetime | None) -> list[Deadline]:
     """The manager's note goes no later than their digest, which says the same."""
-    deadlines = [(meeting_start - TIME_TO_ANSWER, "the meeting is about to start")]
+    deadlines = [(meeting_start - TIME_TO_ANSWER, ABOUT_TO_START)]
     if digest_at is not None:
         deadlines.append((digest_at, "the manager's digest has said so"))
     return deadlines
@@ -171,8 +180,13 @@ def schedule_chases(
     digest_at = digest_due(ctx, session, meeting)
     latest = min(limit for limit, _ in reminder_deadlines(meeting.start, digest_at, rules))
     # After a move, the plan starts again from the prompt, but no sooner than the gap after
-    # the last reminder that went.
-    last_contact = max((chase.sent_at for chase in sent if chase.sent_at), default=None)
+    # the last reminder that went (or the note that the meeting moved, sent or to go).
+    contacts = [chase.sent_at for chase in sent if chase.sent_at] + [
+        chase.sent_at or chase.send_at
+        for chase in existing
+        if chase.kind == MOVE_NOTE and chase.status in {"pending", "sent"}
+    ]
+    last_contact = max(contacts, default=None)
     planned = chase_times(prompted_at, latest, prompt.person, rules, last_contact)
     times = [t for t in planned if t > now]
     left = max(0, rules.max_per_prompt - len(sent))
@@ -187,18 +201,22 @@ def schedule_chases(
 
 
 def _plan(
-    session: Session, prompt: Prompt, existing: Sequence[Chase], kind: str, times: list[datetime]
+    session: Session,
+    prompt: Prompt,
+    existing: Sequence[Chase],
+    kind: str,
+    times: list[datetime],
+    why: str = MEETING_MOVED,
+    reopen: frozenset[str] = frozenset({MEETING_MOVED}),
 ) -> None:
-    """Give `times` to the prompt's open chases of `kind` (pending, or skipped by a move),
-    by number; skip the ones left over (MEETING_MOVED) and add rows, under free numbers
-    (they are unique), for times left over."""
+    """Give `times` to the prompt's open chases of `kind` (pending, or skipped for a reason
+    in `reopen`: a move), by number; skip the ones left over (`why`) and add rows, under
+    free numbers (they are unique), for times left over."""
     open_ = [
         chase
         for chase in existing
         if chase.kind == kind
-        and (
-            chase.status == "pending" or (chase.status, chase.reason) == ("skipped", MEETING_MOVED)
-        )
+        and (chase.status == "pending" or (chase.status == "skipped" and chase.reason in reopen))
     ]
     for chase, send_at in itertools.zip_longest(open_, times):
         if chase is None:
@@ -207,8 +225,7 @@ def _plan(
             session.add(chase)
             existing = [*existing, chase]
         elif send_at is None:
-            if chase.status == "pending":
-                chase.status, chase.reason, chase.claim_expires_at = "skipped", MEETING_MOVED, None
+            chase.status, chase.reason, chase.claim_expires_at = "skipped", why, None
         else:
             chase.status, chase.reason = "pending", None
             chase.send_at, chase.claim_expires_at = send_at, None
@@ -231,12 +248,45 @@ def _manager_note_time(
     return place(earliest, earliest, latest, choices)
 
 
+def moved_to_another_day(prompt: Prompt) -> bool:
+    """Whether the meeting is on another day (the person's) than they were last told."""
+    if prompt.told_start is None:  # not told anything yet
+        return False
+    zone = ZoneInfo(prompt.person.timezone)
+    told, now = prompt.told_start.astimezone(zone), prompt.meeting.start.astimezone(zone)
+    return told.date() != now.date()
+
+
+def plan_move_note(ctx: AppContext, session: Session, prompt: Prompt) -> None:
+    """After a move: the note that the meeting moved, for a report prompted and not yet
+    answered whose meeting is now on another day than they were told; as soon as their
+    hours allow, half an hour before the meeting at the latest. One already planned takes
+    the new time (one note per move, however many moves before it goes), or is skipped
+    when there is nothing to tell (moved back) or no time."""
+    if prompt.role != "report" or prompt.told_start is None:
+        return
+    existing = session.scalars(
+        select(Chase).where(Chase.prompt_id == prompt.id).order_by(Chase.number)
+    ).all()
+    now, why = ctx.now(), TOLD_ALREADY
+    times: list[datetime] = []
+    if moved_to_another_day(prompt) and not answered(session, prompt.id):
+        choices = planning_hours(prompt.person, ctx.settings.chase)
+        note_at = place(now, now, prompt.meeting.start - TIME_TO_ANSWER, choices)
+        times, why = ([note_at], why) if note_at else ([], f"too late: {ABOUT_TO_START}")
+    reopen = frozenset({TOLD_ALREADY, f"too late: {ABOUT_TO_START}"})
+    _plan(session, prompt, existing, MOVE_NOTE, times, why, reopen)
+
+
 def retime_chases(ctx: AppContext, session: Session, meeting: Meeting) -> None:
-    """After a move: the reminders of the meeting's sent prompts follow the new time."""
+    """After a move: the reminders of the meeting's sent prompts follow the new time, after
+    the note that it moved, if one is due."""
     prompts = session.scalars(
         select(Prompt).where(Prompt.meeting_id == meeting.id, Prompt.status == "sent")
     ).all()
     for prompt in prompts:
+        plan_move_note(ctx, session, prompt)
+        session.flush()
         schedule_chases(ctx, session, prompt, prompt.sent_at or ctx.now())
 
 
@@ -284,9 +334,12 @@ def _why_not(ctx: AppContext, session: Session, chase: Chase) -> str | None:
         return f"the prompt is {prompt.status}"
     if meeting.status == "cancelled":
         return MEETING_CANCELLED
+    if chase.kind == MOVE_NOTE:
+        if not moved_to_another_day(prompt):
+            return TOLD_ALREADY
     # However slightly late: once the digest has said who has not answered (its job may
     # have run before this one), a reminder or note can only come after it.
-    if digest_sent(session, meeting):
+    elif digest_sent(session, meeting):
         return "too late: the manager's digest has gone out"
     late = too_late(_deadlines(ctx, session, chase), now - LATE_TICK)
     if late is not None:  # the service was down across the chase's time
@@ -305,6 +358,8 @@ def _deadlines(ctx: AppContext, session: Session, chase: Chase) -> list[Deadline
     digest_at = digest_due(ctx, session, meeting)
     if chase.kind == "reminder":
         return reminder_deadlines(meeting.start, digest_at, ctx.settings.chase)
+    if chase.kind == MOVE_NOTE:
+        return [(meeting.start - TIME_TO_ANSWER, ABOUT_TO_START)]
     return note_deadlines(meeting.start, digest_at)
 
 
@@ -322,10 +377,9 @@ def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
             if reason is not None:
                 chase.status, chase.reason, chase.claim_expires_at = "skipped", reason, None
                 continue
+            to_manager = chase.kind == "manager_note"
             recipient = (
-                chase.prompt.person
-                if chase.kind == "reminder"
-                else chase.prompt.meeting.series.pairing.manager
+                chase.prompt.meeting.series.pairing.manager if to_manager else chase.prompt.person
             )
             hours = chase_hours(recipient, ctx.settings.chase)
             if not hours.allows(ctx.now()):  # the tick ran late: wait for allowed hours ...
@@ -339,20 +393,25 @@ def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
             message = build_chase_email(ctx, session, chase)
             chase.status, chase.sent_at = "sent", ctx.now()
             chase.message_id, chase.claim_expires_at = str(message["Message-ID"]), None
-            # A reminder belongs to the prompt (a reply to it answers the check-in); the
-            # manager's note does not: a reply from the manager would be taken for a reply
-            # to the report's prompt, and rejected as from the wrong sender.
-            reminder = chase.kind == "reminder"
+            # A reminder (or move note) belongs to the prompt (a reply to it answers the
+            # check-in); the manager's note does not: a reply from the manager would be taken
+            # for a reply to the report's prompt, and rejected as from the wrong sender.
             row = outbox.record(
                 session,
                 message,
-                kind="chase" if reminder else "chase_manager_note",
+                kind=_OUTBOX_KINDS[chase.kind],
                 now=ctx.now(),
                 lease=lease,
-                prompt_id=chase.prompt_id if reminder else None,
+                prompt_id=None if to_manager else chase.prompt_id,
             )
+            if not to_manager:  # it gives the meeting's time: what they were told now
+                chase.prompt.told_start = chase.prompt.meeting.start
             outbox_ids.append(row.id)
     return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
+
+
+# Outbox.kind (and the Message-ID's first word) of each kind of chase.
+_OUTBOX_KINDS = {"reminder": "chase", "manager_note": "chase_manager_note", MOVE_NOTE: MOVE_NOTE}
 
 
 def _locked(session: Session, chase_id: int) -> Chase | None:
@@ -384,14 +443,30 @@ def build_chase_email(ctx: AppContext, session: Session, chase: Chase):  # type:
     else:
         recipient = prompt.person
         template, reply_to = "chase", mail.reply_address.format(token=prompt.token)
+    first_word = "chase"
+    if chase.kind == MOVE_NOTE:
+        template = first_word = MOVE_NOTE
+        context["moved"] = _move_view(prompt)
     envelope = Envelope(
         sender=our_address(mail),
         to=Address(recipient.name, addr_spec=recipient.email),
-        message_id=f"<chase-{chase.id}-{prompt.token[:12]}@{mail.message_id_domain}>",
+        message_id=f"<{first_word}-{chase.id}-{prompt.token[:12]}@{mail.message_id_domain}>",
         reply_to=reply_to,
         in_reply_to=prompt_id_header or None,
     )
     return build_email(ctx.settings.templates_path, template, context, envelope, date=ctx.now())
+
+
+def _move_view(prompt: Prompt) -> dict[str, str]:
+    """The move as the note tells it, in the person's zone: from the time they were told
+    ("Thursday 19 November 2026, 14:00") to the new one in short ("Mon 23 Nov 14:00")."""
+    zone = ZoneInfo(prompt.person.timezone)
+    assert prompt.told_start is not None
+    told, start = prompt.told_start.astimezone(zone), prompt.meeting.start.astimezone(zone)
+    return {
+        "from": f"{told:%A} {told.day} {told:%B %Y}, {told:%H:%M}",
+        "to_short": f"{local_day(start, prompt.person.timezone)} {start:%H:%M}",
+    }
 
 
 def _is_last(session: Session, chase: Chase) -> bool:
