@@ -17,7 +17,18 @@ from okrmail.clock import ManualClock
 from okrmail.meetings import cancel_meeting, move_meeting
 from okrmail.models import Chase, Digest, Meeting
 from tests.test_chasing import MORNING_DIGEST, html, scenario, sent_at, text
-from tests.test_followup import ANSWERS, BERLIN, RULES, Balance, Run, local, thursday
+from tests.test_followup import (
+    ANSWERS,
+    BERLIN,
+    MIA,
+    NEW_YORK,
+    ROB,
+    RULES,
+    Balance,
+    Run,
+    local,
+    thursday,
+)
 from workers.dispatch import InlineDispatcher
 from workers.jobs import JOBS
 
@@ -561,3 +572,33 @@ def test_a_note_for_a_meeting_cancelled_or_moved_back_before_it_went_is_not_sent
     with run.ctx.sessions() as session:
         rows = session.scalars(select(Chase).order_by(Chase.kind, Chase.number)).all()
         assert {row.status for row in rows} == {"cancelled"}
+
+
+def test_the_note_is_in_the_reports_own_zone_and_hours(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Rob in New York, Mia in Berlin: moved on Tuesday at 23:30 Berlin time, 17:30 for
+    Rob, after his reminder hours; the note goes at 09:00 his time and gives his times."""
+    rob_in_new_york = ROB.replace("Europe/Berlin", "America/New_York")
+    weekly = {"window": "15:00-16:00", "days": [4]}  # 09:00 for Rob
+    run = scenario(
+        ctx,
+        clock,
+        smtp_server,
+        tmp_path,
+        MIA,
+        rob_in_new_york,
+        cadences={**RULES["cadences"], "weekly": weekly},
+    )
+    run.until(berlin(17, 23, 30))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert "Thursday 19 November 2026, 09:00–09:30 (America/New_York)" in text(prompt)
+
+    move_meeting(run.ctx, first_meeting(run).id, berlin(23, 15))
+    run.until(berlin(18, 16))
+
+    [note] = run.emails("meeting_moved", "rob@example.com")
+    assert local(note, NEW_YORK).replace(tzinfo=None) == local_naive(18, 9)
+    assert str(note["Subject"]) == "Your 1-on-1 with Mia Manager moved to Mon 23 Nov 09:00"
+    assert "moved from Thursday 19 November 2026, 09:00 to" in text(note)
+    assert "Monday 23 November 2026, 09:00–09:30 (America/New_York)" in text(note)
