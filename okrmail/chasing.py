@@ -14,9 +14,11 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
@@ -27,7 +29,7 @@ from okrmail.digests import digest_due, digest_sent
 from okrmail.emails import Envelope, build_email, our_address
 from okrmail.hours import Hours, hours_for
 from okrmail.models import Chase, CheckIn, Meeting, Person, Prompt
-from okrmail.prompting import prompt_context, shared_context
+from okrmail.prompting import local_day, prompt_context, shared_context
 from okrmail.settings import ChaseSettings, parse_clock
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,22 @@ log = logging.getLogger(__name__)
 TIME_TO_ANSWER = timedelta(minutes=30)
 # A tick this late still sends what was due then: the service was slow, not down.
 LATE_TICK = timedelta(minutes=15)
+# Chases are planned out of the last half hour of the recipient's hours (the end of their
+# working day, or quiet hours starting), when another time fits: one at 17:30 for a day
+# ending 17:30 is read the next morning at best.
+END_OF_DAY_MARGIN = timedelta(minutes=30)
+
+# Why a pending reminder (or note) is skipped when a move left no time for it; planned
+# again, under its number, if the meeting moves back.
+MEETING_MOVED = "the meeting moved: no time left for it"
+
+# Chase.kind of the note telling a report who has not answered yet that their meeting
+# moved to another day than they were told (their reply still counts): in the prompt's
+# thread, once per move, in their hours like a reminder.
+MOVE_NOTE = "meeting_moved"
+# Why a move note is skipped: nothing to tell (moved back, or a reminder told them since).
+TOLD_ALREADY = "the meeting is on the day they were last told"
+ABOUT_TO_START = "the meeting is about to start"
 
 # (instant, why): no chase may go after the instant; why says so in the skipped row.
 Deadline = tuple[datetime, str]
@@ -44,6 +62,32 @@ Deadline = tuple[datetime, str]
 def chase_hours(person: Person, rules: ChaseSettings) -> Hours:
     """Working hours outside quiet hours, in the person's zone."""
     return hours_for(person, parse_clock(rules.quiet_end), parse_clock(rules.quiet_start))
+
+
+def planning_hours(person: Person, rules: ChaseSettings) -> list[Hours]:
+    """The hours to plan a chase in, best first: `chase_hours` without their last
+    END_OF_DAY_MARGIN (when that leaves any), then `chase_hours` whole."""
+    hours = chase_hours(person, rules)
+    day = date(2000, 1, 2)  # any day: only the clock times matter
+    end = datetime.combine(day, hours.end) - END_OF_DAY_MARGIN
+    if end <= datetime.combine(day, hours.start):
+        return [hours]
+    return [replace(hours, end=end.time()), hours]
+
+
+def place(
+    target: datetime, earliest: datetime, bound: datetime, choices: Sequence[Hours]
+) -> datetime | None:
+    """The allowed time for a chase aimed at `target`, in [earliest, bound]: the first of
+    `choices` (hours, best first) with one, at `target` or the next allowed time after it,
+    else the last allowed time before `bound`; None when none has such a time."""
+    for hours in choices:
+        candidate = hours.next_allowed(max(target, earliest))
+        if candidate > bound:
+            candidate = hours.last_allowed(bound)
+        if earliest <= candidate <= bound and hours.allows(candidate):
+            return candidate
+    return None
 
 
 def reminder_deadlines(
@@ -65,7 +109,7 @@ def reminder_deadlines(
 
 def note_deadlines(meeting_start: datetime, digest_at: datetime | None) -> list[Deadline]:
     """The manager's note goes no later than their digest, which says the same."""
-    deadlines = [(meeting_start - TIME_TO_ANSWER, "the meeting is about to start")]
+    deadlines = [(meeting_start - TIME_TO_ANSWER, ABOUT_TO_START)]
     if digest_at is not None:
         deadlines.append((digest_at, "the manager's digest has said so"))
     return deadlines
@@ -100,17 +144,15 @@ def chase_times(
         if count == 1
         else [first + (latest - first) * i / (count - 1) for i in range(count)]
     )
-    hours = chase_hours(person, rules)
+    choices = planning_hours(person, rules)
     gap = timedelta(hours=rules.min_gap_hours)
     earliest = max(prompted_at, last_contact or prompted_at) + gap
     times: list[datetime] = []
     bound = latest
     for target in reversed(targets):
         bound = min(bound, target)
-        candidate = hours.next_allowed(max(target, earliest))
-        if candidate > bound:
-            candidate = hours.last_allowed(bound)
-        if not earliest <= candidate <= bound or not hours.allows(candidate):
+        candidate = place(target, earliest, bound, choices)
+        if candidate is None:
             continue  # the earlier ones, bound earlier still, are tried all the same
         times.insert(0, candidate)
         bound = candidate - gap
@@ -120,43 +162,73 @@ def chase_times(
 def schedule_chases(
     ctx: AppContext, session: Session, prompt: Prompt, prompted_at: datetime
 ) -> None:
-    """Add the pending reminders (and the manager note, if configured) for a sent prompt.
+    """Plan the pending reminders (and the manager note, if configured) for a sent prompt.
 
-    Called again after the meeting moved: pending ones are replaced, sent ones counted.
+    Called again after the meeting moved: sent ones are counted; pending ones (and those
+    an earlier move skipped) take the new times, and those left without one are skipped
+    with MEETING_MOVED, so the chase rows say what became of every reminder planned.
     """
     if prompt.role != "report":
         return
     rules = ctx.settings.chase
-    existing = session.scalars(select(Chase).where(Chase.prompt_id == prompt.id)).all()
+    existing = session.scalars(
+        select(Chase).where(Chase.prompt_id == prompt.id).order_by(Chase.number)
+    ).all()
     sent = [chase for chase in existing if chase.kind == "reminder" and chase.status == "sent"]
-    for chase in existing:
-        if chase.status == "pending":
-            session.delete(chase)
-    session.flush()
     now = ctx.now()
     meeting = prompt.meeting
     digest_at = digest_due(ctx, session, meeting)
     latest = min(limit for limit, _ in reminder_deadlines(meeting.start, digest_at, rules))
     # After a move, the plan starts again from the prompt, but no sooner than the gap after
-    # the last reminder that went.
-    last_contact = max((chase.sent_at for chase in sent if chase.sent_at), default=None)
+    # the last reminder that went (or the note that the meeting moved, sent or to go).
+    contacts = [chase.sent_at for chase in sent if chase.sent_at] + [
+        chase.sent_at or chase.send_at
+        for chase in existing
+        if chase.kind == MOVE_NOTE and chase.status in {"pending", "sent"}
+    ]
+    last_contact = max(contacts, default=None)
     planned = chase_times(prompted_at, latest, prompt.person, rules, last_contact)
     times = [t for t in planned if t > now]
     left = max(0, rules.max_per_prompt - len(sent))
     times = times[-left:] if left else []
-    kept = [chase for chase in existing if chase.status != "pending"]
-    for send_at, number in zip(times, _free_numbers(kept, "reminder"), strict=False):
-        session.add(Chase(prompt_id=prompt.id, kind="reminder", number=number, send_at=send_at))
-    if rules.notify_manager and times:
+    _plan(session, prompt, existing, "reminder", times)
+    note_times: list[datetime] = []
+    note_sent = any(c.kind == "manager_note" and c.status == "sent" for c in existing)
+    if rules.notify_manager and times and not note_sent:
         note_at = _manager_note_time(times[-1], meeting, digest_at, rules)
-        if note_at is not None and not any(
-            c.kind == "manager_note" and c.status == "sent" for c in existing
-        ):
-            # A note skipped before the move keeps its row (and number), with its reason.
-            number = next(_free_numbers(kept, "manager_note"))
-            session.add(
-                Chase(prompt_id=prompt.id, kind="manager_note", number=number, send_at=note_at)
-            )
+        note_times = [note_at] if note_at is not None else []
+    _plan(session, prompt, existing, "manager_note", note_times)
+
+
+def _plan(
+    session: Session,
+    prompt: Prompt,
+    existing: Sequence[Chase],
+    kind: str,
+    times: list[datetime],
+    why: str = MEETING_MOVED,
+    reopen: frozenset[str] = frozenset({MEETING_MOVED}),
+) -> None:
+    """Give `times` to the prompt's open chases of `kind` (pending, or skipped for a reason
+    in `reopen`: a move), by number; skip the ones left over (`why`) and add rows, under
+    free numbers (they are unique), for times left over."""
+    open_ = [
+        chase
+        for chase in existing
+        if chase.kind == kind
+        and (chase.status == "pending" or (chase.status == "skipped" and chase.reason in reopen))
+    ]
+    for chase, send_at in itertools.zip_longest(open_, times):
+        if chase is None:
+            number = next(_free_numbers(existing, kind))
+            chase = Chase(prompt_id=prompt.id, kind=kind, number=number, send_at=send_at)
+            session.add(chase)
+            existing = [*existing, chase]
+        elif send_at is None:
+            chase.status, chase.reason, chase.claim_expires_at = "skipped", why, None
+        else:
+            chase.status, chase.reason = "pending", None
+            chase.send_at, chase.claim_expires_at = send_at, None
 
 
 def _free_numbers(kept: Sequence[Chase], kind: str) -> Iterator[int]:
@@ -170,21 +242,51 @@ def _manager_note_time(
 ) -> datetime | None:
     """Some hours after the last reminder (time to answer it), in the manager's hours, and
     no later than their digest; None when no such time is left."""
-    hours = chase_hours(meeting.series.pairing.manager, rules)
+    choices = planning_hours(meeting.series.pairing.manager, rules)
     latest = min(limit for limit, _ in note_deadlines(meeting.start, digest_at))
     earliest = last_chase + max(timedelta(hours=rules.min_gap_hours / 2), TIME_TO_ANSWER)
-    candidate = hours.next_allowed(earliest)
-    if candidate > latest:
-        candidate = hours.last_allowed(latest)
-    return candidate if earliest <= candidate <= latest and hours.allows(candidate) else None
+    return place(earliest, earliest, latest, choices)
+
+
+def moved_to_another_day(prompt: Prompt) -> bool:
+    """Whether the meeting is on another day (the person's) than they were last told."""
+    if prompt.told_start is None:  # not told anything yet
+        return False
+    zone = ZoneInfo(prompt.person.timezone)
+    told, now = prompt.told_start.astimezone(zone), prompt.meeting.start.astimezone(zone)
+    return told.date() != now.date()
+
+
+def plan_move_note(ctx: AppContext, session: Session, prompt: Prompt) -> None:
+    """After a move: the note that the meeting moved, for a report prompted and not yet
+    answered whose meeting is now on another day than they were told; as soon as their
+    hours allow, half an hour before the meeting at the latest. One already planned takes
+    the new time (one note per move, however many moves before it goes), or is skipped
+    when there is nothing to tell (moved back) or no time."""
+    if prompt.role != "report" or prompt.told_start is None:
+        return
+    existing = session.scalars(
+        select(Chase).where(Chase.prompt_id == prompt.id).order_by(Chase.number)
+    ).all()
+    now, why = ctx.now(), TOLD_ALREADY
+    times: list[datetime] = []
+    if moved_to_another_day(prompt) and not answered(session, prompt.id):
+        choices = planning_hours(prompt.person, ctx.settings.chase)
+        note_at = place(now, now, prompt.meeting.start - TIME_TO_ANSWER, choices)
+        times, why = ([note_at], why) if note_at else ([], f"too late: {ABOUT_TO_START}")
+    reopen = frozenset({TOLD_ALREADY, f"too late: {ABOUT_TO_START}"})
+    _plan(session, prompt, existing, MOVE_NOTE, times, why, reopen)
 
 
 def retime_chases(ctx: AppContext, session: Session, meeting: Meeting) -> None:
-    """After a move: the reminders of the meeting's sent prompts follow the new time."""
+    """After a move: the reminders of the meeting's sent prompts follow the new time, after
+    the note that it moved, if one is due."""
     prompts = session.scalars(
         select(Prompt).where(Prompt.meeting_id == meeting.id, Prompt.status == "sent")
     ).all()
     for prompt in prompts:
+        plan_move_note(ctx, session, prompt)
+        session.flush()
         schedule_chases(ctx, session, prompt, prompt.sent_at or ctx.now())
 
 
@@ -232,9 +334,12 @@ def _why_not(ctx: AppContext, session: Session, chase: Chase) -> str | None:
         return f"the prompt is {prompt.status}"
     if meeting.status == "cancelled":
         return MEETING_CANCELLED
+    if chase.kind == MOVE_NOTE:
+        if not moved_to_another_day(prompt):
+            return TOLD_ALREADY
     # However slightly late: once the digest has said who has not answered (its job may
     # have run before this one), a reminder or note can only come after it.
-    if digest_sent(session, meeting):
+    elif digest_sent(session, meeting):
         return "too late: the manager's digest has gone out"
     late = too_late(_deadlines(ctx, session, chase), now - LATE_TICK)
     if late is not None:  # the service was down across the chase's time
@@ -253,6 +358,8 @@ def _deadlines(ctx: AppContext, session: Session, chase: Chase) -> list[Deadline
     digest_at = digest_due(ctx, session, meeting)
     if chase.kind == "reminder":
         return reminder_deadlines(meeting.start, digest_at, ctx.settings.chase)
+    if chase.kind == MOVE_NOTE:
+        return [(meeting.start - TIME_TO_ANSWER, ABOUT_TO_START)]
     return note_deadlines(meeting.start, digest_at)
 
 
@@ -263,16 +370,16 @@ def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
     for chase_id in chase_ids:
         with ctx.transaction() as session:
             chase = _locked(session, chase_id)
-            if chase is None or chase.status != "pending":
+            # Not due any more: a move re-timed it after the tick claimed it.
+            if chase is None or chase.status != "pending" or chase.send_at > ctx.now():
                 continue
             reason = _why_not(ctx, session, chase)
             if reason is not None:
                 chase.status, chase.reason, chase.claim_expires_at = "skipped", reason, None
                 continue
+            to_manager = chase.kind == "manager_note"
             recipient = (
-                chase.prompt.person
-                if chase.kind == "reminder"
-                else chase.prompt.meeting.series.pairing.manager
+                chase.prompt.meeting.series.pairing.manager if to_manager else chase.prompt.person
             )
             hours = chase_hours(recipient, ctx.settings.chase)
             if not hours.allows(ctx.now()):  # the tick ran late: wait for allowed hours ...
@@ -286,20 +393,25 @@ def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
             message = build_chase_email(ctx, session, chase)
             chase.status, chase.sent_at = "sent", ctx.now()
             chase.message_id, chase.claim_expires_at = str(message["Message-ID"]), None
-            # A reminder belongs to the prompt (a reply to it answers the check-in); the
-            # manager's note does not: a reply from the manager would be taken for a reply
-            # to the report's prompt, and rejected as from the wrong sender.
-            reminder = chase.kind == "reminder"
+            # A reminder (or move note) belongs to the prompt (a reply to it answers the
+            # check-in); the manager's note does not: a reply from the manager would be taken
+            # for a reply to the report's prompt, and rejected as from the wrong sender.
             row = outbox.record(
                 session,
                 message,
-                kind="chase" if reminder else "chase_manager_note",
+                kind=_OUTBOX_KINDS[chase.kind],
                 now=ctx.now(),
                 lease=lease,
-                prompt_id=chase.prompt_id if reminder else None,
+                prompt_id=None if to_manager else chase.prompt_id,
             )
+            if not to_manager:  # it gives the meeting's time: what they were told now
+                chase.prompt.told_start = chase.prompt.meeting.start
             outbox_ids.append(row.id)
     return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
+
+
+# Outbox.kind (and the Message-ID's first word) of each kind of chase.
+_OUTBOX_KINDS = {"reminder": "chase", "manager_note": "chase_manager_note", MOVE_NOTE: MOVE_NOTE}
 
 
 def _locked(session: Session, chase_id: int) -> Chase | None:
@@ -331,14 +443,30 @@ def build_chase_email(ctx: AppContext, session: Session, chase: Chase):  # type:
     else:
         recipient = prompt.person
         template, reply_to = "chase", mail.reply_address.format(token=prompt.token)
+    first_word = "chase"
+    if chase.kind == MOVE_NOTE:
+        template = first_word = MOVE_NOTE
+        context["moved"] = _move_view(prompt)
     envelope = Envelope(
         sender=our_address(mail),
         to=Address(recipient.name, addr_spec=recipient.email),
-        message_id=f"<chase-{chase.id}-{prompt.token[:12]}@{mail.message_id_domain}>",
+        message_id=f"<{first_word}-{chase.id}-{prompt.token[:12]}@{mail.message_id_domain}>",
         reply_to=reply_to,
         in_reply_to=prompt_id_header or None,
     )
     return build_email(ctx.settings.templates_path, template, context, envelope, date=ctx.now())
+
+
+def _move_view(prompt: Prompt) -> dict[str, str]:
+    """The move as the note tells it, in the person's zone: from the time they were told
+    ("Thursday 19 November 2026, 14:00") to the new one in short ("Mon 23 Nov 14:00")."""
+    zone = ZoneInfo(prompt.person.timezone)
+    assert prompt.told_start is not None
+    told, start = prompt.told_start.astimezone(zone), prompt.meeting.start.astimezone(zone)
+    return {
+        "from": f"{told:%A} {told.day} {told:%B %Y}, {told:%H:%M}",
+        "to_short": f"{local_day(start, prompt.person.timezone)} {start:%H:%M}",
+    }
 
 
 def _is_last(session: Session, chase: Chase) -> bool:

@@ -6,7 +6,9 @@ One Digest row per meeting, created with the meeting. In `before_meeting` mode i
 Either way it waits for the report to have had a fair chance to answer a prompt that went
 out late (a meeting moved to short notice). A moved meeting re-times its digest; one moved
 later after its digest went out gets a fresh one before the new time (another row, for the
-new start), saying what changed since; a cancelled one cancels it.
+new start), saying what changed since, when there is something to say: the move took it to
+another day or more than BRIEFED_WITHIN from the time the digest was for, or the report
+answered since. A cancelled meeting cancels its digest.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from okrmail import outbox
 from okrmail.app import AppContext
 from okrmail.digest_view import digest_context
 from okrmail.emails import Envelope, build_email, our_address
-from okrmail.models import Digest, Meeting, Pairing, Person, Prompt
+from okrmail.models import CheckIn, Digest, Meeting, Pairing, Person, Prompt
 from okrmail.prompting import send_time
 from okrmail.settings import DigestSettings, parse_clock
 
@@ -34,6 +36,9 @@ from okrmail.settings import DigestSettings, parse_clock
 ANSWER_TIME = timedelta(hours=1)
 # ... but leaves the manager this long to read it before the meeting.
 READING_TIME = timedelta(minutes=15)
+# A digest sent still briefs a meeting moved later by no more than this on the same day
+# (the manager's), when nothing was answered since: a second one would say "nothing new".
+BRIEFED_WITHIN = timedelta(hours=3)
 
 
 def planned_time(
@@ -141,7 +146,7 @@ def retime_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
         return  # none planned, or cancelled with the meeting
     manager = session.get_one(Person, digests[0].manager_id)
     due = planned_time(meeting.start, manager, ctx.settings.digest, prompt_at)
-    if any(_serves(digest, meeting.start, due) for digest in sent):
+    if any(_serves(session, digest, meeting, manager, due) for digest in sent):
         for digest in waiting:
             session.delete(digest)
         return
@@ -156,12 +161,40 @@ def retime_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
     fresh.claim_expires_at = None
 
 
-def _serves(digest: Digest, meeting_start: datetime, due: datetime) -> bool:
-    """Whether a digest sent earlier still serves a meeting now at `meeting_start`, whose
-    digest would be due at `due`."""
-    return digest.meeting_start == meeting_start or (
-        digest.sent_at is not None and digest.sent_at >= due
+def _serves(
+    session: Session, digest: Digest, meeting: Meeting, manager: Person, due: datetime
+) -> bool:
+    """Whether a digest sent earlier still serves the meeting as it is now, whose digest
+    would be due at `due`: it was for this time, went no earlier than one for it would, or
+    the meeting moved only a little (`_moved_a_little`) and nothing was answered since."""
+    if digest.meeting_start == meeting.start:
+        return True
+    if digest.sent_at is None:
+        return False
+    return digest.sent_at >= due or (
+        _moved_a_little(digest.meeting_start, meeting.start, manager)
+        and not _answered_since(session, meeting, digest.sent_at)
     )
+
+
+def _moved_a_little(briefed: datetime, start: datetime, manager: Person) -> bool:
+    """Moved by at most BRIEFED_WITHIN from `briefed`, on the same day where the manager
+    is (a digest about "today" still reads true)."""
+    zone = ZoneInfo(manager.timezone)
+    same_day = briefed.astimezone(zone).date() == start.astimezone(zone).date()
+    return same_day and abs(start - briefed) <= BRIEFED_WITHIN
+
+
+def _answered_since(session: Session, meeting: Meeting, since: datetime) -> bool:
+    """Whether a check-in for the meeting came, or was added to, after `since`."""
+    found = session.scalar(
+        select(CheckIn.id)
+        .join(Prompt, CheckIn.prompt_id == Prompt.id)
+        .where(Prompt.meeting_id == meeting.id)
+        .where(or_(CheckIn.created_at > since, CheckIn.updated_at > since))
+        .limit(1)
+    )
+    return found is not None
 
 
 def follow_prompt(ctx: AppContext, session: Session, meeting: Meeting, sent: datetime) -> None:

@@ -457,7 +457,12 @@ def send_prompts(ctx: AppContext, prompt_ids: Sequence[int]) -> int:
             claimed = session.execute(
                 update(Prompt)
                 .where(Prompt.id == prompt_id, Prompt.status == "pending")
-                .values(status="sent", message_id=str(message["Message-ID"]), claim_expires_at=None)
+                .values(
+                    status="sent",
+                    message_id=str(message["Message-ID"]),
+                    claim_expires_at=None,
+                    told_start=prompt.meeting.start,
+                )
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 continue

@@ -81,15 +81,15 @@ def test_the_last_reminder_before_an_early_meeting_goes_the_working_day_before(
     [digest] = run.emails("digest", "mia@example.com")
     assert local(digest, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 19, 7, 30)
     # The first a day after the prompt; the last at the end of Wednesday, Rob's last working
-    # hour at least 4 hours before the meeting.
+    # hour at least 4 hours before the meeting (half an hour before his day ends).
     assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
         datetime(2026, 11, 18, 9, 30),
-        datetime(2026, 11, 18, 17, 0),
+        datetime(2026, 11, 18, 16, 30),
     ]
     for chase in chases:
         assert sent_at(chase) <= EARLY_MEETING - timedelta(hours=4)
         assert sent_at(chase) < sent_at(digest)
-    assert "Reminded: Wed 18 Nov 09:30, Wed 18 Nov 17:00" in text(digest)
+    assert "Reminded: Wed 18 Nov 09:30, Wed 18 Nov 16:30" in text(digest)
 
 
 def test_no_reminder_after_a_morning_digest_and_the_managers_note_before_it(
@@ -111,19 +111,20 @@ def test_no_reminder_after_a_morning_digest_and_the_managers_note_before_it(
 
     [digest] = run.emails("digest", "mia@example.com")
     assert local(digest, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 19, 8, 0)
-    # Both reminders by the end of Wednesday, 4 hours apart (the first moved an hour
-    # earlier to make room for the last, rather than the last left out).
+    # Both reminders by the end of Wednesday (half an hour before Rob's day ends), 4 hours
+    # apart (the first moved earlier to make room for the last, rather than the last left
+    # out).
     chases = run.emails("chase", "rob@example.com")
     assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
-        datetime(2026, 11, 18, 13, 0),
-        datetime(2026, 11, 18, 17, 0),
+        datetime(2026, 11, 18, 12, 30),
+        datetime(2026, 11, 18, 16, 30),
     ]
     assert all(sent_at(chase) < sent_at(digest) for chase in chases)
     # The note would need Rob to have two hours to answer the last reminder, in Mia's
     # hours, before her digest: Thursday 09:00 is after it, so the digest alone says so.
     assert run.emails("chase", "mia@example.com") == []
     assert [row.kind for row in chase_rows(run)] == ["reminder", "reminder"]
-    assert "Reminded: Wed 18 Nov 13:00, Wed 18 Nov 17:00" in text(digest)
+    assert "Reminded: Wed 18 Nov 12:30, Wed 18 Nov 16:30" in text(digest)
     assert "ESCALATION: no answer after every reminder" in text(digest)
 
 
@@ -138,11 +139,11 @@ def test_no_reminder_after_a_morning_digest_and_the_managers_note_before_it(
 def test_a_reminder_missed_while_the_service_was_down_is_not_sent_too_late(
     ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path, back_at: datetime
 ) -> None:
-    """The service is down from 16:50 on Wednesday, across the last reminder's 17:00. It
+    """The service is down from 16:20 on Wednesday, across the last reminder's 16:30. It
     used to go when the service came back within Rob's hours: Thursday at 09:00, half an
     hour before the meeting, after Mia's digest."""
     run = scenario(ctx, clock, smtp_server, tmp_path, cadences=EARLY)
-    run.until(datetime(2026, 11, 18, 16, 50, tzinfo=BERLIN).astimezone(UTC))
+    run.until(datetime(2026, 11, 18, 16, 20, tzinfo=BERLIN).astimezone(UTC))
 
     clock.set(back_at.astimezone(UTC))
     tick(run.ctx, InlineDispatcher(run.ctx))
@@ -189,7 +190,7 @@ def test_the_managers_note_gives_the_meeting_in_the_managers_own_zone(
     assert "(Thu 19 Nov)" in str(note["Subject"])
     assert [local(chase, NEW_YORK).hour for chase in run.emails("chase", "rob@example.com")] == [
         9,
-        17,
+        16,
     ]
 
 
@@ -229,7 +230,7 @@ def test_two_reminders_fit_before_a_morning_digest(
     """Mia's digest goes at 08:00 on Thursday, so Rob's last reminder must go by the end of
     Wednesday. The first, planned a day after Tuesday's 14:00 prompt, fell at 14:00, three
     hours before that, under the 4-hour gap: the last one was dropped and Rob was reminded
-    once, though 13:00 and 17:00 (or 09:00 and 17:00) fit every rule."""
+    once, though 12:30 and 16:30 (or 09:00 and 16:30) fit every rule."""
     run = scenario(
         ctx,
         clock,
@@ -245,12 +246,51 @@ def test_two_reminders_fit_before_a_morning_digest(
     [digest] = run.emails("digest", "mia@example.com")
     chases = run.emails("chase", "rob@example.com")
     # The first moves earlier (as a reminder that would pass the deadline does), just far
-    # enough for the gap; the last stays at the end of Rob's Wednesday.
+    # enough for the gap; the last stays at the end of Rob's Wednesday, less the half hour
+    # kept clear before his day ends.
     assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
-        datetime(2026, 11, 18, 13, 0),
-        datetime(2026, 11, 18, 17, 0),
+        datetime(2026, 11, 18, 12, 30),
+        datetime(2026, 11, 18, 16, 30),
     ]
     assert sent_at(chases[1]) - sent_at(chases[0]) >= timedelta(hours=4)
     assert sent_at(chases[-1]) < sent_at(digest)
     assert "last friendly nudge" in text(chases[1])
-    assert "Reminded: Wed 18 Nov 13:00, Wed 18 Nov 17:00" in text(digest)
+    assert "Reminded: Wed 18 Nov 12:30, Wed 18 Nov 16:30" in text(digest)
+
+
+def test_no_reminder_in_the_last_half_hour_of_the_working_day(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Rob works 09:00-17:30; the last reminder before Thursday's 09:30 meeting went on
+    Wednesday at 17:30, the minute his day ends, to be read the next morning at best."""
+    rob_till_half_past = ROB.replace("09:00-17:00", "09:00-17:30")
+    run = scenario(ctx, clock, smtp_server, tmp_path, MIA, rob_till_half_past, cadences=EARLY)
+
+    run.until(EARLY_MEETING + timedelta(hours=1))
+
+    chases = run.emails("chase", "rob@example.com")
+    assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
+        datetime(2026, 11, 18, 9, 30),
+        datetime(2026, 11, 18, 17, 0),
+    ]
+    assert [row.status for row in chase_rows(run)] == ["sent", "sent"]
+
+
+def test_the_end_of_day_margin_gives_way_when_nothing_else_fits(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Quiet hours leave Rob's reminders 15:00-16:30, and his prompt goes on Wednesday at
+    12:30 for Thursday's 09:30 meeting: four hours after it, 16:30 is the only time left
+    for a reminder, in the last half hour, so it goes then rather than not at all."""
+    quiet = {**RULES["chase"], "quiet_start": "16:30", "quiet_end": "15:00"}
+    prompts = {**RULES["prompts"], "lead_hours": 21}
+    run = scenario(ctx, clock, smtp_server, tmp_path, cadences=EARLY, chase=quiet, prompts=prompts)
+
+    run.until(EARLY_MEETING + timedelta(hours=1))
+
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert local(prompt, BERLIN).replace(tzinfo=None) == datetime(2026, 11, 18, 12, 30)
+    chases = run.emails("chase", "rob@example.com")
+    assert [local(chase, BERLIN).replace(tzinfo=None) for chase in chases] == [
+        datetime(2026, 11, 18, 16, 30)
+    ]

@@ -14,10 +14,12 @@ from okrmail.models.people import Person
 
 
 class Chase(Base):
-    """One reminder for an unanswered prompt (number 1..max), or the note to the manager.
+    """One reminder for an unanswered prompt (number 1..max), the note to the manager, or
+    the note telling the person their meeting moved to another day (one per move).
 
-    kind: reminder | manager_note. Status: pending, sent, skipped (reason says why: the
-    person answered, is away, the meeting moved past it...), cancelled (meeting cancelled).
+    kind: reminder | manager_note | meeting_moved. Status: pending, sent, skipped (reason
+    says why: the person answered, is away, the meeting moved past it...), cancelled
+    (meeting cancelled).
     """
 
     __tablename__ = "chases"

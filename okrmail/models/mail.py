@@ -34,6 +34,9 @@ class Prompt(Base):
     claim_expires_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(255))
+    # The meeting start the person was last told, by the prompt or an email in its thread
+    # since (a reminder, the note that it moved): a move to another day is news to them.
+    told_start: Mapped[datetime | None]
 
     meeting: Mapped[Meeting] = relationship()
     person: Mapped[Person] = relationship()
