@@ -347,9 +347,9 @@ def _why_not(ctx: AppContext, session: Session, chase: Chase) -> str | None:
     # Away: not reminded, and their manager is not told they have not answered (no
     # blame for an out-of-office; the digest says they are away).
     person = prompt.person
-    if person.away_at(now):
-        assert person.away_until is not None
-        return f"{person.email} is away until {person.away_until:%Y-%m-%d}"
+    back = person.back_from_absence(now)
+    if back is not None:
+        return f"{person.email} is away until {back:%Y-%m-%d}"
     return None
 
 

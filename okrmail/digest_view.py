@@ -286,7 +286,7 @@ def _missing(
     sent = [chase for chase in chases if chase.status == "sent"]
     pending = [chase for chase in chases if chase.status == "pending" and chase.send_at > now]
     person = prompt.person
-    away = person.away_until if person.away_at(now) else None
+    away = person.back_from_absence(now)
     return {
         "prompted_at": _local(prompt.sent_at, manager.timezone) or "not yet prompted",
         "status": prompt.status,
@@ -304,14 +304,16 @@ def _missing(
 
 def absence_text(person: Person, now: datetime) -> str:
     """That the person is marked away, now or from a day to come, and the day they are
-    back, in their own zone (away_until is the start of that day); "" when not."""
-    if person.away_until is None or person.away_until <= now:
-        return ""
-    back = local_day(person.away_until, person.timezone)
-    if person.away_at(now) or person.away_from is None:
-        return f"Away, back {back}; not chased while away."
-    starts = local_day(person.away_from, person.timezone)
-    return f"Away from {starts}, back {back}; not chased while away."
+    back, in their own zone (away_until is the start of that day), for each absence they
+    are marked for ("Away, back Sat 21 Nov; away from Mon 14 Dec, back Sat 19 Dec; ...");
+    "" when not."""
+    said = [
+        ("away" if said_before else "Away")
+        + (f" from {local_day(starts, person.timezone)}," if starts else ",")
+        + f" back {local_day(back, person.timezone)}"
+        for said_before, (starts, back) in enumerate(person.absences(now))
+    ]
+    return f"{'; '.join(said)}; not chased while away." if said else ""
 
 
 def since_view(

@@ -4,7 +4,7 @@ emails that went out and the rows stored."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from tests.test_followup import (
     ANSWERS,
     BERLIN,
     Run,
+    local,
     out_of_office,
     thursday,
 )
@@ -297,3 +298,167 @@ def test_a_check_in_that_speaks_of_a_past_absence_marks_nobody(run: Run) -> None
     assert rob(run).away_from is None
     run.until(thursday(15) + timedelta(weeks=1))
     assert len(run.emails("chase", "rob@example.com")) == 2
+
+
+# -- ranges, a day alone, illness, and two absences in one check-in -------------------------
+
+
+def reminder_days(run: Run, prompt: EmailMessage) -> list[date]:
+    """The days (in Berlin) the reminders for `prompt` went out."""
+    return [
+        local(chase, BERLIN).date()
+        for chase in run.emails("chase", "rob@example.com")
+        if chase["In-Reply-To"] == prompt["Message-ID"]
+    ]
+
+
+def confirmation_text(run: Run) -> str:
+    return " ".join(body(run.emails("confirm", "rob@example.com")[-1]).split())
+
+
+def test_a_check_in_that_says_from_one_day_to_another_is_away_those_days_only(run: Run) -> None:
+    """ "from Tuesday to Wednesday": "to" was not read as "until", both days were starts,
+    and Rob was marked away a week from Tuesday: back on Thursday, he was not reminded."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    words = f"{ANSWERS}\n\nI'm on holiday from Tuesday to Wednesday."
+    outcome = run.reply(prompt, "rob@example.com", words)
+
+    assert outcome.status == "checkin", outcome.reason
+    assert "says they are away from Tue 24 Nov, back Thu 26 Nov" in str(
+        inbox_row(run, outcome.inbox_id).reason
+    )
+    marked = rob(run)
+    assert in_berlin(marked.away_from) == datetime(2026, 11, 24)
+    assert in_berlin(marked.away_until) == datetime(2026, 11, 26)
+    assert (
+        "You're marked away from Tue 24 Nov, back Thu 26 Nov: no reminders in that time"
+        in confirmation_text(run)
+    )
+    run.until(thursday(15))
+    assert "Away from Tue 24 Nov, back Thu 26 Nov; not chased while away." in digest_text(run)
+
+    run.until(thursday(15, day=26))
+    next_prompt = run.emails("prompt", "rob@example.com")[-1]
+    assert reminder_days(run, next_prompt) == [date(2026, 11, 26)]  # not Wednesday: away
+
+
+def test_a_check_in_that_says_its_writer_is_off_one_day(run: Run) -> None:
+    """ "I'm off on the 26th" named no date (no "until" or "from"): nothing was marked,
+    and Rob was reminded on the day he was off."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    outcome = run.reply(prompt, "rob@example.com", f"{ANSWERS}\n\nI'm off on the 26th.")
+
+    assert outcome.status == "checkin", outcome.reason
+    marked = rob(run)
+    assert in_berlin(marked.away_from) == datetime(2026, 11, 26)
+    assert in_berlin(marked.away_until) == datetime(2026, 11, 27)
+    assert (
+        "You're marked away from Thu 26 Nov, back Fri 27 Nov: no reminders in that time"
+        in confirmation_text(run)
+    )
+
+    run.until(thursday(15, day=26))
+    next_prompt = run.emails("prompt", "rob@example.com")[-1]
+    assert reminder_days(run, next_prompt) == [date(2026, 11, 25)]  # the day before: sent
+    text = digest_text(run)
+    assert "Away, back Fri 27 Nov; not chased while away." in text
+    assert "ESCALATION" not in text
+
+
+def test_a_check_in_that_says_its_writer_is_sick_until_a_day(run: Run) -> None:
+    """A bare "sick" was never read in a check-in ("the build is sick"): Rob, off sick,
+    was not marked away."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    words = f"{ANSWERS}\n\nI'm sick until Friday, so these are short."
+    outcome = run.reply(prompt, "rob@example.com", words)
+
+    assert outcome.status == "checkin", outcome.reason
+    marked = rob(run)
+    assert marked.away_from is None
+    assert in_berlin(marked.away_until) == datetime(2026, 11, 21)
+    assert (
+        "You're marked away, back Sat 21 Nov: no reminders before then, and your manager's "
+        "digest says so." in confirmation_text(run)
+    )
+    run.until(thursday(15))
+    assert "Away, back Sat 21 Nov; not chased while away." in digest_text(run)
+
+
+def test_ordinary_sentences_with_a_day_in_a_check_in_mark_nobody(run: Run) -> None:
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    words = (
+        f"{ANSWERS}\n\nWe shipped on Friday. The release is out Friday. It's out of scope "
+        "until Friday. I'm sick of waiting until Friday for finance."
+    )
+    assert run.reply(prompt, "rob@example.com", words).status == "checkin"
+    assert rob(run).away_until is None
+    assert "marked away" not in confirmation_text(run)
+
+
+def test_two_absences_apart_in_one_check_in_are_both_honoured(run: Run) -> None:
+    """ "off on the 26th, and on holiday from the 30th to the 2nd": the 26th was no date,
+    and the holiday was read from the 30th for a week. Now both are marked: no reminder
+    on the 26th, one the day before; none during the holiday, one the day he is back."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    words = f"{ANSWERS}\n\nI'm off on the 26th, and on holiday from the 30th to the 2nd."
+    outcome = run.reply(prompt, "rob@example.com", words)
+
+    assert outcome.status == "checkin", outcome.reason
+    assert (
+        "says they are away from Thu 26 Nov, back Fri 27 Nov; and from Mon 30 Nov, back Thu 3 Dec"
+        in str(inbox_row(run, outcome.inbox_id).reason)
+    )
+    marked = rob(run)
+    assert in_berlin(marked.away_from) == datetime(2026, 11, 26)
+    assert in_berlin(marked.away_until) == datetime(2026, 11, 27)
+    assert in_berlin(marked.later_away_from) == datetime(2026, 11, 30)
+    assert in_berlin(marked.later_away_until) == datetime(2026, 12, 3)
+    text = confirmation_text(run)
+    assert "You're marked away from Thu 26 Nov, back Fri 27 Nov: no reminders in that time" in text
+    assert (
+        "And marked away from Mon 30 Nov, back Thu 3 Dec: no reminders in that time either." in text
+    )
+    run.until(thursday(15))
+    assert (
+        "Away from Thu 26 Nov, back Fri 27 Nov; away from Mon 30 Nov, back Thu 3 Dec; "
+        "not chased while away." in digest_text(run)
+    )
+
+    run.until(thursday(15, day=26))
+    assert reminder_days(run, run.emails("prompt", "rob@example.com")[-1]) == [date(2026, 11, 25)]
+    assert "Away, back Fri 27 Nov; away from Mon 30 Nov, back Thu 3 Dec;" in digest_text(run)
+
+    run.until(datetime(2026, 12, 3, 15, tzinfo=BERLIN).astimezone(UTC))
+    last_prompt = run.emails("prompt", "rob@example.com")[-1]
+    assert local(last_prompt, BERLIN).date() == date(2026, 12, 1)
+    assert reminder_days(run, last_prompt) == [date(2026, 12, 3)]  # not on the 2nd: away
+
+
+def test_a_note_with_two_absences_apart_marks_both_and_says_so(run: Run) -> None:
+    """Read as one absence from now to the end of the holiday: no reminders for two
+    weeks, the week between included; both now, each said to Rob and to Mia."""
+    run.until(thursday(14, 30, day=17))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    note = "I'm out Friday, and on holiday from the 30th to the 2nd. Can we skip this one?"
+    outcome = run.reply(prompt, "rob@example.com", note)
+
+    assert outcome.status == "away", outcome.reason
+    marked = rob(run)
+    assert marked.away_from is None  # from now: the note answers this prompt
+    assert in_berlin(marked.away_until) == datetime(2026, 11, 21)
+    assert in_berlin(marked.later_away_from) == datetime(2026, 11, 30)
+    assert in_berlin(marked.later_away_until) == datetime(2026, 12, 3)
+    also = "Also marked away from Mon 30 Nov, back Thu 3 Dec: no reminders in that time either."
+    [noted] = run.emails("away-noted", "rob@example.com")
+    assert str(noted["Subject"]) == "Noted: you're away, no reminders before Sat 21 Nov"
+    assert also in " ".join(body(noted).split())
+    [told] = run.emails("away-told", "mia@example.com")
+    assert also in " ".join(body(told).split())
+
+    run.until(thursday(15, day=26))  # between the two: reminded
+    assert len(reminder_days(run, run.emails("prompt", "rob@example.com")[-1])) == 2

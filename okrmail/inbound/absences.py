@@ -87,7 +87,9 @@ def settle_checkin_absences(
         return
     ids = {person_id for person_id, _, _ in recorded}
     saying = [person_id for person_id, _, sentences in recorded if sentences]
-    marked_or_saying = or_(Person.away_until > now, Person.id.in_(saying))
+    marked_or_saying = or_(
+        Person.away_until > now, Person.later_away_until > now, Person.id.in_(saying)
+    )
     people = {
         person.id: person
         for person in session.scalars(select(Person).where(Person.id.in_(ids), marked_or_saying))
@@ -98,7 +100,7 @@ def settle_checkin_absences(
             continue
         notes = []
         if person.away_at(now):
-            robots.clear_away(person)
+            robots.back_now(person, now)
             notes.append("was marked away: back now, reminders go on")
         if sentences:
             notes.append(_record_said(ctx, person, " ".join(sentences), now))
@@ -116,14 +118,18 @@ def _record_said(ctx: AppContext, person: Person, sentences: str, now: datetime)
     absence = robots.read_absence(sentences, now, person.timezone, default_days, weeks=True)
     if not absence.named:
         return ""  # "I'm on holiday" beside full answers: when, and whether, is unclear
-    robots.record_absence(person, absence, now)
-    assert person.away_until is not None
-    back = local_day(person.away_until, person.timezone)
-    if person.away_from is not None:
-        return (
-            f"says they are away from {local_day(person.away_from, person.timezone)}, back {back}"
-        )
-    return f"says they are away: not chased until {back}"
+    dropped = robots.record_absence(person, absence, now)
+    said = [_span_text(person, starts, back) for starts, back in person.absences(now)]
+    if dropped:
+        said.append(f"not marked (more than {robots.MARKED_ABSENCES} apart): ")
+        said[-1] += ", ".join(_span_text(person, item.starts, item.back) for item in dropped)
+    return "says they are away " + "; and ".join(said)
+
+
+def _span_text(person: Person, starts: datetime | None, back: datetime) -> str:
+    """ "from Fri 20 Nov, back Sat 21 Nov", or "now, back Sat 21 Nov", in their days."""
+    begins = f"from {local_day(starts, person.timezone)}" if starts else "now"
+    return f"{begins}, back {local_day(back, person.timezone)}"
 
 
 def answer_manager(
@@ -181,6 +187,7 @@ def _away_noted(
             "report": person_view(report),
             "manager": person_view(manager),
             "until": local_day(until, writer.timezone),
+            "later": _later_view(report, ctx.now(), writer.timezone),
         },
     )
 
@@ -202,9 +209,19 @@ def _away_forwarded(
             "report": person_view(report),
             "note": note[:SHOWN_NOTE],
             "until": local_day(until, manager.timezone),
+            "later": _later_view(report, ctx.now(), manager.timezone),
         },
         reply_to=report.email,
     )
+
+
+def _later_view(person: Person, now: datetime, timezone: str) -> list[dict[str, str]]:
+    """The absences `person` is marked for after the one they are in, in `timezone`'s days
+    ("off today, and on holiday from the 14th to the 18th")."""
+    return [
+        {"from": local_day(starts, timezone) if starts else "", "back": local_day(back, timezone)}
+        for starts, back in person.absences(now)[1:]
+    ]
 
 
 def _not_recorded(ctx: AppContext, session: Session, prompt: Prompt, manager: Person) -> int | None:

@@ -294,16 +294,20 @@ def confirmation_context(ctx: AppContext, due: Confirmation) -> dict[str, Any]:
     }
 
 
-def away_view(person: Person, now: datetime) -> dict[str, str] | None:
+def away_view(person: Person, now: datetime) -> dict[str, Any] | None:
     """When the person is marked away (a check-in can say so: "I'm away next week"), in
-    their own days: from (empty when it has begun) and back; None when not."""
-    if person.away_until is None or person.away_until <= now:
+    their own days: from (empty when it has begun) and back, and `later`, the same for
+    another absence apart from that one; None when not."""
+    absences = [
+        {
+            "from": local_day(starts, person.timezone) if starts else "",
+            "back": local_day(back, person.timezone),
+        }
+        for starts, back in person.absences(now)
+    ]
+    if not absences:
         return None
-    starts = None if person.away_at(now) else person.away_from
-    return {
-        "from": local_day(starts, person.timezone) if starts else "",
-        "back": local_day(person.away_until, person.timezone),
-    }
+    return {**absences[0], "later": absences[1:]}
 
 
 def _any_read(key_results: Sequence[dict[str, Any]]) -> bool:

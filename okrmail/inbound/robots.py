@@ -12,9 +12,11 @@ X-Auto-Response-Suppress is *not* a sign of a robot: Outlook sets it on ordinary
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from email.message import Message
+from itertools import count, pairwise
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -149,6 +151,21 @@ _DAY_MONTH = re.compile(
 _MONTH_DAY = re.compile(
     rf"(?<!\w){_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.I
 )
+# The first day of a range that names its month once: "14-18 December", "14 to 18 Dec".
+_RANGE_WORDS = r"(?:[-–—]|to|till|until|through|bis|au|al|a|tot|à|ao)"
+_DAY_RANGE_MONTH = re.compile(
+    rf"(?<![\w.])(\d{{1,2}})(?:st|nd|rd|th|er|e|\.|º)?(?=\s*{_RANGE_WORDS}\s*\d{{1,2}}"
+    rf"(?:st|nd|rd|th|er|e|\.|º)?\s+(?:de\s+|of\s+)?{_MONTH}(?:\s+(?:de\s+)?(\d{{4}}))?)",
+    re.I,
+)
+# The last day of one that names its month first: "December 14-18", "Dec 14 to 18".
+_MONTH_DAY_RANGE = re.compile(
+    rf"(?<!\w){_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\s*(?:[-–—]|to|till|until|through)\s*"
+    rf"(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?",
+    re.I,
+)
+_CLAUSE_END = re.compile(r"[.!?;\n]")
+_AND = re.compile(r"\s*(?:,|&|and|und|et|y|en|e)\s*(?:on\s+|the\s+)?", re.I)
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _DOTTED = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2}(?!\d))?")
 _SLASHED = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b")
@@ -172,6 +189,32 @@ _CUES = {
     "até ate fino sino",
 }
 _CUE_ROLES = {word: role for role, words in _CUES.items() for word in words.split()}
+# A day right after a word of absence, with no cue, is that day alone ("I'm out Friday",
+# "off on Friday", "OOO Fri", "krank am Montag"): away from its morning to the next.
+_AWAY_WORD_LIST = (
+    "off out away ooo sick ill unwell holiday holidays vacation leave pto urlaub krank "
+    "abwesend frei congé congés conge conges vacances malade absent absente vacaciones baja "
+    "enfermo enferma ausente vakantie ziek verlof afwezig férias ferias ferie licença "
+    "doente malato malata"
+)
+_AWAY_WORDS = frozenset(_AWAY_WORD_LIST.split())
+# The words that may stand between such a word and its day ("off on Friday", "away this
+# Friday", "krank am Montag", "en congé le 3").
+_AWAY_FILLERS = frozenset("on this next am le el op the de".split())  # noqa: SIM905
+# Two days joined into a range: the first starts the absence, the second is its last day
+# ("Wednesday to Friday", "from the 2nd to the 6th", "Mon-Wed", "von Montag bis Mittwoch",
+# "du lundi au mercredi", "del lunes al miércoles", "de segunda a quarta", "dal lunedì al
+# mercoledì", "van maandag tot en met woensdag"): what may stand between them...
+_RANGE_JOIN = re.compile(
+    r"\s*(?:[-–—]|to|till|til|until|through|thru|bis(?: zum| einschließlich)?|au|à|a|al|ao"
+    r"|tot(?: en met)?|t/m|até|ate|fino al|fino a|hasta(?: el)?|jusqu'au|jusqu’au)"
+    r"\s*(?:the|zum|le|el|dia|de|den|il)?\s*",
+    re.I,
+)
+_WORDS_ONLY = re.compile(r"[\w'’]+(?:\s+[\w'’]+)*\s*")
+_OUT_OF_OFFICE_BEFORE = re.compile(r"\bout of (?:the )?office\W+(?:on\W+)?$", re.I)
+# ... and the words that open one when no cue does ("du lundi", "von Montag").
+_RANGE_OPENERS = frozenset("from von vom du del de dal dalla van desde ab".split())  # noqa: SIM905
 _BACK_AFTER = frozenset({"wieder", "zurück", "terug", "weer"})
 # How many words back a cue may stand before a day ("back in the office on Monday").
 _CUE_REACH = 5
@@ -198,6 +241,11 @@ _WEEKDAY = re.compile(
     + "|".join(sorted(map(re.escape, _WEEKDAYS), key=len, reverse=True))
     + r")\.?(?![\w-])",
     re.I,
+)
+# "Mon-Wed": a hyphen, which keeps a weekday from being read in "mon-" words, joins two.
+_WEEKDAY_NAMES_ANY = "|".join(sorted(map(re.escape, _WEEKDAYS), key=len, reverse=True))
+_WEEKDAY_HYPHEN = re.compile(
+    rf"(?<![\w-])((?:{_WEEKDAY_NAMES_ANY})\.?)-(?=(?:{_WEEKDAY_NAMES_ANY})\.?(?![\w-]))", re.I
 )
 # A day of the month said alone, after a cue: "until the 29th", "from the 30th", "bis zum
 # 29.", "jusqu'au 29", "hasta el 29", "tot de 29e", "até dia 29", "fino al 29". Read only
@@ -227,20 +275,25 @@ LONGEST_ABSENCE = timedelta(days=366)
 class Absence:
     """An absence as a text tells it: when it starts (None: it has begun) and the morning
     the person is back; `named` says whether the text said when at all (else `back` is
-    the default length from now)."""
+    the default length from now). `later`: other absences the same text tells of, apart
+    from this one and after it ("off Friday, and on holiday from the 14th to the 18th")."""
 
     starts: datetime | None
     back: datetime
     named: bool
+    later: tuple[Absence, ...] = ()
 
 
 @dataclass(frozen=True)
 class _Said:
     """A day a text names, and what it is: where the absence starts ("from"), the day the
-    person is back ("back"), or its last day ("until", also a date said with no cue)."""
+    person is back ("back"), its last day ("until", also a date said with no cue), or the
+    only day ("on": "I'm out Friday"). Days of one range, or a day alone, share a `span`:
+    that absence is told whole; the other days make one absence together."""
 
     day: date
     role: str
+    span: int | None = None
 
 
 def read_absence(
@@ -248,13 +301,18 @@ def read_absence(
 ) -> Absence:
     """The absence `text` tells of, in days where the person is (`timezone`).
 
-    Of the days the text names, the latest one in the coming year ends the absence
-    ("away from 20 Nov until 30 Nov" -> 30 Nov). After "back on" the person is back that
-    morning; otherwise ("until 30 Nov", "until Friday") they are back the morning after. A
-    weekday is the next such day after today. A day after "from" starts the absence
-    ("from the 30th", "ab Montag"); with no end named, it lasts `default_days` from then.
-    With `weeks`, "next week" is Monday to Sunday of the week to come, and "this week"
-    ends on Sunday.
+    A range is read whole: "from Wednesday to Friday", "Mon-Wed", "du lundi au mercredi"
+    start on the first day and end after the last. A day right after a word of absence,
+    with no cue, is that day alone ("I'm out Friday", "OOO Fri"). Of the other days the
+    text names, the latest one in the coming year ends the absence ("away from 20 Nov
+    until 30 Nov" -> 30 Nov). After "back on" the person is back that morning; otherwise
+    ("until 30 Nov", "until Friday") they are back the morning after. A weekday is the
+    next such day after today. A day after "from" starts the absence ("from the 30th", "ab
+    Montag"); with no end named, it lasts `default_days` from then. With `weeks`, "next
+    week" is Monday to Sunday of the week to come, and "this week" ends on Sunday.
+
+    Absences that overlap or touch are one; of those apart, the soonest is returned, with
+    the others in `later`.
     """
     local = zone(timezone)
     today = now.astimezone(local).date()
@@ -263,23 +321,58 @@ def read_absence(
         for item in _said(text[:4000], today, weeks=weeks)
         if today <= item.day <= today + LONGEST_ABSENCE
     ]
-    starts = min((item.day for item in said if item.role == "from"), default=None)
-    ends = [item for item in said if item.role != "from"]
-    if ends:
-        # The latest day; said twice, as back on it and as away until it, the later.
-        last = max(ends, key=lambda item: (item.day, item.role == "until"))
-        back_day = last.day if last.role == "back" else last.day + timedelta(days=1)
-    elif starts is not None:
-        back_day = starts + timedelta(days=default_days)
-    else:
+    told: dict[int | None, list[_Said]] = {}
+    for item in said:
+        told.setdefault(item.span, []).append(item)
+    spans = [
+        span
+        for items in told.values()
+        if (span := _span(items, default_days, closed=items[0].span is not None))
+    ]
+    if not spans:
         return Absence(None, now + timedelta(days=default_days), named=False)
-    if starts is not None and not today < starts < back_day:
-        starts = None  # begun already (today), or no start of this absence
 
     def morning(day: date) -> datetime:
         return datetime.combine(day, time(0, 0), tzinfo=local).astimezone(now.tzinfo)
 
-    return Absence(morning(starts) if starts else None, morning(back_day), named=True)
+    absences = [
+        Absence(morning(starts) if starts and today < starts else None, morning(back), True)
+        for starts, back in _apart(spans, today)
+    ]
+    return replace(absences[0], later=tuple(absences[1:]))
+
+
+def _span(items: list[_Said], default_days: int, *, closed: bool) -> tuple[date, date] | None:
+    """The first day and the day back of the absence `items` tell of together; None when
+    they name no end and no start. The start of one not `closed` is its earliest "from",
+    else today (returned as date.min)."""
+    starts = min((item.day for item in items if item.role in {"from", "on"}), default=None)
+    if closed and starts is None:
+        starts = min(item.day for item in items)
+    ends = [item for item in items if item.role != "from"]
+    if ends:
+        # The latest day; said twice, as back on it and as away until it, the later.
+        last = max(ends, key=lambda item: (item.day, item.role != "back"))
+        back_day = last.day if last.role == "back" else last.day + timedelta(days=1)
+    elif starts is not None:
+        back_day = starts + timedelta(days=default_days)
+    else:
+        return None
+    if starts is None or not starts < back_day:
+        starts = date.min  # begun already, or no start of this absence
+    return starts, back_day
+
+
+def _apart(spans: list[tuple[date, date]], today: date) -> list[tuple[date, date]]:
+    """`spans` in order, those that overlap or touch made one; a start today or before
+    is today (the absence has begun)."""
+    merged: list[tuple[date, date]] = []
+    for starts, back in sorted((max(starts, today), back) for starts, back in spans):
+        if merged and starts <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], back))
+        else:
+            merged.append((starts, back))
+    return merged
 
 
 def away_until(text: str, now: datetime, timezone: str, default_days: int) -> datetime:
@@ -292,6 +385,12 @@ class _Absent(Protocol):
     timezone: str
     away_from: datetime | None
     away_until: datetime | None
+    later_away_from: datetime | None
+    later_away_until: datetime | None
+
+
+# How many absences apart a person is marked for (people.away_* and later_away_*).
+MARKED_ABSENCES = 2
 
 
 def mark_away(
@@ -300,33 +399,60 @@ def mark_away(
     """Mark `person` away from now until the date `text` names (else for `default_days`);
     an absence they are marked for already that lasts longer stands. Returns until when.
     From now even when `text` names a later start: it answers a prompt with a note instead
-    of the answers, so it stands for now too. `weeks`: a person wrote it (`read_absence`)."""
+    of the answers, so it stands for now too. `weeks`: a person wrote it (`read_absence`).
+    Another absence the text tells of, apart and later, is marked as well."""
     absence = read_absence(text, now, person.timezone, default_days, weeks=weeks)
-    record_absence(person, Absence(None, absence.back, absence.named), now)
+    record_absence(person, replace(absence, starts=None), now)
     assert person.away_until is not None
     return person.away_until
 
 
-def record_absence(person: _Absent, absence: Absence, now: datetime) -> None:
-    """Mark `person` away for `absence`, together with the one they are marked for: one
-    that overlaps or touches it makes one absence of both; of two apart, the sooner stands
-    (reminders meet it first; the later one will be said again, by an out-of-office or
-    the person, when it comes)."""
-    ends = person.away_until if person.away_until and person.away_until > now else None
-    if ends is None:
-        person.away_from, person.away_until = absence.starts, absence.back
-        return
-    begins = person.away_from if person.away_from and person.away_from > now else None
-    new_begins = absence.starts or now
-    if new_begins <= ends and (begins or now) <= absence.back:
-        earliest = None if begins is None or absence.starts is None else min(begins, absence.starts)
-        person.away_from, person.away_until = earliest, max(ends, absence.back)
-    elif new_begins < (begins or now):
-        person.away_from, person.away_until = absence.starts, absence.back
+def record_absence(person: _Absent, absence: Absence, now: datetime) -> list[Absence]:
+    """Mark `person` away for `absence` (and its `later` ones), together with those they
+    are marked for: absences that overlap or touch make one. Of more than
+    `MARKED_ABSENCES` apart, the soonest are kept (reminders meet them first); the others
+    are returned, to be said again."""
+    spans = [
+        (starts or now, back)
+        for starts, back in (
+            (person.away_from, person.away_until),
+            (person.later_away_from, person.later_away_until),
+            *((item.starts, item.back) for item in (absence, *absence.later)),
+        )
+        if back is not None and back > now
+    ]
+    merged: list[tuple[datetime, datetime]] = []
+    for starts, back in sorted(spans):
+        if merged and starts <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], back))
+        else:
+            merged.append((starts, back))
+    kept = [(None if starts <= now else starts, back) for starts, back in merged]
+    _store(person, kept[:MARKED_ABSENCES])
+    return [Absence(starts, back, named=True) for starts, back in kept[MARKED_ABSENCES:]]
 
 
-def clear_away(person: _Absent) -> None:
-    person.away_from = person.away_until = None
+def back_now(person: _Absent, now: datetime) -> None:
+    """The person is back (they answered): the absences that have begun are over; those
+    still to come stand."""
+    _store(
+        person,
+        [
+            (starts, back)
+            for starts, back in (
+                (person.away_from, person.away_until),
+                (person.later_away_from, person.later_away_until),
+            )
+            if back is not None and back > now and starts is not None and starts > now
+        ],
+    )
+
+
+def _store(person: _Absent, spans: Sequence[tuple[datetime | None, datetime | None]]) -> None:
+    """Write `spans` (soonest first, at most `MARKED_ABSENCES`) on `person`."""
+    first, later = [*spans, (None, None), (None, None)][:MARKED_ABSENCES]
+    person.away_from, person.away_until = first
+    person.later_away_from, person.later_away_until = later
 
 
 def zone(timezone: str) -> ZoneInfo:
@@ -336,22 +462,45 @@ def zone(timezone: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+@dataclass
+class _Seen:
+    """A day where the text names it: `role` None until a cue or a range gives it one;
+    `cued_only` drops it then (a weekday or a day alone is an ordinary word without);
+    `next_after` finds the same day after another (a range's end: "Fri-Mon", "the 28th to
+    the 3rd"), None for a full date."""
+
+    start: int
+    end: int
+    day: date
+    role: str | None
+    cued_only: bool
+    next_after: Callable[[date], date | None] | None = None
+    span: int | None = None
+
+
 def _said(text: str, today: date, *, weeks: bool) -> list[_Said]:
     """Every day the text names, each with its role (`_Said`)."""
-    found: list[_Said] = []
+    text = _WEEKDAY_HYPHEN.sub(r"\1–", text)  # same length: places stay
+    seen: list[_Seen] = []
     covered: list[range] = []  # where the dates with a month are: no day said alone there
 
-    def add_found(position: int, when: date, *, cued_only: bool = False) -> None:
-        role = _role(text[max(0, position - 60) : position])
-        if role in {None, "from"} and _back_after(text[position : position + 60]):
+    def add_found(
+        match: re.Match[str] | tuple[int, int],
+        when: date,
+        *,
+        cued_only: bool = False,
+        next_after: Callable[[date], date | None] | None = None,
+    ) -> None:
+        start, end = (match.start(), match.end()) if isinstance(match, re.Match) else match
+        role = _role(text[max(0, start - 60) : start])
+        if role in {None, "from", "on"} and _back_after(text[start : start + 60]):
             role = "back"  # "ab Montag wieder da", "maandag terug"
-        if role is not None or not cued_only:
-            found.append(_Said(when, role or "until"))
+        seen.append(_Seen(start, end, when, role, cued_only, next_after))
 
     def add(match: re.Match[str], year: str | None, month: int | None, day: int) -> None:
         covered.append(range(match.start(), match.end()))
         for candidate in _candidates(year, month, day, today):
-            add_found(match.start(), candidate)
+            add_found(match, candidate)
 
     for match in _ISO.finditer(text):
         add(match, match[1], int(match[2]), int(match[3]))
@@ -361,9 +510,16 @@ def _said(text: str, today: date, *, weeks: bool) -> list[_Said]:
         add(match, match[1], int(match[2]), int(match[3]))
     for match in _DAY_MONTH.finditer(text):
         add(match, match[3], _month(match[2]), int(match[1]))
+    for match in _DAY_RANGE_MONTH.finditer(text):  # the 14 of "14-18 December"
+        add(match, match[3], _month(match[2]), int(match[1]))
     for match in _MONTH_DAY.finditer(text):
         if match[1] != "may":  # "I may 2 ..." is not a date; the month is written "May"
             add(match, match[3], _month(match[1]), int(match[2]))
+    for match in _MONTH_DAY_RANGE.finditer(text):  # the 18 of "December 14-18"
+        if match[1] != "may":
+            covered.append(range(match.start(2), match.end(2)))
+            for candidate in _candidates(match[3], _month(match[1]), int(match[2]), today):
+                add_found((match.start(2), match.end(2)), candidate)
     for match in _SLASHED.finditer(text):
         covered.append(range(match.start(), match.end()))
         # Day/month or month/day: of both readings, the nearer future date wins.
@@ -374,22 +530,91 @@ def _said(text: str, today: date, *, weeks: bool) -> list[_Said]:
         ]
         upcoming = sorted(item for item in readings if item >= today)
         if upcoming:
-            add_found(match.start(), upcoming[0])
+            add_found(match, upcoming[0])
     for match in _WEEKDAY.finditer(text):
-        ahead = (_WEEKDAYS[match[1].lower()] - today.isoweekday() - 1) % 7 + 1
-        add_found(match.start(), today + timedelta(days=ahead), cued_only=True)
+        weekday = _WEEKDAYS[match[1].lower()]
+        add_found(
+            match,
+            _next_weekday(weekday, today),
+            cued_only=True,
+            next_after=lambda day, weekday=weekday: _next_weekday(weekday, day),
+        )
     for match in _DAY_ALONE.finditer(text):
         if any(match.start() in span for span in covered):
             continue
         article = _words(text[: match.start()])[-1:]
         ordinal = match[2] is not None and match[2] != "."  # "29." needs "zum" before it
         if ordinal or (article and article[0] in _DAY_ARTICLES):
-            day = _day_of_month(int(match[1]), today)
+            number = int(match[1])
+            day = _day_of_month(number, today)
             if day is not None:
-                add_found(match.start(), day, cued_only=True)
+                add_found(
+                    match,
+                    day,
+                    cued_only=True,
+                    next_after=lambda after, number=number: _day_of_month(
+                        number, after + timedelta(days=1)
+                    ),
+                )
+    _join_ranges(seen, text)
+    found = [
+        _Said(item.day, item.role or "until", item.span)
+        for item in seen
+        if item.role is not None or not item.cued_only
+    ]
     if weeks:
         found += _weeks(text, today)
     return found
+
+
+def _next_weekday(weekday: int, after: date) -> date:
+    """The next `weekday` (ISO number) after `after`: today's weekday is next week's."""
+    return after + timedelta(days=(weekday - after.isoweekday() - 1) % 7 + 1)
+
+
+def _join_ranges(seen: list[_Seen], text: str) -> None:
+    """Give each range its two days ("from Wednesday to Friday", "Mon-Wed", "du lundi au
+    mercredi", "off Friday, back Monday") a `span` of their own: the first starts the
+    absence, the second ends it; and each day alone ("I'm out Friday") its own."""
+    seen.sort(key=lambda item: item.start)
+    spans = count(1)
+    for first, second in pairwise(seen):
+        if first.span is not None or second.start < first.end:
+            continue
+        between = text[first.end : second.start]
+        if first.role == "on" and second.role is None and _AND.fullmatch(between):
+            second.role = "on"  # "off Friday and Monday": each day alone
+            continue
+        if _RANGE_JOIN.fullmatch(between) and (
+            first.role in {"from", "on"}
+            or (first.role is None and _opens_range(text[max(0, first.start - 30) : first.start]))
+        ):
+            second.role = "back" if second.role == "back" else "until"
+        elif not (
+            first.role == "on"
+            and second.role in {"until", "back"}
+            and len(between) <= 30
+            and not _CLAUSE_END.search(between)
+        ):
+            continue
+        if second.day <= first.day and second.next_after is not None:
+            second.day = second.next_after(first.day) or second.day
+        if second.day < first.day:
+            continue
+        first.role = "from"
+        first.span = second.span = next(spans)
+    for item in seen:
+        if item.role == "on" and item.span is None:
+            item.span = next(spans)
+
+
+def _opens_range(before: str) -> bool:
+    """Whether the word before a day (an article aside) opens a range: "von Montag",
+    "du lundi", "del lunes", "from the 2nd"."""
+    words = _words(before)[-2:]
+    if words and words[-1] in _RANGE_OPENERS:
+        return True
+    return len(words) == 2 and words[-1] in _DAY_ARTICLES and words[0] in _RANGE_OPENERS
 
 
 def _words(text: str) -> list[str]:
@@ -398,12 +623,20 @@ def _words(text: str) -> list[str]:
 
 def _role(before: str) -> str | None:
     """What the nearest cue in the few words before a day makes of it ("back", "from",
-    "until"); None without one. "Back" also as it was always read (`_RETURN`)."""
+    "until"), or a word of absence right before it ("on": "out Friday"); None without one.
+    "Back" also as it was always read (`_RETURN`)."""
     if _RETURN.search(before[-40:]):
         return "back"
-    for word in reversed(_words(before)[-_CUE_REACH:]):
+    if _OUT_OF_OFFICE_BEFORE.search(before):
+        return "on"
+    nearest_first = list(reversed(_words(before)[-_CUE_REACH:]))
+    for distance, word in enumerate(nearest_first):
         if word in _CUE_ROLES:
             return _CUE_ROLES[word]
+        if word in _AWAY_WORDS and _AWAY_FILLERS.issuperset(nearest_first[:distance]):
+            # Words only: "en congé, mon équipe" is no Monday.
+            tail = before[before.lower().replace("’", "'").rfind(word) :]
+            return "on" if _WORDS_ONLY.fullmatch(tail) else None
     return None
 
 

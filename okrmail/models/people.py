@@ -41,17 +41,33 @@ class Person(Base):
     # ... from this one, when the absence was said before it began ("I'm away next week",
     # in a check-in); None: from now.
     away_from: Mapped[datetime | None]
+    # A second absence, said ahead and apart from that one, after it ("off Friday, and on
+    # holiday from the 14th to the 18th"): from and until, both set or both None.
+    later_away_from: Mapped[datetime | None]
+    later_away_until: Mapped[datetime | None]
     # Other addresses the person sends from (lower-case), for matching reply senders.
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     manager: Mapped[Person | None] = relationship(remote_side=[id])
     objectives: Mapped[list[Objective]] = relationship(back_populates="person")
 
+    def absences(self, now: datetime) -> list[tuple[datetime | None, datetime]]:
+        """The absences marked that are not over at `now`, soonest first: when each starts
+        (None: it has begun) and the instant the person is back."""
+        marked = [(self.away_from, self.away_until), (self.later_away_from, self.later_away_until)]
+        return [
+            (starts if starts is not None and starts > now else None, back)
+            for starts, back in marked
+            if back is not None and back > now
+        ]
+
     def away_at(self, now: datetime) -> bool:
         """Whether the person is away at `now`: marked away until later, and it has begun."""
-        if self.away_until is None or self.away_until <= now:
-            return False
-        return self.away_from is None or self.away_from <= now
+        return self.back_from_absence(now) is not None
+
+    def back_from_absence(self, now: datetime) -> datetime | None:
+        """When the absence the person is in at `now` ends; None when they are in none."""
+        return next((back for starts, back in self.absences(now) if starts is None), None)
 
     def __repr__(self) -> str:
         return f"<Person {self.email}>"

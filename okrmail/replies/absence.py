@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import re
 
+# A day after "off", "out", "away": a weekday or a day of the month, in English only (the
+# other languages have their own words of absence).
+_ENGLISH_DAY = (
+    r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?|wednesday|saturday"
+    r"|the \d{1,2}(?:st|nd|rd|th))\b"
+)
 # Being away, now or soon, in the words people use in a note (not an auto-reply's).
 _AWAY = re.compile(
     r"\bon (?:a |my |her |his |their )?(?:holidays?|vacation|leave|pto|sick leave|annual leave"
     r"|parental leave|maternity leave|paternity leave|medical leave|sabbatical)\b"
     r"|\b(?:off|out) sick\b|\b(?:sick|unwell)\b|\bill\b(?!-)"
-    r"|\b(?:off|out|away) (?:today|tomorrow|this week|next week|all week|until|till|through"
-    r"|from|on)\b|\bout of (?:the )?office\b|\booo\b"
+    r"|\b(?:off|out|away) (?:(?:today|tomorrow|this week|next week|all week|until|till"
+    r"|through|from|on)\b|(?:this |next )?" + _ENGLISH_DAY + r")"
+    r"|\bout of (?:the )?office\b|\booo\b"
     r"|\bim urlaub\b|\bin urlaub\b|\bkrank(?:geschrieben)?\b|\bin elternzeit\b"
     r"|\bnicht im büro\b|\babwesend\b"
     r"|\ben (?:congés?|vacances|arrêt maladie)\b|\bmalade\b|\babsente?\b"
@@ -54,6 +61,23 @@ _FIRST_PERSON = re.compile(
     re.I,
 )
 _BARE_ILLNESS = re.compile(r"sick|unwell|ill|krank|malade|enferm[oa]|ziek|doente|malat[oa]", re.I)
+# ... which counts in a check-in said of the writer, a verb "to be" right before it, and a
+# few words at most ("I'm sick until Friday", "I'm still a bit ill", "ich bin bis Freitag
+# krank"), none of them a subject of its own ("I'm sure the build is sick").
+_I_AM = (
+    r"(?:^|[^\w'’])(?:i'm|i’m|im|i am|i'll be|i’ll be|i will be|ill be|ich bin|bin|je suis"
+    r"|je serai|suis|estoy|estaré|estare|ik ben|ben|estou|sono|sarò|saro)\s+"
+)
+_I_AM_ILL = re.compile(
+    _I_AM + r"(?:(?!(?:it|it's|its|the|this|that|is|are|our|my|we|was)\b)[\w'’]+\s+){0,3}$",
+    re.I,
+)
+_NOT_ILLNESS_AFTER = re.compile(r"\s+(?:of|and tired|to death)\b", re.I)
+# "off on Friday", "out Friday", "away Mon-Wed": said of many things ("the release is out
+# Friday", "we sign off on Friday"), so only of the writer, a verb "to be" right before
+# it ("I'm out Friday", "I'll be off on the 14th"), or opening the sentence ("Off Friday.").
+_OFF_A_DAY = re.compile(r"(?:off|out|away) (?:on|(?:this |next )?" + _ENGLISH_DAY + ")", re.I)
+_I_AM_OFF = re.compile(_I_AM + r"(?:\w+\s+)?$", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
 _MAX_WORDS = 80  # a note; a long message that mentions a holiday is about something else
 
@@ -68,9 +92,15 @@ def says_away(text: str, *, about: str | None = None) -> bool:
             before = sentence[: found.start()]
             if _NOT_NOW.search(before):
                 continue
-            if about is None and not (_OTHERS.search(before) or _NAMED.search(before)):
-                return True
-            if about is not None and _names(before, about):
+            if _BARE_ILLNESS.fullmatch(found.group()) and _not_illness(sentence, found, before):
+                continue
+            if about is not None:
+                if _names(before, about):
+                    return True
+            elif _OFF_A_DAY.fullmatch(found.group()):
+                if _I_AM_OFF.search(before) or _opens(before):
+                    return True
+            elif not (_OTHERS.search(before) or _NAMED.search(before)):
                 return True
     return False
 
@@ -80,8 +110,10 @@ def absence_sentences(text: str) -> list[str]:
     are away now or will be ("I'm on holiday from the 30th", "I'm away next week"), with
     the rules of `says_away`. Stricter, as a check-in speaks of many people and things:
     the writer must be the subject ("I", "ich", "je"...), or the sentence must open with
-    the absence ("Off sick until Friday."), and a bare "sick" or "ill" is not enough ("Ill
-    send the numbers", "the build is sick")."""
+    the absence ("Off sick until Friday."); a bare "sick" or "ill" only right after "I'm"
+    ("I'm sick until Friday"; not "Ill send the numbers", "the build is sick", "I'm sick
+    of waiting"), and "off"/"out" before a day only after "I'm" or opening the sentence
+    ("I'm out Friday"; not "the release is out Friday", "I'll sign off on Friday")."""
     if _AWAY.search(text) is None:
         return []  # most check-ins: one search, not one per sentence
     found = []
@@ -91,11 +123,28 @@ def absence_sentences(text: str) -> list[str]:
             if _NOT_NOW.search(before) or _OTHERS.search(before) or _NAMED.search(before):
                 continue
             if _BARE_ILLNESS.fullmatch(match.group()):
-                continue
-            if _FIRST_PERSON.search(before) or not before.strip(" \t-*>•:"):
+                said = _I_AM_ILL.search(before) and not _not_illness(sentence, match, before)
+            elif _OFF_A_DAY.fullmatch(match.group()):
+                said = _I_AM_OFF.search(before) or _opens(before)
+            else:
+                said = _FIRST_PERSON.search(before) or _opens(before)
+            if said:
                 found.append(sentence.strip())
                 break
     return found
+
+
+def _not_illness(sentence: str, found: re.Match[str], before: str) -> bool:
+    """A bare illness word that says nothing of health: "sick of waiting", "sick and
+    tired", or "Ill send it" ("I'll" without its apostrophe)."""
+    if _NOT_ILLNESS_AFTER.match(sentence, found.end()):
+        return True
+    return found.group().lower() == "ill" and _opens(before)
+
+
+def _opens(before: str) -> bool:
+    """Whether an absence opens its sentence ("Off sick until Friday.", "- OOO Fri")."""
+    return not before.strip(" \t-*>•:")
 
 
 def _names(before: str, first_name: str) -> bool:

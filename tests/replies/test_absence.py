@@ -117,3 +117,64 @@ def test_a_check_in_that_also_says_its_writer_will_be_away(text: str, sentence: 
 )
 def test_a_check_in_that_speaks_of_no_absence_of_its_writer_now_or_to_come(text: str) -> None:
     assert absence_sentences(text) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # A day right after "out"/"off", said of the writer or opening the sentence.
+        "I'm out Friday.",
+        "Off on Friday, answers above.",
+        "OOO Fri.",
+        "I'll be off Mon-Wed.",
+        # Ill, said of the writer, with a day: bare illness words were left out altogether.
+        "I'm sick until Friday.",
+        "I'm still a bit unwell until Wednesday.",
+        "Ich bin bis Freitag krank.",
+        "Je suis malade jusqu'à vendredi.",
+    ],
+)
+def test_a_check_in_that_says_its_writer_is_out_a_day_or_ill_until_one(sentence: str) -> None:
+    assert absence_sentences(ANSWERS + sentence) == [sentence]
+
+
+ORDINARY = [
+    "We shipped on Friday.",
+    "The release is out Friday.",
+    "I think the release is out Friday.",
+    "The release is out on Friday.",
+    "It's out of scope until Friday.",
+    "I'm sick of waiting until Friday.",
+    "Sick of waiting until Friday.",
+    "I'll sign off on Friday's numbers.",
+    "I'm sure the build is sick until Friday.",
+    "Ill send the numbers on Friday.",
+]
+
+
+@pytest.mark.parametrize("sentence", ORDINARY)
+def test_ordinary_sentences_with_a_day_are_no_absence_in_a_check_in(sentence: str) -> None:
+    assert absence_sentences(ANSWERS + sentence) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # Were notes saying their writer is away, so marked away and their manager told.
+        "The release is out on Friday.",
+        "Sick of waiting until Friday.",
+        "I'm sick of waiting until Friday.",
+        "Ill send the numbers on Friday.",
+        # Never were; kept so.
+        "We shipped on Friday.",
+        "The release is out Friday.",
+        "It's out of scope until Friday.",
+    ],
+)
+def test_ordinary_sentences_with_a_day_are_no_note_of_absence(sentence: str) -> None:
+    assert not says_away(sentence)
+
+
+@pytest.mark.parametrize("text", ["I'm out Friday, can we skip?", "OOO Fri", "Off on Friday."])
+def test_a_note_that_says_its_writer_is_out_a_day(text: str) -> None:
+    assert says_away(text)
