@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from connectors.mail.inbound import MailKey
 from okrmail import outbox
 from okrmail.app import AppContext
-from okrmail.inbound import headers
+from okrmail.inbound import headers, unaddressed
 from okrmail.inbound.absences import answer_manager, record_away_note, settle_checkin_absences
 from okrmail.inbound.assess import Assessment, decide, first_look
 from okrmail.inbound.checkins import ReplyToMerge, merge_replies
@@ -274,6 +274,7 @@ def process(
         replies: list[tuple[Received, Assessment]] = []
         robots: list[tuple[Received, Assessment]] = []
         strays: list[tuple[int, Assessment]] = []  # replies from another address than the prompt's
+        astray: list[tuple[int, Assessment]] = []  # our people's mail that names no check-in
         away: list[tuple[int, Assessment]] = []  # notes that their writer is away
         for item in received:
             found = looks[item.id]
@@ -291,6 +292,8 @@ def process(
                         strays.append((item.id, found))
                     elif found.status == "away":
                         away.append((item.id, found))
+                    elif unaddressed.names_nothing(found):
+                        astray.append((item.id, found))
         outcomes.update(_record_checkins(ctx, session, replies))
         _settle_absences(ctx, session, [(found, outcomes[item.id]) for item, found in replies])
         # Robots and bounces after the replies: a reply proves its prompt was delivered,
@@ -301,6 +304,8 @@ def process(
             _notice(ctx, session, record_away_note, inbox_id, found, outcomes[inbox_id])
         for inbox_id, found in strays:
             _notice(ctx, session, _answer_stray, inbox_id, found, outcomes[inbox_id])
+        for inbox_id, found in astray:
+            _notice(ctx, session, unaddressed.tell_sender, inbox_id, found, outcomes[inbox_id])
         ordered = [outcomes[item.id] for item in received]
         texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
         now = ctx.now()

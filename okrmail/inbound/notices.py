@@ -235,6 +235,7 @@ _KIND_WORDS = {
     "quarantine_report": "the quarantine report",
     "bounce_notice": "a bounce notice",
     "wrong_sender": "a notice of a reply from another address",
+    "not_a_reply": "a note that an email was not a reply to a check-in",
     "away_noted": "a note that someone is marked away",
     "away_forwarded": "a note to a manager that their report is away",
     "manager_in_thread": "a notice to a manager about their message in a check-in thread",

@@ -32,6 +32,9 @@ class Route:
     prompt: PromptInfo | None
     how: str = ""
     problem: str | None = None
+    # Names nothing we sent: no reply token, no reference to our mail (a new email to the
+    # check-in address, or a reply whose client dropped both).
+    names_nothing: bool = False
 
 
 @lru_cache(maxsize=8)
@@ -76,6 +79,7 @@ def route(directory: Directory, message: Message) -> Route:
             )
     return Route(
         None,
+        names_nothing=True,
         problem="not a reply to a check-in: no reply token in "
         + ", ".join(RECIPIENT_HEADERS)
         + (
@@ -93,6 +97,7 @@ _WHAT_WE_SENT = {
     "account_broken": "the calendar account alert",
     "bounce_notice": "the bounce notice",
     "quarantine_report": "the quarantine report",
+    "not_a_reply": "the note that an email was not recorded",
 }
 
 

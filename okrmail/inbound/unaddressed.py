@@ -1,0 +1,122 @@
+"""Mail from one of our people that names no check-in: a new email to the check-in
+address ("my check-in", answers and all), or a reply whose client dropped both the reply
+token and the thread. It is quarantined like any mail that routes nowhere, but its sender
+believes they answered: they would be chased, and their manager would read "no check-in".
+
+So they are told, once a day, at the address we know them by (never the From's, which
+anyone can write): nothing was recorded, and how to answer. With one check-in open, the
+notice is in that check-in's thread and replies go to its address, so answering the
+notice records the check-in. Nothing of their message is repeated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.headerregistry import Address
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from okrmail import outbox
+from okrmail.app import AppContext
+from okrmail.emails import Envelope, our_address
+from okrmail.inbound import defences, headers, robots
+from okrmail.inbound.assess import Assessment, person_by_address
+from okrmail.models import Meeting, Person, Prompt
+from okrmail.prompting import local_day, person_view, shared_context
+from okrmail.questions import question_sets
+
+if TYPE_CHECKING:
+    from okrmail.inbound.ingest import Outcome
+
+KIND = "not_a_reply"
+
+
+def names_nothing(found: Assessment) -> bool:
+    """Whether `found` is a person's email quarantined for naming no check-in of ours."""
+    return (
+        found.status == "quarantined"
+        and found.classification.kind == "reply"
+        and found.route is not None
+        and found.route.names_nothing
+    )
+
+
+def tell_sender(
+    ctx: AppContext, session: Session, inbox_id: int, found: Assessment, outcome: Outcome
+) -> None:
+    """Tell the sender, if they are one of our people, that their email was not recorded
+    (`outcome.reason` says so when they were told)."""
+    person = person_by_address(session, found.sender)
+    if person is None or not person.active:
+        return
+    settings, now = ctx.settings, ctx.now()
+    open_ones = open_prompts(session, person, now, settings.inbound.max_prompt_age_days)
+    # With one open, answering the notice records it; with several (a manager with a prep
+    # email for each report), which one they meant is theirs to say.
+    prompt = open_ones[0] if len(open_ones) == 1 else None
+    today = now.astimezone(robots.zone(person.timezone)).date()
+    domain = settings.mail.message_id_domain
+    # One a day: a second stray email that day is answered by the first notice. With a
+    # check-in open, a reply naming the notice is routed to it, so its Message-ID is
+    # secret like the prompt's own.
+    secret = f"-{prompt.id}-{prompt.token[:12]}" if prompt else ""
+    envelope = Envelope(
+        sender=our_address(settings.mail),
+        to=Address(person.name, addr_spec=person.email),
+        message_id=f"<{KIND}-{person.id}-{today:%Y%m%d}{secret}@{domain}>",
+        reply_to=settings.mail.reply_address.format(token=prompt.token) if prompt else None,
+        in_reply_to=prompt.message_id if prompt else None,
+    )
+
+    def context() -> dict[str, Any]:
+        written = headers.date(found.message) or now
+        view: dict[str, Any] = {
+            "person": person_view(person),
+            "organisation": settings.app.organisation,
+            "subject": headers.subject(found.message) or "(no subject)",
+            "sent_on": local_day(written, person.timezone),
+            "admin_email": settings.app.admin_email,
+            "open": len(open_ones),
+        }
+        if prompt is not None:
+            pairing = prompt.meeting.series.pairing
+            other = pairing.manager if prompt.role == "report" else pairing.report
+            questions = question_sets(settings.templates_path)[prompt.question_set]
+            view |= {
+                **shared_context(ctx, person, prompt.meeting, prompt.question_set),
+                "counterpart": person_view(other),
+                "questions": [question.text for question in questions.for_role(prompt.role)],
+            }
+        return view
+
+    notice = outbox.record_once(
+        ctx, session, KIND, envelope, context, prompt.id if prompt else None
+    )
+    if notice is not None:
+        outcome.outbox_ids.append(notice)
+        outcome.reason = f"{outcome.reason}; {person.email} told it was not recorded"
+
+
+def open_prompts(
+    session: Session, person: Person, now: datetime, max_age_days: float
+) -> list[Prompt]:
+    """The check-ins the person would answer now: sent, not answered, not too old; of
+    those, the ones whose meetings are still to come, if any."""
+    rows = session.execute(
+        select(Prompt, Meeting.start)
+        .join(Meeting, Prompt.meeting_id == Meeting.id)
+        .where(
+            Prompt.person_id == person.id,
+            Prompt.status == "sent",
+            Meeting.status != "cancelled",
+        )
+    ).all()
+    answerable = [
+        (prompt, start)
+        for prompt, start in rows
+        if defences.prompt_not_answerable(prompt, now, max_age_days) is None
+    ]
+    coming = [prompt for prompt, start in answerable if start > now]
+    return coming or [prompt for prompt, _ in answerable]
