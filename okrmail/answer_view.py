@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from okrmail.models import CheckInAnswer, CheckInReading
 from okrmail.prompting import format_value
 from okrmail.replies.courtesy import without_courtesies
+from okrmail.replies.fields import without_labels
 
 # The reading that a question of each kind is answered with, where it has values.
 _VALUES_OF = {"kr_progress": "progress", "confidence": "confidence"}
@@ -50,12 +51,10 @@ def _value(row: CheckInReading) -> str:
     return f"{label} {(row.status or 'noted').replace('-', ' ')}"
 
 
-# What may be left of a note once the values read from it are taken out, for it to have
-# said nothing else: key-result labels, the words that name what the values are, and
-# punctuation ("KR2 40", "KR1: 20, KR3 = 12", "confidence KR2 6").
-_ONLY_LABELS = re.compile(
-    r"(?i)(?:\b(?:kr|key\s+result)\s*#?\s*\d+\b|\b(?:confidence|progress|and|now|is)\b|[\W_])*"
-)
+# What may be left of a note once the values read from it, the key-result labels and the
+# words for confidence are taken out (`without_labels`), for it to have said nothing else:
+# "KR2 40", "KR1: 20, KR3 = 12", "Zuversicht: hoch", "progress KR2 6 and KR3 4".
+_ONLY_LABELS = re.compile(r"(?i)(?:\b(?:progress|and|now|is)\b|[\W_])*")
 _VALUE_KINDS = frozenset({"progress", "confidence"})
 
 
@@ -81,4 +80,5 @@ def note_shown(note: CheckInReading, readings: Sequence[CheckInReading]) -> str:
         rest.append(note.text[position:first])
         position = max(position, last)
     rest.append(note.text[position:])
-    return "" if _ONLY_LABELS.fullmatch(without_courtesies(" ".join(rest))) else text
+    left = without_labels(without_courtesies(" ".join(rest)))
+    return "" if _ONLY_LABELS.fullmatch(left) else text

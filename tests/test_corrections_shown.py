@@ -74,3 +74,10 @@ def test_a_line_that_only_gave_values_is_not_shown_again_as_a_note(run: Run) -> 
     third = plain(run.emails("confirm", "rob@example.com")[-1])
     assert "- Kept as a note: KR1 21, finally moving" in third
     assert "KR1: 20" not in third  # a value since replaced, read from that line all the same
+
+    # In any language the reader knows: "Zuversicht: hoch" is a confidence of 8, no more.
+    latest = run.emails("confirm", "rob@example.com")[-1]
+    assert run.reply(latest, "rob@example.com", "Zuversicht: hoch").status == "checkin"
+    fourth = plain(run.emails("confirm", "rob@example.com")[-1])
+    assert "confidence: 8/10" in fourth
+    assert "Zuversicht" not in fourth.split("YOUR ANSWERS", 1)[1]

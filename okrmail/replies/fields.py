@@ -1060,6 +1060,13 @@ def _may_hold_a_label(lowered: str) -> bool:
     return "kr" in lowered or "key" in lowered
 
 
+def without_labels(text: str) -> str:
+    """`text` without key-result labels and words for confidence ("KR2", "Zuversicht"):
+    once its values are taken out too, a line that only gave values is left with nothing
+    but punctuation (`answer_view.note_shown`)."""
+    return _CONFIDENCE_WORD.sub(" ", _KR_LABEL.sub(" ", text))
+
+
 def says_confidence(text: str) -> bool:
     """Whether `_CONFIDENCE_WORD` matches somewhere in `text` (each match holds "conf",
     "zuver", "vertr" or "duc").
