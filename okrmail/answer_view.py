@@ -66,19 +66,24 @@ def note_shown(note: CheckInReading, readings: Sequence[CheckInReading]) -> str:
     if not text:
         return ""
     start, end = note.span_start, note.span_end
-    spans = sorted(
-        (row.span_start - start, row.span_end - start)
-        for row in readings
+    values = [
+        row.text
+        for row in sorted(readings, key=lambda row: row.span_start)
         if row.kind in _VALUE_KINDS
         and row.inbox_message_id == note.inbox_message_id
         and start <= row.span_start < row.span_end <= end
-    )
-    if not spans:
+    ]
+    if not values:
         return text
-    rest, position = [], 0
-    for first, last in spans:
-        rest.append(note.text[position:first])
-        position = max(position, last)
-    rest.append(note.text[position:])
-    left = without_labels(without_courtesies(" ".join(rest)))
-    return "" if _ONLY_LABELS.fullmatch(left) else text
+    # Taken out by their words, not by offset: the note's lines were right-stripped and
+    # joined, so its offsets drift from the body's that the spans count in.
+    left, position = [], 0
+    for value in values:
+        found = note.text.find(value, position)
+        if found < 0:
+            return text
+        left.append(note.text[position:found])
+        position = found + len(value)
+    left.append(note.text[position:])
+    rest = without_labels(without_courtesies(" ".join(left)))
+    return "" if _ONLY_LABELS.fullmatch(rest) else text

@@ -81,3 +81,11 @@ def test_a_line_that_only_gave_values_is_not_shown_again_as_a_note(run: Run) -> 
     fourth = plain(run.emails("confirm", "rob@example.com")[-1])
     assert "confidence: 8/10" in fourth
     assert "Zuversicht" not in fourth.split("YOUR ANSWERS", 1)[1]
+
+    # Lines ending in spaces (format=flowed clients send them) are the same note.
+    latest = run.emails("confirm", "rob@example.com")[-1]
+    flowed = "Hi Mia, \nKR1: 22  \n\nThanks, \nRob"
+    assert run.reply(latest, "rob@example.com", flowed).status == "checkin"
+    fifth = plain(run.emails("confirm", "rob@example.com")[-1])
+    assert "(since updated: KR1 22" in fifth
+    assert "KR1: 22" not in fifth.split("NOTED", 1)[1]

@@ -367,7 +367,8 @@ def _readings(
                 }
             )
     if parsed.notes.strip():
-        start = max(body_text.find(parsed.notes), 0)
+        span = parsed.notes_span
+        start = span.start if span else max(body_text.find(parsed.notes), 0)
         rows.append(
             {
                 **_BLANK[CheckInReading],
@@ -375,7 +376,7 @@ def _readings(
                 "kind": "note",
                 "text": parsed.notes,
                 "span_start": start,
-                "span_end": start + len(parsed.notes),
+                "span_end": span.end if span else start + len(parsed.notes),
             }
         )
     return rows

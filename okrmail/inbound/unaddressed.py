@@ -6,7 +6,9 @@ believes they answered: they would be chased, and their manager would read "no c
 So they are told, once a day, at the address we know them by (never the From's, which
 anyone can write): nothing was recorded, and how to answer. With one check-in open, the
 notice is in that check-in's thread and replies go to its address, so answering the
-notice records the check-in. Nothing of their message is repeated.
+notice records the check-in. Nothing of their message is repeated, not even its subject:
+without DMARC checks a forged From could otherwise put a stranger's words in an email
+from us.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from okrmail.emails import Envelope, our_address
 from okrmail.inbound import defences, headers, robots
 from okrmail.inbound.assess import Assessment, person_by_address
 from okrmail.models import Meeting, Person, Prompt
-from okrmail.prompting import local_day, person_view, shared_context
+from okrmail.prompting import REPLY_MARKER, local_day, person_view, shared_context
 from okrmail.questions import question_sets
 
 if TYPE_CHECKING:
@@ -58,14 +60,14 @@ def tell_sender(
     prompt = open_ones[0] if len(open_ones) == 1 else None
     today = now.astimezone(robots.zone(person.timezone)).date()
     domain = settings.mail.message_id_domain
-    # One a day: a second stray email that day is answered by the first notice. With a
-    # check-in open, a reply naming the notice is routed to it, so its Message-ID is
-    # secret like the prompt's own.
-    secret = f"-{prompt.id}-{prompt.token[:12]}" if prompt else ""
     envelope = Envelope(
         sender=our_address(settings.mail),
         to=Address(person.name, addr_spec=person.email),
-        message_id=f"<{KIND}-{person.id}-{today:%Y%m%d}{secret}@{domain}>",
+        # One a day, whatever opened or closed in between: a second stray email that day
+        # is answered by the first notice. Recorded with no prompt, so this guessable id
+        # routes nothing; a reply finds the prompt by its token, or by the prompt's own
+        # Message-ID, which the notice's References carry.
+        message_id=f"<{KIND}-{person.id}-{today:%Y%m%d}@{domain}>",
         reply_to=settings.mail.reply_address.format(token=prompt.token) if prompt else None,
         in_reply_to=prompt.message_id if prompt else None,
     )
@@ -75,10 +77,10 @@ def tell_sender(
         view: dict[str, Any] = {
             "person": person_view(person),
             "organisation": settings.app.organisation,
-            "subject": headers.subject(found.message) or "(no subject)",
             "sent_on": local_day(written, person.timezone),
             "admin_email": settings.app.admin_email,
             "open": len(open_ones),
+            "marker": REPLY_MARKER,  # answers above it, as in the prompt
         }
         if prompt is not None:
             pairing = prompt.meeting.series.pairing
@@ -91,9 +93,7 @@ def tell_sender(
             }
         return view
 
-    notice = outbox.record_once(
-        ctx, session, KIND, envelope, context, prompt.id if prompt else None
-    )
+    notice = outbox.record_once(ctx, session, KIND, envelope, context)
     if notice is not None:
         outcome.outbox_ids.append(notice)
         outcome.reason = f"{outcome.reason}; {person.email} told it was not recorded"

@@ -86,6 +86,9 @@ class ParsedReply:
     wins: list[Note] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unclear: list[str] = field(default_factory=list)
+    # Where `notes` lies in the body, first character to last: its pieces are joined
+    # with newlines and right-stripped, so it is not always a substring of the body.
+    notes_span: Span | None = None
 
 
 # -- lines and passages ---------------------------------------------------------------------
@@ -1231,6 +1234,7 @@ def _read_facts(
     return ParsedReply(
         answers=answers,
         notes=notes.text,
+        notes_span=notes.span(0, len(notes.text), body) if notes.text else None,
         progress=sorted(facts.progress.values(), key=lambda reading: reading.kr_number),
         confidence=_ordered_confidence(facts.confidence),
         blockers=facts.blockers,

@@ -5,6 +5,7 @@ answer that works."""
 from __future__ import annotations
 
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
@@ -37,12 +38,13 @@ def test_a_new_email_from_one_of_our_people_is_kept_and_they_are_told_how_to_ans
     assert "lena.vogel@example.com told it was not recorded" in (outcome.reason or "")
     [notice] = outgoing(org, "not_a_reply-")
     assert notice["To"].addresses[0].addr_spec == "lena.vogel@example.com"
-    assert str(notice["Subject"]) == (
-        'Not recorded: your email "my check-in" is not a reply to a check-in'
-    )
+    # Nothing of theirs is repeated, not even the subject: a forged From could put a
+    # stranger's words in an email from us.
+    assert str(notice["Subject"]).startswith("Not recorded: your email of ")
+    assert "my check-in" not in notice.as_string()
     text = " ".join(text_of(notice).split())
     assert "nothing in it was recorded" in text
-    assert "To record it for your 1-on-1 with Ana Keller on" in text
+    assert "To record your answers for your 1-on-1 with Ana Keller on" in text
     assert "1. What progress have you made on each key result" in text
     assert "KR1 4 days" not in text  # nothing of what they wrote is repeated
     # Replies to the notice go to the open check-in, by its address and by the thread.
@@ -55,15 +57,21 @@ def test_answering_the_notice_records_the_check_in(org: AppContext, lena: SentPr
     ingest(org, new_email(lena))
     [notice] = outgoing(org, "not_a_reply-")
 
-    # The client drops the +token of the Reply-To; the thread still names the notice.
-    answer = reply(
-        lena,
-        ANSWERS,
-        to="okrmail <checkins@example.com>",
-        parent=str(notice["Message-ID"]),
-        quote=text_of(notice),
+    # The client drops the +token of the Reply-To; the thread still names the notice and,
+    # in References, the check-in email it answers.
+    answer = message_from_bytes(
+        reply(
+            lena,
+            ANSWERS,
+            to="okrmail <checkins@example.com>",
+            parent=str(notice["Message-ID"]),
+            quote=text_of(notice),
+        ),
+        policy=policy.SMTP,
     )
-    outcome = ingest(org, answer)
+    answer.replace_header("References", f"{notice['References']} {notice['Message-ID']}")
+    assert lena.message_id in str(answer["References"])
+    outcome = ingest(org, answer.as_bytes())
 
     assert outcome.status == "checkin" and outcome.prompt_id == lena.id
     assert [kr.current_value for kr in key_results(org)] == [4, 40, 12]
@@ -73,6 +81,9 @@ def test_answering_the_notice_records_the_check_in(org: AppContext, lena: SentPr
 def test_the_notice_goes_once_a_day(org: AppContext, lena: SentPrompt, clock: ManualClock) -> None:
     ingest(org, new_email(lena))
     ingest(org, new_email(lena, "Sorry, forgot: KR3 is 13"))
+    assert len(outgoing(org, "not_a_reply-")) == 1
+    ingest(org, reply(lena, ANSWERS))  # what is open changes: still one notice that day
+    ingest(org, new_email(lena, "And one more thing"))
     assert len(outgoing(org, "not_a_reply-")) == 1
 
     clock.advance(timedelta(days=1))
