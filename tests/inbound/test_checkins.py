@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
+from okrmail.inbound import headers
 from okrmail.inbound.checkins import numbered_key_results
 from okrmail.inbound.directory import Directory
 from okrmail.inbound.ingest import Incoming, ingest, ingest_batch, process, store
@@ -757,6 +758,26 @@ def test_a_managers_reply_leaves_the_reports_key_results_as_the_report_gave_them
     # What the manager said is kept, in the manager's check-in.
     answers = current_answers(org, checkin_of(org, manager.id).id)
     assert "really at 6 days" in answers["right_outcomes"]
+
+
+def test_an_encoded_subject_is_decoded_once_however_often_ingest_asks_for_it(
+    org: AppContext, lena: SentPrompt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storing, the bounce test and the robot test each ask for the Subject."""
+    decoding: list[str] = []
+    decode = headers.decoded
+
+    def counted(value: str) -> str:
+        decoding.append(value)
+        return decode(value)
+
+    monkeypatch.setattr(headers, "decoded", counted)
+
+    outcome = ingest(org, reply(lena, FIRST, subject="Re: Wöchentlicher Check-in"))
+
+    assert outcome.status == "checkin"
+    assert inbox_rows(org)[-1].subject == "Re: Wöchentlicher Check-in"
+    assert len(decoding) == 1 and "=?" in decoding[0]
 
 
 def test_a_batch_with_a_managers_reply_is_looked_up_in_two_queries(
