@@ -96,12 +96,17 @@ _PROMPT_COLUMNS = [
     for name in PromptInfo.__slots__  # type: ignore[attr-defined]
     if name not in ("meeting_start", "person")
 ]
+_SERIES: Table = Series.__table__  # type: ignore[assignment]
+_PAIRINGS: Table = Pairing.__table__  # type: ignore[assignment]
 # Built once (building a statement costs more than running it on a batch). Prompts come
-# with what the defences and the check-in read next, in the same round trip.
+# with what the defences and the check-in read next, in the same round trip; that includes
+# the report of the pairing, whose key results a manager's prompt showed (see `_remember`).
 _PROMPTS = (
-    select(*_PROMPT_COLUMNS, _MEETINGS.c.start, *_PERSON_COLUMNS)
+    select(*_PROMPT_COLUMNS, _MEETINGS.c.start, *_PERSON_COLUMNS, _PAIRINGS.c.report_id)
     .join(_MEETINGS, _PROMPTS_TABLE.c.meeting_id == _MEETINGS.c.id)
     .join(_PEOPLE, _PROMPTS_TABLE.c.person_id == _PEOPLE.c.id)
+    .outerjoin(_SERIES, _MEETINGS.c.series_id == _SERIES.c.id)
+    .outerjoin(_PAIRINGS, _SERIES.c.pairing_id == _PAIRINGS.c.id)
 )
 _PROMPTS_BY_TOKEN = _PROMPTS.where(_PROMPTS_TABLE.c.token.in_(bindparam("tokens", expanding=True)))
 _PROMPTS_BY_ID = _PROMPTS.where(_PROMPTS_TABLE.c.id.in_(bindparam("ids", expanding=True)))
@@ -115,23 +120,17 @@ _SENT_WITHOUT_PROMPT = select(
     OutboxMessage.message_id.in_(bindparam("ids", expanding=True)),
     OutboxMessage.prompt_id.is_(None),
 )
-_OWNERS = (
-    select(Prompt.id, Pairing.report_id)
-    .join(Meeting, Prompt.meeting_id == Meeting.id)
-    .join(Series, Meeting.series_id == Series.id)
-    .join(Pairing, Series.pairing_id == Pairing.id)
-    .where(Prompt.id.in_(bindparam("ids", expanding=True)))
-)
 _CURRENT_KEY_RESULTS = current_key_results_statement(
     *(_KEY_RESULTS.c[name] for name in KeyResultInfo.__slots__)  # type: ignore[attr-defined]
 )
 
 
-def _prompt_info(row: Sequence[Any]) -> PromptInfo:
+def _prompt_info(row: Sequence[Any]) -> tuple[PromptInfo, int | None]:
+    """The prompt of a `_PROMPTS` row, and the report of its pairing."""
     prompt_width = len(_PROMPT_COLUMNS)
-    person = PersonInfo(*row[prompt_width + 1 :])
+    person = PersonInfo(*row[prompt_width + 1 : -1])
     person.aliases = list(person.aliases or [])
-    return PromptInfo(*row[:prompt_width], row[prompt_width], person)
+    return PromptInfo(*row[:prompt_width], row[prompt_width], person), row[-1]
 
 
 class Directory:
@@ -166,7 +165,7 @@ class Directory:
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
             for row in self.session.execute(_PROMPTS_BY_TOKEN, {"tokens": chunk}):
-                self._remember(_prompt_info(row))
+                self._remember(*_prompt_info(row))
             for token in chunk:
                 self._by_token.setdefault(token, None)
         return {token: prompt for token in tokens if (prompt := self._by_token.get(token))}
@@ -210,13 +209,15 @@ class Directory:
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
             for row in self.session.execute(_PROMPTS_BY_ID, {"ids": chunk}):
-                self._remember(_prompt_info(row))
+                self._remember(*_prompt_info(row))
 
-    def _remember(self, prompt: PromptInfo) -> None:
+    def _remember(self, prompt: PromptInfo, report_id: int | None) -> None:
         self._prompts[prompt.id] = prompt
         self._by_token[prompt.token] = prompt
-        if prompt.role == "report":
-            self._owners[prompt.id] = prompt.person_id
+        # A manager's prompt shows their report's key results: whose, via the pairing.
+        owner = prompt.person_id if prompt.role == "report" else report_id
+        if owner is not None:
+            self._owners[prompt.id] = owner
 
     # -- key results --------------------------------------------------------------------
 
@@ -226,16 +227,9 @@ class Directory:
         return self._key_results.get(self._owners[prompt.id], [])
 
     def _load_key_results(self, prompts: Sequence[PromptInfo]) -> None:
-        self._load_owners([prompt.id for prompt in prompts if prompt.id not in self._owners])
         owners = {self._owners[prompt.id] for prompt in prompts} - self._key_results.keys()
         if not owners:
             return
         found = current_key_result_rows(self.session, _CURRENT_KEY_RESULTS, owners)
         for owner in owners:
             self._key_results[owner] = [KeyResultInfo(*row[:-2]) for row in found.get(owner, [])]
-
-    def _load_owners(self, prompt_ids: Sequence[int]) -> None:
-        """A manager's prompt shows their report's key results: whose, via the pairing."""
-        for start in range(0, len(prompt_ids), _CHUNK):
-            rows = self.session.execute(_OWNERS, {"ids": prompt_ids[start : start + _CHUNK]})
-            self._owners.update({prompt_id: report_id for prompt_id, report_id in rows})

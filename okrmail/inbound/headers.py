@@ -45,16 +45,19 @@ def _unfolded(value: object) -> str:
 @dataclass(slots=True)
 class _Read:
     """What has been read of one message: its raw header values by lower-cased name, those
-    asked for unfolded and database-safe, and its From address once asked for."""
+    asked for unfolded and database-safe, and its From address and decoded Subject once
+    asked for."""
 
     raw: dict[str, list[str]]
     unfolded: dict[str, list[str]] = field(default_factory=dict)
     sender: str | None = None
+    subject: str | None = None
 
 
 # Storing, routing, defences and classification ask a message for some twenty headers,
-# the From address three times; each would scan every header again. Only the headers
-# asked for are cleaned (a message carries dozens: Received, DKIM and ARC are never read).
+# the From address and the Subject three times each; each would scan every header again.
+# Only the headers asked for are cleaned (a message carries dozens: Received, DKIM and ARC
+# are never read).
 # Messages are read, never changed, once parsed. What was read is kept on the message
 # itself, which lives exactly as long as it should (a weak-keyed table cost more to ask
 # than the reading it saved).
@@ -88,7 +91,12 @@ def decoded(value: str) -> str:
 
 
 def subject(message: Message) -> str:
-    return decoded(first(message, "Subject"))
+    """The Subject, RFC 2047 decoded (decoding one takes longer than the rest of reading
+    the headers it is asked with)."""
+    read = _read(message)
+    if read.subject is None:
+        read.subject = decoded(first(message, "Subject"))
+    return read.subject
 
 
 def sender(message: Message) -> str:

@@ -33,6 +33,24 @@ _AWAY = re.compile(
     r"|\bde (?:férias|licença)\b|\bdoente\b|\bin (?:ferie|vacanza)\b|\bmalat[oa]\b",
     re.I,
 )
+# Every match of `_AWAY` holds, as a whole word, one of `_AWAY_WORDS` (its last word: "on
+# my holiday", "op vakantie", "arrêt maladie"), or one of `_GOING` and after it one of
+# `_WHEN` or a day of the month ("off today", "out next week", "away Fri", "off the 14th").
+# Keep them in step with it (tests/replies/test_absence.py checks).
+_AWAY_WORDS = frozenset(
+    """holiday holidays vacation leave pto sabbatical sick unwell ill office ooo urlaub krank
+    krankgeschrieben elternzeit büro abwesend congé congés vacances maladie malade absent
+    absente vacaciones baja permiso enfermo enferma oficina vakantie ziek verlof afwezig
+    férias licença doente ferie vacanza malato malata""".split()  # noqa: SIM905 (words)
+)
+_GOING = frozenset({"off", "out", "away"})
+_WHEN = frozenset(
+    """today tomorrow week until till through from on mon monday tue tueday tues tuesday wed
+    wedday wednesday thu thuday thur thurday thurs thursday fri friday sat satday saturday
+    sun sunday""".split()  # noqa: SIM905 (words)
+)
+_DAY_OF_MONTH = re.compile(r"\d{1,2}(?:st|nd|rd|th)")
+_WORD = re.compile(r"\w+")
 # Before the absence in its sentence: it is over, or it has not begun and the answers will
 # come first ("back from holiday", "I was sick", "before my holiday").
 _NOT_NOW = re.compile(
@@ -114,7 +132,7 @@ def absence_sentences(text: str) -> list[str]:
     ("I'm sick until Friday"; not "Ill send the numbers", "the build is sick", "I'm sick
     of waiting"), and "off"/"out" before a day only after "I'm" or opening the sentence
     ("I'm out Friday"; not "the release is out Friday", "I'll sign off on Friday")."""
-    if _AWAY.search(text) is None:
+    if not _may_say_away(text) or _AWAY.search(text) is None:
         return []  # most check-ins: one search, not one per sentence
     found = []
     for sentence in _SENTENCES.split(text):
@@ -145,6 +163,27 @@ def _not_illness(sentence: str, found: re.Match[str], before: str) -> bool:
 def _opens(before: str) -> bool:
     """Whether an absence opens its sentence ("Off sick until Friday.", "- OOO Fri")."""
     return not before.strip(" \t-*>•:")
+
+
+def _may_say_away(text: str) -> bool:
+    """False when `_AWAY` cannot match `text`: it holds none of the words every match holds.
+
+    A few times cheaper than the search, which, case-insensitive, is tried at every
+    position of the text; and nearly every check-in holds none of them. The words are
+    those of the lowered text: lowering maps each character to one character of the same
+    kind (word or not) and makes a case-insensitive match plain equality, but for one it
+    makes longer ("İ") and a dotless "ı" or a long "ſ", which `re.IGNORECASE` matches with
+    "i" and "s": then there is no shortcut.
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text) or "ı" in text or "ſ" in text:
+        return True
+    words = set(_WORD.findall(lowered))
+    if not words.isdisjoint(_AWAY_WORDS):
+        return True
+    if words.isdisjoint(_GOING):
+        return False
+    return not words.isdisjoint(_WHEN) or any(_DAY_OF_MONTH.fullmatch(word) for word in words)
 
 
 def _names(before: str, first_name: str) -> bool:

@@ -211,7 +211,6 @@ _QUOTE = re.compile(r"^\s*(?:>|[A-Za-z]{1,20}>(?=\s|>|$))")
 # lone "ᐧ" is what Gmail leaves behind its tracking image. Three-character markdown rules
 # ("---", "***", "___") are deliberately not delimiters: people use them inside answers.
 _DELIMITER = re.compile(r"^\s*(?:--|ᐧ|[-_=+~#*,—–]{3,})\s*$")
-_QUOTE_MARKS = re.compile(r"^[\s>]+")
 _MARKDOWN_RULE = re.compile(r"^\s*(?:-{3}|\*{3}|_{3})\s*$")
 _FENCE = re.compile(r"^ {0,3}```")
 
@@ -732,7 +731,9 @@ _RULES: tuple[tuple[tuple[str, ...], Callable[[list[str], _Kept], _Kept]], ...] 
 
 def _has_content(lines: list[str], kept: list[int]) -> bool:
     """Whether any kept line says something (a bare ">" of an emptied quote does not)."""
-    return any(_QUOTE_MARKS.sub("", lines[index]).strip() for index in kept)
+    # It says something when it holds a character that is neither blank nor ">": found
+    # with two string methods (C loops), cheaper than a regex stripping its quote marks.
+    return any(lines[index].replace(">", "").strip() for index in kept)
 
 
 def _starts_with_own_text(kinds: str) -> bool:

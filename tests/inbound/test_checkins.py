@@ -11,17 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
+from okrmail.inbound import headers
 from okrmail.inbound.checkins import numbered_key_results
+from okrmail.inbound.directory import Directory
 from okrmail.inbound.ingest import Incoming, ingest, ingest_batch, process, store
 from okrmail.meetings import apply_cancel
 from okrmail.models import CheckIn, CheckInAnswer, CheckInReading, InboxMessage, KeyResult, Prompt
 from okrmail.prompting import key_result_lines
 from okrmail.replies.answers import ParsedReply
+from okrmail.replies.body import parse_message
 from tests.inbound.conftest import SentPrompt, inbox_rows, outgoing, reply, send_prompt, text_of
 
 FIRST = """\
@@ -755,6 +758,55 @@ def test_a_managers_reply_leaves_the_reports_key_results_as_the_report_gave_them
     # What the manager said is kept, in the manager's check-in.
     answers = current_answers(org, checkin_of(org, manager.id).id)
     assert "really at 6 days" in answers["right_outcomes"]
+
+
+def test_an_encoded_subject_is_decoded_once_however_often_ingest_asks_for_it(
+    org: AppContext, lena: SentPrompt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storing, the bounce test and the robot test each ask for the Subject."""
+    decoding: list[str] = []
+    decode = headers.decoded
+
+    def counted(value: str) -> str:
+        decoding.append(value)
+        return decode(value)
+
+    monkeypatch.setattr(headers, "decoded", counted)
+
+    outcome = ingest(org, reply(lena, FIRST, subject="Re: Wöchentlicher Check-in"))
+
+    assert outcome.status == "checkin"
+    assert inbox_rows(org)[-1].subject == "Re: Wöchentlicher Check-in"
+    assert len(decoding) == 1 and "=?" in decoding[0]
+
+
+def test_a_batch_with_a_managers_reply_is_looked_up_in_two_queries(
+    org: AppContext, lena: SentPrompt
+) -> None:
+    """The prompts come with the report of their pairing, whose key results a manager's
+    prompt showed: no query of its own to find whose they are (one per batch, before)."""
+    manager = send_prompt(org, lena.email, role="manager")
+    messages = [parse_message(reply(sent, FIRST)) for sent in (lena, manager)]
+    assert org.engine is not None
+    queries: list[str] = []
+
+    def record(*args: Any) -> None:
+        queries.append(args[2])  # (connection, cursor, statement, ...)
+
+    with org.transaction() as session:
+        directory = Directory(session, org.settings.mail.reply_address)
+        event.listen(org.engine, "before_cursor_execute", record)
+        try:
+            directory.preload(messages)
+            prompts = directory.prompts_by_token([lena.token, manager.token])
+            shown = [directory.key_results(prompts[sent.token]) for sent in (lena, manager)]
+        finally:
+            event.remove(org.engine, "before_cursor_execute", record)
+
+    assert [query.split()[0] for query in queries] == ["SELECT", "SELECT"]
+    reports, managers = ([result.id for result in results] for results in shown)
+    assert managers == reports and len(reports) == 3  # Lena's three key results, in order
+    assert [result.id for result in key_results(org)] == reports
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from re import _parser
+from re._constants import (
+    ASSERT,
+    ASSERT_NOT,
+    AT,
+    BRANCH,
+    CATEGORY,
+    CATEGORY_DIGIT,
+    IN,
+    LITERAL,
+    MAX_REPEAT,
+    MIN_REPEAT,
+    RANGE,
+    SUBPATTERN,
+)
+from typing import Any
+
 import pytest
 
-from okrmail.replies.absence import absence_sentences, says_away
+from okrmail.replies.absence import _AWAY, _may_say_away, absence_sentences, says_away
 
 
 @pytest.mark.parametrize(
@@ -178,3 +195,65 @@ def test_ordinary_sentences_with_a_day_are_no_note_of_absence(sentence: str) -> 
 @pytest.mark.parametrize("text", ["I'm out Friday, can we skip?", "OOO Fri", "Off on Friday."])
 def test_a_note_that_says_its_writer_is_out_a_day(text: str) -> None:
     assert says_away(text)
+
+
+# -- the cheap test before the search ---------------------------------------------------------
+
+
+def _phrasings(parsed: Any) -> list[str]:
+    """Every string the literal structure of a parsed pattern spells: each branch, each
+    optional part with and without, each character of a class; look-arounds and anchors
+    spell nothing."""
+    spelled = [""]
+    for op, value in parsed:
+        if op is LITERAL:
+            options = [chr(value)]
+        elif op is IN:  # one character of the class: a literal, a range's first, a digit
+            options = [_one_of(kind, item) for kind, item in value]
+        elif op is BRANCH:
+            options = [text for branch in value[1] for text in _phrasings(branch)]
+        elif op is SUBPATTERN:
+            options = _phrasings(value[-1])
+        elif op in (MAX_REPEAT, MIN_REPEAT):
+            low, _, item = value
+            once = _phrasings(item)
+            options = ([""] if low == 0 else []) + [text * max(low, 1) for text in once]
+        else:
+            assert op in (AT, ASSERT, ASSERT_NOT), op
+            options = [""]
+        assert options, (op, value)
+        spelled = [head + tail for head in spelled for tail in options]
+    return spelled
+
+
+def _one_of(kind: Any, item: Any) -> str:
+    if kind is LITERAL:
+        return chr(item)
+    if kind is RANGE:
+        return chr(item[0])
+    assert kind is CATEGORY and item is CATEGORY_DIGIT, (kind, item)
+    return "7"
+
+
+def test_every_absence_the_pattern_finds_passes_the_cheap_test_before_it() -> None:
+    """`absence_sentences` searches a text only when `_may_say_away` lets it: a phrasing
+    of `_AWAY` added without its word in `_AWAY_WORDS` would go unnoticed."""
+    phrasings = _phrasings(_parser.parse(_AWAY.pattern, _AWAY.flags))
+    assert len(phrasings) > 100
+    for phrasing in phrasings:
+        for text in (phrasing, phrasing.upper(), f"Heads-up: {phrasing.title()}, answers above."):
+            assert _AWAY.search(text), text
+            assert _may_say_away(text), text
+
+
+@pytest.mark.parametrize(
+    "text", ["I'm ſick today.", "İ'm on holiday next week.", "Out tomorrow, I'm on ıll leave."]
+)
+def test_letters_that_match_case_insensitively_without_lowering_alike_are_searched(
+    text: str,
+) -> None:
+    assert _may_say_away(text)
+
+
+def test_a_check_in_without_any_absence_word_is_not_searched() -> None:
+    assert not _may_say_away(ANSWERS + "Shipped the importer; pairing with Ana on Friday.")
