@@ -600,7 +600,7 @@ def _label_items(
             unsaid.append(number)
             items.append(_Item(kr, label_end, after_end, True))
     if unsaid and len(labels) > 1:
-        _share_joined(text, start, labels, items, unsaid)
+        _share_joined(text, (start, end), labels, items, unsaid)
     return items
 
 
@@ -614,10 +614,15 @@ _LINE_OPENING = re.compile(r"\s*+(?:[-*•][ \t]*+)?")
 
 
 def _share_joined(
-    text: str, start: int, labels: list[tuple[int, int, int]], items: list[_Item], unsaid: list[int]
+    text: str,
+    bounds: tuple[int, int],
+    labels: list[tuple[int, int, int]],
+    items: list[_Item],
+    unsaid: list[int],
 ) -> None:
     """Give each item in `unsaid` (by index) what the label it is joined to says: the one
     after it ("KR1 and KR3 high"), else the one before it ("high on KR1 and KR3")."""
+    start, end = bounds
     empty = set(unsaid)
     # How many labels from the first are a list opening the unit, joined one to the next.
     listed = 0
@@ -636,21 +641,129 @@ def _share_joined(
             or (second < listed and _LABEL_COMMA.fullmatch(*between))
         )
 
-    for number in sorted(empty, reverse=True):  # a chain: "KR1, KR2 and KR3 high"
-        after = number + 1
-        if after >= len(items) or not joined(number, after):
-            continue
-        # What is said after the last of them, read or not: "KR1 y KR3 alta" (a word for
-        # high that is read only right after a label).
-        said = items[after]
-        if after not in empty or text[said.start : said.end].strip():
-            items[number] = _Item(labels[number][0], said.start, said.end, True)
-            empty.discard(number)
+    # A chain of labels joined one to the next, the last of which says something, read or
+    # not: "KR1, KR2 and KR3 high", "KR1 y KR3 alta" (a word for high that is read only
+    # right after a label). Its values may run on past the clause: "44 and 25 deals".
+    last = len(items) - 1
+    while last > 0:
+        first = last
+        said = items[last]
+        if last not in empty or text[said.start : said.end].strip():
+            while first > 0 and first - 1 in empty and joined(first - 1, first):
+                first -= 1
+        if first < last:
+            reach = labels[last + 1][1] if last + 1 < len(labels) else end
+            _share(text, labels, items, range(first, last + 1), said, (said.start, reach))
+            empty.difference_update(range(first, last))
+        last = first - 1
+    # Else what the label before says: "high on KR1 and KR3", "44 and 25 on KR1 and KR3".
     for number in sorted(empty):
         before = number - 1
         if before >= 0 and before not in empty and joined(before, number):
-            items[number] = _Item(labels[number][0], items[before].start, items[before].end, True)
-            empty.discard(number)
+            chain = [before, number]
+            while chain[-1] + 1 in empty and joined(chain[-1], chain[-1] + 1):
+                chain.append(chain[-1] + 1)
+            said = items[before]
+            reach = labels[before - 1][2] if before else start
+            _share(text, labels, items, chain, said, (reach, said.end))
+            empty.difference_update(chain)
+
+
+def _share(
+    text: str,
+    labels: list[tuple[int, int, int]],
+    items: list[_Item],
+    chain: Sequence[int],
+    said: _Item,
+    reach: tuple[int, int],
+) -> None:
+    """Give the items of `chain` (indexes of joined labels) what `said` says: all of it
+    when it holds one value or score ("KR1 and KR3 high"), one each in order when it holds
+    a list of one per label, which may run on within `reach` ("KR1 and KR3 are 44 and 25
+    deals"), and nothing when it holds another number of them (the confirmation asks)."""
+    pieces = _one_value_each(text, (said.start, said.end), reach, len(chain))
+    if pieces is None:
+        for number in chain:
+            items[number] = _Item(labels[number][0], said.start, said.end, True)
+        return
+    for number, (piece_start, piece_end) in zip(chain, pieces, strict=False):
+        items[number] = _Item(labels[number][0], piece_start, piece_end, True)
+
+
+# Between two numbers of one value: "40/45", "8 of 10", "7 out of 10".
+_WITHIN_A_VALUE = re.compile(r"[ \t]*+(?:/|of|out of)[ \t]*+", re.I)
+# Between two values of a list, after the first's unit: "44 and 25", "40% & 70%", "3 days,
+# 4"; a list ends with an "and" (in "40, 3 weeks in" the comma ends the value).
+_BETWEEN_VALUES = re.compile(
+    r"(?P<unit>[ \t]*+(?:%|[^\W\d_]+))?[ \t]*+(?:(?P<comma>,)|and|&|und|et|y|e|en|og|och)"
+    r"[ \t]*+",
+    re.I,
+)
+_VALUE_END = re.compile(r"[ \t]*+(?:%|[^\W\d_]+\b)?")
+
+
+def _values_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Where the values and scores of text[start:end] are, a ratio ("40/45") as one."""
+    found: list[tuple[int, int]] = []
+    if _DIGIT.search(text, start, end):
+        asides = _Spans(aside_numbers(text, start, end))
+        found += [
+            number.span()
+            for number in NUMBER_RE.finditer(text, start, end)
+            if not _inside(number, asides)
+        ]
+    if _ANY_SCORE_WORD.search(text, start, end):
+        found += [word.span() for word in _ANY_SCORE_WORD.finditer(text, start, end)]
+    found.sort()
+    values: list[tuple[int, int]] = []
+    for value_start, value_end in found:
+        if values and _WITHIN_A_VALUE.fullmatch(text, values[-1][1], value_start):
+            values[-1] = (values[-1][0], value_end)
+        else:
+            values.append((value_start, value_end))
+    return values
+
+
+def _one_value_each(
+    text: str, said: tuple[int, int], reach: tuple[int, int], count: int
+) -> list[tuple[int, int]] | None:
+    """text[said] and the list of values it is part of within `reach`, cut into `count`
+    stretches of one value each, in order, when the list holds that many; None when it
+    holds one or none (what is said is every label's); no stretches for another number."""
+    values = _values_in(text, *reach)
+    # The run of values joined into a list that holds one said.
+    runs: list[list[tuple[int, int]]] = []
+    last_joiner: list[re.Match[str] | None] = []
+    for value in values:
+        between = _BETWEEN_VALUES.fullmatch(text, runs[-1][-1][1], value[0]) if runs else None
+        if between is None:
+            runs.append([value])
+            last_joiner.append(None)
+        else:
+            runs[-1].append(value)
+            last_joiner[-1] = between
+    held = [
+        (run, joiner)
+        for run, joiner in zip(runs, last_joiner, strict=True)
+        if any(said[0] <= value[0] < said[1] for value in run)
+    ]
+    if not held:
+        return None
+    run, joiner = held[0]
+    if len(run) == 1 or joiner is None or joiner["comma"]:
+        inside = [value for value in values if said[0] <= value[0] < said[1]]
+        return None if len(inside) <= 1 else []
+    if len(run) != count:
+        return []
+    pieces = []
+    piece_start = min(said[0], run[0][0])
+    for value, next_value in pairwise(run):
+        piece_end = _VALUE_END.match(text, value[1], next_value[0])
+        pieces.append((piece_start, piece_end.end() if piece_end else value[1]))
+        piece_start = next_value[0]
+    clause_end = _CLAUSE_BREAK.search(text, run[-1][1], reach[1])
+    pieces.append((piece_start, max(said[1], clause_end.start() if clause_end else reach[1])))
+    return pieces
 
 
 def _clause_after(ends: list[int], label_end: int, next_label: int) -> int:
