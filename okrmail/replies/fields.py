@@ -879,7 +879,9 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
             and previous.end - previous.start <= _MAX_CONTINUED
         ):
             if unread is None:
-                unread = not _has_reading(text, *last_part)
+                unread = not _has_reading(text, *last_part) or _same_then_a_number(
+                    text, last_part, item
+                )
             if unread:
                 merged[-1] = _Item(previous.kr, previous.start, item.end, True)
                 unread, last_part = None, (item.start, item.end)
@@ -887,6 +889,19 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
         merged.append(item)
         unread, last_part = None, (item.start, item.end)
     return merged
+
+
+def _bare_same(reading: ProgressReading) -> bool:
+    return reading.status == "no-change" and reading.span.text.lower() == "same"
+
+
+def _same_then_a_number(text: str, part: tuple[int, int], after: _Item) -> bool:
+    """Whether text[part] says only a bare "same" and the item after it a number: "KR1
+    same, 41 now" is 41, the number typed after it."""
+    if _DIGIT.search(text, *part) or not _DIGIT.search(text, after.start, after.end):
+        return False
+    same = _NO_CHANGE.search(text, *part)
+    return same is not None and same[0].lower() == "same"
 
 
 def _assign_by_order(
@@ -1032,8 +1047,8 @@ _IN_THE_PAST = re.compile(r"\b(?:was|were|been|got|had|already)\s+(?:\w+\s+)?$",
 _NO_CHANGE = re.compile(
     r"\b(?:no change|unchanged|same as (?:last|before|previous)(?: \w+)?|no progress|"
     r"not changed|hasn't changed|no movement|flat|as before"
-    # "KR2 same", "about the same.": at the end of what is said of it
-    r"|same(?=[ \t]*+(?:[,;.!)\n]|$))"
+    # "KR2 same", "about the same.": at the end of what is said of it (not "not the same")
+    r"|(?<!\bnot )(?<!\bnot the )(?<!n't the )(?<!\bnever the )same(?=[ \t]*+(?:[,;.!)\n]|$))"
     r"|keine (?:Änderung|Veränderung)(?:en)?|unverändert|gleich geblieben"
     r"|(?:aucun|pas de|sans) changement|inchangée?s?"
     r"|sin cambios?|ning[úu]n cambio|igual que antes"
@@ -2130,7 +2145,8 @@ def read_progress(
             and _takes_back(scanned, said_before, item, kr)
         )
         said_before = item.end
-        if item.kr in readings and not corrects:
+        # A bare "same" gives way to a value typed after it: "KR2 about the same, 4.5 days".
+        if item.kr in readings and not corrects and not _bare_same(readings[item.kr]):
             continue
         if kr is None:
             # Matched by order (KR1, KR2, ...) when the key results are not numbered
@@ -2142,7 +2158,7 @@ def read_progress(
             reading = _stated_plainly(scanned, item, kr)
         if reading and corrects:
             reading = replace(reading, corrects=True)
-        if reading:
+        if reading and (item.kr not in readings or corrects or reading.status != "no-change"):
             readings[item.kr] = reading
         elif listed and item.labelled:
             unread.setdefault(
