@@ -2487,6 +2487,21 @@ _SCORE_BARE = re.compile(
 # out of ten, nor a date: "1/5/2026").
 _SCORE_SLASHES = re.compile(r"(?<![\w.,/])(?:10|[1-9])(?:/(?:10|[1-9])){2,}(?![\w%/]|[.,]\d)")
 _ONE_SCORE = re.compile(r"(10|[1-9])")
+# ... which are the whole of what is said, or follow a label or a colon ("KR1-3: 8/6/7",
+# "confidence 8/6/7."; not "we met on 3/4/5 with customers").
+_BEFORE_SLASHES = re.compile(r"(?:[:\n]|\bKR\s*+#?\d{1,2}|\bconfidence)[ \t]*+$", re.I)
+_AFTER_SLASHES = re.compile(r"[ \t]*+(?:[.!;,)\n]|$)")
+
+
+def _slashes_stand_alone(text: str, start: int, end: int, run: re.Match[str]) -> bool:
+    if not _AFTER_SLASHES.match(text, run.end(), end):
+        return False
+    # Blanks alone before it (confidence talk is blanked out of the text) or a label.
+    if text[start : run.start()].isspace() or run.start() == start:
+        return True
+    return _BEFORE_SLASHES.search(text, max(start, run.start() - 40), run.start()) is not None
+
+
 # Words and emoji people use instead of numbers, mapped onto the 1-10 scale.
 _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\boff[\s-]track\b|\bvery low\b", re.I), 2),
@@ -2547,7 +2562,7 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
                 found.append((min(10, rounded), match))
         if text.find("/", start, end) >= 0:
             for run in _SCORE_SLASHES.finditer(text, start, end):
-                if not run[0].endswith("/10"):  # "8/6/10": is 6 out of ten?
+                if not run[0].endswith("/10") and _slashes_stand_alone(text, start, end, run):
                     one = _ONE_SCORE.finditer(text, run.start(), run.end())
                     found.extend((int(score[1]), score) for score in one)
     found.sort(key=lambda entry: entry[1].start())

@@ -397,3 +397,10 @@ def test_a_postscript_after_a_blank_line_is_no_part_of_the_last_answer() -> None
     assert parse("1. KR1 40\n2. Legal\nPS: they promised Monday").answers["blockers"].text == (
         "Legal\nPS: they promised Monday"
     )
+
+
+def test_numbers_split_by_slashes_inside_a_sentence_are_no_scores() -> None:
+    assert scores("1. KR1 40\n4. we met on 3/4/5 with customers") == {}
+    # The whole answer, or after a colon: one score per key result, as before.
+    assert scores("1. KR1 40\n4. 7/8/6") == {1: 7, 2: 8, 3: 6}
+    assert scores("1. KR1 40\n4. Confidence: 7/8/6.") == {1: 7, 2: 8, 3: 6}
