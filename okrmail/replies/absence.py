@@ -18,12 +18,16 @@ _ENGLISH_DAY = (
     r"|the \d{1,2}(?:st|nd|rd|th))\b"
 )
 # Being away, now or soon, in the words people use in a note (not an auto-reply's).
-_AWAY = re.compile(
-    r"\bon (?:a |my |her |his |their )?(?:holidays?|vacation|leave|pto|sick leave|annual leave"
+_A_LEAVE = (
+    r"(?:a |my |her |his |their )?(?:holidays?|vacation|leave|pto|sick leave|annual leave"
     r"|parental leave|maternity leave|paternity leave|medical leave|sabbatical)\b"
-    r"|\b(?:off|out) sick\b|\b(?:sick|unwell)\b|\bill\b(?!-)"
+)
+_AWAY = re.compile(
+    r"\bon " + _A_LEAVE + r"|\b(?:off|out) sick\b|\b(?:sick|unwell)\b|\bill\b(?!-)"
+    # "off on" stops short of a leave ("off on holiday"): matches do not overlap, so an
+    # "off on" the day rule turns down would hide the "on holiday" after it.
     r"|\b(?:off|out|away) (?:(?:today|tomorrow|this week|next week|all week|until|till"
-    r"|through|from|on)\b|(?:this |next )?" + _ENGLISH_DAY + r")"
+    r"|through|from|on(?! " + _A_LEAVE + r"))\b|(?:this |next )?" + _ENGLISH_DAY + r")"
     r"|\bout of (?:the )?office\b|\booo\b"
     r"|\bim urlaub\b|\bin urlaub\b|\bkrank(?:geschrieben)?\b|\bin elternzeit\b"
     r"|\bnicht im büro\b|\babwesend\b"

@@ -600,7 +600,7 @@ def _label_items(
             unsaid.append(number)
             items.append(_Item(kr, label_end, after_end, True))
     if unsaid and len(labels) > 1:
-        _share_joined(text, start, labels, items, unsaid)
+        _share_joined(text, (start, end), labels, items, unsaid)
     return items
 
 
@@ -614,10 +614,15 @@ _LINE_OPENING = re.compile(r"\s*+(?:[-*•][ \t]*+)?")
 
 
 def _share_joined(
-    text: str, start: int, labels: list[tuple[int, int, int]], items: list[_Item], unsaid: list[int]
+    text: str,
+    bounds: tuple[int, int],
+    labels: list[tuple[int, int, int]],
+    items: list[_Item],
+    unsaid: list[int],
 ) -> None:
     """Give each item in `unsaid` (by index) what the label it is joined to says: the one
     after it ("KR1 and KR3 high"), else the one before it ("high on KR1 and KR3")."""
+    start, end = bounds
     empty = set(unsaid)
     # How many labels from the first are a list opening the unit, joined one to the next.
     listed = 0
@@ -636,21 +641,129 @@ def _share_joined(
             or (second < listed and _LABEL_COMMA.fullmatch(*between))
         )
 
-    for number in sorted(empty, reverse=True):  # a chain: "KR1, KR2 and KR3 high"
-        after = number + 1
-        if after >= len(items) or not joined(number, after):
-            continue
-        # What is said after the last of them, read or not: "KR1 y KR3 alta" (a word for
-        # high that is read only right after a label).
-        said = items[after]
-        if after not in empty or text[said.start : said.end].strip():
-            items[number] = _Item(labels[number][0], said.start, said.end, True)
-            empty.discard(number)
+    # A chain of labels joined one to the next, the last of which says something, read or
+    # not: "KR1, KR2 and KR3 high", "KR1 y KR3 alta" (a word for high that is read only
+    # right after a label). Its values may run on past the clause: "44 and 25 deals".
+    last = len(items) - 1
+    while last > 0:
+        first = last
+        said = items[last]
+        if last not in empty or text[said.start : said.end].strip():
+            while first > 0 and first - 1 in empty and joined(first - 1, first):
+                first -= 1
+        if first < last:
+            reach = labels[last + 1][1] if last + 1 < len(labels) else end
+            _share(text, labels, items, range(first, last + 1), said, (said.start, reach))
+            empty.difference_update(range(first, last))
+        last = first - 1
+    # Else what the label before says: "high on KR1 and KR3", "44 and 25 on KR1 and KR3".
     for number in sorted(empty):
         before = number - 1
         if before >= 0 and before not in empty and joined(before, number):
-            items[number] = _Item(labels[number][0], items[before].start, items[before].end, True)
-            empty.discard(number)
+            chain = [before, number]
+            while chain[-1] + 1 in empty and joined(chain[-1], chain[-1] + 1):
+                chain.append(chain[-1] + 1)
+            said = items[before]
+            reach = labels[before - 1][2] if before else start
+            _share(text, labels, items, chain, said, (reach, said.end))
+            empty.difference_update(chain)
+
+
+def _share(
+    text: str,
+    labels: list[tuple[int, int, int]],
+    items: list[_Item],
+    chain: Sequence[int],
+    said: _Item,
+    reach: tuple[int, int],
+) -> None:
+    """Give the items of `chain` (indexes of joined labels) what `said` says: all of it
+    when it holds one value or score ("KR1 and KR3 high"), one each in order when it holds
+    a list of one per label, which may run on within `reach` ("KR1 and KR3 are 44 and 25
+    deals"), and nothing when it holds another number of them (the confirmation asks)."""
+    pieces = _one_value_each(text, (said.start, said.end), reach, len(chain))
+    if pieces is None:
+        for number in chain:
+            items[number] = _Item(labels[number][0], said.start, said.end, True)
+        return
+    for number, (piece_start, piece_end) in zip(chain, pieces, strict=False):
+        items[number] = _Item(labels[number][0], piece_start, piece_end, True)
+
+
+# Between two numbers of one value: "40/45", "8 of 10", "7 out of 10".
+_WITHIN_A_VALUE = re.compile(r"[ \t]*+(?:/|of|out of)[ \t]*+", re.I)
+# Between two values of a list, after the first's unit: "44 and 25", "40% & 70%", "3 days,
+# 4"; a list ends with an "and" (in "40, 3 weeks in" the comma ends the value).
+_BETWEEN_VALUES = re.compile(
+    r"(?P<unit>[ \t]*+(?:%|[^\W\d_]+))?[ \t]*+(?:(?P<comma>,)|and|&|und|et|y|e|en|og|och)"
+    r"[ \t]*+",
+    re.I,
+)
+_VALUE_END = re.compile(r"[ \t]*+(?:%|[^\W\d_]+\b)?")
+
+
+def _values_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Where the values and scores of text[start:end] are, a ratio ("40/45") as one."""
+    found: list[tuple[int, int]] = []
+    if _DIGIT.search(text, start, end):
+        asides = _Spans(aside_numbers(text, start, end))
+        found += [
+            number.span()
+            for number in NUMBER_RE.finditer(text, start, end)
+            if not _inside(number, asides)
+        ]
+    if _ANY_SCORE_WORD.search(text, start, end):
+        found += [word.span() for word in _ANY_SCORE_WORD.finditer(text, start, end)]
+    found.sort()
+    values: list[tuple[int, int]] = []
+    for value_start, value_end in found:
+        if values and _WITHIN_A_VALUE.fullmatch(text, values[-1][1], value_start):
+            values[-1] = (values[-1][0], value_end)
+        else:
+            values.append((value_start, value_end))
+    return values
+
+
+def _one_value_each(
+    text: str, said: tuple[int, int], reach: tuple[int, int], count: int
+) -> list[tuple[int, int]] | None:
+    """text[said] and the list of values it is part of within `reach`, cut into `count`
+    stretches of one value each, in order, when the list holds that many; None when it
+    holds one or none (what is said is every label's); no stretches for another number."""
+    values = _values_in(text, *reach)
+    # The run of values joined into a list that holds one said.
+    runs: list[list[tuple[int, int]]] = []
+    last_joiner: list[re.Match[str] | None] = []
+    for value in values:
+        between = _BETWEEN_VALUES.fullmatch(text, runs[-1][-1][1], value[0]) if runs else None
+        if between is None:
+            runs.append([value])
+            last_joiner.append(None)
+        else:
+            runs[-1].append(value)
+            last_joiner[-1] = between
+    held = [
+        (run, joiner)
+        for run, joiner in zip(runs, last_joiner, strict=True)
+        if any(said[0] <= value[0] < said[1] for value in run)
+    ]
+    if not held:
+        return None
+    run, joiner = held[0]
+    if len(run) == 1 or joiner is None or joiner["comma"]:
+        inside = [value for value in values if said[0] <= value[0] < said[1]]
+        return None if len(inside) <= 1 else []
+    if len(run) != count:
+        return []
+    pieces = []
+    piece_start = min(said[0], run[0][0])
+    for value, next_value in pairwise(run):
+        piece_end = _VALUE_END.match(text, value[1], next_value[0])
+        pieces.append((piece_start, piece_end.end() if piece_end else value[1]))
+        piece_start = next_value[0]
+    clause_end = _CLAUSE_BREAK.search(text, run[-1][1], reach[1])
+    pieces.append((piece_start, max(said[1], clause_end.start() if clause_end else reach[1])))
+    return pieces
 
 
 def _clause_after(ends: list[int], label_end: int, next_label: int) -> int:
@@ -766,7 +879,9 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
             and previous.end - previous.start <= _MAX_CONTINUED
         ):
             if unread is None:
-                unread = not _has_reading(text, *last_part)
+                unread = not _has_reading(text, *last_part) or _same_then_a_number(
+                    text, last_part, item
+                )
             if unread:
                 merged[-1] = _Item(previous.kr, previous.start, item.end, True)
                 unread, last_part = None, (item.start, item.end)
@@ -774,6 +889,19 @@ def _merge_continuations(items: list[_Item], text: str) -> list[_Item]:
         merged.append(item)
         unread, last_part = None, (item.start, item.end)
     return merged
+
+
+def _bare_same(reading: ProgressReading) -> bool:
+    return reading.status == "no-change" and reading.span.text.lower() == "same"
+
+
+def _same_then_a_number(text: str, part: tuple[int, int], after: _Item) -> bool:
+    """Whether text[part] says only a bare "same" and the item after it a number: "KR1
+    same, 41 now" is 41, the number typed after it."""
+    if _DIGIT.search(text, *part) or not _DIGIT.search(text, after.start, after.end):
+        return False
+    same = _NO_CHANGE.search(text, *part)
+    return same is not None and same[0].lower() == "same"
 
 
 def _assign_by_order(
@@ -919,8 +1047,8 @@ _IN_THE_PAST = re.compile(r"\b(?:was|were|been|got|had|already)\s+(?:\w+\s+)?$",
 _NO_CHANGE = re.compile(
     r"\b(?:no change|unchanged|same as (?:last|before|previous)(?: \w+)?|no progress|"
     r"not changed|hasn't changed|no movement|flat|as before"
-    # "KR2 same", "about the same.": at the end of what is said of it
-    r"|same(?=[ \t]*+(?:[,;.!)\n]|$))"
+    # "KR2 same", "about the same.": at the end of what is said of it (not "not the same")
+    r"|(?<!\bnot )(?<!\bnot the )(?<!n't the )(?<!\bnever the )same(?=[ \t]*+(?:[,;.!)\n]|$))"
     r"|keine (?:Änderung|Veränderung)(?:en)?|unverändert|gleich geblieben"
     r"|(?:aucun|pas de|sans) changement|inchangée?s?"
     r"|sin cambios?|ning[úu]n cambio|igual que antes"
@@ -2024,7 +2152,8 @@ def read_progress(
             and _takes_back(scanned, said_before, item, kr)
         )
         said_before = item.end
-        if item.kr in readings and not corrects:
+        # A bare "same" gives way to a value typed after it: "KR2 about the same, 4.5 days".
+        if item.kr in readings and not corrects and not _bare_same(readings[item.kr]):
             continue
         if kr is None:
             # Matched by order (KR1, KR2, ...) when the key results are not numbered
@@ -2036,7 +2165,7 @@ def read_progress(
             reading = _stated_plainly(scanned, item, kr)
         if reading and corrects:
             reading = replace(reading, corrects=True)
-        if reading:
+        if reading and (item.kr not in readings or corrects or reading.status != "no-change"):
             readings[item.kr] = reading
         elif listed and item.labelled:
             unread.setdefault(
@@ -2365,6 +2494,21 @@ _SCORE_BARE = re.compile(
 # out of ten, nor a date: "1/5/2026").
 _SCORE_SLASHES = re.compile(r"(?<![\w.,/])(?:10|[1-9])(?:/(?:10|[1-9])){2,}(?![\w%/]|[.,]\d)")
 _ONE_SCORE = re.compile(r"(10|[1-9])")
+# ... which are the whole of what is said, or follow a label or a colon ("KR1-3: 8/6/7",
+# "confidence 8/6/7."; not "we met on 3/4/5 with customers").
+_BEFORE_SLASHES = re.compile(r"(?:[:\n]|\bKR\s*+#?\d{1,2}|\bconfidence)[ \t]*+$", re.I)
+_AFTER_SLASHES = re.compile(r"[ \t]*+(?:[.!;,)\n]|$)")
+
+
+def _slashes_stand_alone(text: str, start: int, end: int, run: re.Match[str]) -> bool:
+    if not _AFTER_SLASHES.match(text, run.end(), end):
+        return False
+    # Blanks alone before it (confidence talk is blanked out of the text) or a label.
+    if text[start : run.start()].isspace() or run.start() == start:
+        return True
+    return _BEFORE_SLASHES.search(text, max(start, run.start() - 40), run.start()) is not None
+
+
 # Words and emoji people use instead of numbers, mapped onto the 1-10 scale.
 _SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\boff[\s-]track\b|\bvery low\b", re.I), 2),
@@ -2425,7 +2569,7 @@ def _scores(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
                 found.append((min(10, rounded), match))
         if text.find("/", start, end) >= 0:
             for run in _SCORE_SLASHES.finditer(text, start, end):
-                if not run[0].endswith("/10"):  # "8/6/10": is 6 out of ten?
+                if not run[0].endswith("/10") and _slashes_stand_alone(text, start, end, run):
                     one = _ONE_SCORE.finditer(text, run.start(), run.end())
                     found.extend((int(score[1]), score) for score in one)
     found.sort(key=lambda entry: entry[1].start())

@@ -197,6 +197,20 @@ def test_a_note_that_says_its_writer_is_out_a_day(text: str) -> None:
     assert says_away(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "off on" is no day here but the start of a leave: it must not hide the leave.
+        "Heading off on holiday tomorrow, back on the 12th. Can we skip this one?",
+        "Sorry, off on parental leave from Monday.",
+        "Jetting off on vacation Friday",
+        "Setting out on my sabbatical next week.",
+    ],
+)
+def test_a_note_that_says_its_writer_is_off_on_a_leave(text: str) -> None:
+    assert says_away(text)
+
+
 # -- the cheap test before the search ---------------------------------------------------------
 
 

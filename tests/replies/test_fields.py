@@ -169,6 +169,23 @@ def test_no_change_means_the_current_value(words: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("KR1 same, 41 now", {1: ("value", "41")}),
+        ("KR2 about the same, 4.5 days", {2: ("value", "4.5")}),
+        ("KR2 same", {2: ("no-change", None)}),
+        ("KR2 about the same.", {2: ("no-change", None)}),
+        ("KR2 not the same", {}),
+        ("KR2 isn't the same", {}),
+    ],
+)
+def test_a_bare_same_gives_way_to_a_value_after_it_and_not_the_same_is_no_change(
+    text: str, reading: dict[int, tuple[str, str | None]]
+) -> None:
+    assert values(text) == reading
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "KR2 not done yet",

@@ -285,6 +285,20 @@ def test_a_score_after_labels_joined_by_and_or_a_slash_is_each_ones() -> None:
     assert values("1. Mostly on KR1, KR2 is at 3 days") == {2: "3"}
 
 
+def test_labels_joined_before_a_list_of_one_value_each_take_them_in_order() -> None:
+    assert values("1. KR1 and KR3 are 44 and 25 deals") == {1: "44", 3: "25"}
+    assert values("1. KR1 & KR3: 45 and 20") == {1: "45", 3: "20"}
+    assert values("1. KR1, KR2 and KR3: 40, 3 and 70%") == {1: "40", 2: "3", 3: "70"}
+    assert values("1. 44 and 25 on KR1 and KR3") == {1: "44", 3: "25"}
+    assert scores("1. KR1 40\n4. Confidence KR1 and KR3 8 and 6") == {1: 8, 3: 6}
+    assert scores("1. KR1 40\n4. KR1 and KR3: 8 and 6, KR2 3") == {1: 8, 2: 3, 3: 6}
+    # Neither one nor one each: not shared, the first label's value is asked for.
+    assert 1 not in values("1. KR1 and KR3: 40, 41 and 70%")
+    # One value or score is still each one's.
+    assert values("1. KR1 and KR3 at 44") == {1: "44", 3: "44"}
+    assert scores("1. KR1 40\n4. KR1/KR3: 8") == {1: 8, 3: 8}
+
+
 def test_the_next_answer_numbered_in_another_style_is_still_the_next_answer() -> None:
     parsed = parse("1. KR1 40\n2. none\n3. none\n4) high on 1 and 3, low on 2")
     assert parsed.answers["confidence"].text == "high on 1 and 3, low on 2"
@@ -383,3 +397,10 @@ def test_a_postscript_after_a_blank_line_is_no_part_of_the_last_answer() -> None
     assert parse("1. KR1 40\n2. Legal\nPS: they promised Monday").answers["blockers"].text == (
         "Legal\nPS: they promised Monday"
     )
+
+
+def test_numbers_split_by_slashes_inside_a_sentence_are_no_scores() -> None:
+    assert scores("1. KR1 40\n4. we met on 3/4/5 with customers") == {}
+    # The whole answer, or after a colon: one score per key result, as before.
+    assert scores("1. KR1 40\n4. 7/8/6") == {1: 7, 2: 8, 3: 6}
+    assert scores("1. KR1 40\n4. Confidence: 7/8/6.") == {1: 7, 2: 8, 3: 6}
