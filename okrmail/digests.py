@@ -6,13 +6,16 @@ One Digest row per meeting, created with the meeting. In `before_meeting` mode i
 Either way it waits for the report to have had a fair chance to answer a prompt that went
 out late (a meeting moved to short notice). A moved meeting re-times its digest; one moved
 later after its digest went out gets a fresh one before the new time (another row, for the
-new start), saying what changed since, when there is something to say: the move took it to
-another day or more than BRIEFED_WITHIN from the time the digest was for, or the report
-answered since. A cancelled meeting cancels its digest.
+new start), saying what changed since. When it comes due it goes if there is something to
+say: the move took the meeting to another day or more than BRIEFED_WITHIN from the time the
+digest sent was for, or the report answered since that digest; else it is skipped (status
+"skipped": the one sent still briefs the meeting). Until then the reminders run to it, as
+for any move. A cancelled meeting cancels its digest.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -31,13 +34,16 @@ from okrmail.models import CheckIn, Digest, Meeting, Pairing, Person, Prompt
 from okrmail.prompting import send_time
 from okrmail.settings import DigestSettings, parse_clock
 
+log = logging.getLogger(__name__)
+
 # The report's time to answer a prompt before the digest says they have not: a digest due
 # sooner after the prompt waits ...
 ANSWER_TIME = timedelta(hours=1)
 # ... but leaves the manager this long to read it before the meeting.
 READING_TIME = timedelta(minutes=15)
-# A digest sent still briefs a meeting moved later by no more than this on the same day
-# (the manager's), when nothing was answered since: a second one would say "nothing new".
+# A digest sent still briefs a meeting moved by no more than this, either way, on the same
+# day (the manager's), when nothing was answered since it went: a second one would say only
+# "nothing new". Checked when the fresh digest comes due, so an answer up to then counts.
 BRIEFED_WITHIN = timedelta(hours=3)
 
 
@@ -110,9 +116,9 @@ def _digests_of(session: Session, meeting: Meeting, *, lock: bool = False) -> li
 
 def current_digest(session: Session, meeting: Meeting) -> Digest | None:
     """The digest for the meeting as it stands: the one still to go (or cancelled with the
-    meeting), else the last one sent."""
+    meeting), else the last one sent (a skipped one left it to serve)."""
     digests = _digests_of(session, meeting)
-    unsent = [digest for digest in digests if digest.status != "sent"]
+    unsent = [digest for digest in digests if digest.status in {"pending", "cancelled"}]
     return (unsent or digests or [None])[-1]
 
 
@@ -137,49 +143,65 @@ def retime_digest(ctx: AppContext, session: Session, meeting: Meeting) -> None:
     """After a move: the digest follows the meeting. One already sent stays sent, and
     still serves when it went out no earlier than one for the new time would (moved
     earlier, or back to the time it was for); else a fresh one is due before the new
-    time."""
+    time (a skipped one is planned again), which `send_digests` skips if the move was
+    small and nothing was answered by then (`_nothing_new`)."""
     digests = _digests_of(session, meeting, lock=True)
     waiting = [digest for digest in digests if digest.status == "pending"]
+    skipped = [digest for digest in digests if digest.status == "skipped"]
     sent = [digest for digest in digests if digest.status == "sent"]
     prompt_at = prompted_at(session, meeting)
     if not digests or (not waiting and not sent):
         return  # none planned, or cancelled with the meeting
     manager = session.get_one(Person, digests[0].manager_id)
     due = planned_time(meeting.start, manager, ctx.settings.digest, prompt_at)
-    if any(_serves(session, digest, meeting, manager, due) for digest in sent):
+    if any(_serves(digest, meeting, due) for digest in sent):
         for digest in waiting:
             session.delete(digest)
         return
+    # A skipped row is reused (not added to): one row per start (unique), and a skipped
+    # row left for another start could take the new one.
+    waiting += skipped
     if not waiting:
         waiting = [Digest(meeting=meeting, manager_id=manager.id, status="pending")]
         session.add(waiting[0])
     fresh, *extra = waiting
     for digest in extra:
         session.delete(digest)
+    if extra:
+        session.flush()  # the rows deleted free their starts before the fresh one takes one
+    fresh.status = "pending"
     fresh.meeting_start = meeting.start
     fresh.send_at = max(due, min(ctx.now(), meeting.start))
     fresh.claim_expires_at = None
 
 
-def _serves(
-    session: Session, digest: Digest, meeting: Meeting, manager: Person, due: datetime
-) -> bool:
+def _serves(digest: Digest, meeting: Meeting, due: datetime) -> bool:
     """Whether a digest sent earlier still serves the meeting as it is now, whose digest
-    would be due at `due`: it was for this time, went no earlier than one for it would, or
-    the meeting moved only a little (`_moved_a_little`) and nothing was answered since."""
+    would be due at `due`: it was for this time, or went no earlier than one for it would
+    (whatever is answered after it is news for the meeting as much as if it had not moved).
+    A small move is not decided here but when the fresh digest is due (`_nothing_new`):
+    an answer may still come before then, and the reminders run to that time."""
     if digest.meeting_start == meeting.start:
         return True
-    if digest.sent_at is None:
+    return digest.sent_at is not None and digest.sent_at >= due
+
+
+def _nothing_new(session: Session, digest: Digest) -> bool:
+    """Whether the digest about to go would only repeat the last one sent for its meeting:
+    the meeting moved a little since (`_moved_a_little`) and nothing was answered since
+    that one went."""
+    last = previous_digests(session, [digest]).get(digest.meeting_id)
+    if last is None or last.sent_at is None:
         return False
-    return digest.sent_at >= due or (
-        _moved_a_little(digest.meeting_start, meeting.start, manager)
-        and not _answered_since(session, meeting, digest.sent_at)
+    return _moved_a_little(last.meeting_start, digest.meeting_start, digest.manager) and (
+        not _answered_since(session, digest.meeting, last.sent_at)
     )
 
 
 def _moved_a_little(briefed: datetime, start: datetime, manager: Person) -> bool:
-    """Moved by at most BRIEFED_WITHIN from `briefed`, on the same day where the manager
-    is (a digest about "today" still reads true)."""
+    """Moved by at most BRIEFED_WITHIN from `briefed`, either way, on the same day where
+    the manager is (a digest about "today" still reads true). Earlier moves rarely get
+    this far: the digest sent then usually went no earlier than one for the new time."""
     zone = ZoneInfo(manager.timezone)
     same_day = briefed.astimezone(zone).date() == start.astimezone(zone).date()
     return same_day and abs(start - briefed) <= BRIEFED_WITHIN
@@ -305,6 +327,9 @@ def _pending(session: Session, ids: list[int]) -> list[Digest]:
     for digest in digests:
         if digest.meeting.status == "cancelled":
             digest.status = "cancelled"
+        elif _nothing_new(session, digest):
+            digest.status, digest.claim_expires_at = "skipped", None
+            log.info("digest %s skipped: the one sent still briefs the meeting", digest.id)
         else:
             live.append(digest)
     return live

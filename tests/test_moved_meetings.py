@@ -326,8 +326,9 @@ def test_a_small_move_the_same_day_after_the_digest_sends_no_second_digest(
     run.until(thursday(16))
 
     assert times(run.emails("digest", "mia@example.com")) == [local_naive(19, 12)]
-    assert digest_rows(run, meeting) == [(thursday(14), "sent")]
-    assert len(run.emails("chase", "rob@example.com")) == 2  # none after the digest
+    # The fresh one, due at 13:00, found nothing answered since 12:00.
+    assert digest_rows(run, meeting) == [(thursday(14), "sent"), (thursday(15), "skipped")]
+    assert len(run.emails("chase", "rob@example.com")) == 2  # max_per_prompt: both before
 
 
 def test_a_small_move_after_an_answer_that_came_after_the_digest_sends_it(
@@ -385,6 +386,80 @@ def test_small_moves_add_up_from_the_time_the_digest_was_for(
     digests = run.emails("digest", "mia@example.com")
     assert times(digests) == [local_naive(19, 12), local_naive(19, 15, 30)]
     assert "Moved from Thu 19 Nov 14:00 to Thu 19 Nov 17:30." in text(digests[1])
+
+
+# Three reminders two hours apart: two go before Thursday's 12:00 digest, the third fits
+# only if the meeting moves later.
+THIRD_REMINDER = {**DAY_AHEAD, "chase": {**RULES["chase"], "min_gap_hours": 2, "max_per_prompt": 3}}
+
+
+def moved_three_hours_after_the_digest(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> tuple[Run, Meeting]:
+    """Mia's digest went at 12:00 for the 14:00 1-on-1, after two reminders to Rob; at
+    12:30 the meeting moved to 17:00 the same day."""
+    run = scenario(ctx, clock, smtp_server, tmp_path, **THIRD_REMINDER)
+    run.until(thursday(12, 30))
+    assert times(run.emails("chase", "rob@example.com")) == [
+        local_naive(18, 16, 30),
+        local_naive(19, 10),
+    ]
+    assert times(run.emails("digest", "mia@example.com")) == [local_naive(19, 12)]
+    meeting = first_meeting(run)
+    move_meeting(run.ctx, meeting.id, thursday(17))
+    return run, meeting
+
+
+def test_a_small_move_leaves_the_report_the_reminders_the_new_time_has_room_for(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Rob's third reminder was skipped as "too late: the manager's digest has gone out",
+    as if the 12:00 digest were the last word on a meeting now at 17:00."""
+    run, meeting = moved_three_hours_after_the_digest(ctx, clock, smtp_server, tmp_path)
+    run.until(thursday(18))
+
+    assert times(run.emails("chase", "rob@example.com"))[2:] == [local_naive(19, 13)]
+    assert reminder_rows(run)[2] == (3, "sent", None)
+    # Nothing answered by 15:00: no second digest saying only "Nothing new".
+    assert times(run.emails("digest", "mia@example.com")) == [local_naive(19, 12)]
+    assert digest_rows(run, meeting) == [(thursday(14), "sent"), (thursday(17), "skipped")]
+
+
+def test_an_answer_after_a_small_move_reaches_the_manager_before_the_meeting(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """Rob answered at 14:00, after the move: the 12:00 digest had been taken to serve the
+    17:00 meeting when it moved, so Mia never saw his answer before it."""
+    run, meeting = moved_three_hours_after_the_digest(ctx, clock, smtp_server, tmp_path)
+    run.until(thursday(14))
+    [prompt] = run.emails("prompt", "rob@example.com")
+    assert run.reply(prompt, "Rob Report <rob@example.com>", ANSWERS).status == "checkin"
+
+    run.until(thursday(18))
+
+    [_, fresh] = run.emails("digest", "mia@example.com")
+    assert local(fresh, BERLIN).replace(tzinfo=None) == local_naive(19, 15)
+    assert "moved to Thu 19 Nov 17:00" in str(fresh["Subject"])
+    assert "Moved from Thu 19 Nov 14:00 to Thu 19 Nov 17:00." in text(fresh)
+    assert "Rob answered the check-in (Thu 19 Nov 14:00)." in text(fresh)
+    assert "Blocked on the data export from finance" in text(fresh)
+    assert digest_rows(run, meeting) == [(thursday(14), "sent"), (thursday(17), "sent")]
+
+
+def test_a_skipped_digest_is_planned_again_when_the_meeting_moves_again(
+    ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
+) -> None:
+    """The 17:00 digest was skipped at 15:00; the meeting then moved to Friday: one fresh
+    digest for Friday (the skipped row taken again, not a second row for one meeting)."""
+    run, meeting = moved_three_hours_after_the_digest(ctx, clock, smtp_server, tmp_path)
+    run.until(thursday(15, 30))
+    move_meeting(run.ctx, meeting.id, berlin(20, 14))
+    run.until(berlin(20, 15))
+
+    digests = run.emails("digest", "mia@example.com")
+    assert times(digests) == [local_naive(19, 12), local_naive(20, 12)]
+    assert "Moved from Thu 19 Nov 14:00 to Fri 20 Nov 14:00." in text(digests[1])
+    assert digest_rows(run, meeting) == [(thursday(14), "sent"), (berlin(20, 14), "sent")]
 
 
 def reminder_rows(run: Run) -> list[tuple[int, str, str | None]]:

@@ -45,7 +45,8 @@ class Digest(Base):
     `meeting_start` is the start it briefs for: a meeting moved later after its digest went
     out gets another row for its new start (the first stays, as sent), and never two for
     one start. In morning mode several digests of one manager share a send_at and go out as
-    one email. Status: pending, sent, cancelled (meeting cancelled).
+    one email. Status: pending, sent, cancelled (meeting cancelled), skipped (a fresh one
+    for a small move found nothing answered since the last one sent, which still serves).
     """
 
     __tablename__ = "digests"
