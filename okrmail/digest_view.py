@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from okrmail.answer_view import note_shown, updated_since
 from okrmail.app import AppContext
 from okrmail.models import Chase, CheckIn, CheckInReading, Digest, Meeting, Person, Prompt
-from okrmail.prompting import amount, format_value, key_result_lines, local_day, person_view
+from okrmail.prompting import (
+    absence_days,
+    amount,
+    format_value,
+    key_result_lines,
+    local_day,
+    person_view,
+)
 from okrmail.questions import question_sets
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -309,9 +316,9 @@ def absence_text(person: Person, now: datetime) -> str:
     "" when not."""
     said = [
         ("away" if said_before else "Away")
-        + (f" from {local_day(starts, person.timezone)}," if starts else ",")
-        + f" back {local_day(back, person.timezone)}"
-        for said_before, (starts, back) in enumerate(person.absences(now))
+        + (f" from {absence['from']}," if absence["from"] else ",")
+        + f" back {absence['back']}"
+        for said_before, absence in enumerate(absence_days(person, now))
     ]
     return f"{'; '.join(said)}; not chased while away." if said else ""
 

@@ -374,6 +374,18 @@ def local_day(instant: datetime, timezone: str) -> str:
     return f"{local:%a} {local.day} {local:%b}"
 
 
+def absence_days(
+    person: Person, now: datetime, timezone: str | None = None
+) -> list[dict[str, str]]:
+    """Each absence `person` is marked for at `now`, soonest first, in the days of
+    `timezone` (theirs by default): "from" (empty once it has begun) and "back"."""
+    zone = timezone or person.timezone
+    return [
+        {"from": local_day(starts, zone) if starts else "", "back": local_day(back, zone)}
+        for starts, back in person.absences(now)
+    ]
+
+
 def person_view(person: Person) -> dict[str, str]:
     """A person as the email templates show them."""
     return {"name": person.name, "first_name": person.name.split()[0], "email": person.email}

@@ -36,7 +36,7 @@ from okrmail.emails import Envelope, our_address
 from okrmail.inbound import defences, robots
 from okrmail.inbound.assess import Assessment
 from okrmail.models import Person, Prompt
-from okrmail.prompting import local_day, person_view, shared_context
+from okrmail.prompting import absence_days, local_day, person_view, shared_context
 from okrmail.replies.absence import absence_sentences, says_away
 from okrmail.replies.answers import ParsedReply
 from okrmail.replies.courtesy import without_courtesies
@@ -187,7 +187,7 @@ def _away_noted(
             "report": person_view(report),
             "manager": person_view(manager),
             "until": local_day(until, writer.timezone),
-            "later": _later_view(report, ctx.now(), writer.timezone),
+            "later": absence_days(report, ctx.now(), writer.timezone)[1:],
         },
     )
 
@@ -209,19 +209,10 @@ def _away_forwarded(
             "report": person_view(report),
             "note": note[:SHOWN_NOTE],
             "until": local_day(until, manager.timezone),
-            "later": _later_view(report, ctx.now(), manager.timezone),
+            "later": absence_days(report, ctx.now(), manager.timezone)[1:],
         },
         reply_to=report.email,
     )
-
-
-def _later_view(person: Person, now: datetime, timezone: str) -> list[dict[str, str]]:
-    """The absences `person` is marked for after the one they are in, in `timezone`'s days
-    ("off today, and on holiday from the 14th to the 18th")."""
-    return [
-        {"from": local_day(starts, timezone) if starts else "", "back": local_day(back, timezone)}
-        for starts, back in person.absences(now)[1:]
-    ]
 
 
 def _not_recorded(ctx: AppContext, session: Session, prompt: Prompt, manager: Person) -> int | None:

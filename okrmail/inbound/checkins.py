@@ -361,7 +361,7 @@ def _readings(
             rows.append(
                 {
                     **_BLANK[CheckInReading],
-                    "key": (kind, _fold(note.text)),
+                    "key": (kind, folded(note.text)),
                     "kind": kind,
                     **_span(note.span),
                 }
@@ -372,7 +372,7 @@ def _readings(
         rows.append(
             {
                 **_BLANK[CheckInReading],
-                "key": ("note", _fold(parsed.notes)),
+                "key": ("note", folded(parsed.notes)),
                 "kind": "note",
                 "text": parsed.notes,
                 "span_start": start,
@@ -386,7 +386,8 @@ def _span(span: Any) -> dict[str, Any]:
     return {"text": span.text, "span_start": span.start, "span_end": span.end}
 
 
-def _fold(text: str) -> str:
+def folded(text: str) -> str:
+    """`text` lowered, its whitespace runs one space: the form notes are compared in."""
     return " ".join(text.lower().split())
 
 
@@ -454,8 +455,8 @@ def _retract_notes(
         old = answers.get(("answer", question_key))
         if old is None or old.answered_at > reply.answered_at:
             continue
-        replaced = _fold(old.values["text"])
-        if replaced == _fold(answer.text):
+        replaced = folded(old.values["text"])
+        if replaced == folded(answer.text):
             continue
         for key, entry in list(readings.items()):
             if key[0] in _NOTE_READINGS and key[1] and key[1] in replaced:
@@ -504,12 +505,12 @@ def _key_of(values: dict[str, Any]) -> tuple[Any, ...]:
         return ("answer", values["question_key"])
     if values["kind"] in {"progress", "confidence"}:
         return (values["kind"], values.get("kr_number"))
-    return (values["kind"], _fold(values.get("text", "")))
+    return (values["kind"], folded(values.get("text", "")))
 
 
 def _same(existing: dict[str, Any], new: dict[str, Any]) -> bool:
     if "question_key" in existing:
-        return _fold(existing["text"]) == _fold(new["text"])
+        return folded(existing["text"]) == folded(new["text"])
     if existing["kind"] == "progress":
         return (existing.get("value"), existing.get("percent")) == (
             new.get("value"),

@@ -29,6 +29,7 @@ from okrmail import outbox
 from okrmail.answer_view import note_shown, updated_since
 from okrmail.app import AppContext
 from okrmail.emails import Envelope, build_email, our_address
+from okrmail.inbound.checkins import folded
 from okrmail.models import (
     CheckIn,
     CheckInAnswer,
@@ -44,9 +45,9 @@ from okrmail.models import (
 )
 from okrmail.prompting import (
     RECAP_MARKER,
+    absence_days,
     current_key_results_of,
     format_value,
-    local_day,
     shared_context,
     standing,
 )
@@ -298,13 +299,7 @@ def away_view(person: Person, now: datetime) -> dict[str, Any] | None:
     """When the person is marked away (a check-in can say so: "I'm away next week"), in
     their own days: from (empty when it has begun) and back, and `later`, the same for
     another absence apart from that one; None when not."""
-    absences = [
-        {
-            "from": local_day(starts, person.timezone) if starts else "",
-            "back": local_day(back, person.timezone),
-        }
-        for starts, back in person.absences(now)
-    ]
+    absences = absence_days(person, now)
     if not absences:
         return None
     return {**absences[0], "later": absences[1:]}
@@ -331,7 +326,7 @@ def _notes(
     for row in readings:
         if row.kind in NOTE_TITLES and row.kind not in shown and (text := _shown(row, values)):
             titles.setdefault(text, []).append(NOTE_TITLES[row.kind])
-            in_answer = _fold(row.text) in answered.get(row.kind, "")
+            in_answer = folded(row.text) in answered.get(row.kind, "")
             answer_only[text] = answer_only.get(text, True) and in_answer
     return [
         {"kind": ", ".join([kinds[0], *(kind.lower() for kind in kinds[1:])]), "text": text}
@@ -342,17 +337,13 @@ def _notes(
 
 def _answered_by_kind(questions: Sequence[Question], due: Confirmation) -> dict[str, str]:
     """The current answers to the questions that ask for blockers, help or wins, by the
-    kind of note they give, folded for `_fold(note) in answer`."""
+    kind of note they give, folded (`folded`) so that a folded note can be looked up in them."""
     answered: dict[str, str] = defaultdict(str)
     for question in questions:
         answer = due.answers.get(question.key)
         if question.kind in NOTE_KIND and answer is not None:
-            answered[NOTE_KIND[question.kind]] += " " + _fold(answer.text)
+            answered[NOTE_KIND[question.kind]] += " " + folded(answer.text)
     return answered
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 def _shown(row: CheckInReading, readings: Sequence[CheckInReading]) -> str:

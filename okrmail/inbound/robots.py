@@ -12,12 +12,12 @@ X-Auto-Response-Suppress is *not* a sign of a robot: Outlook sets it on ordinary
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from email.message import Message
 from itertools import count, pairwise
-from typing import Protocol
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from okrmail.inbound import headers
@@ -366,8 +366,16 @@ def _span(items: list[_Said], default_days: int, *, closed: bool) -> tuple[date,
 def _apart(spans: list[tuple[date, date]], today: date) -> list[tuple[date, date]]:
     """`spans` in order, those that overlap or touch made one; a start today or before
     is today (the absence has begun)."""
-    merged: list[tuple[date, date]] = []
-    for starts, back in sorted((max(starts, today), back) for starts, back in spans):
+    return _merged([(max(starts, today), back) for starts, back in spans])
+
+
+_When = TypeVar("_When", date, datetime)
+
+
+def _merged(spans: Iterable[tuple[_When, _When]]) -> list[tuple[_When, _When]]:
+    """(start, end) spans in order, those that overlap or touch made one."""
+    merged: list[tuple[_When, _When]] = []
+    for starts, back in sorted(spans):
         if merged and starts <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], back))
         else:
@@ -421,13 +429,7 @@ def record_absence(person: _Absent, absence: Absence, now: datetime) -> list[Abs
         )
         if back is not None and back > now
     ]
-    merged: list[tuple[datetime, datetime]] = []
-    for starts, back in sorted(spans):
-        if merged and starts <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], back))
-        else:
-            merged.append((starts, back))
-    kept = [(None if starts <= now else starts, back) for starts, back in merged]
+    kept = [(None if starts <= now else starts, back) for starts, back in _merged(spans)]
     _store(person, kept[:MARKED_ABSENCES])
     return [Absence(starts, back, named=True) for starts, back in kept[MARKED_ABSENCES:]]
 
