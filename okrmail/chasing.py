@@ -55,6 +55,18 @@ MOVE_NOTE = "meeting_moved"
 TOLD_ALREADY = "the meeting is on the day they were last told"
 ABOUT_TO_START = "the meeting is about to start"
 
+# Chase.kind of the note telling a report prompted and not yet answered that the meeting
+# was cancelled, so there is no need to answer for it now (a reply is still kept): in the
+# prompt's thread, once, in their hours like a reminder. Not when they declined it
+# themselves: they know.
+CANCEL_NOTE = "cancel_note"
+# Why a cancel note is skipped: the cancellation was undone before it went.
+BACK_ON = "the meeting is back on"
+# No cancel note this close to the meeting's time: there is nothing left to spare them.
+NEAR_ITS_TIME = "the meeting's time is near"
+# Meeting.cancelled_by when the report declined (one occurrence, or the whole series).
+DECLINED = frozenset({"declined", "series-declined"})
+
 # (instant, why): no chase may go after the instant; why says so in the skipped row.
 Deadline = tuple[datetime, str]
 
@@ -184,7 +196,8 @@ def schedule_chases(
     contacts = [chase.sent_at for chase in sent if chase.sent_at] + [
         chase.sent_at or chase.send_at
         for chase in existing
-        if chase.kind == MOVE_NOTE and chase.status in {"pending", "sent"}
+        if (chase.kind == MOVE_NOTE and chase.status in {"pending", "sent"})
+        or (chase.kind == CANCEL_NOTE and chase.status == "sent")
     ]
     last_contact = max(contacts, default=None)
     planned = chase_times(prompted_at, latest, prompt.person, rules, last_contact)
@@ -293,10 +306,49 @@ def retime_chases(ctx: AppContext, session: Session, meeting: Meeting) -> None:
 MEETING_CANCELLED = "the meeting was cancelled"
 
 
+def plan_cancel_notes(ctx: AppContext, session: Session, meeting: Meeting) -> None:
+    """After a cancellation the report did not make: the note that there is no need to
+    answer, for a report prompted and not yet answered; as soon as their hours allow, and
+    not in the last half hour before the meeting's time (none is planned when that has
+    passed). A note skipped when an earlier cancellation was undone is planned again."""
+    if meeting.cancelled_by in DECLINED:
+        return
+    prompts = session.scalars(
+        select(Prompt).where(
+            Prompt.meeting_id == meeting.id, Prompt.status == "sent", Prompt.role == "report"
+        )
+    ).all()
+    now = ctx.now()
+    for prompt in prompts:
+        if answered(session, prompt.id):
+            continue
+        choices = planning_hours(prompt.person, ctx.settings.chase)
+        note_at = place(now, now, meeting.start - TIME_TO_ANSWER, choices)
+        if note_at is None:
+            continue
+        existing = session.scalars(
+            select(Chase)
+            .where(Chase.prompt_id == prompt.id)
+            .order_by(Chase.number)
+            # cancel_chases has just updated rows in bulk: read them as they now are.
+            .execution_options(populate_existing=True)
+        ).all()
+        _plan(session, prompt, existing, CANCEL_NOTE, [note_at], reopen=frozenset({BACK_ON}))
+
+
 def restore_chases(ctx: AppContext, session: Session, meeting: Meeting) -> None:
     """After a cancellation is undone: the reminders it cancelled are planned again (from
-    scratch: they never went out) for the meeting's sent prompts."""
+    scratch: they never went out) for the meeting's sent prompts; a note that it was
+    cancelled, not sent yet, is not sent."""
     prompt_ids = select(Prompt.id).where(Prompt.meeting_id == meeting.id)
+    session.execute(
+        update(Chase)
+        .where(
+            Chase.prompt_id.in_(prompt_ids), Chase.kind == CANCEL_NOTE, Chase.status == "pending"
+        )
+        .values(status="skipped", reason=BACK_ON, claim_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         delete(Chase)
         .where(
@@ -332,14 +384,18 @@ def _why_not(ctx: AppContext, session: Session, chase: Chase) -> str | None:
         return "the check-in was answered"
     if prompt.status not in {"sent", "answered"}:
         return f"the prompt is {prompt.status}"
-    if meeting.status == "cancelled":
+    if chase.kind == CANCEL_NOTE:
+        if meeting.status != "cancelled":
+            return BACK_ON
+    elif meeting.status == "cancelled":
         return MEETING_CANCELLED
     if chase.kind == MOVE_NOTE:
         if not moved_to_another_day(prompt):
             return TOLD_ALREADY
     # However slightly late: once the digest has said who has not answered (its job may
-    # have run before this one), a reminder or note can only come after it.
-    elif digest_sent(session, meeting):
+    # have run before this one), a reminder or note can only come after it. (A cancelled
+    # meeting's digest was the one thing that said so: the note that it is off may follow.)
+    elif chase.kind != CANCEL_NOTE and digest_sent(session, meeting):
         return "too late: the manager's digest has gone out"
     late = too_late(_deadlines(ctx, session, chase), now - LATE_TICK)
     if late is not None:  # the service was down across the chase's time
@@ -360,6 +416,8 @@ def _deadlines(ctx: AppContext, session: Session, chase: Chase) -> list[Deadline
         return reminder_deadlines(meeting.start, digest_at, ctx.settings.chase)
     if chase.kind == MOVE_NOTE:
         return [(meeting.start - TIME_TO_ANSWER, ABOUT_TO_START)]
+    if chase.kind == CANCEL_NOTE:
+        return [(meeting.start - TIME_TO_ANSWER, NEAR_ITS_TIME)]
     return note_deadlines(meeting.start, digest_at)
 
 
@@ -393,9 +451,10 @@ def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
             message = build_chase_email(ctx, session, chase)
             chase.status, chase.sent_at = "sent", ctx.now()
             chase.message_id, chase.claim_expires_at = str(message["Message-ID"]), None
-            # A reminder (or move note) belongs to the prompt (a reply to it answers the
-            # check-in); the manager's note does not: a reply from the manager would be taken
-            # for a reply to the report's prompt, and rejected as from the wrong sender.
+            # A reminder (or a note about the meeting) belongs to the prompt (a reply to it
+            # answers the check-in); the manager's note does not: a reply from the manager
+            # would be taken for a reply to the report's prompt, and rejected as from the
+            # wrong sender.
             row = outbox.record(
                 session,
                 message,
@@ -404,14 +463,19 @@ def send_chases(ctx: AppContext, chase_ids: Sequence[int]) -> int:
                 lease=lease,
                 prompt_id=None if to_manager else chase.prompt_id,
             )
-            if not to_manager:  # it gives the meeting's time: what they were told now
+            if chase.kind in {"reminder", MOVE_NOTE}:  # it gives the meeting's time, as told now
                 chase.prompt.told_start = chase.prompt.meeting.start
             outbox_ids.append(row.id)
     return outbox.deliver(ctx, outbox_ids) if outbox_ids else 0
 
 
 # Outbox.kind (and the Message-ID's first word) of each kind of chase.
-_OUTBOX_KINDS = {"reminder": "chase", "manager_note": "chase_manager_note", MOVE_NOTE: MOVE_NOTE}
+_OUTBOX_KINDS = {
+    "reminder": "chase",
+    "manager_note": "chase_manager_note",
+    MOVE_NOTE: MOVE_NOTE,
+    CANCEL_NOTE: "meeting_cancelled",
+}
 
 
 def _locked(session: Session, chase_id: int) -> Chase | None:
@@ -447,6 +511,9 @@ def build_chase_email(ctx: AppContext, session: Session, chase: Chase):  # type:
     if chase.kind == MOVE_NOTE:
         template = first_word = MOVE_NOTE
         context["moved"] = _move_view(prompt)
+    elif chase.kind == CANCEL_NOTE:
+        template = first_word = _OUTBOX_KINDS[CANCEL_NOTE]
+        context["cancelled"] = {"short": _short_when(prompt.meeting.start, prompt.person)}
     envelope = Envelope(
         sender=our_address(mail),
         to=Address(recipient.name, addr_spec=recipient.email),
@@ -462,11 +529,17 @@ def _move_view(prompt: Prompt) -> dict[str, str]:
     ("Thursday 19 November 2026, 14:00") to the new one in short ("Mon 23 Nov 14:00")."""
     zone = ZoneInfo(prompt.person.timezone)
     assert prompt.told_start is not None
-    told, start = prompt.told_start.astimezone(zone), prompt.meeting.start.astimezone(zone)
+    told = prompt.told_start.astimezone(zone)
     return {
         "from": f"{told:%A} {told.day} {told:%B %Y}, {told:%H:%M}",
-        "to_short": f"{local_day(start, prompt.person.timezone)} {start:%H:%M}",
+        "to_short": _short_when(prompt.meeting.start, prompt.person),
     }
+
+
+def _short_when(start: datetime, person: Person) -> str:
+    """A meeting's time in short, in the person's zone, for a subject: "Mon 23 Nov 14:00"."""
+    local = start.astimezone(ZoneInfo(person.timezone))
+    return f"{local_day(local, person.timezone)} {local:%H:%M}"
 
 
 def _is_last(session: Session, chase: Chase) -> bool:

@@ -19,7 +19,13 @@ from connectors.calendar.recurrence import occurrences_from
 from connectors.errors import ConnectorError
 from okrmail.app import AppContext
 from okrmail.booking import new_meeting
-from okrmail.chasing import MEETING_CANCELLED, cancel_chases, restore_chases, retime_chases
+from okrmail.chasing import (
+    MEETING_CANCELLED,
+    cancel_chases,
+    plan_cancel_notes,
+    restore_chases,
+    retime_chases,
+)
 from okrmail.digests import cancel_digest, restore_digest, retime_digest
 from okrmail.models import Meeting, Series
 from okrmail.prompting import cancel_prompts, restore_prompts, retime_prompts
@@ -48,12 +54,17 @@ def apply_move(ctx: AppContext, session: Session, meeting: Meeting, new_start: d
     retime_chases(ctx, session, meeting)
 
 
-def apply_cancel(session: Session, meeting: Meeting, cancelled_by: str | None = None) -> None:
-    """Cancel an occurrence; `cancelled_by` says when that can be undone (see Meeting)."""
+def apply_cancel(
+    ctx: AppContext, session: Session, meeting: Meeting, cancelled_by: str | None = None
+) -> None:
+    """Cancel an occurrence; `cancelled_by` says when that can be undone (see Meeting).
+    A report already asked the questions is told there is no need to answer (unless they
+    declined it themselves)."""
     meeting.status, meeting.cancelled_by = "cancelled", cancelled_by
     cancel_prompts(session, meeting)
     cancel_chases(session, meeting, MEETING_CANCELLED)
     cancel_digest(session, meeting)
+    plan_cancel_notes(ctx, session, meeting)
 
 
 def apply_restore(ctx: AppContext, session: Session, meeting: Meeting) -> None:
@@ -85,7 +96,7 @@ def cancel_meeting(ctx: AppContext, meeting_id: int) -> Meeting:
         meeting = _meeting(session, meeting_id)
         if meeting.status == "cancelled":
             return meeting
-        apply_cancel(session, meeting)
+        apply_cancel(ctx, session, meeting)
         meeting.push_pending = True
     push_meetings(ctx, [meeting_id])
     return meeting
@@ -181,7 +192,7 @@ def _apply_to_series(
         series.status, series.cancelled_by = "cancelled", "declined" if declined else None
         for meeting in series.meetings:
             if meeting.start > now and meeting.status != "cancelled":
-                apply_cancel(session, meeting, "series-declined" if declined else None)
+                apply_cancel(ctx, session, meeting, "series-declined" if declined else None)
         return 1
     if series.status != "cancelled" or series.cancelled_by != "declined":
         return 0
@@ -224,7 +235,7 @@ def _apply_to_meeting(
     if "cancelled" in said or "declined" in said:
         if meeting.status == "cancelled":
             return 0
-        apply_cancel(session, meeting, None if "cancelled" in said else "declined")
+        apply_cancel(ctx, session, meeting, None if "cancelled" in said else "declined")
         return 1
     confirmed = said.get("confirmed")
     if confirmed is None:

@@ -210,7 +210,7 @@ def _hand_over(
             changed += meeting.id not in moved_slot
     for meeting in left_over:
         if meeting.status != "cancelled":
-            apply_cancel(session, meeting, ENDED)
+            apply_cancel(ctx, session, meeting, ENDED)
             changed += 1
     for slot in free:
         new_meeting(ctx, session, series, slot)

@@ -600,6 +600,7 @@ def test_digest_preview_and_checkin_export_from_the_command_line(
 
 
 def test_a_meeting_cancelled_after_the_prompt_gets_no_chase_and_no_digest(run: Run) -> None:
+    """Only the note that it is off (tests/test_cancelled_meetings.py)."""
     from okrmail.meetings import cancel_meeting
 
     run.until(thursday(15, day=17))
@@ -609,8 +610,13 @@ def test_a_meeting_cancelled_after_the_prompt_gets_no_chase_and_no_digest(run: R
     cancel_meeting(run.ctx, meeting.id)
     run.until(thursday(16))
     assert run.emails("chase") == [] and run.emails("digest") == []
+    assert len(run.emails("meeting_cancelled", "rob@example.com")) == 1
     with run.ctx.sessions() as session:
-        assert {c.status for c in session.scalars(select(Chase))} == {"cancelled"}
+        chases = session.scalars(select(Chase))
+        assert {(c.kind, c.status) for c in chases} == {
+            ("reminder", "cancelled"),
+            ("cancel_note", "sent"),
+        }
 
 
 PARAGRAPH = (

@@ -170,6 +170,8 @@ def test_a_meeting_moved_later_then_cancelled_gets_nothing_more(
     assert digest_rows(run, meeting) == [(thursday(14), "sent"), (MONDAY_NEXT, "cancelled")]
     assert [status for _, status, _ in reminder_rows(run)] == ["sent", "cancelled"]
     assert len(run.emails("meeting_moved", "rob@example.com")) == 1  # told of the move
+    [note] = run.emails("meeting_cancelled", "rob@example.com")  # and that it is off
+    assert str(note["Subject"]) == "Cancelled: your 1-on-1 with Mia Manager on Mon 23 Nov 14:00"
 
 
 def test_a_meeting_moved_to_short_notice_waits_for_the_answer_before_the_digest(
@@ -625,7 +627,8 @@ def test_a_note_for_a_meeting_cancelled_or_moved_back_before_it_went_is_not_sent
     ctx: AppContext, clock: ManualClock, smtp_server: Any, tmp_path: Path
 ) -> None:
     """Moved to Monday in the evening, back to Thursday overnight: nothing to tell by
-    morning. Moved to Monday again, then cancelled: no note, no reminder."""
+    morning. Moved to Monday again, then cancelled: no note that it moved, no reminder;
+    only the note that it is off."""
     run = scenario(ctx, clock, smtp_server, tmp_path)
     run.until(berlin(17, 20))
     meeting = first_meeting(run)
@@ -644,9 +647,10 @@ def test_a_note_for_a_meeting_cancelled_or_moved_back_before_it_went_is_not_sent
 
     assert run.emails("meeting_moved") == []
     assert run.emails("chase") == []
+    assert len(run.emails("meeting_cancelled", "rob@example.com")) == 1
     with run.ctx.sessions() as session:
         rows = session.scalars(select(Chase).order_by(Chase.kind, Chase.number)).all()
-        assert {row.status for row in rows} == {"cancelled"}
+        assert {row.status for row in rows if row.kind != "cancel_note"} == {"cancelled"}
 
 
 def test_the_note_is_in_the_reports_own_zone_and_hours(

@@ -14,12 +14,13 @@ from okrmail.models.people import Person
 
 
 class Chase(Base):
-    """One reminder for an unanswered prompt (number 1..max), the note to the manager, or
-    the note telling the person their meeting moved to another day (one per move).
+    """One reminder for an unanswered prompt (number 1..max), the note to the manager, the
+    note telling the person their meeting moved to another day (one per move), or the note
+    that it was cancelled.
 
-    kind: reminder | manager_note | meeting_moved. Status: pending, sent, skipped (reason
-    says why: the person answered, is away, the meeting moved past it...), cancelled
-    (meeting cancelled).
+    kind: reminder | manager_note | meeting_moved | cancel_note. Status: pending, sent,
+    skipped (reason says why: the person answered, is away, the meeting moved past it...),
+    cancelled (meeting cancelled).
     """
 
     __tablename__ = "chases"

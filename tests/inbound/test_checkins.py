@@ -1006,7 +1006,7 @@ def test_a_reply_to_a_cancelled_meetings_prompt_is_kept_and_says_so(
     the confirmation says they reach no meeting rather than thanking for that one."""
     with org.transaction() as session:
         meeting = session.get(Prompt, lena.id).meeting  # type: ignore[union-attr]
-        apply_cancel(session, meeting)
+        apply_cancel(org, session, meeting)
     clock.advance(timedelta(days=2))  # after the hour it would have started
 
     ingest(org, reply(lena, FIRST))
