@@ -3143,47 +3143,55 @@ def _negated(text: str, match: re.Match[str]) -> bool:
     return label is not None and bool(_NONE_AFTER_LABEL.fullmatch(text, label.end()))
 
 
+def _any_of(hints: Sequence[str]) -> re.Pattern[str]:
+    """A pattern that finds any of `hints`, as plain text: one search of a lowercased text
+    instead of a test per hint (a C loop, about twice as fast over most answers)."""
+    return re.compile("|".join(re.escape(hint) for hint in hints))
+
+
 def _may_say_blocked(lowered: str) -> bool:
     """False when `_BLOCKER_WORDS` cannot match: "blocked", "blocking", "blocker", "waiting
-    on", "waiting for" and "stuck" each hold one of these (none with an "i" or "s", whose
-    case-insensitive matches include characters that lowercase to something else)."""
-    return (
-        "block" in lowered
-        or "tuck" in lowered
-        or "ng on" in lowered
-        or "ng for" in lowered
-        or any(hint in lowered for hint in _OTHER_BLOCKER_HINTS)
-    )
+    on", "waiting for" and "stuck" each hold one of `_BLOCKER_HINTS` (none with an "i" or
+    "s", whose case-insensitive matches include characters that lowercase to something
+    else)."""
+    return _BLOCKER_HINTS.search(lowered) is not None
 
 
-# Each of the other languages' blocker words holds one of these (none with an "i" or "s").
-_OTHER_BLOCKER_HINTS = ("bloq", "blok", "blocc", "warte", "wacht", "ndern", "atte", "perando",
-                        "guardando", "slowing", "holding", "fest",
-                        "stil", "atasc", "travad")  # fmt: skip
+# "block", "tuck", "ng on", "ng for", then what each of the other languages' blocker words
+# holds (none with an "i" or "s").
+_BLOCKER_HINTS = _any_of(
+    ("block", "tuck", "ng on", "ng for", "bloq", "blok", "blocc", "warte", "wacht", "ndern",
+     "atte", "perando", "guardando", "slowing", "holding", "fest", "stil", "atasc", "travad")
+)  # fmt: skip
 
 
 def _may_ask_for_help(lowered: str) -> bool:
-    """False when `_HELP_WORDS` cannot match: each of its phrases holds "help", "you" or
-    one of `_OTHER_HELP_HINTS`."""
-    return "help" in lowered or "you" in lowered or any(h in lowered for h in _OTHER_HELP_HINTS)
+    """False when `_HELP_WORDS` cannot match: each of its phrases holds one of
+    `_HELP_HINTS`."""
+    return _HELP_HINTS.search(lowered) is not None
 
 
-# Each of the other languages' phrases holds one of these ("aide" has an "i": a label
-# "AİDE:" with a Turkish capital İ goes unnoted, like a win so written, see `_WIN_HINTS`).
-_OTHER_HELP_HINTS = ("lfe", "unter", "aide", "ayuda", "hulp", "uto", "ajuda", "could use",
-                     "can use", "appreciate", "decision", "sign", "go-ahead", "approval",
-                     "could we", "can we", "loop in", "intro", "connect")  # fmt: skip
+# "help", "you", then what each of the other languages' phrases holds ("aide" has an "i": a
+# label "AİDE:" with a Turkish capital İ goes unnoted, like a win so written, see
+# `_WIN_HINTS`).
+_HELP_HINTS = _any_of(
+    ("help", "you", "lfe", "unter", "aide", "ayuda", "hulp", "uto", "ajuda", "could use",
+     "can use", "appreciate", "decision", "sign", "go-ahead", "approval", "could we", "can we",
+     "loop in", "intro", "connect")
+)  # fmt: skip
 
 
 # Every match of `_WIN_WORDS` holds one of these once lowercased (but for a capital "İ" or
 # a long "ſ", which the pattern's case-insensitive match takes for "i" and "s": such a
 # win goes unnoted; the cost of a cheap test before most texts, which tell of none).
-_WIN_HINTS = ("win", "won", "proud", "celebrat", "kudos", "shout", "live", "shipped", "launched")
+_WIN_HINTS = _any_of(
+    ("win", "won", "proud", "celebrat", "kudos", "shout", "live", "shipped", "launched")
+)
 
 
 def _may_tell_a_win(lowered: str) -> bool:
     """False when `_WIN_WORDS` cannot match (see `_WIN_HINTS`)."""
-    return any(hint in lowered for hint in _WIN_HINTS)
+    return _WIN_HINTS.search(lowered) is not None
 
 
 _SENTENCE_WORDS = {
