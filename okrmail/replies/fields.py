@@ -2080,7 +2080,9 @@ def progress_corrections(
     another question: "5. No changes. Actually KR1 is 39" (a paragraph glued onto the last
     numbered answer). scores: the answer is about confidence, so a bare whole number up to
     10 is a score ("Sorry, KR1 7"), not progress."""
-    if not read or not _CORRECTION_HINT.search(text.lower()):
+    # A correction gives a value again, after a label (see `_takes_back`): without a digit
+    # there is none (the cheapest test first), nor without a correction word.
+    if not read or not _DIGIT.search(text) or not _CORRECTION_HINT.search(text.lower()):
         return []  # nearly every answer
     return [
         reading
