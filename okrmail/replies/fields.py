@@ -1007,6 +1007,10 @@ _TO = 5  # the group of `_FROM_TO` that holds where it went
 # 6 a change (7 its "from" word, 8 from, 9 and 10 the unit of time or other unit said
 # with it, 11 to).
 _EXPLICIT = re.compile(f"({_RATIO_FORM})|({_PERCENT_FORM})|({_FROM_TO_FORM})", re.I)
+# The first two of them, with the same groups: where no change can match (most stretches,
+# see `_may_hold_a_change`), its first match is `_EXPLICIT`'s, found without trying a change
+# at every number (the costliest of the three to fail).
+_RATIO_OR_PERCENT = re.compile(f"({_RATIO_FORM})|({_PERCENT_FORM})", re.I)
 # For each alternative (by the number of its group): the pattern, and the group of the
 # number read as the value (or the share, for a percentage).
 _EXPLICIT_KINDS = {1: (_RATIO, 2), 4: (_PERCENT, 5), 6: (_FROM_TO, 11)}
@@ -1260,6 +1264,16 @@ def _may_hold_explicit(lowered: str) -> bool:
     return _EXPLICIT_HINT.search(lowered) is not None
 
 
+def _may_hold_a_change(lowered: str) -> bool:
+    """False when `_FROM_TO` cannot match: each of its matches holds an arrow ("->", "→",
+    "=>", all with ">" but one), a "to" word ("to", "auf", "naar"), or the "from" word
+    ("from", "von", "de", "van", "da", "desde") that its other "to" words need."""
+    return _FROM_TO_HINT.search(lowered) is not None
+
+
+_FROM_TO_HINT = re.compile(r">|→|to|auf|naar|from|von|de|van|da")
+
+
 # One search for any of them: a C loop, cheaper than a test per hint.
 _EXPLICIT_HINT = re.compile(
     "|".join(
@@ -1312,9 +1326,10 @@ def _progress_in(
     # "should be down to 2 days in 3 weeks"): a value is said before it, or said to stand
     # now after it ("should be at 41 before the holidays, currently 38").
     said_until = plans[0].start() if plans else end
+    lowered = text[start:said_until].lower()
     explicit = (
-        _first_explicit(text, start, said_until, ignored, skipped)
-        if _may_hold_explicit(text[start:said_until].lower())  # else there is no explicit form
+        _first_explicit(text, start, said_until, ignored, skipped, _may_hold_a_change(lowered))
+        if _may_hold_explicit(lowered)  # else there is no explicit form
         else None
     )
     if (
@@ -1603,16 +1618,22 @@ def _negative(text: str, number_start: int, kr: KeyResultRef) -> bool:
 
 
 def _first_explicit(
-    text: str, start: int, end: int, ignored: frozenset[Decimal | None], skipped: _Spans
+    text: str,
+    start: int,
+    end: int,
+    ignored: frozenset[Decimal | None],
+    skipped: _Spans,
+    may_change: bool,
 ) -> re.Match[str] | None:
     """The first explicit form in text[start:end] (38/45, 60%, 30 -> 38), but for those
-    made of the title's numbers (`ignored`) or starting in a `skipped` span."""
+    made of the title's numbers (`ignored`) or starting in a `skipped` span. may_change:
+    False when a change (`_FROM_TO`) cannot match there (see `_may_hold_a_change`)."""
     if not ignored and not skipped:
-        return _EXPLICIT.search(text, start, end)
+        return (_EXPLICIT if may_change else _RATIO_OR_PERCENT).search(text, start, end)
     # Each pattern's first match that counts; the earliest of them wins.
     found = [
         match
-        for pattern in (_RATIO, _PERCENT, _FROM_TO)
+        for pattern in ((_RATIO, _PERCENT, _FROM_TO) if may_change else (_RATIO, _PERCENT))
         for match in pattern.finditer(text, start, end)
         if not (ignored and _numbers_in(match) <= ignored) and not _skipped(match, skipped)
     ]
@@ -1811,9 +1832,10 @@ def _weak(match: re.Match[str]) -> bool:
 
 
 def _explicit_kind(match: re.Match[str]) -> tuple[re.Pattern[str], str]:
-    """The form (_RATIO, _PERCENT or _FROM_TO) of a match of it or of `_EXPLICIT`, and the
-    number it reads as the value (or the share, for a percentage)."""
-    if match.re is _EXPLICIT:
+    """The form (_RATIO, _PERCENT or _FROM_TO) of a match of it, of `_EXPLICIT` or of
+    `_RATIO_OR_PERCENT`, and the number it reads as the value (or the share, for a
+    percentage)."""
+    if match.re is _EXPLICIT or match.re is _RATIO_OR_PERCENT:
         pattern, group = _EXPLICIT_KINDS[match.lastindex or 0]
         return pattern, match[group]
     return match.re, match[_TO] if match.re is _FROM_TO else match[1]
