@@ -265,10 +265,19 @@ _METRIC_SYNONYMS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
 )
 
 
+# Every match of `_METRIC_SYNONYMS` holds one of these once lowercased (as a hint holds
+# no "i" and "s" is matched with "ſ" too: see `_may_hold_a_label`). Most titles name none
+# of these metrics: one search of the lowercased title instead of seven searches of
+# case-insensitive patterns, which are tried at every place.
+_SYNONYM_HINT = re.compile(r"ava|upt|churn|attr|promoter|tomer|c[sſ]at")
+
+
 @lru_cache(maxsize=256)
 def _synonyms(title: str) -> frozenset[str]:
     """The stems of the other names of the metrics a title is about (see above)."""
     found: frozenset[str] = frozenset()
+    if not _SYNONYM_HINT.search(title.lower()):
+        return found
     for pattern, stems in _METRIC_SYNONYMS:
         if pattern.search(title):
             found |= stems
@@ -998,6 +1007,10 @@ _TO = 5  # the group of `_FROM_TO` that holds where it went
 # 6 a change (7 its "from" word, 8 from, 9 and 10 the unit of time or other unit said
 # with it, 11 to).
 _EXPLICIT = re.compile(f"({_RATIO_FORM})|({_PERCENT_FORM})|({_FROM_TO_FORM})", re.I)
+# The first two of them, with the same groups: where no change can match (most stretches,
+# see `_may_hold_a_change`), its first match is `_EXPLICIT`'s, found without trying a change
+# at every number (the costliest of the three to fail).
+_RATIO_OR_PERCENT = re.compile(f"({_RATIO_FORM})|({_PERCENT_FORM})", re.I)
 # For each alternative (by the number of its group): the pattern, and the group of the
 # number read as the value (or the share, for a percentage).
 _EXPLICIT_KINDS = {1: (_RATIO, 2), 4: (_PERCENT, 5), 6: (_FROM_TO, 11)}
@@ -1251,6 +1264,16 @@ def _may_hold_explicit(lowered: str) -> bool:
     return _EXPLICIT_HINT.search(lowered) is not None
 
 
+def _may_hold_a_change(lowered: str) -> bool:
+    """False when `_FROM_TO` cannot match: each of its matches holds an arrow ("->", "→",
+    "=>", all with ">" but one), a "to" word ("to", "auf", "naar"), or the "from" word
+    ("from", "von", "de", "van", "da", "desde") that its other "to" words need."""
+    return _FROM_TO_HINT.search(lowered) is not None
+
+
+_FROM_TO_HINT = re.compile(r">|→|to|auf|naar|from|von|de|van|da")
+
+
 # One search for any of them: a C loop, cheaper than a test per hint.
 _EXPLICIT_HINT = re.compile(
     "|".join(
@@ -1303,9 +1326,10 @@ def _progress_in(
     # "should be down to 2 days in 3 weeks"): a value is said before it, or said to stand
     # now after it ("should be at 41 before the holidays, currently 38").
     said_until = plans[0].start() if plans else end
+    lowered = text[start:said_until].lower()
     explicit = (
-        _first_explicit(text, start, said_until, ignored, skipped)
-        if _may_hold_explicit(text[start:said_until].lower())  # else there is no explicit form
+        _first_explicit(text, start, said_until, ignored, skipped, _may_hold_a_change(lowered))
+        if _may_hold_explicit(lowered)  # else there is no explicit form
         else None
     )
     if (
@@ -1594,16 +1618,22 @@ def _negative(text: str, number_start: int, kr: KeyResultRef) -> bool:
 
 
 def _first_explicit(
-    text: str, start: int, end: int, ignored: frozenset[Decimal | None], skipped: _Spans
+    text: str,
+    start: int,
+    end: int,
+    ignored: frozenset[Decimal | None],
+    skipped: _Spans,
+    may_change: bool,
 ) -> re.Match[str] | None:
     """The first explicit form in text[start:end] (38/45, 60%, 30 -> 38), but for those
-    made of the title's numbers (`ignored`) or starting in a `skipped` span."""
+    made of the title's numbers (`ignored`) or starting in a `skipped` span. may_change:
+    False when a change (`_FROM_TO`) cannot match there (see `_may_hold_a_change`)."""
     if not ignored and not skipped:
-        return _EXPLICIT.search(text, start, end)
+        return (_EXPLICIT if may_change else _RATIO_OR_PERCENT).search(text, start, end)
     # Each pattern's first match that counts; the earliest of them wins.
     found = [
         match
-        for pattern in (_RATIO, _PERCENT, _FROM_TO)
+        for pattern in ((_RATIO, _PERCENT, _FROM_TO) if may_change else (_RATIO, _PERCENT))
         for match in pattern.finditer(text, start, end)
         if not (ignored and _numbers_in(match) <= ignored) and not _skipped(match, skipped)
     ]
@@ -1802,9 +1832,10 @@ def _weak(match: re.Match[str]) -> bool:
 
 
 def _explicit_kind(match: re.Match[str]) -> tuple[re.Pattern[str], str]:
-    """The form (_RATIO, _PERCENT or _FROM_TO) of a match of it or of `_EXPLICIT`, and the
-    number it reads as the value (or the share, for a percentage)."""
-    if match.re is _EXPLICIT:
+    """The form (_RATIO, _PERCENT or _FROM_TO) of a match of it, of `_EXPLICIT` or of
+    `_RATIO_OR_PERCENT`, and the number it reads as the value (or the share, for a
+    percentage)."""
+    if match.re is _EXPLICIT or match.re is _RATIO_OR_PERCENT:
         pattern, group = _EXPLICIT_KINDS[match.lastindex or 0]
         return pattern, match[group]
     return match.re, match[_TO] if match.re is _FROM_TO else match[1]
@@ -2080,7 +2111,9 @@ def progress_corrections(
     another question: "5. No changes. Actually KR1 is 39" (a paragraph glued onto the last
     numbered answer). scores: the answer is about confidence, so a bare whole number up to
     10 is a score ("Sorry, KR1 7"), not progress."""
-    if not read or not _CORRECTION_HINT.search(text.lower()):
+    # A correction gives a value again, after a label (see `_takes_back`): without a digit
+    # there is none (the cheapest test first), nor without a correction word.
+    if not read or not _DIGIT.search(text) or not _CORRECTION_HINT.search(text.lower()):
         return []  # nearly every answer
     return [
         reading
@@ -2509,34 +2542,41 @@ def _slashes_stand_alone(text: str, start: int, end: int, run: re.Match[str]) ->
     return _BEFORE_SLASHES.search(text, max(start, run.start() - 40), run.start()) is not None
 
 
-# Words and emoji people use instead of numbers, mapped onto the 1-10 scale.
-_SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"\boff[\s-]track\b|\bvery low\b", re.I), 2),
-    (re.compile(r"\bat[\s-]risk\b", re.I), 5),
-    (re.compile(r"\bon[\s-]track\b|\bvery high\b", re.I), 8),
-    (re.compile(r"\bhigh\b|\bgreen\b", re.I), 8),
-    (re.compile(r"\bmedium\b|\bmoderate\b|\bmid\b|\byellow\b|\bamber\b|\borange\b", re.I), 5),
-    (re.compile(r"\blow\b|\bred\b", re.I), 2),
+# Words people use instead of numbers (each a whole word, in any case), and emoji, mapped
+# onto the 1-10 scale.
+_SCORE_WORDS_SAID: tuple[tuple[str, int], ...] = (
+    (r"off[\s-]track|very low", 2),
+    (r"at[\s-]risk", 5),
+    (r"on[\s-]track|very high", 8),
+    (r"high|green", 8),
+    (r"medium|moderate|mid|yellow|amber|orange", 5),
+    (r"low|red", 2),
     # High, medium and low in German, French, Spanish, Dutch, Italian and Portuguese, but
     # for words that are also English ("social media", "Bass Pro", "Alta Vista").
-    (re.compile(r"\b(?:hoch|[ée]lev[ée]e?|hoog|elevad[oa])\b", re.I), 8),
-    (re.compile(r"\b(?:mittel|moyenne?|média|gemiddeld)\b", re.I), 5),
-    (re.compile(r"\b(?:niedrig|gering|faible|laag|baix[oa])\b", re.I), 2),
-    # green circle, check marks, thumbs up
-    (re.compile("[\U0001f7e2\u2705\U0001f44d\u2714]"), 8),
-    # yellow and orange circles, warning sign, neutral face
-    (re.compile("[\U0001f7e1\U0001f7e0\u26a0\U0001f610]"), 5),
-    # red circle, cross, thumbs down
-    (re.compile("[\U0001f534\u274c\U0001f44e]"), 2),
+    (r"hoch|[ée]lev[ée]e?|hoog|elevad[oa]", 8),
+    (r"mittel|moyenne?|média|gemiddeld", 5),
+    (r"niedrig|gering|faible|laag|baix[oa]", 2),
 )
+_SCORE_EMOJI: tuple[tuple[str, int], ...] = (
+    # green circle, check marks, thumbs up
+    ("[\U0001f7e2\u2705\U0001f44d\u2714]", 8),
+    # yellow and orange circles, warning sign, neutral face
+    ("[\U0001f7e1\U0001f7e0\u26a0\U0001f610]", 5),
+    # red circle, cross, thumbs down
+    ("[\U0001f534\u274c\U0001f44e]", 2),
+)
+_SCORE_WORDS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(rf"\b(?:{words})\b", re.I), score) for words, score in _SCORE_WORDS_SAID
+) + tuple((re.compile(emoji), score) for emoji, score in _SCORE_EMOJI)
 
-# Any of _SCORE_WORDS, in one pattern (each keeps its own flags): most texts hold words
-# but none of these, and one search that fails is cheaper than running all nine.
+# Any of _SCORE_WORDS, in one pattern: most texts hold words but none of these, and one
+# search that fails is cheaper than running all twelve. The words' "\b" is tested once
+# before all of them (inside a word, where most searches are, the test fails at once);
+# they keep their order, so at each place the same one matches as in a pattern of "\bword\b"
+# alternatives; emoji never start where a word does.
 _ANY_SCORE_WORD = re.compile(
-    "|".join(
-        f"(?i:{pattern.pattern})" if pattern.flags & re.I else f"(?:{pattern.pattern})"
-        for pattern, _ in _SCORE_WORDS
-    )
+    rf"\b(?i:{'|'.join(words for words, _ in _SCORE_WORDS_SAID)})\b"
+    + "".join(f"|{emoji}" for emoji, _ in _SCORE_EMOJI)
 )
 # What a numeric score must hold. Checked first for the same reason.
 _DIGIT = re.compile(r"\d")
@@ -3143,47 +3183,55 @@ def _negated(text: str, match: re.Match[str]) -> bool:
     return label is not None and bool(_NONE_AFTER_LABEL.fullmatch(text, label.end()))
 
 
+def _any_of(hints: Sequence[str]) -> re.Pattern[str]:
+    """A pattern that finds any of `hints`, as plain text: one search of a lowercased text
+    instead of a test per hint (a C loop, about twice as fast over most answers)."""
+    return re.compile("|".join(re.escape(hint) for hint in hints))
+
+
 def _may_say_blocked(lowered: str) -> bool:
     """False when `_BLOCKER_WORDS` cannot match: "blocked", "blocking", "blocker", "waiting
-    on", "waiting for" and "stuck" each hold one of these (none with an "i" or "s", whose
-    case-insensitive matches include characters that lowercase to something else)."""
-    return (
-        "block" in lowered
-        or "tuck" in lowered
-        or "ng on" in lowered
-        or "ng for" in lowered
-        or any(hint in lowered for hint in _OTHER_BLOCKER_HINTS)
-    )
+    on", "waiting for" and "stuck" each hold one of `_BLOCKER_HINTS` (none with an "i" or
+    "s", whose case-insensitive matches include characters that lowercase to something
+    else)."""
+    return _BLOCKER_HINTS.search(lowered) is not None
 
 
-# Each of the other languages' blocker words holds one of these (none with an "i" or "s").
-_OTHER_BLOCKER_HINTS = ("bloq", "blok", "blocc", "warte", "wacht", "ndern", "atte", "perando",
-                        "guardando", "slowing", "holding", "fest",
-                        "stil", "atasc", "travad")  # fmt: skip
+# "block", "tuck", "ng on", "ng for", then what each of the other languages' blocker words
+# holds (none with an "i" or "s").
+_BLOCKER_HINTS = _any_of(
+    ("block", "tuck", "ng on", "ng for", "bloq", "blok", "blocc", "warte", "wacht", "ndern",
+     "atte", "perando", "guardando", "slowing", "holding", "fest", "stil", "atasc", "travad")
+)  # fmt: skip
 
 
 def _may_ask_for_help(lowered: str) -> bool:
-    """False when `_HELP_WORDS` cannot match: each of its phrases holds "help", "you" or
-    one of `_OTHER_HELP_HINTS`."""
-    return "help" in lowered or "you" in lowered or any(h in lowered for h in _OTHER_HELP_HINTS)
+    """False when `_HELP_WORDS` cannot match: each of its phrases holds one of
+    `_HELP_HINTS`."""
+    return _HELP_HINTS.search(lowered) is not None
 
 
-# Each of the other languages' phrases holds one of these ("aide" has an "i": a label
-# "AİDE:" with a Turkish capital İ goes unnoted, like a win so written, see `_WIN_HINTS`).
-_OTHER_HELP_HINTS = ("lfe", "unter", "aide", "ayuda", "hulp", "uto", "ajuda", "could use",
-                     "can use", "appreciate", "decision", "sign", "go-ahead", "approval",
-                     "could we", "can we", "loop in", "intro", "connect")  # fmt: skip
+# "help", "you", then what each of the other languages' phrases holds ("aide" has an "i": a
+# label "AİDE:" with a Turkish capital İ goes unnoted, like a win so written, see
+# `_WIN_HINTS`).
+_HELP_HINTS = _any_of(
+    ("help", "you", "lfe", "unter", "aide", "ayuda", "hulp", "uto", "ajuda", "could use",
+     "can use", "appreciate", "decision", "sign", "go-ahead", "approval", "could we", "can we",
+     "loop in", "intro", "connect")
+)  # fmt: skip
 
 
 # Every match of `_WIN_WORDS` holds one of these once lowercased (but for a capital "İ" or
 # a long "ſ", which the pattern's case-insensitive match takes for "i" and "s": such a
 # win goes unnoted; the cost of a cheap test before most texts, which tell of none).
-_WIN_HINTS = ("win", "won", "proud", "celebrat", "kudos", "shout", "live", "shipped", "launched")
+_WIN_HINTS = _any_of(
+    ("win", "won", "proud", "celebrat", "kudos", "shout", "live", "shipped", "launched")
+)
 
 
 def _may_tell_a_win(lowered: str) -> bool:
     """False when `_WIN_WORDS` cannot match (see `_WIN_HINTS`)."""
-    return any(hint in lowered for hint in _WIN_HINTS)
+    return _WIN_HINTS.search(lowered) is not None
 
 
 _SENTENCE_WORDS = {
