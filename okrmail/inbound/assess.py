@@ -47,6 +47,8 @@ class Assessment:
     person: PersonInfo | Person | None = None
     # Routed to a prompt, but sent from an address its recipient is not known by.
     wrong_sender: bool = False
+    # Routed to a prompt, from its recipient, but one sent too long ago to be recorded.
+    too_old: bool = False
     parsed: ParsedReply | None = None
     key_results: list[KeyResultInfo] = field(default_factory=list)
 
@@ -116,7 +118,9 @@ def _reply(
     stop = defences.wrong_sender(found.sender, prompt.person)
     found.wrong_sender = stop is not None
     stop = stop or defences.several_senders(found.message)
-    stop = stop or defences.prompt_not_answerable(prompt, now, settings.inbound.max_prompt_age_days)
+    if not stop:
+        stop = defences.prompt_not_answerable(prompt, now, settings.inbound.max_prompt_age_days)
+        found.too_old = stop is not None and prompt.status not in {"pending", "cancelled"}
     if stop:
         return found.verdict("quarantined", stop)
     found.key_results = directory.key_results(prompt)

@@ -53,6 +53,11 @@ def prompt_not_answerable(
     """Replies to prompts never sent, or sent too long ago, are not recorded."""
     if prompt.status in {"pending", "cancelled"}:
         return f"answers check-in #{prompt.id}, which was never sent ({prompt.status})"
+    return prompt_too_old(prompt, now, max_age_days)
+
+
+def prompt_too_old(prompt: Prompt | PromptInfo, now: datetime, max_age_days: float) -> str | None:
+    """A sent prompt answered more than `max_age_days` after it went is not recorded."""
     sent_at = prompt.sent_at or prompt.send_at  # sent_at is set once the server took it
     if now - sent_at > timedelta(days=max_age_days):
         return (

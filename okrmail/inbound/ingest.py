@@ -274,7 +274,8 @@ def process(
         replies: list[tuple[Received, Assessment]] = []
         robots: list[tuple[Received, Assessment]] = []
         strays: list[tuple[int, Assessment]] = []  # replies from another address than the prompt's
-        astray: list[tuple[int, Assessment]] = []  # our people's mail that names no check-in
+        # Our people's mail that names no check-in, or one too old to record.
+        astray: list[tuple[int, Assessment]] = []
         away: list[tuple[int, Assessment]] = []  # notes that their writer is away
         for item in received:
             found = looks[item.id]
@@ -292,7 +293,7 @@ def process(
                         strays.append((item.id, found))
                     elif found.status == "away":
                         away.append((item.id, found))
-                    elif unaddressed.names_nothing(found):
+                    elif unaddressed.names_nothing(found) or found.too_old:
                         astray.append((item.id, found))
         outcomes.update(_record_checkins(ctx, session, replies))
         _settle_absences(ctx, session, [(found, outcomes[item.id]) for item, found in replies])

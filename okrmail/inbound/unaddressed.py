@@ -3,6 +3,10 @@ address ("my check-in", answers and all), or a reply whose client dropped both t
 token and the thread. It is quarantined like any mail that routes nowhere, but its sender
 believes they answered: they would be chased, and their manager would read "no check-in".
 
+The same goes for a reply to a check-in sent too long ago to be recorded
+(`inbound.max_prompt_age_days`: an old email found and answered): its sender is the
+check-in's recipient, who would believe it recorded.
+
 So they are told, once a day, at the address we know them by (never the From's, which
 anyone can write): nothing was recorded, and how to answer. With one check-in open, the
 notice is in that check-in's thread and replies go to its address, so answering the
@@ -28,6 +32,7 @@ from okrmail.inbound.assess import Assessment, person_by_address
 from okrmail.models import Meeting, Person, Prompt
 from okrmail.prompting import REPLY_MARKER, local_day, person_view, shared_context
 from okrmail.questions import question_sets
+from okrmail.settings import Settings
 
 if TYPE_CHECKING:
     from okrmail.inbound.ingest import Outcome
@@ -81,7 +86,10 @@ def tell_sender(
             "admin_email": settings.app.admin_email,
             "open": len(open_ones),
             "marker": REPLY_MARKER,  # answers above it, as in the prompt
+            "old": None,  # the check-in answered, when it is too old to record
         }
+        if found.too_old and found.prompt is not None:
+            view["old"] = _old_prompt_view(session, found.prompt.id, person, settings)
         if prompt is not None:
             pairing = prompt.meeting.series.pairing
             other = pairing.manager if prompt.role == "report" else pairing.report
@@ -97,6 +105,22 @@ def tell_sender(
     if notice is not None:
         outcome.outbox_ids.append(notice)
         outcome.reason = f"{outcome.reason}; {person.email} told it was not recorded"
+
+
+def _old_prompt_view(
+    session: Session, prompt_id: int, person: Person, settings: Settings
+) -> dict[str, str]:
+    """The check-in answered too late, as the notice names it, in the person's days."""
+    prompt = session.get(Prompt, prompt_id)
+    assert prompt is not None
+    pairing = prompt.meeting.series.pairing
+    other = pairing.manager if prompt.role == "report" else pairing.report
+    return {
+        "counterpart": other.name,
+        "meeting_day": local_day(prompt.meeting.start, person.timezone),
+        "sent_on": local_day(prompt.sent_at or prompt.send_at, person.timezone),
+        "max_days": f"{settings.inbound.max_prompt_age_days:g}",
+    }
 
 
 def open_prompts(

@@ -123,3 +123,40 @@ def test_strangers_and_lookalike_senders_are_not_told(org: AppContext, lena: Sen
     assert outcome.status == "quarantined"
     assert "told" not in (outcome.reason or "")
     assert outgoing(org, "not_a_reply-") == []
+
+
+def test_a_reply_to_a_check_in_too_old_to_record_is_kept_and_its_sender_told(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    """An old check-in email found and answered weeks later: nothing is recorded (the
+    answers are about a time long gone), and Lena learns so rather than believing it was."""
+    before = [kr.current_value for kr in key_results(org)]
+    clock.advance(timedelta(days=31))
+
+    outcome = ingest(org, reply(lena, ANSWERS))
+
+    assert outcome.status == "quarantined"
+    assert "too old to record" in (outcome.reason or "")
+    assert "lena.vogel@example.com told it was not recorded" in (outcome.reason or "")
+    [notice] = outgoing(org, "not_a_reply-")
+    assert notice["To"].addresses[0].addr_spec == "lena.vogel@example.com"
+    # (Long enough to be folded after "Subject:", which Python's parser leaves as a space.)
+    subject = str(notice["Subject"]).strip()
+    assert subject.startswith("Not recorded: your email of ")
+    assert " answers a check-in from " in subject
+    text = " ".join(text_of(notice).split())
+    assert "answers the check-in email for your 1-on-1 with Ana Keller on" in text
+    assert "more than 30 days ago, too long ago to record, so nothing in it was recorded" in text
+    assert "is not a reply to one of your check-in emails" not in text
+    assert "You have no check-in open right now." in text
+    assert "KR1 4 days" not in notice.as_string()
+    assert [kr.current_value for kr in key_results(org)] == before
+
+
+def test_someone_else_answering_an_old_check_in_is_not_told(
+    org: AppContext, lena: SentPrompt, clock: ManualClock
+) -> None:
+    clock.advance(timedelta(days=31))
+    outcome = ingest(org, reply(lena, ANSWERS, sender="someone@elsewhere.example"))
+    assert outcome.status == "quarantined"
+    assert outgoing(org, "not_a_reply-") == []
