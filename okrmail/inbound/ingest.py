@@ -36,6 +36,7 @@ from okrmail.app import AppContext
 from okrmail.inbound import headers, unaddressed
 from okrmail.inbound.absences import answer_manager, record_away_note, settle_checkin_absences
 from okrmail.inbound.assess import Assessment, decide, first_look
+from okrmail.inbound.bulk import Bulk
 from okrmail.inbound.checkins import ReplyToMerge, merge_replies
 from okrmail.inbound.confirmation import send_confirmations
 from okrmail.inbound.directory import Directory
@@ -67,7 +68,7 @@ _UNPROCESSED_QUERIES = {
     for postgresql in (False, True)
     for held, query in ((False, _UNPROCESSED), (True, _UNPROCESSED_HELD))
 }
-_RECORD_STATUS = update(_INBOX).where(_INBOX.c.id == bindparam("inbox_id"))
+_RECORD_STATUS = Bulk(update(_INBOX).where(_INBOX.c.id == bindparam("inbox_id")))
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
@@ -310,8 +311,7 @@ def process(
         texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
         now = ctx.now()
         statuses = [_status_row(outcome, texts.get(outcome.inbox_id), now) for outcome in ordered]
-        if statuses:
-            session.execute(_RECORD_STATUS, statuses)
+        _RECORD_STATUS.execute(session, statuses)
     return ordered
 
 
