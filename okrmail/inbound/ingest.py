@@ -132,15 +132,16 @@ def _store(
     *,
     careful: bool,
 ) -> list[Stored]:
-    keys = [_dedupe_key(item, head) for item, head in zip(items, peeked, strict=True)]
+    # Each message's row, and its dedupe key read from it (a copy's row goes unused).
+    rows = [_row(item, head, now) for item, head in zip(items, peeked, strict=True)]
+    keys = [_key_of_row(row["message_id"], row["sha256"]) for row in rows]
     earlier = _existing(session, keys)  # dedupe key -> inbox id
     added: dict[str, dict[str, Any]] = {}  # new in this batch (a later copy is a duplicate)
     plan: list[tuple[str, bool]] = []  # (dedupe key, duplicate?) per item, in order
-    for item, head, key in zip(items, peeked, keys, strict=True):
+    for row, key in zip(rows, keys, strict=True):
         if key in earlier or key in added:
             plan.append((key, True))
             continue
-        row = _row(item, head, now)
         if careful:
             found = _insert_carefully(session, row, key)
             if found is not None:
@@ -180,11 +181,6 @@ def peek_headers(raw: bytes) -> Message:
     """The header block only (fast: the body is not even read, no header objects)."""
     end = _HEADER_END.search(raw)
     return BytesHeaderParser(policy=compat32).parsebytes(raw[: end.end()] if end else raw)
-
-
-def _dedupe_key(item: Incoming, head: Message) -> str:
-    message_id = headers.own_message_id(head)
-    return _key_of_row(message_id, None if message_id else hashlib.sha256(item.raw).hexdigest())
 
 
 def _key_of_row(message_id: str | None, sha256: str | None) -> str:
