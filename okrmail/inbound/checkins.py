@@ -400,7 +400,10 @@ def _decimal(value: Any) -> Decimal | None:
     except InvalidOperation:
         return None
     # Numeric(18, 4): a value the column cannot hold is dropped, not an error.
-    return number if number.is_finite() and abs(number) < Decimal(10) ** 13 else None
+    return number if number.is_finite() and abs(number) < _NUMERIC_LIMIT else None
+
+
+_NUMERIC_LIMIT = Decimal(10) ** 13  # computed once: the bound `_decimal` keeps values under
 
 
 @dataclass(slots=True)
