@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from okrmail.inbound.bulk import Bulk
 from okrmail.inbound.directory import KeyResultInfo, PromptInfo
 from okrmail.models import (
     CheckIn,
@@ -36,7 +37,7 @@ _ROWS: dict[type, Table] = {
 }
 _ANSWERABLE = {"sent", "undeliverable"}  # prompt statuses a reply turns into "answered"
 # Statements built once (building costs more than running them on a batch).
-_INSERTS = {model: insert(table) for model, table in _ROWS.items()}
+_INSERTS = {model: Bulk(insert(table)) for model, table in _ROWS.items()}
 _SUPERSEDE = {
     model: update(table)
     .where(table.c.id == bindparam("row_id"))
@@ -58,7 +59,7 @@ _CHECKINS_OF = (
 )
 _CHECKINS_OF_LOCKED = _CHECKINS_OF.with_for_update()
 _KEY_RESULTS: Table = KeyResult.__table__  # type: ignore[assignment]
-_UPDATE_KEY_RESULTS = (
+_UPDATE_KEY_RESULTS = Bulk(
     update(_KEY_RESULTS)
     .where(_KEY_RESULTS.c.id == bindparam("kr_id"))
     .values(
@@ -185,7 +186,7 @@ def merge_replies(
         if pending:
             for state, record in pending:
                 record["checkin_id"] = state.id  # known now: the check-ins are written
-            session.execute(_INSERTS[model], [record for _, record in pending])
+            _INSERTS[model].execute(session, [record for _, record in pending])
     # Written: the looked-up records may now say so (a failed merge leaves them as they
     # were, for the retry).
     for result in changed:
@@ -399,7 +400,10 @@ def _decimal(value: Any) -> Decimal | None:
     except InvalidOperation:
         return None
     # Numeric(18, 4): a value the column cannot hold is dropped, not an error.
-    return number if number.is_finite() and abs(number) < Decimal(10) ** 13 else None
+    return number if number.is_finite() and abs(number) < _NUMERIC_LIMIT else None
+
+
+_NUMERIC_LIMIT = Decimal(10) ** 13  # computed once: the bound `_decimal` keeps values under
 
 
 @dataclass(slots=True)
@@ -603,7 +607,7 @@ def _write_key_results(session: Session, changed: Sequence[_KeyResultNow]) -> No
             }
             for result in changed
         ]
-        session.execute(_UPDATE_KEY_RESULTS, rows)
+        _UPDATE_KEY_RESULTS.execute(session, rows)
 
 
 def _mark_answered(session: Session, answered: dict[int, PromptInfo]) -> None:

@@ -28,13 +28,18 @@ def clean(text: str) -> str:
 
 def values(message: Message, name: str) -> list[str]:
     """Every raw value of header `name` (any case), unfolded onto one line each."""
+    return list(_values(message, name))
+
+
+def _values(message: Message, name: str) -> list[str]:
+    """`values`, as kept: for reading only, never to be changed."""
     read = _read(message)
     key = name.lower()
     found = read.unfolded.get(key)
     if found is None:
         raw = read.raw.get(key, ())
         found = read.unfolded[key] = [_unfolded(value) for value in raw]
-    return list(found)
+    return found
 
 
 def _unfolded(value: object) -> str:
@@ -76,7 +81,7 @@ def _read(message: Message) -> _Read:
 
 
 def first(message: Message, name: str) -> str:
-    found = values(message, name)
+    found = _values(message, name)
     return found[0] if found else ""
 
 
@@ -115,7 +120,7 @@ def senders(message: Message) -> list[str]:
 
 def addresses(message: Message, *names: str) -> list[str]:
     """Every address in the named headers, lower-cased."""
-    raw = [value for name in names for value in values(message, name)]
+    raw = [value for name in names for value in _values(message, name)]
     try:
         pairs = getaddresses(raw)
     except (ValueError, IndexError):  # old getaddresses versions trip on odd input
@@ -141,8 +146,8 @@ def own_message_id(message: Message) -> str | None:
 
 def referenced_ids(message: Message) -> list[str]:
     """In-Reply-To first (the direct parent), then References from the newest back."""
-    parents = message_ids(" ".join(values(message, "In-Reply-To")))
-    references = message_ids(" ".join(values(message, "References")))
+    parents = message_ids(" ".join(_values(message, "In-Reply-To")))
+    references = message_ids(" ".join(_values(message, "References")))
     ordered: list[str] = []
     for found in [*parents, *reversed(references)]:
         if found not in ordered:

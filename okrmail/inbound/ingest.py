@@ -36,6 +36,7 @@ from okrmail.app import AppContext
 from okrmail.inbound import headers, unaddressed
 from okrmail.inbound.absences import answer_manager, record_away_note, settle_checkin_absences
 from okrmail.inbound.assess import Assessment, decide, first_look
+from okrmail.inbound.bulk import Bulk
 from okrmail.inbound.checkins import ReplyToMerge, merge_replies
 from okrmail.inbound.confirmation import send_confirmations
 from okrmail.inbound.directory import Directory
@@ -67,7 +68,7 @@ _UNPROCESSED_QUERIES = {
     for postgresql in (False, True)
     for held, query in ((False, _UNPROCESSED), (True, _UNPROCESSED_HELD))
 }
-_RECORD_STATUS = update(_INBOX).where(_INBOX.c.id == bindparam("inbox_id"))
+_RECORD_STATUS = Bulk(update(_INBOX).where(_INBOX.c.id == bindparam("inbox_id")))
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
@@ -131,15 +132,16 @@ def _store(
     *,
     careful: bool,
 ) -> list[Stored]:
-    keys = [_dedupe_key(item, head) for item, head in zip(items, peeked, strict=True)]
+    # Each message's row, and its dedupe key read from it (a copy's row goes unused).
+    rows = [_row(item, head, now) for item, head in zip(items, peeked, strict=True)]
+    keys = [_key_of_row(row["message_id"], row["sha256"]) for row in rows]
     earlier = _existing(session, keys)  # dedupe key -> inbox id
     added: dict[str, dict[str, Any]] = {}  # new in this batch (a later copy is a duplicate)
     plan: list[tuple[str, bool]] = []  # (dedupe key, duplicate?) per item, in order
-    for item, head, key in zip(items, peeked, keys, strict=True):
+    for row, key in zip(rows, keys, strict=True):
         if key in earlier or key in added:
             plan.append((key, True))
             continue
-        row = _row(item, head, now)
         if careful:
             found = _insert_carefully(session, row, key)
             if found is not None:
@@ -179,11 +181,6 @@ def peek_headers(raw: bytes) -> Message:
     """The header block only (fast: the body is not even read, no header objects)."""
     end = _HEADER_END.search(raw)
     return BytesHeaderParser(policy=compat32).parsebytes(raw[: end.end()] if end else raw)
-
-
-def _dedupe_key(item: Incoming, head: Message) -> str:
-    message_id = headers.own_message_id(head)
-    return _key_of_row(message_id, None if message_id else hashlib.sha256(item.raw).hexdigest())
 
 
 def _key_of_row(message_id: str | None, sha256: str | None) -> str:
@@ -311,8 +308,7 @@ def process(
         texts = {inbox_id: found.text for inbox_id, found in looks.items() if found}
         now = ctx.now()
         statuses = [_status_row(outcome, texts.get(outcome.inbox_id), now) for outcome in ordered]
-        if statuses:
-            session.execute(_RECORD_STATUS, statuses)
+        _RECORD_STATUS.execute(session, statuses)
     return ordered
 
 

@@ -49,6 +49,19 @@ def token_pattern(reply_address: str) -> re.Pattern[str]:
 
 def tokens_in(message: Message, reply_address: str) -> list[tuple[str, str]]:
     """(token, header) for every reply token in the recipient headers, first seen first."""
+    # Asked twice of each message of a batch (preloading its prompts, then routing it):
+    # what was found is kept on the message, as `headers` keeps what it read there.
+    known: tuple[str, list[tuple[str, str]]] | None = vars(message).get(_TOKENS)
+    if known is None or known[0] != reply_address:
+        known = (reply_address, _tokens_in(message, reply_address))
+        setattr(message, _TOKENS, known)
+    return list(known[1])
+
+
+_TOKENS = "_okrmail_reply_tokens"
+
+
+def _tokens_in(message: Message, reply_address: str) -> list[tuple[str, str]]:
     pattern = token_pattern(reply_address)
     found: list[tuple[str, str]] = []
     for name in RECIPIENT_HEADERS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData
@@ -55,7 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         process = super().bind_processor(dialect)
         if process is None:
             return None
-        convert = process
+        convert = _as_sqlite_text if _writes_sqlite_text(process) else process
         last: tuple[Any, Any] = (_NOTHING, None)
 
         def remembering(value: Any) -> Any:
@@ -73,6 +73,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 _NOTHING = object()
+
+
+def _as_sqlite_text(value: datetime) -> str:
+    """What SQLite's DATETIME stores for `value` (its default format, "2026-11-16
+    09:30:00.000000", naive UTC), made the quick way: the dialect fills its format from a
+    dict of the fields, which took more than half of binding a date."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column; make it aware first")
+    if value.tzinfo is not UTC:  # most are UTC already: converting would copy them
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _writes_sqlite_text(process: Callable[[Any], Any]) -> bool:
+    """Whether `process` (our conversion, then the dialect's) writes what `_as_sqlite_text`
+    writes: SQLite with its default DATETIME format. Asked of a date in each part of it,
+    away from UTC, so that another format or another database never takes the quick way."""
+    probe = datetime(987, 6, 5, 4, 3, 2, 1, tzinfo=timezone(timedelta(hours=-7, minutes=-30)))
+    return bool(process(probe) == _as_sqlite_text(probe))
 
 
 class Base(DeclarativeBase):

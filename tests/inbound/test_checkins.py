@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from okrmail.app import AppContext
 from okrmail.clock import ManualClock
 from okrmail.inbound import headers
+from okrmail.inbound.bulk import Bulk
 from okrmail.inbound.checkins import numbered_key_results
 from okrmail.inbound.directory import Directory
 from okrmail.inbound.ingest import Incoming, ingest, ingest_batch, process, store
@@ -582,13 +583,23 @@ def test_a_reply_failing_late_in_its_merge_leaves_nothing_behind_for_the_next_on
     before = key_results(org)[0].current_value
     execute = Session.execute
 
-    def breaks_on_insert(self: Session, statement: Any, params: Any = None, **kw: Any) -> Any:
+    execute_rows = Bulk.execute
+
+    def breaks(params: Any) -> None:
         rows = params if isinstance(params, list) else [params]
         if any(isinstance(row, dict) and "BREAKS" in str(row.get("text")) for row in rows):
             raise ValueError("the row cannot be written")
+
+    def breaks_on_insert(self: Session, statement: Any, params: Any = None, **kw: Any) -> Any:
+        breaks(params)
         return execute(self, statement, params, **kw)
 
+    def breaks_on_bulk_insert(self: Bulk, session: Session, rows: Any) -> None:
+        breaks(rows)
+        execute_rows(self, session, rows)
+
     monkeypatch.setattr(Session, "execute", breaks_on_insert)
+    monkeypatch.setattr(Bulk, "execute", breaks_on_bulk_insert)  # rows bound by Bulk itself
     written = org.now() + timedelta(minutes=5)
     clock.advance(timedelta(hours=1))
     outcomes = ingest_batch(
