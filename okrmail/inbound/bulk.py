@@ -70,6 +70,7 @@ class Bulk:
         if plan is None:
             session.execute(self.statement, list(rows))
             return
+        _autoflush(session)
         connection.exec_driver_sql(plan.sql, [plan.bind(row) for row in rows])
 
     def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
@@ -92,3 +93,10 @@ class Bulk:
             if process is not None:
                 processors.append((position, process))
         return _Plan(compiled.string, itemgetter(*names), tuple(processors))
+
+
+def _autoflush(session: Session) -> None:
+    """What `Session.execute` does first: write the ORM changes still pending (unless the
+    session does not autoflush), so that the rows come after them, as they did."""
+    if session.autoflush:
+        session.flush()

@@ -9,14 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from okrmail.app import AppContext
 from okrmail.inbound import checkins, ingest
 from okrmail.inbound.bulk import Bulk
-from okrmail.models import CheckInAnswer, CheckInReading
+from okrmail.models import CheckInAnswer, CheckInReading, PeriodicTask
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WRITTEN = datetime(2026, 11, 16, 9, 30, 12, 345678, tzinfo=BERLIN)
@@ -118,3 +118,20 @@ def test_bulk_binds_every_row_as_session_execute_does(
 
 def test_bulk_of_no_rows_runs_nothing(ctx: AppContext) -> None:
     assert _sent(ctx, lambda session: ingest._RECORD_STATUS.execute(session, [])) == []
+
+
+def test_bulk_writes_after_the_sessions_pending_changes(ctx: AppContext) -> None:
+    """As `Session.execute` autoflushes first: a row may name what the session holds."""
+    tasks = Bulk(insert(PeriodicTask.__table__))
+    rows = [{"name": f"bulk-{number}", "next_run_at": LATER} for number in range(2)]
+
+    def run(session: Session) -> None:
+        session.add(PeriodicTask(name="pending", next_run_at=WRITTEN))
+        tasks.execute(session, rows)
+
+    sent = _sent(ctx, run)
+
+    assert [statement.split()[:3] for statement, _ in sent] == [
+        ["INSERT", "INTO", "periodic_tasks"]
+    ] * 2
+    assert sent[0][1] != sent[1][1] and "pending" in str(sent[0][1])
