@@ -118,9 +118,10 @@ def _reply(
     stop = defences.wrong_sender(found.sender, prompt.person)
     found.wrong_sender = stop is not None
     stop = stop or defences.several_senders(found.message)
+    stop = stop or defences.prompt_never_sent(prompt)
     if not stop:
-        stop = defences.prompt_not_answerable(prompt, now, settings.inbound.max_prompt_age_days)
-        found.too_old = stop is not None and prompt.status not in {"pending", "cancelled"}
+        stop = defences.prompt_too_old(prompt, now, settings.inbound.max_prompt_age_days)
+        found.too_old = stop is not None
     if stop:
         return found.verdict("quarantined", stop)
     found.key_results = directory.key_results(prompt)

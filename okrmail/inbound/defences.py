@@ -51,9 +51,14 @@ def prompt_not_answerable(
     prompt: Prompt | PromptInfo, now: datetime, max_age_days: float
 ) -> str | None:
     """Replies to prompts never sent, or sent too long ago, are not recorded."""
+    return prompt_never_sent(prompt) or prompt_too_old(prompt, now, max_age_days)
+
+
+def prompt_never_sent(prompt: Prompt | PromptInfo) -> str | None:
+    """A prompt still pending, or cancelled before it went, has no reply to record."""
     if prompt.status in {"pending", "cancelled"}:
         return f"answers check-in #{prompt.id}, which was never sent ({prompt.status})"
-    return prompt_too_old(prompt, now, max_age_days)
+    return None
 
 
 def prompt_too_old(prompt: Prompt | PromptInfo, now: datetime, max_age_days: float) -> str | None:

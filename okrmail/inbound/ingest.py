@@ -290,7 +290,7 @@ def process(
                         strays.append((item.id, found))
                     elif found.status == "away":
                         away.append((item.id, found))
-                    elif unaddressed.names_nothing(found) or found.too_old:
+                    elif unaddressed.believed_recorded(found):
                         astray.append((item.id, found))
         outcomes.update(_record_checkins(ctx, session, replies))
         _settle_absences(ctx, session, [(found, outcomes[item.id]) for item, found in replies])

@@ -40,14 +40,12 @@ if TYPE_CHECKING:
 KIND = "not_a_reply"
 
 
-def names_nothing(found: Assessment) -> bool:
-    """Whether `found` is a person's email quarantined for naming no check-in of ours."""
-    return (
-        found.status == "quarantined"
-        and found.classification.kind == "reply"
-        and found.route is not None
-        and found.route.names_nothing
-    )
+def believed_recorded(found: Assessment) -> bool:
+    """Whether `found` is a person's email quarantined for naming no check-in of ours, or
+    for answering one too old to record: its sender believes it recorded."""
+    if found.status != "quarantined" or found.classification.kind != "reply":
+        return False
+    return found.too_old or (found.route is not None and found.route.names_nothing)
 
 
 def tell_sender(
